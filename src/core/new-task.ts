@@ -1,0 +1,130 @@
+import { validationError } from './errors.ts';
+import { uuidv7 } from './id.ts';
+import { assertJson, assertJsonObject } from './json.ts';
+import { DEFAULT_RETRY_STRATEGY, MAX_ATTEMPTS_LIMIT, parseRetryStrategy, type RetryStrategy } from './retry-strategy.ts';
+import { PRIORITY_RANK, TASK_PRIORITIES, type JsonObject, type JsonValue, type TaskPriority } from './task.ts';
+
+/** What a caller gives to create a task. Only `taskType` and `payload` are required. */
+export interface TaskInput {
+  taskType: string;
+  payload: unknown;
+  priority?: TaskPriority | undefined;
+  /** Run no earlier than this; in the future makes the task `scheduled`. */
+  scheduledAt?: Date | string | null | undefined;
+  maxAttempts?: number | undefined;
+  retryStrategy?: unknown;
+  metadata?: unknown;
+  /** Inserting twice with the same key returns the first task instead of a duplicate. */
+  idempotencyKey?: string | null | undefined;
+  createdBy?: string | null | undefined;
+}
+
+/** A validated task, ready for an engine to write. JSON is serialised once, here. */
+export interface NewTask {
+  id: string;
+  taskType: string;
+  payload: JsonValue;
+  payloadJson: string;
+  status: 'pending' | 'scheduled';
+  priority: TaskPriority;
+  priorityRank: number;
+  retryStrategy: RetryStrategy;
+  retryStrategyJson: string;
+  maxAttempts: number;
+  metadata: JsonObject;
+  metadataJson: string;
+  idempotencyKey: string | null;
+  createdBy: string | null;
+  createdAt: Date;
+  scheduledAt: Date | null;
+  runAt: Date;
+}
+
+export const TASK_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
+export const MAX_PAYLOAD_BYTES = 1024 * 1024;
+export const MAX_METADATA_BYTES = 64 * 1024;
+const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+/** Validates and normalises one task; `field` prefixes error paths (`tasks[3].payload`). */
+export function newTask(input: TaskInput, now: Date, field = ''): NewTask {
+  const at = (name: string) => (field ? `${field}.${name}` : name);
+  if (input === null || typeof input !== 'object') throw validationError(field || 'task', 'must be an object');
+
+  if (typeof input.taskType !== 'string' || !TASK_TYPE_PATTERN.test(input.taskType)) {
+    throw validationError(at('task_type'), 'must be 1-128 characters of letters, digits, _ . : - starting with a letter or digit');
+  }
+
+  if (input.payload === undefined) throw validationError(at('payload'), 'is required');
+  assertJson(input.payload, at('payload'));
+  const payloadJson = JSON.stringify(input.payload);
+  if (Buffer.byteLength(payloadJson) > MAX_PAYLOAD_BYTES) throw validationError(at('payload'), 'must be at most 1MB of JSON');
+
+  const priority = input.priority ?? 'normal';
+  if (!TASK_PRIORITIES.includes(priority)) {
+    throw validationError(at('priority'), `must be one of ${TASK_PRIORITIES.join(', ')} (got ${JSON.stringify(priority)})`);
+  }
+
+  const { retryStrategy, maxAttempts } = resolveAttempts(input, at);
+
+  const metadata = input.metadata ?? {};
+  assertJsonObject(metadata, at('metadata'));
+  const metadataJson = JSON.stringify(metadata);
+  if (Buffer.byteLength(metadataJson) > MAX_METADATA_BYTES) throw validationError(at('metadata'), 'must be at most 64KB of JSON');
+
+  const scheduledAt = parseDate(input.scheduledAt, at('scheduled_at'));
+  const due = scheduledAt !== null && scheduledAt.getTime() > now.getTime();
+
+  const idempotencyKey = input.idempotencyKey ?? null;
+  if (idempotencyKey !== null && (typeof idempotencyKey !== 'string' || idempotencyKey.length === 0 || idempotencyKey.length > MAX_IDEMPOTENCY_KEY_LENGTH)) {
+    throw validationError(at('idempotency_key'), `must be a string of 1-${MAX_IDEMPOTENCY_KEY_LENGTH} characters`);
+  }
+  const createdBy = input.createdBy ?? null;
+  if (createdBy !== null && typeof createdBy !== 'string') throw validationError(at('created_by'), 'must be a user id');
+
+  return {
+    id: uuidv7(now.getTime()),
+    taskType: input.taskType,
+    payload: input.payload,
+    payloadJson,
+    status: due ? 'scheduled' : 'pending',
+    priority,
+    priorityRank: PRIORITY_RANK[priority],
+    retryStrategy,
+    retryStrategyJson: JSON.stringify(retryStrategy),
+    maxAttempts,
+    metadata,
+    metadataJson,
+    idempotencyKey,
+    createdBy,
+    createdAt: now,
+    scheduledAt,
+    runAt: due ? scheduledAt : now,
+  };
+}
+
+/**
+ * `max_attempts` may come on its own, inside the strategy (the guide's form), or both when they agree.
+ * The task's column is the one that counts; the stored strategy is made to match it.
+ */
+function resolveAttempts(input: TaskInput, at: (name: string) => string): { retryStrategy: RetryStrategy; maxAttempts: number } {
+  const given = input.retryStrategy;
+  const strategy = given === undefined || given === null ? null : parseRetryStrategy(given, at('retry_strategy'));
+  const explicit = input.maxAttempts;
+  if (explicit !== undefined && (typeof explicit !== 'number' || !Number.isInteger(explicit) || explicit < 1 || explicit > MAX_ATTEMPTS_LIMIT)) {
+    throw validationError(at('max_attempts'), `must be a whole number from 1 to ${MAX_ATTEMPTS_LIMIT}`);
+  }
+  const strategyNamesAttempts = strategy !== null && (given as Record<string, unknown>).max_attempts !== undefined;
+  if (explicit !== undefined && strategyNamesAttempts && strategy.max_attempts !== explicit) {
+    throw validationError(at('max_attempts'), `is ${explicit} but retry_strategy.max_attempts is ${strategy.max_attempts}; give one or make them agree`);
+  }
+  const base = strategy ?? DEFAULT_RETRY_STRATEGY;
+  const maxAttempts = explicit ?? base.max_attempts;
+  return { retryStrategy: { ...base, max_attempts: maxAttempts }, maxAttempts };
+}
+
+function parseDate(value: Date | string | null | undefined, field: string): Date | null {
+  if (value === undefined || value === null) return null;
+  const date = value instanceof Date ? value : typeof value === 'string' ? new Date(value) : null;
+  if (date === null || Number.isNaN(date.getTime())) throw validationError(field, 'must be an RFC 3339 date-time such as 2026-01-31T12:00:00Z');
+  return date;
+}

@@ -1,0 +1,252 @@
+import type { BreakerConfig, BreakerState } from '../core/circuit-breaker.ts';
+import type { NewTask } from '../core/new-task.ts';
+import type { JsonObject, JsonValue, TaskLease, TaskPriority, TaskRecord, TaskStatus } from '../core/task.ts';
+
+/**
+ * The storage seam: queue semantics, designed once for SQLite and PostgreSQL. Methods are named
+ * noun-first and take one params object. `now` always comes from the caller's Clock, never from the
+ * database, so tests control time. Engines throw ConveyorError (see core/errors.ts), never driver errors.
+ */
+export interface Engine {
+  readonly kind: 'sqlite' | 'postgres';
+  readonly capabilities: EngineCapabilities;
+
+  /** Applies pending migrations; safe when several processes call it at once. */
+  migrate(): Promise<MigrationReport>;
+  close(): Promise<void>;
+  /** Cheap round trip, for health checks. */
+  ping(): Promise<void>;
+
+  // --- tasks: producers ------------------------------------------------------------------------
+  /** Inserts one task; with an idempotency key already used, returns that task and `created: false`. */
+  taskInsert(p: { task: NewTask; tx?: unknown }): Promise<TaskInsertResult>;
+  /** Inserts many in one transaction; results are in input order. */
+  taskInsertMany(p: { tasks: NewTask[]; tx?: unknown }): Promise<TaskInsertResult[]>;
+
+  // --- tasks: workers (every change to a running task is fenced by its lease) -------------------
+  /**
+   * Claims up to `limit` due tasks of the given types: critical > high > normal > low, then due time
+   * (`run_at`), then creation. Skips types whose breaker is open. Each claimed task becomes `running`,
+   * its attempt goes up by one, and it is leased to `workerId` until `leaseExpiresAt`.
+   */
+  taskClaim(p: { workerId: string; taskTypes: readonly string[]; limit: number; now: Date; leaseMs: number }): Promise<TaskRecord[]>;
+  /** Extends the leases this worker still holds; reports which it lost and which were asked to cancel. */
+  taskHeartbeat(p: { workerId: string; leases: readonly TaskLease[]; now: Date; leaseMs: number }): Promise<HeartbeatResult>;
+  /** Stores the output and marks the attempt completed. False when the lease no longer holds. */
+  taskComplete(p: { lease: TaskLease; output: JsonValue | null; now: Date }): Promise<boolean>;
+  /**
+   * Records a failed attempt. The task is retried by its strategy (status `retrying`, due at the
+   * strategy's time, jitter drawn from `random`), or goes to the dead letter (`failed`) when its attempts
+   * are spent or `permanent` is set, or becomes `cancelled` if cancellation was requested meanwhile.
+   */
+  taskFail(p: { lease: TaskLease; error: string; permanent?: boolean; now: Date; random?: () => number }): Promise<TaskFailResult>;
+  /** Ends a running attempt as cancelled (its handler stopped after a cancel request). */
+  taskCancelRunning(p: { lease: TaskLease; now: Date; reason?: string }): Promise<boolean>;
+  /** Hands a running task back without spending its attempt (graceful shutdown); due at once. */
+  taskRelease(p: { lease: TaskLease; now: Date }): Promise<boolean>;
+  /** Stores a running task's progress report, e.g. `{ percent: 40 }`. */
+  taskProgress(p: { lease: TaskLease; progress: JsonValue; now: Date }): Promise<boolean>;
+
+  // --- tasks: operators ---------------------------------------------------------------------------
+  taskGet(p: { id: string }): Promise<TaskRecord | null>;
+  taskList(p: TaskListParams): Promise<TaskListResult>;
+  /**
+   * pending, scheduled, retrying: cancelled at once. running: marked cancel-requested; the worker
+   * stops the handler. Anything finished: `not_cancellable`.
+   */
+  taskCancel(p: { id: string; now: Date }): Promise<{ outcome: 'cancelled' | 'cancel_requested' | 'not_cancellable' | 'not_found'; task: TaskRecord | null }>;
+  /**
+   * A failed or cancelled task runs again, due now. Attempt numbers keep counting up (they fence
+   * workers); a task whose attempts are spent gets one more, as River and Oban do.
+   */
+  taskRetry(p: { id: string; now: Date }): Promise<{ outcome: 'retried' | 'not_retryable' | 'not_found'; task: TaskRecord | null }>;
+  /** Deletes a finished task (completed, failed, cancelled). */
+  taskDelete(p: { id: string }): Promise<'deleted' | 'not_finished' | 'not_found'>;
+  taskStats(p: { now: Date; createdBy?: string }): Promise<TaskStats>;
+
+  // --- maintenance ------------------------------------------------------------------------------
+  /**
+   * Takes back running tasks whose lease expired before `now`: to `retrying` (due now), or to the
+   * dead letter once `rescue_count` reaches `maxRescues` or the attempts are spent; a task whose
+   * cancellation was requested becomes `cancelled`.
+   */
+  taskRescueExpired(p: { now: Date; maxRescues: number; limit: number }): Promise<RescueResult>;
+  /** Deletes finished tasks that finished before `finishedBefore`, at most `limit`. */
+  taskPrune(p: { finishedBefore: Date; limit: number }): Promise<number>;
+  /** Takes or keeps a named leadership for `ttlMs`; true when `leaderId` holds it afterwards. */
+  leaderAttemptElect(p: { name: string; leaderId: string; now: Date; ttlMs: number }): Promise<boolean>;
+  leaderResign(p: { name: string; leaderId: string }): Promise<void>;
+
+  // --- circuit breakers -------------------------------------------------------------------------
+  breakerGet(p: { taskType: string }): Promise<BreakerState | null>;
+  breakerList(): Promise<BreakerState[]>;
+  /** Records one outcome atomically (all workers share the breaker) and returns the new state. */
+  breakerRecord(p: { taskType: string; outcome: 'success' | 'failure'; now: Date; config: BreakerConfig }): Promise<BreakerState>;
+  /** Closes a breaker by hand (an admin's reset). */
+  breakerReset(p: { taskType: string; now: Date }): Promise<BreakerState>;
+
+  // --- task types and workers -------------------------------------------------------------------
+  typeRegister(p: { type: TaskTypeInfo; now: Date }): Promise<void>;
+  typeList(): Promise<TaskTypeRecord[]>;
+  workerHeartbeat(p: { worker: WorkerInfo; now: Date }): Promise<void>;
+  workerList(): Promise<WorkerRecord[]>;
+  workerRemove(p: { id: string }): Promise<void>;
+
+  // --- users and sessions -----------------------------------------------------------------------
+  userInsert(p: { user: NewUser }): Promise<UserRecord>;
+  userGet(p: { id: string }): Promise<UserRecord | null>;
+  /** Finds a user by username or email (case-insensitive). */
+  userFind(p: { login: string }): Promise<UserRecord | null>;
+  userList(p: { limit: number; offset: number }): Promise<UserRecord[]>;
+  userUpdate(p: { id: string; changes: Partial<Pick<UserRecord, 'role' | 'isActive' | 'passwordHash' | 'lastLoginAt'>>; now: Date }): Promise<UserRecord | null>;
+  userCount(p: { role?: UserRole }): Promise<number>;
+  sessionInsert(p: { session: SessionRecord }): Promise<void>;
+  /** The session for a token hash, if it exists and has not expired at `now`. */
+  sessionGet(p: { tokenHash: string; now: Date }): Promise<SessionRecord | null>;
+  sessionUpdate(p: { tokenHash: string; expiresAt: Date; now: Date }): Promise<boolean>;
+  sessionDelete(p: { tokenHash: string }): Promise<boolean>;
+  /** Ends every session of a user; returns how many. */
+  sessionDeleteForUser(p: { userId: string }): Promise<number>;
+  sessionPruneExpired(p: { now: Date }): Promise<number>;
+
+  // --- notifications ----------------------------------------------------------------------------
+  /**
+   * Calls `onInsert` soon after tasks are inserted by any process sharing the database (LISTEN/NOTIFY
+   * on PostgreSQL, a watched signal file on SQLite). A hint only: workers still poll as a fallback.
+   */
+  listen(p: { onInsert: (taskType: string | null) => void }): Promise<{ close(): Promise<void> }>;
+}
+
+export interface EngineCapabilities {
+  /** Claims never block on each other (PostgreSQL SKIP LOCKED); SQLite serialises writers instead. */
+  skipLocked: boolean;
+  /** Insert notifications cross machines (PostgreSQL) rather than one machine's processes (SQLite). */
+  listenNotify: boolean;
+  /** `tx` on insert can be the application's own transaction (a pg client, a better-sqlite3 Database). */
+  transactionalInsert: boolean;
+}
+
+export interface MigrationReport {
+  applied: { version: number; name: string }[];
+  current: number;
+}
+
+export interface TaskInsertResult {
+  task: TaskRecord;
+  /** False when the idempotency key matched an existing task, which is returned instead. */
+  created: boolean;
+}
+
+export interface HeartbeatResult {
+  /** Ids whose lease was extended. */
+  renewed: string[];
+  /** Ids this worker no longer holds (rescued, finished elsewhere): their handlers must stop. */
+  lost: string[];
+  /** Renewed ids whose cancellation was requested: their handlers must be aborted. */
+  cancelRequested: string[];
+}
+
+export type TaskFailResult =
+  | { applied: false }
+  | { applied: true; status: 'retrying'; runAt: Date }
+  | { applied: true; status: 'failed' | 'cancelled' };
+
+export interface TaskListParams {
+  status?: readonly TaskStatus[];
+  taskType?: readonly string[];
+  priority?: readonly TaskPriority[];
+  createdBy?: string;
+  createdAfter?: Date;
+  createdBefore?: Date;
+  /** Text matched against the start of the id. */
+  idPrefix?: string;
+  /** 1..1000 */
+  limit: number;
+  /** From a previous result's `nextCursor`. Newest first. */
+  cursor?: string;
+  /** Also count every match (costs a second query). */
+  withTotal?: boolean;
+}
+
+export interface TaskListResult {
+  tasks: TaskRecord[];
+  nextCursor: string | null;
+  total: number | null;
+}
+
+export interface TaskStats {
+  total: number;
+  byStatus: Record<TaskStatus, number>;
+  byType: Record<string, Partial<Record<TaskStatus, number>>>;
+  byPriority: Record<TaskPriority, Partial<Record<TaskStatus, number>>>;
+  /** Age in ms of the oldest task that is due and waiting for a worker; null when none waits. */
+  oldestReadyAgeMs: number | null;
+  completedLastMinute: number;
+  completedLastHour: number;
+  failedLastMinute: number;
+  failedLastHour: number;
+}
+
+export interface RescueResult {
+  retried: string[];
+  deadLettered: string[];
+  cancelled: string[];
+}
+
+export interface TaskTypeInfo {
+  name: string;
+  description: string;
+  payloadSchema: JsonObject | null;
+  /** Example payloads, shown by the dashboard and docs. */
+  examples: JsonValue[];
+  timeoutMs: number;
+}
+
+export interface TaskTypeRecord extends TaskTypeInfo {
+  createdAt: Date;
+  updatedAt: Date;
+  /** The last time a worker that handles it sent a heartbeat. */
+  lastSeenAt: Date;
+}
+
+export interface WorkerInfo {
+  id: string;
+  host: string;
+  pid: number;
+  concurrency: number;
+  running: number;
+  taskTypes: string[];
+  startedAt: Date;
+}
+
+export interface WorkerRecord extends WorkerInfo {
+  lastHeartbeatAt: Date;
+}
+
+export type UserRole = 'user' | 'moderator' | 'admin';
+export const USER_ROLES: readonly UserRole[] = ['user', 'moderator', 'admin'];
+
+export interface NewUser {
+  id: string;
+  username: string;
+  email: string;
+  passwordHash: string;
+  role: UserRole;
+  createdAt: Date;
+}
+
+export interface UserRecord extends NewUser {
+  isActive: boolean;
+  updatedAt: Date;
+  lastLoginAt: Date | null;
+}
+
+export interface SessionRecord {
+  /** SHA-256 of the bearer token, hex; the token itself is never stored. */
+  tokenHash: string;
+  userId: string;
+  createdAt: Date;
+  expiresAt: Date;
+  lastRefreshedAt: Date | null;
+  userAgent: string | null;
+}
