@@ -1,0 +1,89 @@
+import { systemClock, type Clock } from '../core/clock.ts';
+import { newTask, type TaskInput } from '../core/new-task.ts';
+import type { TaskRecord } from '../core/task.ts';
+import { createEngine } from '../store/create-engine.ts';
+import { DEFAULT_DATABASE_URL } from '../store/database-url.ts';
+import type { Engine, TaskInsertResult, TaskListParams, TaskListResult, TaskStats } from '../store/engine.ts';
+import type { Logger } from '../core/logger.ts';
+
+export interface ConveyorClientOptions {
+  /** `sqlite:./data/conveyor.db` (default) or `postgres://...`. */
+  databaseUrl?: string;
+  /** Apply pending migrations when opening (default true). */
+  migrate?: boolean;
+  clock?: Clock;
+  logger?: Logger;
+}
+
+export interface EnqueueOptions {
+  /**
+   * The application's own transaction: a `pg` client inside BEGIN (PostgreSQL) or a better-sqlite3
+   * Database (SQLite). The task then exists if and only if that transaction commits.
+   */
+  tx?: unknown;
+}
+
+/**
+ * Conveyor for an application: enqueue tasks and look after them from TypeScript, on the same
+ * database the workers and the API use.
+ *
+ *   const conveyor = await ConveyorClient.open({ databaseUrl: process.env.DATABASE_URL });
+ *   const { task } = await conveyor.enqueue({ taskType: 'email', payload: { to, subject, body } });
+ */
+export class ConveyorClient {
+  readonly engine: Engine;
+  readonly #clock: Clock;
+
+  private constructor(engine: Engine, clock: Clock) {
+    this.engine = engine;
+    this.#clock = clock;
+  }
+
+  static async open(options: ConveyorClientOptions = {}): Promise<ConveyorClient> {
+    const engine = createEngine(options.databaseUrl ?? DEFAULT_DATABASE_URL, options.logger ? { logger: options.logger } : {});
+    try {
+      if (options.migrate !== false) await engine.migrate();
+    } catch (error) {
+      await engine.close();
+      throw error;
+    }
+    return new ConveyorClient(engine, options.clock ?? systemClock);
+  }
+
+  /** Validates and inserts one task. With a repeated idempotency key, returns the first task (`created: false`). */
+  async enqueue(input: TaskInput, options: EnqueueOptions = {}): Promise<TaskInsertResult> {
+    const task = newTask(input, this.#clock.now());
+    return this.engine.taskInsert(options.tx === undefined ? { task } : { task, tx: options.tx });
+  }
+
+  /** Validates every task first (an error names the index: `tasks[3].payload`), then inserts all in one transaction. */
+  async enqueueMany(inputs: readonly TaskInput[], options: EnqueueOptions = {}): Promise<TaskInsertResult[]> {
+    const now = this.#clock.now();
+    const tasks = inputs.map((input, index) => newTask(input, now, `tasks[${index}]`));
+    return this.engine.taskInsertMany(options.tx === undefined ? { tasks } : { tasks, tx: options.tx });
+  }
+
+  get(id: string): Promise<TaskRecord | null> {
+    return this.engine.taskGet({ id });
+  }
+
+  list(params: TaskListParams): Promise<TaskListResult> {
+    return this.engine.taskList(params);
+  }
+
+  cancel(id: string) {
+    return this.engine.taskCancel({ id, now: this.#clock.now() });
+  }
+
+  retry(id: string) {
+    return this.engine.taskRetry({ id, now: this.#clock.now() });
+  }
+
+  stats(): Promise<TaskStats> {
+    return this.engine.taskStats({ now: this.#clock.now() });
+  }
+
+  close(): Promise<void> {
+    return this.engine.close();
+  }
+}

@@ -1,0 +1,13 @@
+/** Conveyor's library API: everything an application needs to enqueue tasks and define task types. */
+export { ConveyorClient, type ConveyorClientOptions, type EnqueueOptions } from './client/conveyor-client.ts';
+export type { TaskInput } from './core/new-task.ts';
+export type { TaskRecord, TaskStatus, TaskPriority, JsonValue, JsonObject, AttemptRecord } from './core/task.ts';
+export type { RetryStrategy } from './core/retry-strategy.ts';
+export { ConveyorError, ERROR_CODES, type ErrorCode } from './core/errors.ts';
+export { PermanentTaskError, RetryableTaskError } from './core/task-errors.ts';
+export { systemClock, ManualClock, type Clock } from './core/clock.ts';
+export { defineTask, type TaskDefinition } from './tasks/define-task.ts';
+export { TaskRegistry } from './tasks/task-registry.ts';
+export type { TaskContext } from './tasks/task-context.ts';
+export type { Engine } from './store/engine.ts';
+export { createEngine } from './store/create-engine.ts';

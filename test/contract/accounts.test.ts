@@ -1,0 +1,71 @@
+import { expect, it } from 'vitest';
+import { ConveyorError, ERROR_CODES } from '../../src/core/errors.ts';
+import { describeEachEngine } from './engine-fixture.ts';
+
+const ANN = '0190a4c2-0000-7000-8000-0000000000a1';
+const BOB = '0190a4c2-0000-7000-8000-0000000000b2';
+
+describeEachEngine('users and sessions', (f) => {
+  const addAnn = () => {
+    const { engine, clock } = f();
+    return engine.userInsert({ user: { id: ANN, username: 'Ann', email: 'Ann@Example.com', passwordHash: '$argon2id$x', role: 'user', createdAt: clock.now() } });
+  };
+
+  it('stores a user and finds them by username or email, ignoring case', async () => {
+    const { engine } = f();
+    const ann = await addAnn();
+    expect(ann).toMatchObject({ id: ANN, username: 'Ann', role: 'user', isActive: true, lastLoginAt: null });
+    expect((await engine.userFind({ login: 'ann' }))?.id).toBe(ANN);
+    expect((await engine.userFind({ login: 'ANN@example.COM' }))?.id).toBe(ANN);
+    expect(await engine.userFind({ login: 'nobody' })).toBeNull();
+    expect((await engine.userGet({ id: ANN }))?.email).toBe('Ann@Example.com');
+  });
+
+  it('refuses a taken username or email with a conflict naming the field', async () => {
+    const { engine, clock } = f();
+    await addAnn();
+    const attempt = (username: string, email: string) =>
+      engine.userInsert({ user: { id: BOB, username, email, passwordHash: 'h', role: 'user', createdAt: clock.now() } }).then(
+        () => null,
+        (error: unknown) => error,
+      );
+    const byName = await attempt('ANN', 'other@example.com');
+    expect(byName).toBeInstanceOf(ConveyorError);
+    expect(byName).toMatchObject({ code: ERROR_CODES.CONFLICT, field: 'username' });
+    expect(await attempt('bob', 'ann@example.com')).toMatchObject({ code: ERROR_CODES.CONFLICT, field: 'email' });
+  });
+
+  it('updates role, activity and last login, and counts by role', async () => {
+    const { engine, clock } = f();
+    await addAnn();
+    clock.advance(1000);
+    const updated = await engine.userUpdate({ id: ANN, changes: { role: 'admin', lastLoginAt: clock.now() }, now: clock.now() });
+    expect(updated).toMatchObject({ role: 'admin', isActive: true });
+    expect(updated!.lastLoginAt).toEqual(clock.now());
+    expect(updated!.updatedAt).toEqual(clock.now());
+    expect(await engine.userCount({ role: 'admin' })).toBe(1);
+    expect(await engine.userCount({})).toBe(1);
+    expect((await engine.userList({ limit: 10, offset: 0 })).map((u) => u.id)).toEqual([ANN]);
+    expect(await engine.userUpdate({ id: BOB, changes: { isActive: false }, now: clock.now() })).toBeNull();
+  });
+
+  it('keeps sessions by token hash until they expire, are deleted, or the user logs out everywhere', async () => {
+    const { engine, clock } = f();
+    await addAnn();
+    const session = (hash: string) => ({ tokenHash: hash, userId: ANN, createdAt: clock.now(), expiresAt: new Date(clock.now().getTime() + 60_000), lastRefreshedAt: null, userAgent: 'curl' });
+    await engine.sessionInsert({ session: session('h1') });
+    await engine.sessionInsert({ session: session('h2') });
+    await engine.sessionInsert({ session: session('h3') });
+    expect(await engine.sessionGet({ tokenHash: 'h1', now: clock.now() })).toEqual(session('h1'));
+    expect(await engine.sessionDelete({ tokenHash: 'h1' })).toBe(true);
+    expect(await engine.sessionGet({ tokenHash: 'h1', now: clock.now() })).toBeNull();
+    clock.advance(30_000);
+    expect(await engine.sessionUpdate({ tokenHash: 'h2', expiresAt: new Date(clock.now().getTime() + 60_000), now: clock.now() })).toBe(true);
+    clock.advance(30_000);
+    expect(await engine.sessionGet({ tokenHash: 'h3', now: clock.now() })).toBeNull();
+    expect(await engine.sessionGet({ tokenHash: 'h2', now: clock.now() })).not.toBeNull();
+    expect(await engine.sessionPruneExpired({ now: clock.now() })).toBe(1);
+    expect(await engine.sessionDeleteForUser({ userId: ANN })).toBe(1);
+    expect(await engine.sessionGet({ tokenHash: 'h2', now: clock.now() })).toBeNull();
+  });
+});

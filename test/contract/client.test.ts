@@ -1,0 +1,78 @@
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConveyorClient } from '../../src/index.ts';
+import { ERROR_CODES } from '../../src/core/errors.ts';
+import { parseDatabaseUrl } from '../../src/store/database-url.ts';
+import { testDatabases, type TestDatabase } from '../helpers/databases.ts';
+
+/**
+ * The application's side of a transaction, per engine: begin, then commit or roll back, with a handle
+ * that ConveyorClient.enqueue accepts as `tx`.
+ */
+async function appTransaction(db: TestDatabase): Promise<{ tx: unknown; commit(): Promise<void>; rollback(): Promise<void> }> {
+  const target = parseDatabaseUrl(db.url);
+  if (target.kind === 'sqlite') {
+    const app = new Database(target.filename);
+    app.exec('BEGIN IMMEDIATE');
+    const end = async (sql: string) => {
+      app.exec(sql);
+      app.close();
+    };
+    return { tx: app, commit: () => end('COMMIT'), rollback: () => end('ROLLBACK') };
+  }
+  const app = new pg.Client({ connectionString: target.connectionString });
+  await app.connect();
+  await app.query('BEGIN');
+  const end = async (sql: string) => {
+    await app.query(sql);
+    await app.end();
+  };
+  return { tx: app, commit: () => end('COMMIT'), rollback: () => end('ROLLBACK') };
+}
+
+describe.each(testDatabases)('library API [$kind]', ({ create }) => {
+  let db: TestDatabase;
+  let conveyor: ConveyorClient;
+  beforeEach(async () => {
+    db = create();
+    conveyor = await ConveyorClient.open({ databaseUrl: db.url });
+  });
+  afterEach(async () => {
+    await conveyor.close();
+    await db.drop();
+  });
+
+  it('enqueues one and many, and reads them back', async () => {
+    const { task, created } = await conveyor.enqueue({ taskType: 'email', payload: { to: 'a@example.com' }, priority: 'high' });
+    expect(created).toBe(true);
+    expect(await conveyor.get(task.id)).toMatchObject({ id: task.id, status: 'pending', priority: 'high' });
+    const many = await conveyor.enqueueMany([
+      { taskType: 'email', payload: { n: 1 } },
+      { taskType: 'report', payload: { n: 2 }, scheduledAt: new Date(Date.now() + 60_000) },
+    ]);
+    expect(many.map((r) => r.task.status)).toEqual(['pending', 'scheduled']);
+    expect((await conveyor.stats()).total).toBe(3);
+  });
+
+  it('names the offending field and index when a batch has bad input, inserting nothing', async () => {
+    await expect(conveyor.enqueueMany([{ taskType: 'email', payload: {} }, { taskType: 'email', payload: {}, priority: 'urgent' as never }])).rejects.toMatchObject({
+      code: ERROR_CODES.VALIDATION,
+      field: 'tasks[1].priority',
+    });
+    expect((await conveyor.stats()).total).toBe(0);
+  });
+
+  it("enqueues inside the application's transaction: the task exists if and only if it commits", async () => {
+    const rolledBack = await appTransaction(db);
+    const { task: ghost } = await conveyor.enqueue({ taskType: 'email', payload: { n: 1 } }, { tx: rolledBack.tx });
+    await rolledBack.rollback();
+    expect(await conveyor.get(ghost.id)).toBeNull();
+
+    const committed = await appTransaction(db);
+    const [inserted] = await conveyor.enqueueMany([{ taskType: 'email', payload: { n: 2 } }], { tx: committed.tx });
+    const real = inserted!.task;
+    await committed.commit();
+    expect(await conveyor.get(real.id)).toMatchObject({ status: 'pending', payload: { n: 2 } });
+  });
+});
