@@ -98,7 +98,8 @@ export function newTask(input: TaskInput, now: Date, field = ''): NewTask {
     createdBy,
     createdAt: now,
     scheduledAt,
-    runAt: due ? scheduledAt : now,
+    // A schedule in the past is due since then, so it goes ahead of tasks that became due later.
+    runAt: scheduledAt ?? now,
   };
 }
 

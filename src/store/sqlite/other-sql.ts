@@ -1,0 +1,70 @@
+/** SQL for the tables other than `tasks`: leaders, circuit breakers, task types, workers, users, sessions. */
+
+/** Takes the leadership if it is free or expired, or renews it for its holder; otherwise changes nothing. */
+export const LEADER_ELECT = `
+  INSERT INTO leaders (name, leader_id, expires_at) VALUES (@name, @leaderId, @expiresAt)
+  ON CONFLICT (name) DO UPDATE SET leader_id = excluded.leader_id, expires_at = excluded.expires_at
+   WHERE leaders.expires_at <= @now OR leaders.leader_id = excluded.leader_id`;
+export const LEADER_GET = `SELECT leader_id FROM leaders WHERE name = ?`;
+export const LEADER_RESIGN = `DELETE FROM leaders WHERE name = @name AND leader_id = @leaderId`;
+
+export const BREAKER_GET = `SELECT * FROM circuit_breakers WHERE task_type = ?`;
+export const BREAKER_LIST = `SELECT * FROM circuit_breakers ORDER BY task_type`;
+/** An admin's reset: closed with its counters cleared; when it last opened stays on record. */
+export const BREAKER_RESET = `
+  INSERT INTO circuit_breakers (task_type, state, updated_at) VALUES (@taskType, 'closed', @now)
+  ON CONFLICT (task_type) DO UPDATE SET
+    state = 'closed', consecutive_failures = 0, consecutive_successes = 0, reopens_at = NULL, updated_at = excluded.updated_at
+  RETURNING *`;
+export const BREAKER_UPSERT = `
+  INSERT INTO circuit_breakers (task_type, state, consecutive_failures, consecutive_successes, opened_at, reopens_at, updated_at)
+  VALUES (@task_type, @state, @consecutive_failures, @consecutive_successes, @opened_at, @reopens_at, @updated_at)
+  ON CONFLICT (task_type) DO UPDATE SET
+    state = excluded.state, consecutive_failures = excluded.consecutive_failures,
+    consecutive_successes = excluded.consecutive_successes, opened_at = excluded.opened_at,
+    reopens_at = excluded.reopens_at, updated_at = excluded.updated_at`;
+
+/** created_at is kept; updated_at moves only when the definition changed; last_seen_at always. */
+export const TYPE_UPSERT = `
+  INSERT INTO task_types (name, description, payload_schema, examples, timeout_ms, created_at, updated_at, last_seen_at)
+  VALUES (@name, @description, @payloadSchema, @examples, @timeoutMs, @now, @now, @now)
+  ON CONFLICT (name) DO UPDATE SET
+    updated_at = CASE
+      WHEN task_types.description IS NOT excluded.description OR task_types.payload_schema IS NOT excluded.payload_schema
+        OR task_types.examples IS NOT excluded.examples OR task_types.timeout_ms IS NOT excluded.timeout_ms
+      THEN excluded.updated_at ELSE task_types.updated_at END,
+    description = excluded.description, payload_schema = excluded.payload_schema, examples = excluded.examples,
+    timeout_ms = excluded.timeout_ms, last_seen_at = excluded.last_seen_at`;
+export const TYPE_LIST = `SELECT * FROM task_types ORDER BY name`;
+
+export const WORKER_UPSERT = `
+  INSERT INTO workers (id, host, pid, concurrency, running, task_types, started_at, last_heartbeat_at)
+  VALUES (@id, @host, @pid, @concurrency, @running, @taskTypes, @startedAt, @now)
+  ON CONFLICT (id) DO UPDATE SET
+    host = excluded.host, pid = excluded.pid, concurrency = excluded.concurrency, running = excluded.running,
+    task_types = excluded.task_types, started_at = excluded.started_at, last_heartbeat_at = excluded.last_heartbeat_at`;
+export const WORKER_LIST = `SELECT * FROM workers ORDER BY started_at, id`;
+export const WORKER_DELETE = `DELETE FROM workers WHERE id = ?`;
+
+export const USER_INSERT = `
+  INSERT INTO users (id, username, email, password_hash, role, is_active, created_at, updated_at)
+  VALUES (@id, @username, @email, @passwordHash, @role, 1, @createdAt, @createdAt)`;
+export const USER_GET = `SELECT * FROM users WHERE id = ?`;
+/** A username match wins over an email match, should one user's username be another's email. */
+export const USER_FIND = `
+  SELECT * FROM users WHERE lower(username) = lower(@login) OR lower(email) = lower(@login)
+   ORDER BY lower(username) = lower(@login) DESC LIMIT 1`;
+export const USER_LIST = `SELECT * FROM users ORDER BY created_at, id LIMIT ? OFFSET ?`;
+export const USER_COUNT = `SELECT COUNT(*) AS n FROM users WHERE @role IS NULL OR role = @role`;
+
+export const SESSION_INSERT = `
+  INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_refreshed_at, user_agent)
+  VALUES (@tokenHash, @userId, @createdAt, @expiresAt, @lastRefreshedAt, @userAgent)`;
+export const SESSION_GET = `SELECT * FROM sessions WHERE token_hash = @tokenHash AND expires_at > @now`;
+/** An expired session cannot be brought back by refreshing it. */
+export const SESSION_UPDATE = `
+  UPDATE sessions SET expires_at = @expiresAt, last_refreshed_at = @now
+   WHERE token_hash = @tokenHash AND expires_at > @now`;
+export const SESSION_DELETE = `DELETE FROM sessions WHERE token_hash = ?`;
+export const SESSION_DELETE_FOR_USER = `DELETE FROM sessions WHERE user_id = ?`;
+export const SESSION_PRUNE = `DELETE FROM sessions WHERE expires_at <= ?`;

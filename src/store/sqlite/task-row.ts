@@ -1,0 +1,145 @@
+import type { NewTask } from '../../core/new-task.ts';
+import type { RetryStrategy } from '../../core/retry-strategy.ts';
+import { priorityFromRank, type AttemptOutcome, type AttemptRecord, type JsonObject, type JsonValue, type TaskRecord, type TaskStatus } from '../../core/task.ts';
+
+/** A `tasks` row as better-sqlite3 returns it: INTEGER epoch milliseconds, JSON as TEXT. */
+export interface TaskRow {
+  id: string;
+  task_type: string;
+  payload: string;
+  status: TaskStatus;
+  priority_rank: number;
+  retry_strategy: string;
+  max_attempts: number;
+  current_attempt: number;
+  last_error: string | null;
+  output: string | null;
+  metadata: string;
+  idempotency_key: string | null;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+  scheduled_at: number | null;
+  run_at: number;
+  started_at: number | null;
+  completed_at: number | null;
+  worker_id: string | null;
+  lease_expires_at: number | null;
+  cancel_requested_at: number | null;
+  rescue_count: number;
+  progress: string | null;
+  attempts: string;
+}
+
+/** One entry of the `attempts` JSON column; timestamps are ISO strings so the column reads well by hand. */
+interface AttemptJson {
+  attempt: number;
+  worker_id: string | null;
+  started_at: string | null;
+  finished_at: string;
+  outcome: AttemptOutcome;
+  error: string | null;
+}
+
+export function rowToTask(row: TaskRow): TaskRecord {
+  return {
+    id: row.id,
+    taskType: row.task_type,
+    payload: JSON.parse(row.payload) as JsonValue,
+    status: row.status,
+    priority: priorityFromRank(row.priority_rank),
+    retryStrategy: JSON.parse(row.retry_strategy) as RetryStrategy,
+    maxAttempts: row.max_attempts,
+    currentAttempt: row.current_attempt,
+    lastError: row.last_error,
+    output: row.output === null ? null : (JSON.parse(row.output) as JsonValue),
+    metadata: JSON.parse(row.metadata) as JsonObject,
+    idempotencyKey: row.idempotency_key,
+    createdBy: row.created_by,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+    scheduledAt: toDate(row.scheduled_at),
+    runAt: new Date(row.run_at),
+    startedAt: toDate(row.started_at),
+    completedAt: toDate(row.completed_at),
+    workerId: row.worker_id,
+    leaseExpiresAt: toDate(row.lease_expires_at),
+    cancelRequestedAt: toDate(row.cancel_requested_at),
+    rescueCount: row.rescue_count,
+    progress: row.progress === null ? null : (JSON.parse(row.progress) as JsonValue),
+    attempts: row.attempts === '[]' ? [] : (JSON.parse(row.attempts) as AttemptJson[]).map(attemptFromJson),
+  };
+}
+
+/**
+ * The record of a task just inserted, built from what was written rather than read back: insert-many
+ * of thousands stays one write per task. JSON is re-parsed so the record never aliases the caller's objects.
+ */
+export function insertedTask(task: NewTask): TaskRecord {
+  return {
+    id: task.id,
+    taskType: task.taskType,
+    payload: JSON.parse(task.payloadJson) as JsonValue,
+    status: task.status,
+    priority: task.priority,
+    retryStrategy: JSON.parse(task.retryStrategyJson) as RetryStrategy,
+    maxAttempts: task.maxAttempts,
+    currentAttempt: 0,
+    lastError: null,
+    output: null,
+    metadata: JSON.parse(task.metadataJson) as JsonObject,
+    idempotencyKey: task.idempotencyKey,
+    createdBy: task.createdBy,
+    createdAt: new Date(task.createdAt.getTime()),
+    updatedAt: new Date(task.createdAt.getTime()),
+    scheduledAt: toDate(task.scheduledAt === null ? null : task.scheduledAt.getTime()),
+    runAt: new Date(task.runAt.getTime()),
+    startedAt: null,
+    completedAt: null,
+    workerId: null,
+    leaseExpiresAt: null,
+    cancelRequestedAt: null,
+    rescueCount: 0,
+    progress: null,
+    attempts: [],
+  };
+}
+
+/** Named parameters of the insert statement. */
+export function taskInsertParams(task: NewTask): Record<string, string | number | null> {
+  return {
+    id: task.id,
+    task_type: task.taskType,
+    payload: task.payloadJson,
+    status: task.status,
+    priority_rank: task.priorityRank,
+    retry_strategy: task.retryStrategyJson,
+    max_attempts: task.maxAttempts,
+    metadata: task.metadataJson,
+    idempotency_key: task.idempotencyKey,
+    created_by: task.createdBy,
+    created_at: task.createdAt.getTime(),
+    scheduled_at: task.scheduledAt === null ? null : task.scheduledAt.getTime(),
+    run_at: task.runAt.getTime(),
+  };
+}
+
+/** Orders claimed rows the way the claim chose them (RETURNING gives no order guarantee). */
+export function compareClaimOrder(a: TaskRow, b: TaskRow): number {
+  return a.priority_rank - b.priority_rank || a.run_at - b.run_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+function attemptFromJson(entry: AttemptJson): AttemptRecord {
+  return {
+    attempt: entry.attempt,
+    workerId: entry.worker_id,
+    startedAt: entry.started_at === null ? null : new Date(entry.started_at),
+    finishedAt: new Date(entry.finished_at),
+    outcome: entry.outcome,
+    error: entry.error,
+  };
+}
+
+export function toDate(ms: number | null): Date | null {
+  return ms === null ? null : new Date(ms);
+}
