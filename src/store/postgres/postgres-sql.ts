@@ -1,0 +1,302 @@
+import { createHash } from 'node:crypto';
+import { FINISHED_STATUSES, READY_STATUSES } from '../../core/task.ts';
+
+/** A prepared statement: pg parses and plans it once per connection, then only sends the values. */
+export interface Statement {
+  name: string;
+  text: string;
+}
+
+/** Every column of `tasks`, named rather than `*` so that a later migration adding a column cannot break a prepared plan. */
+export const TASK_COLUMN_NAMES = [
+  'id', 'task_type', 'payload', 'status', 'priority_rank', 'retry_strategy', 'max_attempts', 'current_attempt', 'last_error',
+  'output', 'metadata', 'idempotency_key', 'created_by', 'created_at', 'updated_at', 'scheduled_at', 'run_at', 'started_at',
+  'completed_at', 'worker_id', 'lease_expires_at', 'cancel_requested_at', 'rescue_count', 'progress', 'attempts',
+] as const;
+
+const BREAKER_COLUMNS = 'task_type, state, consecutive_failures, consecutive_successes, opened_at, reopens_at, updated_at';
+const USER_COLUMNS = 'id, username, email, password_hash, role, is_active, created_at, updated_at, last_login_at';
+const SESSION_COLUMNS = 'token_hash, user_id, created_at, expires_at, last_refreshed_at, user_agent';
+const TYPE_COLUMNS = 'name, description, payload_schema, examples, timeout_ms, created_at, updated_at, last_seen_at';
+const WORKER_COLUMNS = 'id, host, pid, concurrency, running, task_types, started_at, last_heartbeat_at';
+
+const list = (values: readonly string[]) => values.map((value) => `'${value}'`).join(', ');
+const READY = list(READY_STATUSES);
+const FINISHED = list(FINISHED_STATUSES);
+
+/** Quotes an identifier for SQL text (schema names are checked before they get here, but quote anyway). */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Quotes a string literal for SQL text. */
+export function quoteLiteral(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/**
+ * The NOTIFY channel of a schema. Channel names are identifiers, so at most 63 bytes: a long schema
+ * name is shortened with a hash so that two long names still get different channels.
+ */
+export function insertChannel(schema: string): string {
+  const channel = `conveyor_insert_${schema}`;
+  if (channel.length <= 63) return channel;
+  const hash = createHash('sha256').update(schema).digest('hex').slice(0, 12);
+  return `${channel.slice(0, 50)}_${hash}`;
+}
+
+/** A timestamptz as ISO 8601 UTC text with milliseconds, the form JavaScript's Date writes, for JSON. */
+const iso = (expression: string) => `to_char((${expression}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/** `attempts || [entry]` for the attempt ending now; `t` qualifies columns where a FROM makes them ambiguous. */
+function appendAttempt(outcome: string, error: string, finishedAt: string, t = ''): string {
+  return `${t}attempts || jsonb_build_array(jsonb_build_object('attempt', ${t}current_attempt, 'worker_id', ${t}worker_id, 'started_at', ${iso(`${t}started_at`)}, 'finished_at', ${iso(finishedAt)}, 'outcome', ${outcome}, 'error', ${error}))`;
+}
+
+/** The lease fence: a change to a running task applies only to the attempt and worker that hold it. */
+const FENCE = `id = $1::uuid AND status = 'running' AND current_attempt = $2::int AND worker_id = $3::text`;
+
+/**
+ * All SQL of the engine for one schema. Tables are always schema-qualified, never found through
+ * search_path: `tx` inserts run on the application's own connection, whose search_path is its own.
+ */
+export function postgresSql(schema: string) {
+  const s = quoteIdentifier(schema);
+  const name = (suffix: string) => `conveyor_${schema}_${suffix}`;
+  const statement = (suffix: string, text: string): Statement => ({ name: name(suffix), text: text.replace(/\s+/g, ' ').trim() });
+  const taskColumns = TASK_COLUMN_NAMES.join(', ');
+  const taskColumnsOf = (alias: string) => TASK_COLUMN_NAMES.map((column) => `${alias}.${column}`).join(', ');
+  const insertColumns = 'id, task_type, payload, status, priority_rank, retry_strategy, max_attempts, metadata, idempotency_key, created_by, created_at, updated_at, scheduled_at, run_at';
+  const onIdempotencyConflict = 'ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING';
+
+  return {
+    schema: s,
+    taskColumns,
+
+    // --- producers ---------------------------------------------------------------------------
+    taskInsertOne: statement('task_insert_one', `
+      INSERT INTO ${s}.tasks (${insertColumns})
+      VALUES ($1::uuid, $2::text, $3::jsonb, $4::text, $5::smallint, $6::jsonb, $7::int, $8::jsonb, $9::text, $10::uuid, $11::timestamptz, $11::timestamptz, $12::timestamptz, $13::timestamptz)
+      ${onIdempotencyConflict}
+      RETURNING id`),
+    // One statement for a whole batch: each column travels as one array parameter.
+    taskInsertMany: statement('task_insert_many', `
+      INSERT INTO ${s}.tasks (${insertColumns})
+      SELECT id, task_type, payload, status, priority_rank, retry_strategy, max_attempts, metadata, idempotency_key, created_by, created_at, created_at, scheduled_at, run_at
+      FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::text[], $5::smallint[], $6::jsonb[], $7::int[], $8::jsonb[], $9::text[], $10::uuid[], $11::timestamptz[], $12::timestamptz[], $13::timestamptz[])
+        AS x(id, task_type, payload, status, priority_rank, retry_strategy, max_attempts, metadata, idempotency_key, created_by, created_at, scheduled_at, run_at)
+      ${onIdempotencyConflict}
+      RETURNING id`),
+    taskGetByKeys: statement('task_get_by_keys', `SELECT ${taskColumns} FROM ${s}.tasks WHERE idempotency_key = ANY($1::text[])`),
+
+    // --- workers -----------------------------------------------------------------------------
+    // One statement: pick in index order, skip rows other claimers hold, take them. The index
+    // tasks_ready_idx has exactly this predicate and order, so the scan stops after LIMIT rows.
+    taskClaim: statement('task_claim', `
+      WITH picked AS (
+        SELECT id FROM ${s}.tasks
+        WHERE status IN (${READY}) AND run_at <= $1::timestamptz AND task_type = ANY($2::text[])
+          AND NOT EXISTS (
+            SELECT 1 FROM ${s}.circuit_breakers b
+            WHERE b.task_type = tasks.task_type AND b.state = 'open' AND b.reopens_at > $1::timestamptz)
+        ORDER BY priority_rank, run_at, id
+        LIMIT $3::int
+        FOR UPDATE SKIP LOCKED)
+      UPDATE ${s}.tasks t
+      SET status = 'running', current_attempt = t.current_attempt + 1, worker_id = $4::text, started_at = $1::timestamptz,
+          lease_expires_at = $5::timestamptz, updated_at = $1::timestamptz, progress = NULL
+      FROM picked WHERE t.id = picked.id
+      RETURNING ${taskColumnsOf('t')}`),
+    taskHeartbeat: statement('task_heartbeat', `
+      UPDATE ${s}.tasks t SET lease_expires_at = $4::timestamptz
+      FROM unnest($1::uuid[], $2::int[]) AS l(id, attempt)
+      WHERE t.id = l.id AND t.current_attempt = l.attempt AND t.status = 'running' AND t.worker_id = $3::text
+      RETURNING t.id, t.cancel_requested_at IS NOT NULL AS cancel_requested`),
+    taskComplete: statement('task_complete', `
+      UPDATE ${s}.tasks
+      SET status = 'completed', output = $4::jsonb, completed_at = $5::timestamptz, updated_at = $5::timestamptz, lease_expires_at = NULL,
+          attempts = ${appendAttempt(`'completed'`, 'NULL', '$5::timestamptz')}
+      WHERE ${FENCE}`),
+    // Completions that arrive together (see GroupCommit) go as one statement; the fence is per row.
+    taskCompleteMany: statement('task_complete_many', `
+      UPDATE ${s}.tasks t
+      SET status = 'completed', output = c.output, completed_at = c.finished_at, updated_at = c.finished_at, lease_expires_at = NULL,
+          attempts = ${appendAttempt(`'completed'`, 'NULL', 'c.finished_at', 't.')}
+      FROM unnest($1::uuid[], $2::int[], $3::text[], $4::jsonb[], $5::timestamptz[]) AS c(id, attempt, worker_id, output, finished_at)
+      WHERE t.id = c.id AND t.status = 'running' AND t.current_attempt = c.attempt AND t.worker_id = c.worker_id
+      RETURNING t.id`),
+    taskFailRead: statement('task_fail_read', `SELECT retry_strategy, max_attempts FROM ${s}.tasks WHERE ${FENCE}`),
+    // $5 is the retry time the strategy chose, NULL for the dead letter. A cancel request that
+    // arrived after the read still wins: it is decided here, on the row as the UPDATE finds it.
+    taskFail: statement('task_fail', `
+      UPDATE ${s}.tasks
+      SET status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled' WHEN $5::timestamptz IS NULL THEN 'failed' ELSE 'retrying' END,
+          run_at = CASE WHEN cancel_requested_at IS NULL AND $5::timestamptz IS NOT NULL THEN $5::timestamptz ELSE run_at END,
+          completed_at = CASE WHEN cancel_requested_at IS NULL AND $5::timestamptz IS NOT NULL THEN NULL ELSE $4::timestamptz END,
+          worker_id = CASE WHEN cancel_requested_at IS NULL AND $5::timestamptz IS NOT NULL THEN NULL ELSE worker_id END,
+          lease_expires_at = NULL, last_error = $6::text, updated_at = $4::timestamptz,
+          attempts = ${appendAttempt(`CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled' ELSE 'failed' END`, '$6::text', '$4::timestamptz')}
+      WHERE ${FENCE}
+      RETURNING status, run_at`),
+    taskCancelRunning: statement('task_cancel_running', `
+      UPDATE ${s}.tasks
+      SET status = 'cancelled', completed_at = $4::timestamptz, updated_at = $4::timestamptz, lease_expires_at = NULL,
+          attempts = ${appendAttempt(`'cancelled'`, '$5::text', '$4::timestamptz')}
+      WHERE ${FENCE}`),
+    // The attempt is handed back unspent, so its number is given back too. A task whose cancellation
+    // was requested is not handed to another worker only to be aborted there: it ends cancelled.
+    taskRelease: statement('task_release', `
+      UPDATE ${s}.tasks
+      SET status = CASE WHEN cancel_requested_at IS NULL THEN 'pending' ELSE 'cancelled' END,
+          completed_at = CASE WHEN cancel_requested_at IS NULL THEN NULL ELSE $4::timestamptz END,
+          current_attempt = current_attempt - 1, run_at = $4::timestamptz, updated_at = $4::timestamptz,
+          worker_id = NULL, lease_expires_at = NULL, started_at = NULL,
+          attempts = ${appendAttempt(`'released'`, 'NULL', '$4::timestamptz')}
+      WHERE ${FENCE}`),
+    taskProgress: statement('task_progress', `UPDATE ${s}.tasks SET progress = $4::jsonb, updated_at = $5::timestamptz WHERE ${FENCE}`),
+
+    // --- operators ---------------------------------------------------------------------------
+    taskGet: statement('task_get', `SELECT ${taskColumns} FROM ${s}.tasks WHERE id = $1::uuid`),
+    taskStatus: statement('task_status', `SELECT status FROM ${s}.tasks WHERE id = $1::uuid`),
+    // One conditional statement, so a claim or a finish racing with it is decided by the row lock:
+    // waiting tasks end at once, a running one is asked to stop.
+    taskCancel: statement('task_cancel', `
+      UPDATE ${s}.tasks
+      SET status = CASE WHEN status = 'running' THEN status ELSE 'cancelled' END,
+          completed_at = CASE WHEN status = 'running' THEN completed_at ELSE $2::timestamptz END,
+          cancel_requested_at = CASE WHEN status = 'running' THEN coalesce(cancel_requested_at, $2::timestamptz) ELSE cancel_requested_at END,
+          updated_at = $2::timestamptz
+      WHERE id = $1::uuid AND status IN (${READY}, 'running')
+      RETURNING ${taskColumns}`),
+    // Attempt numbers fence workers, so they never go back: a task whose attempts are spent gets one more.
+    taskRetry: statement('task_retry', `
+      UPDATE ${s}.tasks
+      SET status = 'pending', run_at = $2::timestamptz, updated_at = $2::timestamptz, cancel_requested_at = NULL, completed_at = NULL,
+          worker_id = NULL, lease_expires_at = NULL, rescue_count = 0,
+          max_attempts = CASE WHEN current_attempt >= max_attempts THEN current_attempt + 1 ELSE max_attempts END,
+          retry_strategy = jsonb_set(retry_strategy, '{max_attempts}', to_jsonb(CASE WHEN current_attempt >= max_attempts THEN current_attempt + 1 ELSE max_attempts END))
+      WHERE id = $1::uuid AND status IN ('failed', 'cancelled')
+      RETURNING ${taskColumns}`),
+    taskDelete: statement('task_delete', `DELETE FROM ${s}.tasks WHERE id = $1::uuid AND status IN (${FINISHED}) RETURNING id`),
+    taskStatsCounts: (ownerFilter: boolean) =>
+      statement(`task_stats_counts${ownerFilter ? '_owner' : ''}`, `
+        SELECT task_type, priority_rank, status, count(*) AS count FROM ${s}.tasks
+        ${ownerFilter ? 'WHERE created_by = $1::uuid' : ''}
+        GROUP BY task_type, priority_rank, status`),
+    // $1 now, $2 a minute ago, $3 an hour ago. Each part reads a partial index.
+    taskStatsTimes: (ownerFilter: boolean) => {
+      const owner = ownerFilter ? 'AND created_by = $4::uuid' : '';
+      const recent = (status: string, since: string) =>
+        `(SELECT count(*) FROM ${s}.tasks WHERE status IN (${FINISHED}) AND status = '${status}' AND completed_at >= ${since} ${owner})`;
+      return statement(`task_stats_times${ownerFilter ? '_owner' : ''}`, `
+        SELECT (SELECT min(run_at) FROM ${s}.tasks WHERE status IN (${READY}) AND run_at <= $1::timestamptz ${owner}) AS oldest_ready,
+          ${recent('completed', '$2::timestamptz')} AS completed_minute, ${recent('completed', '$3::timestamptz')} AS completed_hour,
+          ${recent('failed', '$2::timestamptz')} AS failed_minute, ${recent('failed', '$3::timestamptz')} AS failed_hour`);
+    },
+
+    // --- maintenance ---------------------------------------------------------------------------
+    // Guarded by state and expiry on the locked row, so a task completed meanwhile is left alone
+    // (the bug of River #1302). $1 now, $2 max rescues, $3 limit.
+    taskRescueExpired: statement('task_rescue_expired', `
+      WITH expired AS (
+        SELECT id FROM ${s}.tasks WHERE status = 'running' AND lease_expires_at < $1::timestamptz
+        ORDER BY lease_expires_at LIMIT $3::int FOR UPDATE SKIP LOCKED),
+      decided AS (
+        SELECT t.id,
+          CASE WHEN t.cancel_requested_at IS NOT NULL THEN 'cancelled'
+               WHEN t.rescue_count + 1 >= $2::int OR t.current_attempt >= t.max_attempts THEN 'failed'
+               ELSE 'retrying' END AS next_status,
+          'lease expired: worker ' || coalesce(t.worker_id, '?') || ' stopped renewing (rescue ' || (t.rescue_count + 1) || ' of max ' || $2::int || ')' AS message
+        FROM ${s}.tasks t JOIN expired USING (id))
+      UPDATE ${s}.tasks t
+      SET status = d.next_status, rescue_count = t.rescue_count + 1, last_error = d.message, lease_expires_at = NULL, updated_at = $1::timestamptz,
+          run_at = CASE WHEN d.next_status = 'retrying' THEN $1::timestamptz ELSE t.run_at END,
+          completed_at = CASE WHEN d.next_status = 'retrying' THEN NULL ELSE $1::timestamptz END,
+          worker_id = CASE WHEN d.next_status = 'retrying' THEN NULL ELSE t.worker_id END,
+          attempts = ${appendAttempt(`'lease_expired'`, 'd.message', '$1::timestamptz', 't.')}
+      FROM decided d
+      WHERE t.id = d.id AND t.status = 'running' AND t.lease_expires_at < $1::timestamptz
+      RETURNING t.id, t.status`),
+    taskPrune: statement('task_prune', `
+      DELETE FROM ${s}.tasks WHERE id IN (
+        SELECT id FROM ${s}.tasks WHERE status IN (${FINISHED}) AND completed_at < $1::timestamptz
+        ORDER BY completed_at LIMIT $2::int FOR UPDATE SKIP LOCKED)
+      AND status IN (${FINISHED})`),
+    leaderAttemptElect: statement('leader_attempt_elect', `
+      INSERT INTO ${s}.leaders (name, leader_id, expires_at) VALUES ($1::text, $2::text, $3::timestamptz)
+      ON CONFLICT (name) DO UPDATE SET leader_id = EXCLUDED.leader_id, expires_at = EXCLUDED.expires_at
+      WHERE leaders.expires_at <= $4::timestamptz OR leaders.leader_id = EXCLUDED.leader_id
+      RETURNING leader_id`),
+    leaderResign: statement('leader_resign', `DELETE FROM ${s}.leaders WHERE name = $1::text AND leader_id = $2::text`),
+
+    // --- circuit breakers ----------------------------------------------------------------------
+    breakerGet: statement('breaker_get', `SELECT ${BREAKER_COLUMNS} FROM ${s}.circuit_breakers WHERE task_type = $1::text`),
+    breakerLock: statement('breaker_lock', `SELECT ${BREAKER_COLUMNS} FROM ${s}.circuit_breakers WHERE task_type = $1::text FOR UPDATE`),
+    breakerCreate: statement('breaker_create', `
+      INSERT INTO ${s}.circuit_breakers (task_type, state, updated_at) VALUES ($1::text, 'closed', $2::timestamptz)
+      ON CONFLICT (task_type) DO NOTHING`),
+    breakerSave: statement('breaker_save', `
+      UPDATE ${s}.circuit_breakers
+      SET state = $2::text, consecutive_failures = $3::int, consecutive_successes = $4::int, opened_at = $5::timestamptz,
+          reopens_at = $6::timestamptz, updated_at = $7::timestamptz
+      WHERE task_type = $1::text`),
+    breakerReset: statement('breaker_reset', `
+      INSERT INTO ${s}.circuit_breakers (task_type, state, updated_at) VALUES ($1::text, 'closed', $2::timestamptz)
+      ON CONFLICT (task_type) DO UPDATE SET state = 'closed', consecutive_failures = 0, consecutive_successes = 0, reopens_at = NULL, updated_at = EXCLUDED.updated_at
+      RETURNING ${BREAKER_COLUMNS}`),
+    breakerList: statement('breaker_list', `SELECT ${BREAKER_COLUMNS} FROM ${s}.circuit_breakers ORDER BY task_type`),
+
+    // --- task types and workers ----------------------------------------------------------------
+    // updated_at moves only when the definition changed; last_seen_at on every registration.
+    typeRegister: statement('type_register', `
+      INSERT INTO ${s}.task_types (${TYPE_COLUMNS})
+      VALUES ($1::text, $2::text, $3::jsonb, $4::jsonb, $5::int, $6::timestamptz, $6::timestamptz, $6::timestamptz)
+      ON CONFLICT (name) DO UPDATE SET description = EXCLUDED.description, payload_schema = EXCLUDED.payload_schema,
+        examples = EXCLUDED.examples, timeout_ms = EXCLUDED.timeout_ms, last_seen_at = EXCLUDED.last_seen_at,
+        updated_at = CASE
+          WHEN (task_types.description, task_types.payload_schema, task_types.examples, task_types.timeout_ms)
+               IS DISTINCT FROM (EXCLUDED.description, EXCLUDED.payload_schema, EXCLUDED.examples, EXCLUDED.timeout_ms)
+          THEN EXCLUDED.updated_at ELSE task_types.updated_at END`),
+    typeList: statement('type_list', `SELECT ${TYPE_COLUMNS} FROM ${s}.task_types ORDER BY name`),
+    workerHeartbeat: statement('worker_heartbeat', `
+      INSERT INTO ${s}.workers (${WORKER_COLUMNS})
+      VALUES ($1::text, $2::text, $3::int, $4::int, $5::int, $6::jsonb, $7::timestamptz, $8::timestamptz)
+      ON CONFLICT (id) DO UPDATE SET host = EXCLUDED.host, pid = EXCLUDED.pid, concurrency = EXCLUDED.concurrency,
+        running = EXCLUDED.running, task_types = EXCLUDED.task_types, started_at = EXCLUDED.started_at,
+        last_heartbeat_at = EXCLUDED.last_heartbeat_at`),
+    workerList: statement('worker_list', `SELECT ${WORKER_COLUMNS} FROM ${s}.workers ORDER BY started_at, id`),
+    workerRemove: statement('worker_remove', `DELETE FROM ${s}.workers WHERE id = $1::text`),
+
+    // --- users and sessions --------------------------------------------------------------------
+    userInsert: statement('user_insert', `
+      INSERT INTO ${s}.users (id, username, email, password_hash, role, created_at, updated_at)
+      VALUES ($1::uuid, $2::text, $3::text, $4::text, $5::text, $6::timestamptz, $6::timestamptz)
+      RETURNING ${USER_COLUMNS}`),
+    userGet: statement('user_get', `SELECT ${USER_COLUMNS} FROM ${s}.users WHERE id = $1::uuid`),
+    // Matches the unique indexes on lower(username) and lower(email).
+    userFind: statement('user_find', `
+      SELECT ${USER_COLUMNS} FROM ${s}.users WHERE lower(username) = lower($1::text)
+      UNION ALL
+      SELECT ${USER_COLUMNS} FROM ${s}.users WHERE lower(email) = lower($1::text) AND lower(username) <> lower($1::text)
+      LIMIT 1`),
+    userList: statement('user_list', `SELECT ${USER_COLUMNS} FROM ${s}.users ORDER BY created_at, id LIMIT $1::int OFFSET $2::int`),
+    userUpdate: statement('user_update', `
+      UPDATE ${s}.users
+      SET role = coalesce($2::text, role), is_active = coalesce($3::boolean, is_active), password_hash = coalesce($4::text, password_hash),
+          last_login_at = CASE WHEN $5::boolean THEN $6::timestamptz ELSE last_login_at END, updated_at = $7::timestamptz
+      WHERE id = $1::uuid
+      RETURNING ${USER_COLUMNS}`),
+    userCount: statement('user_count', `SELECT count(*) AS count FROM ${s}.users WHERE $1::text IS NULL OR role = $1::text`),
+    sessionInsert: statement('session_insert', `
+      INSERT INTO ${s}.sessions (${SESSION_COLUMNS}) VALUES ($1::text, $2::uuid, $3::timestamptz, $4::timestamptz, $5::timestamptz, $6::text)`),
+    sessionGet: statement('session_get', `SELECT ${SESSION_COLUMNS} FROM ${s}.sessions WHERE token_hash = $1::text AND expires_at > $2::timestamptz`),
+    sessionUpdate: statement('session_update', `
+      UPDATE ${s}.sessions SET expires_at = $2::timestamptz, last_refreshed_at = $3::timestamptz
+      WHERE token_hash = $1::text AND expires_at > $3::timestamptz`),
+    sessionDelete: statement('session_delete', `DELETE FROM ${s}.sessions WHERE token_hash = $1::text`),
+    sessionDeleteForUser: statement('session_delete_for_user', `DELETE FROM ${s}.sessions WHERE user_id = $1::uuid`),
+    sessionPruneExpired: statement('session_prune_expired', `DELETE FROM ${s}.sessions WHERE expires_at <= $1::timestamptz`),
+  };
+}
+
+export type PostgresSql = ReturnType<typeof postgresSql>;

@@ -1,0 +1,121 @@
+import type { BreakerState, BreakerStateName } from '../../core/circuit-breaker.ts';
+import type { JsonObject, JsonValue } from '../../core/task.ts';
+import type { SessionRecord, TaskTypeRecord, UserRecord, UserRole, WorkerRecord } from '../engine.ts';
+
+/** Row shapes of the smaller tables, and their mapping to the engine's records. */
+
+export interface BreakerRow {
+  task_type: string;
+  state: BreakerStateName;
+  consecutive_failures: number;
+  consecutive_successes: number;
+  opened_at: Date | null;
+  reopens_at: Date | null;
+  updated_at: Date;
+}
+
+export function breakerFromRow(row: BreakerRow): BreakerState {
+  return {
+    taskType: row.task_type,
+    state: row.state,
+    consecutiveFailures: row.consecutive_failures,
+    consecutiveSuccesses: row.consecutive_successes,
+    openedAt: row.opened_at,
+    reopensAt: row.reopens_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export interface UserRow {
+  id: string;
+  username: string;
+  email: string;
+  password_hash: string;
+  role: UserRole;
+  is_active: boolean;
+  created_at: Date;
+  updated_at: Date;
+  last_login_at: Date | null;
+}
+
+export function userFromRow(row: UserRow): UserRecord {
+  return {
+    id: row.id,
+    username: row.username,
+    email: row.email,
+    passwordHash: row.password_hash,
+    role: row.role,
+    isActive: row.is_active,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    lastLoginAt: row.last_login_at,
+  };
+}
+
+export interface SessionRow {
+  token_hash: string;
+  user_id: string;
+  created_at: Date;
+  expires_at: Date;
+  last_refreshed_at: Date | null;
+  user_agent: string | null;
+}
+
+export function sessionFromRow(row: SessionRow): SessionRecord {
+  return {
+    tokenHash: row.token_hash,
+    userId: row.user_id,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    lastRefreshedAt: row.last_refreshed_at,
+    userAgent: row.user_agent,
+  };
+}
+
+export interface TaskTypeRow {
+  name: string;
+  description: string;
+  payload_schema: JsonObject | null;
+  examples: JsonValue[];
+  timeout_ms: number;
+  created_at: Date;
+  updated_at: Date;
+  last_seen_at: Date;
+}
+
+export function taskTypeFromRow(row: TaskTypeRow): TaskTypeRecord {
+  return {
+    name: row.name,
+    description: row.description,
+    payloadSchema: row.payload_schema,
+    examples: row.examples,
+    timeoutMs: row.timeout_ms,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    lastSeenAt: row.last_seen_at,
+  };
+}
+
+export interface WorkerRow {
+  id: string;
+  host: string;
+  pid: number;
+  concurrency: number;
+  running: number;
+  task_types: string[];
+  started_at: Date;
+  last_heartbeat_at: Date;
+}
+
+export function workerFromRow(row: WorkerRow): WorkerRecord {
+  return {
+    id: row.id,
+    host: row.host,
+    pid: row.pid,
+    concurrency: row.concurrency,
+    running: row.running,
+    taskTypes: row.task_types,
+    startedAt: row.started_at,
+    lastHeartbeatAt: row.last_heartbeat_at,
+  };
+}
