@@ -2,6 +2,7 @@ import type { TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { validationError } from '../core/errors.ts';
 import { TASK_TYPE_PATTERN } from '../core/new-task.ts';
+import { describeSchemaError } from './schema-error.ts';
 import { DEFAULT_TASK_TIMEOUT_MS, type TaskDefinition } from './define-task.ts';
 
 interface Entry {
@@ -50,8 +51,7 @@ export class TaskRegistry {
     const entry = this.#entries.get(name);
     if (!entry) throw validationError('task_type', `"${name}" is not a registered task type; known: ${this.names().join(', ')}`);
     if (entry.check.Check(payload)) return;
-    const first = entry.check.Errors(payload).First();
-    const path = first?.path ? `${field}${first.path.replaceAll('/', '.')}` : field;
-    throw validationError(path, first?.message ?? 'does not match the task type schema');
+    const { field: path, message } = describeSchemaError(entry.check.Errors(payload).First(), field);
+    throw validationError(path, message);
   }
 }

@@ -1,0 +1,173 @@
+import { join } from 'node:path';
+import { Type, type Static } from '@sinclair/typebox';
+import { createTransport, type SendMailOptions, type Transporter } from 'nodemailer';
+import type { JsonObject } from '../../core/task.ts';
+import { PermanentTaskError } from '../../core/task-errors.ts';
+import { defineTask, type TaskDefinition } from '../define-task.ts';
+import type { TaskContext } from '../task-context.ts';
+import { writeFileAtomic } from './atomic-write.ts';
+import { EMAIL_ADDRESS_MAX_LENGTH, EMAIL_ADDRESS_PATTERN, isEmailAddress } from './email-address.ts';
+import { externalId } from './external-id.ts';
+import { smtpError } from './smtp-errors.ts';
+
+export interface EmailSettings {
+  /** `smtp://user:pass@host:587`, `smtps://...`; unset means messages are written to `outboxDir`. */
+  smtpUrl?: string | undefined;
+  /** The From address of every message (configuration, so trusted). */
+  from: string;
+  outboxDir: string;
+}
+
+/** To, cc and bcc together: enough for a notification, too few to make Conveyor a bulk mailer. */
+export const MAX_RECIPIENTS = 50;
+const MAX_BODY_LENGTH = 512 * 1024;
+/** Header fields may hold no line break (CR or LF) and no NUL: that is how a header is injected. */
+const ONE_LINE = '^[^\\r\\n\\x00]*$';
+const LINE_BREAK = /[\r\n\0]/;
+
+const Address = Type.String({ minLength: 3, maxLength: EMAIL_ADDRESS_MAX_LENGTH, pattern: EMAIL_ADDRESS_PATTERN, description: 'A bare address, local@domain' });
+const Addresses = Type.Union([Address, Type.Array(Address, { minItems: 1, maxItems: MAX_RECIPIENTS })]);
+
+const EmailPayload = Type.Object(
+  {
+    to: Addresses,
+    subject: Type.String({ maxLength: 998, pattern: ONE_LINE, description: 'One line, no CR or LF' }),
+    body: Type.String({ maxLength: MAX_BODY_LENGTH, description: 'The plain-text body' }),
+    html: Type.Optional(Type.String({ maxLength: MAX_BODY_LENGTH, description: 'An HTML alternative to the body' })),
+    cc: Type.Optional(Addresses),
+    bcc: Type.Optional(Addresses),
+    reply_to: Type.Optional(Address),
+  },
+  { additionalProperties: false },
+);
+type EmailPayload = Static<typeof EmailPayload>;
+
+/** Connection limits for SMTP: nodemailer's defaults (2 minutes to connect, 10 idle) outlast a task. */
+const SMTP_TIMEOUTS = { connectionTimeout: 15_000, greetingTimeout: 15_000, socketTimeout: 60_000 };
+
+/**
+ * `email`: sends a message over SMTP, or writes it as an `.eml` file to the outbox folder when no SMTP
+ * server is configured (so the guide's flow completes with nothing installed). The Message-ID comes
+ * from the task's idempotency key, so a message sent again by a retried attempt carries the same id
+ * and the receiving side can tell it is a duplicate.
+ */
+export function createEmailTask(settings: EmailSettings): TaskDefinition<typeof EmailPayload> {
+  let smtp: Transporter | undefined;
+  const smtpTransport = (url: string) =>
+    (smtp ??= createTransport({ url, ...SMTP_TIMEOUTS, disableFileAccess: true, disableUrlAccess: true }));
+
+  return defineTask({
+    name: 'email',
+    description:
+      'Sends an email (SMTP when configured, otherwise an .eml file in the outbox folder). Message-ID is stable across retries; SMTP 4xx answers are retried, 5xx are permanent.',
+    payload: EmailPayload,
+    examples: [
+      { to: 'user@example.com', subject: 'Welcome!', body: 'Thanks for signing up' },
+      { to: ['a@example.com', 'b@example.com'], cc: 'team@example.com', subject: 'Weekly report', body: 'See the numbers below.', html: '<p>See the numbers below.</p>', reply_to: 'reports@example.com' },
+    ],
+    timeoutMs: 120_000,
+    async handler(payload, context) {
+      const message = buildMessage(payload, settings.from, context);
+      const recipients = countRecipients(payload);
+      if (settings.smtpUrl) {
+        let info;
+        try {
+          info = await smtpTransport(settings.smtpUrl).sendMail(message);
+        } catch (error) {
+          if (context.signal.aborted) throw context.signal.reason;
+          throw smtpError(error);
+        }
+        context.logger.info({ messageId: info.messageId, recipients }, 'email sent over SMTP');
+        return {
+          mode: 'smtp',
+          message_id: info.messageId,
+          accepted: addressList(info.accepted),
+          rejected: addressList(info.rejected),
+          response: typeof info.response === 'string' ? info.response.slice(0, 300) : null,
+        } satisfies JsonObject;
+      }
+      return writeToOutbox(message, settings.outboxDir, context, recipients);
+    },
+  });
+}
+
+function buildMessage(payload: EmailPayload, from: string, context: TaskContext): SendMailOptions {
+  assertHeadersSafe(payload);
+  if (countRecipients(payload) > MAX_RECIPIENTS) {
+    throw new PermanentTaskError(`an email may have at most ${MAX_RECIPIENTS} recipients (to, cc and bcc together)`);
+  }
+  return {
+    from,
+    to: list(payload.to),
+    cc: payload.cc === undefined ? undefined : list(payload.cc),
+    bcc: payload.bcc === undefined ? undefined : list(payload.bcc),
+    replyTo: payload.reply_to,
+    subject: payload.subject,
+    text: payload.body,
+    html: payload.html,
+    messageId: `<${externalId(context.idempotencyKey)}@conveyor>`,
+    // The payload is user input: never let it name a file or URL for nodemailer to read.
+    disableFileAccess: true,
+    disableUrlAccess: true,
+    signal: context.signal,
+  };
+}
+
+/**
+ * The schema already refuses these, but a handler must not rely on every caller having checked the
+ * payload (a task inserted through the library, an older schema): a header-injection attempt fails
+ * here, permanently, before anything is written or sent.
+ */
+function assertHeadersSafe(payload: EmailPayload): void {
+  const fields: [string, string | string[] | undefined][] = [
+    ['to', payload.to],
+    ['cc', payload.cc],
+    ['bcc', payload.bcc],
+    ['reply_to', payload.reply_to],
+    ['subject', payload.subject],
+  ];
+  for (const [field, value] of fields) {
+    if (value === undefined) continue;
+    for (const item of list(value)) {
+      if (LINE_BREAK.test(item)) throw new PermanentTaskError(`payload.${field} contains a line break (CR, LF) or NUL; header injection refused`);
+      if (field !== 'subject' && !isEmailAddress(item)) throw new PermanentTaskError(`payload.${field}: "${item.slice(0, 80)}" is not a valid email address`);
+    }
+  }
+}
+
+async function writeToOutbox(message: SendMailOptions, outboxDir: string, context: TaskContext, recipients: number): Promise<JsonObject> {
+  const stream = createTransport({ streamTransport: true, buffer: true, newline: 'windows', disableFileAccess: true, disableUrlAccess: true });
+  let info;
+  try {
+    info = await stream.sendMail(message);
+  } catch (error) {
+    if (context.signal.aborted) throw context.signal.reason;
+    throw smtpError(error);
+  }
+  // The file is named by task id, so a retried attempt rewrites its own file instead of adding one.
+  const path = join(outboxDir, `${externalId(context.taskId)}.eml`);
+  const bytes = info.message as Buffer;
+  await writeFileAtomic(path, bytes);
+  context.logger.info({ messageId: info.messageId, recipients, path }, 'email written to the outbox');
+  return {
+    mode: 'outbox',
+    message_id: info.messageId,
+    path,
+    bytes: bytes.length,
+    envelope: { from: info.envelope.from || null, to: [...info.envelope.to] },
+  };
+}
+
+function list(value: string | string[]): string[] {
+  return Array.isArray(value) ? value : [value];
+}
+
+function countRecipients(payload: EmailPayload): number {
+  return list(payload.to).length + (payload.cc ? list(payload.cc).length : 0) + (payload.bcc ? list(payload.bcc).length : 0);
+}
+
+function addressList(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  return value.map((item) => (typeof item === 'string' ? item : String((item as { address?: string }).address ?? item)));
+}
+
