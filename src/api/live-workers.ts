@@ -1,0 +1,12 @@
+import type { WorkerRecord } from '../store/engine.ts';
+import type { ApiContext } from './api-context.ts';
+
+/** Workers whose last heartbeat is within `workers.liveAfterMs`; the rest may be dead or partitioned. */
+export function isLive(ctx: ApiContext, worker: WorkerRecord, now: Date): boolean {
+  return now.getTime() - worker.lastHeartbeatAt.getTime() <= ctx.config.workers.liveAfterMs;
+}
+
+export async function liveWorkers(ctx: ApiContext): Promise<WorkerRecord[]> {
+  const now = ctx.clock.now();
+  return (await ctx.engine.workerList()).filter((w) => isLive(ctx, w, now));
+}

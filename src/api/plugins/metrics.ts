@@ -1,0 +1,76 @@
+import type { FastifyInstance } from 'fastify';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { breakerStateAt } from '../../core/circuit-breaker.ts';
+import { TASK_STATUSES } from '../../core/task.ts';
+import type { ApiContext } from '../api-context.ts';
+
+const BREAKER_STATE_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
+
+/**
+ * Prometheus metrics at GET /metrics: HTTP request counts and durations by route, and the queue as
+ * the database sees it (tasks by status and type, live workers, breaker states), read at scrape time.
+ * Each app has its own registry, so several apps in one process (tests) do not collide.
+ */
+export async function installMetrics(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'conveyor_api_' });
+
+  const requests = new Counter({
+    name: 'conveyor_http_requests_total',
+    help: 'HTTP requests answered, by method, route and status code',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    registers: [registry],
+  });
+  const durations = new Histogram({
+    name: 'conveyor_http_request_duration_seconds',
+    help: 'HTTP request durations, by method, route and status code',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [registry],
+  });
+
+  new Gauge({
+    name: 'conveyor_tasks',
+    help: 'Tasks in the database, by status and task type',
+    labelNames: ['status', 'task_type'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const stats = await ctx.engine.taskStats({ now: ctx.clock.now() });
+      for (const [taskType, counts] of Object.entries(stats.byType)) {
+        for (const status of TASK_STATUSES) this.set({ status, task_type: taskType }, counts[status] ?? 0);
+      }
+    },
+  });
+  new Gauge({
+    name: 'conveyor_workers_live',
+    help: 'Workers whose heartbeat is recent',
+    registers: [registry],
+    async collect() {
+      const cutoff = ctx.clock.now().getTime() - ctx.config.workers.liveAfterMs;
+      this.set((await ctx.engine.workerList()).filter((w) => w.lastHeartbeatAt.getTime() >= cutoff).length);
+    },
+  });
+  new Gauge({
+    name: 'conveyor_circuit_breaker_state',
+    help: 'Circuit breaker per task type: 0 closed, 1 half-open, 2 open',
+    labelNames: ['task_type'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const now = ctx.clock.now();
+      for (const breaker of await ctx.engine.breakerList()) this.set({ task_type: breaker.taskType }, BREAKER_STATE_VALUE[breakerStateAt(breaker, now)]);
+    },
+  });
+
+  app.addHook('onResponse', async (request, reply) => {
+    const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) };
+    requests.inc(labels);
+    durations.observe(labels, reply.elapsedTime / 1000);
+  });
+
+  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    const body = await registry.metrics();
+    return reply.type(registry.contentType).send(body);
+  });
+}

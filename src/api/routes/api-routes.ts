@@ -1,0 +1,31 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiContext } from '../api-context.ts';
+import { installAuthentication } from '../plugins/authenticate.ts';
+import type { TypeBoxTypeProvider } from '../type-provider.ts';
+import { authRoutes } from './auth-routes.ts';
+import { healthRoutes } from './health-routes.ts';
+import { monitoringRoutes } from './monitoring-routes.ts';
+import { taskActionRoutes } from './task-action-routes.ts';
+import { taskCreateRoutes } from './task-create-routes.ts';
+import { taskReadRoutes } from './task-read-routes.ts';
+
+/** The starter's prefix; every route answers there as well as at the guide's path. */
+export const API_PREFIX = '/api/v1';
+
+export async function installApiRoutes(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  for (const prefix of ['', API_PREFIX]) {
+    await app.register(
+      async (scope) => {
+        installAuthentication(scope, ctx);
+        const typed = scope.withTypeProvider<TypeBoxTypeProvider>();
+        authRoutes(typed, ctx);
+        taskCreateRoutes(typed, ctx);
+        taskReadRoutes(typed, ctx);
+        taskActionRoutes(typed, ctx);
+        monitoringRoutes(typed, ctx);
+        healthRoutes(typed, ctx);
+      },
+      { prefix },
+    );
+  }
+}

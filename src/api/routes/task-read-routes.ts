@@ -1,0 +1,117 @@
+import { Type } from '@sinclair/typebox';
+import { seesAllTasks } from '../../auth/roles.ts';
+import { TASK_PRIORITIES, TASK_STATUSES } from '../../core/task.ts';
+import { ApiError } from '../api-error.ts';
+import type { ApiContext, App } from '../api-context.ts';
+import { csvFilter, dateFilter } from '../list-filters.ts';
+import { liveWorkers } from '../live-workers.ts';
+import { principalOf } from '../plugins/authenticate.ts';
+import { Ok, Page, errors } from '../schemas/common.ts';
+import { ListQuery, PageQuery, TaskDetail, TaskIdParams, TaskStatsView, TaskSummary, TaskTypeView } from '../schemas/task-schemas.ts';
+import { visibleTask } from '../task-access.ts';
+import { isoOrNull } from '../views/iso.ts';
+import { taskStatsView } from '../views/stats-view.ts';
+import { taskDetail, taskSummary } from '../views/task-view.ts';
+
+/** Reading tasks: list, one task, stats, the dead letter, and the task types. */
+export function taskReadRoutes(app: App, ctx: ApiContext): void {
+  app.get('/tasks', {
+    schema: {
+      tags: ['tasks'],
+      summary: 'List tasks, newest first',
+      description: 'Users see their own tasks; moderators and admins see all (and may filter by `created_by`). Page with `cursor` = the previous page\'s `next_cursor`.',
+      querystring: ListQuery,
+      response: { 200: Page(TaskSummary), ...errors(400, 401) },
+    },
+  }, async (request) => {
+    const { user } = principalOf(request);
+    const q = request.query;
+    if (q.created_by !== undefined && !seesAllTasks(user.role)) throw new ApiError('FORBIDDEN', 'Only moderators and admins may filter by created_by', { field: 'created_by' });
+    const limit = q.limit ?? 50;
+    const result = await ctx.engine.taskList({
+      status: csvFilter(q.status, 'status', TASK_STATUSES),
+      taskType: csvFilter(q.task_type, 'task_type'),
+      priority: csvFilter(q.priority, 'priority', TASK_PRIORITIES),
+      createdAfter: dateFilter(q.created_after, 'created_after'),
+      createdBefore: dateFilter(q.created_before, 'created_before'),
+      createdBy: seesAllTasks(user.role) ? q.created_by : user.id,
+      limit,
+      cursor: q.cursor,
+      withTotal: true,
+    });
+    return { success: true as const, data: result.tasks.map(taskSummary), pagination: { limit, next_cursor: result.nextCursor, total: result.total } };
+  });
+
+  app.get('/tasks/stats', {
+    schema: {
+      tags: ['tasks'],
+      summary: 'Task counts by status, type and priority',
+      description: 'Role user: your own tasks. Moderators and admins: every task.',
+      response: { 200: Ok(TaskStatsView), ...errors(401) },
+    },
+  }, async (request) => {
+    const { user } = principalOf(request);
+    const all = seesAllTasks(user.role);
+    const stats = await ctx.engine.taskStats({ now: ctx.clock.now(), createdBy: all ? undefined : user.id });
+    return { success: true as const, data: taskStatsView(stats, all ? 'all' : 'own') };
+  });
+
+  app.get('/tasks/dead-letter', {
+    schema: {
+      tags: ['tasks'],
+      summary: 'Failed tasks (the dead letter), newest first',
+      querystring: PageQuery,
+      response: { 200: Page(TaskSummary), ...errors(400, 401) },
+    },
+  }, async (request) => {
+    const { user } = principalOf(request);
+    const limit = request.query.limit ?? 50;
+    const result = await ctx.engine.taskList({
+      status: ['failed'],
+      taskType: csvFilter(request.query.task_type, 'task_type'),
+      createdBy: seesAllTasks(user.role) ? undefined : user.id,
+      limit,
+      cursor: request.query.cursor,
+      withTotal: true,
+    });
+    return { success: true as const, data: result.tasks.map(taskSummary), pagination: { limit, next_cursor: result.nextCursor, total: result.total } };
+  });
+
+  app.get('/tasks/types', {
+    schema: {
+      tags: ['tasks'],
+      summary: 'Registered task types, their payload schemas, and whether a live worker handles them',
+      response: { 200: Ok(Type.Array(TaskTypeView)), ...errors(401) },
+    },
+  }, async () => {
+    const [types, workers] = await Promise.all([ctx.taskTypes.list(), liveWorkers(ctx)]);
+    const data = types.map((t) => {
+      const live = workers.filter((w) => w.taskTypes.includes(t.name)).length;
+      return {
+        task_type: t.name,
+        description: t.description,
+        payload_schema: t.payloadSchema,
+        examples: t.examples,
+        timeout_ms: t.timeoutMs,
+        registered_at: isoOrNull(t.createdAt),
+        updated_at: isoOrNull(t.updatedAt),
+        last_seen_at: isoOrNull(t.lastSeenAt),
+        live_workers: live,
+        has_live_worker: live > 0,
+      };
+    });
+    return { success: true as const, data };
+  });
+
+  app.get('/tasks/:id', {
+    schema: {
+      tags: ['tasks'],
+      summary: 'One task: payload, output, last error, attempt history, progress',
+      params: TaskIdParams,
+      response: { 200: Ok(TaskDetail), ...errors(400, 401, 404) },
+    },
+  }, async (request) => {
+    const task = await visibleTask(ctx, principalOf(request).user, request.params.id);
+    return { success: true as const, data: taskDetail(task) };
+  });
+}

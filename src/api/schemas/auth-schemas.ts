@@ -1,0 +1,45 @@
+import { Type } from '@sinclair/typebox';
+import { USER_ROLES } from '../../store/engine.ts';
+import { DateTime, NullableDateTime, StringEnum } from './common.ts';
+
+export const Role = StringEnum(USER_ROLES);
+
+export const RegisterBody = Type.Object(
+  {
+    username: Type.String({ description: '3-50 letters, digits, _ or -' }),
+    email: Type.String({ maxLength: 254 }),
+    password: Type.String({ description: '8-128 characters mixing 3 of: lower, upper, digits, symbols; not a common password' }),
+  },
+  { additionalProperties: false },
+);
+
+export const LoginBody = Type.Object(
+  {
+    username_or_email: Type.Optional(Type.String({ minLength: 1, maxLength: 254, description: 'The guide\'s field; or give `username` or `email`' })),
+    username: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
+    email: Type.Optional(Type.String({ minLength: 1, maxLength: 254 })),
+    password: Type.String({ minLength: 1, maxLength: 1024 }),
+    user_agent: Type.Optional(Type.String({ maxLength: 512 })),
+  },
+  { additionalProperties: false },
+);
+
+export const UserProfile = Type.Object({
+  id: Type.String(),
+  username: Type.String(),
+  email: Type.String(),
+  role: Role,
+  is_active: Type.Boolean(),
+  created_at: DateTime,
+  last_login_at: NullableDateTime,
+});
+
+export const LoginResult = Type.Object({
+  session_token: Type.String({ description: 'Send as `Authorization: Bearer <session_token>`' }),
+  token_type: Type.Literal('Bearer'),
+  expires_at: DateTime,
+  user: UserProfile,
+});
+
+export const RefreshResult = Type.Object({ expires_at: DateTime, refreshed_at: DateTime });
+export const LogoutAllResult = Type.Object({ message: Type.String(), sessions_ended: Type.Integer() });

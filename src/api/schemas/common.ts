@@ -1,0 +1,52 @@
+import { Type, type TSchema, type TUnsafe } from '@sinclair/typebox';
+
+/** A string enum as JSON Schema `enum` (ajv then reports the allowed values, unlike anyOf of consts). */
+export function StringEnum<const T extends readonly string[]>(values: T, options: { description?: string; default?: T[number] } = {}): TUnsafe<T[number]> {
+  return Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...options });
+}
+
+export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+
+export const DateTime = Type.String({ format: 'date-time', description: 'RFC 3339, UTC' });
+export const NullableDateTime = Nullable(DateTime);
+export const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$', description: 'UUID' });
+/** Any JSON value, serialised as-is. */
+export const AnyJson = Type.Unknown();
+
+/** The success envelope around a route's data. */
+export function Ok<T extends TSchema>(data: T) {
+  return Type.Object({ success: Type.Literal(true), data });
+}
+
+/** The success envelope of a paged list: the items in `data`, the paging beside them. */
+export function Page<T extends TSchema>(item: T) {
+  return Type.Object({
+    success: Type.Literal(true),
+    data: Type.Array(item),
+    pagination: Type.Object({
+      limit: Type.Integer(),
+      next_cursor: Nullable(Type.String({ description: 'Pass as `cursor` for the next page; null on the last page' })),
+      total: Nullable(Type.Integer({ description: 'Every match, across all pages' })),
+    }),
+  });
+}
+
+export const ErrorEnvelope = Type.Object(
+  {
+    success: Type.Literal(false),
+    error: Type.Object({
+      code: Type.String({ description: 'Stable code: VALIDATION_FAILED, UNAUTHORIZED, FORBIDDEN, NOT_FOUND, INVALID_STATE, CONFLICT, PAYLOAD_TOO_LARGE, RATE_LIMITED, ...' }),
+      message: Type.String(),
+      field: Type.Optional(Type.String({ description: 'The offending input, as a dotted path (payload.to)' })),
+      details: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+    }),
+  },
+  { $id: 'ErrorEnvelope' },
+);
+
+export const Message = Type.Object({ message: Type.String() });
+
+/** The error answers every route may give, for the OpenAPI document. */
+export function errors(...statuses: number[]): Record<number, TSchema> {
+  return Object.fromEntries(statuses.map((s) => [s, Type.Ref('ErrorEnvelope')]));
+}

@@ -1,0 +1,44 @@
+import { Type } from '@sinclair/typebox';
+import { DateTime, NullableDateTime, StringEnum } from './common.ts';
+
+export const WorkerView = Type.Object({
+  id: Type.String(),
+  host: Type.String(),
+  pid: Type.Integer(),
+  concurrency: Type.Integer(),
+  running: Type.Integer(),
+  task_types: Type.Array(Type.String()),
+  started_at: DateTime,
+  last_heartbeat_at: DateTime,
+  live: Type.Boolean({ description: 'Heartbeat seen recently' }),
+});
+
+export const BreakerView = Type.Object({
+  task_type: Type.String(),
+  state: StringEnum(['closed', 'open', 'half_open'] as const, { description: 'As of now: an open breaker whose wait is over is half_open' }),
+  consecutive_failures: Type.Integer(),
+  consecutive_successes: Type.Integer(),
+  opened_at: NullableDateTime,
+  reopens_at: NullableDateTime,
+  updated_at: NullableDateTime,
+});
+
+export const BreakerParams = Type.Object({ task_type: Type.String({ minLength: 1, maxLength: 128 }) });
+
+export const HealthView = Type.Object({
+  status: Type.Literal('healthy'),
+  version: Type.String(),
+  engine: Type.String(),
+  uptime_seconds: Type.Number(),
+  timestamp: DateTime,
+  documentation: Type.Object({ openapi_json: Type.String(), api_docs: Type.String() }),
+});
+
+export const LiveView = Type.Object({ status: Type.Literal('alive'), timestamp: DateTime });
+
+const Check = Type.Object({ status: Type.String(), message: Type.Optional(Type.String()), live: Type.Optional(Type.Integer()) });
+export const ReadyView = Type.Object({
+  status: StringEnum(['ready', 'not_ready'] as const),
+  timestamp: DateTime,
+  checks: Type.Object({ database: Check, workers: Check }),
+});
