@@ -1,0 +1,111 @@
+import type { Command } from 'commander';
+import { isConveyorError, ERROR_CODES } from '../../core/errors.ts';
+import type { Logger } from '../../core/logger.ts';
+import { createEngine } from '../../store/create-engine.ts';
+import { redactDatabaseUrl } from '../../store/database-url.ts';
+import { builtinTasks } from '../../tasks/builtin/index.ts';
+import { TaskRegistry } from '../../tasks/task-registry.ts';
+import { defaultWorkerId, Worker } from '../../worker/worker.ts';
+import { loadConfig } from '../config.ts';
+import { createLogger } from '../logger.ts';
+
+export interface RunWorkOptions {
+  /** The task types this process can run. */
+  registry: TaskRegistry;
+  env?: Record<string, string | undefined>;
+  /** Apply pending migrations before starting (default true; safe with several processes). */
+  migrate?: boolean;
+}
+
+/**
+ * Runs one worker process until SIGTERM or SIGINT: config -> logger -> engine -> worker. The first
+ * signal stops claiming and waits up to worker.shutdown_grace_ms for running tasks, then hands the rest
+ * back; a second signal skips the rest of the wait. Resolves with the exit code.
+ *
+ * Exported so that other entry points (a test worker with extra task types, a user's own script) run
+ * a worker exactly as `conveyor work` does.
+ */
+export async function runWork(options: RunWorkOptions): Promise<number> {
+  const config = loadConfig(options.env ?? process.env);
+  const root = createLogger({ level: config.log.level });
+  // Every line this process writes carries the worker id, the engine's included.
+  const workerId = defaultWorkerId();
+  const logger = root.child({ worker_id: workerId });
+  // A handler that leaves a promise rejected must not take the worker (and every other task) down.
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection (ignored)'));
+  process.on('uncaughtException', (error) => {
+    // The process state is unknown now; leases expire and the rescuer hands the tasks to others.
+    logger.error({ err: error }, 'uncaught exception: exiting');
+    process.exit(1);
+  });
+
+  const engine = createEngine(config.database.url, { logger });
+  let signals = 0;
+  // Built before anything touches the database, so that a configuration mistake stops us at once.
+  const worker = new Worker({ engine, registry: options.registry, config, logger: root, id: workerId });
+  let stopRequested: () => void = () => {};
+  const stopSignal = new Promise<void>((resolve) => (stopRequested = resolve));
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals += 1;
+    logger.info({ signal }, signals === 1 ? 'shutting down gracefully (send again to stop at once)' : 'stopping at once');
+    stopRequested();
+    void worker.stop(signals === 1 ? {} : { graceMs: 0 });
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+
+  try {
+    logger.info({ database: redactDatabaseUrl(config.database.url), engine: engine.kind }, 'starting worker');
+    if (options.migrate ?? true) {
+      const migrated = await untilAvailable(() => engine.migrate(), stopSignal, logger, 'migrate the database');
+      if (migrated === null) return 0;
+      for (const step of migrated.applied) logger.info({ version: step.version, migration: step.name }, 'migration applied');
+    }
+    if (signals > 0) return 0;
+    await worker.start();
+    await stopSignal;
+    await worker.stop(signals > 1 ? { graceMs: 0 } : {});
+    return 0;
+  } finally {
+    await engine.close().catch((error: unknown) => logger.warn({ err: error }, 'could not close the engine cleanly'));
+  }
+}
+
+/** Tries while the database is unreachable (a worker may start before its database); null if asked to stop meanwhile. */
+async function untilAvailable<T>(fn: () => Promise<T>, stop: Promise<void>, logger: Logger, what: string): Promise<T | null> {
+  let stopped = false;
+  void stop.then(() => (stopped = true));
+  for (let failures = 0; ; failures++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (!isConveyorError(error, ERROR_CODES.DATABASE_UNAVAILABLE)) throw error;
+      if (failures === 0 || failures % 10 === 0) logger.warn({ err: error }, `could not ${what}; retrying`);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([new Promise((resolve) => (timer = setTimeout(resolve, Math.min(5000, 250 * 2 ** failures)))), stop]);
+      clearTimeout(timer);
+      if (stopped) return null;
+    }
+  }
+}
+
+export function builtinRegistry(): TaskRegistry {
+  return new TaskRegistry().register(...builtinTasks);
+}
+
+export function registerWorkCommand(program: Command): void {
+  program
+    .command('work')
+    .description('Run one worker process: claims and runs tasks until SIGTERM or SIGINT')
+    .option('-c, --concurrency <n>', 'tasks run at once (worker.concurrency)')
+    .option('-t, --task-types <list>', 'comma-separated task types to take (worker.task_types; default all)')
+    .option('--no-migrate', 'do not apply pending migrations at start')
+    .action(async (options: { concurrency?: string; taskTypes?: string; migrate: boolean }) => {
+      // Flags go through the same validation as the environment, so errors read the same.
+      const env = { ...process.env };
+      if (options.concurrency !== undefined) env.CONVEYOR__WORKER__CONCURRENCY = options.concurrency;
+      if (options.taskTypes !== undefined) env.CONVEYOR__WORKER__TASK_TYPES = options.taskTypes;
+      process.exitCode = await runWork({ registry: builtinRegistry(), env, migrate: options.migrate });
+    });
+}
+

@@ -1,0 +1,313 @@
+import { ConveyorError, ERROR_CODES } from '../core/errors.ts';
+import { TASK_TYPE_PATTERN } from '../core/new-task.ts';
+import { DEFAULT_DATABASE_URL, parseDatabaseUrl } from '../store/database-url.ts';
+import {
+  DEFAULT_BREAKER_SETTINGS,
+  DEFAULT_WORKER_SETTINGS,
+  defaultHeartbeatMs,
+  defaultMaintenanceIntervalMs,
+  type BreakerSettings,
+  type WorkerSettings,
+} from '../worker/worker-config.ts';
+
+/**
+ * The one place that reads the environment. Everything else receives the resolved, frozen Config.
+ *
+ * Names: `CONVEYOR__<SECTION>__<KEY>` (double underscores), e.g. CONVEYOR__WORKER__CONCURRENCY=8 is
+ * `worker.concurrency`. The guide's `STARTER__<SECTION>__<KEY>` names are accepted too; when both are
+ * set, CONVEYOR wins. A few settings also answer to a conventional name (DATABASE_URL) or to the
+ * guide's unit (STARTER__WORKER__POLL_INTERVAL_SECS). Empty values count as unset.
+ *
+ * To add a section: add it to `Config` and to `SPEC` below (TypeScript insists on both).
+ */
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  readonly database: Readonly<{ url: string }>;
+  readonly worker: Readonly<WorkerSettings>;
+  readonly breaker: Readonly<BreakerSettings>;
+  readonly log: Readonly<{ level: LogLevel }>;
+  readonly server: Readonly<ServerSettings>;
+  readonly auth: Readonly<AuthSettings>;
+}
+
+/** The HTTP API's listener and limits (`conveyor serve`); mapped to api/ApiConfig by commands/serve.ts. */
+export interface ServerSettings {
+  host: string;
+  port: number;
+  /** Origins allowed by CORS; `*` for any; empty for none. */
+  cors_origins: readonly string[];
+  /** `false`, `true` (behind any proxy), or the proxies' addresses/CIDRs, comma-separated. */
+  trust_proxy: string;
+  body_limit_bytes: number;
+  task_create_per_minute: number;
+  rate_limit_per_minute: number;
+  worker_live_ms: number;
+  ready_requires_worker: boolean;
+  docs: boolean;
+  metrics: boolean;
+}
+
+/** Accounts and sessions. */
+export interface AuthSettings {
+  session_ttl_ms: number;
+  session_max_lifetime_ms: number;
+  refresh_min_interval_ms: number;
+  /** Empty: no initial admin is created. */
+  initial_admin_password: string;
+  initial_admin_username: string;
+  initial_admin_email: string;
+  password_min_length: number;
+  password_min_classes: number;
+  password_reject_common: boolean;
+  login_max_failures: number;
+  login_address_max_failures: number;
+  register_per_minute: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+interface Alias<T> {
+  /** A key under the same section, with either prefix (POLL_INTERVAL_SECS). */
+  key?: string;
+  /** A whole environment name (DATABASE_URL). */
+  env?: string;
+  allowed: string;
+  parse(raw: string): T | undefined;
+}
+
+interface Setting<T> {
+  /** What is allowed, as the error message says it. */
+  allowed: string;
+  /** A value, or one computed from the settings of the section read so far (declaration order). */
+  default: T | ((section: Record<string, unknown>) => T);
+  /** The value, or undefined when `raw` is not allowed. */
+  parse(raw: string): T | undefined;
+  aliases?: readonly Alias<T>[];
+}
+
+type Spec = { readonly [S in keyof Config]: { readonly [K in keyof Config[S]]-?: Setting<Config[S][K]> } };
+
+// --- value parsers -----------------------------------------------------------------------------
+
+function integer(min: number, max: number, unit = ''): Pick<Setting<number>, 'allowed' | 'parse'> {
+  return {
+    allowed: `a whole number from ${min} to ${max}${unit}`,
+    parse: (raw) => {
+      if (!/^-?\d+$/.test(raw.trim())) return undefined;
+      const value = Number(raw.trim());
+      return value >= min && value <= max ? value : undefined;
+    },
+  };
+}
+
+/** A number in a larger unit (seconds, days) converted to milliseconds. */
+function scaled(unitName: string, factor: number, min: number, max: number): Alias<number> & { allowed: string } {
+  return {
+    allowed: `a number of ${unitName} from ${min / factor} to ${max / factor}`,
+    parse: (raw) => {
+      if (!/^\d+(\.\d+)?$/.test(raw.trim())) return undefined;
+      const value = Math.round(Number(raw.trim()) * factor);
+      return value >= min && value <= max ? value : undefined;
+    },
+  };
+}
+
+function oneOf<T extends string>(values: readonly T[]): Pick<Setting<T>, 'allowed' | 'parse'> {
+  return {
+    allowed: `one of ${values.join(', ')}`,
+    parse: (raw) => (values as readonly string[]).includes(raw.trim().toLowerCase()) ? (raw.trim().toLowerCase() as T) : undefined,
+  };
+}
+
+function text(allowed: string, valid: (value: string) => boolean): Pick<Setting<string>, 'allowed' | 'parse'> {
+  return { allowed, parse: (raw) => (valid(raw.trim()) ? raw.trim() : undefined) };
+}
+
+function bool(): Pick<Setting<boolean>, 'allowed' | 'parse'> {
+  return {
+    allowed: 'true or false',
+    parse: (raw) => {
+      const value = raw.trim().toLowerCase();
+      if (['true', '1', 'yes', 'on'].includes(value)) return true;
+      if (['false', '0', 'no', 'off'].includes(value)) return false;
+      return undefined;
+    },
+  };
+}
+
+/** Kept exactly as given (a password may begin or end with a space). */
+const secret: Pick<Setting<string>, 'allowed' | 'parse'> = { allowed: 'a non-empty string', parse: (raw) => raw };
+
+const originList: Pick<Setting<readonly string[]>, 'allowed' | 'parse'> = {
+  allowed: 'a comma-separated list of origins such as https://dash.example.com, or *',
+  parse: (raw) => {
+    const origins = raw.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
+    return origins.every((origin) => origin === '*' || /^https?:\/\/[A-Za-z0-9.-]+(:\d+)?$/.test(origin)) ? Object.freeze(origins) : undefined;
+  },
+};
+
+const taskTypeList: Pick<Setting<readonly string[]>, 'allowed' | 'parse'> = {
+  allowed: 'a comma-separated list of task type names (empty for every registered type)',
+  parse: (raw) => {
+    const names = raw.split(',').map((name) => name.trim()).filter((name) => name !== '');
+    return names.every((name) => TASK_TYPE_PATTERN.test(name)) ? Object.freeze([...new Set(names)]) : undefined;
+  },
+};
+
+const HOUR_MS = 3600 * 1000;
+const DAY_MS = 24 * HOUR_MS;
+
+const SPEC: Spec = {
+  database: {
+    url: {
+      ...text('a URL starting with sqlite: or postgres://', (value) => /^(sqlite:|postgres(ql)?:\/\/)./.test(value)),
+      default: DEFAULT_DATABASE_URL,
+      aliases: [{ env: 'DATABASE_URL', ...text('a URL starting with sqlite: or postgres://', (value) => /^(sqlite:|postgres(ql)?:\/\/)./.test(value)) }],
+    },
+  },
+  worker: {
+    concurrency: { ...integer(1, 1000), default: DEFAULT_WORKER_SETTINGS.concurrency },
+    poll_interval_ms: {
+      ...integer(10, HOUR_MS, ' (milliseconds)'),
+      default: DEFAULT_WORKER_SETTINGS.poll_interval_ms,
+      aliases: [{ key: 'POLL_INTERVAL_SECS', ...scaled('seconds', 1000, 10, HOUR_MS) }],
+    },
+    lease_ms: { ...integer(500, DAY_MS, ' (milliseconds)'), default: DEFAULT_WORKER_SETTINGS.lease_ms },
+    heartbeat_ms: { ...integer(50, HOUR_MS, ' (milliseconds)'), default: (s) => defaultHeartbeatMs(s.lease_ms as number) },
+    shutdown_grace_ms: { ...integer(0, DAY_MS, ' (milliseconds)'), default: DEFAULT_WORKER_SETTINGS.shutdown_grace_ms },
+    task_types: { ...taskTypeList, default: DEFAULT_WORKER_SETTINGS.task_types },
+    max_rescues: { ...integer(0, 1000), default: DEFAULT_WORKER_SETTINGS.max_rescues },
+    maintenance_interval_ms: {
+      ...integer(50, HOUR_MS, ' (milliseconds)'),
+      default: (s) => defaultMaintenanceIntervalMs(s.lease_ms as number),
+    },
+    retention_ms: {
+      ...integer(0, 3650 * DAY_MS, ' (milliseconds; 0 keeps finished tasks forever)'),
+      default: DEFAULT_WORKER_SETTINGS.retention_ms,
+      aliases: [{ key: 'RETENTION_DAYS', ...scaled('days', DAY_MS, 0, 3650 * DAY_MS) }],
+    },
+  },
+  breaker: {
+    failure_threshold: { ...integer(1, 1000), default: DEFAULT_BREAKER_SETTINGS.failure_threshold },
+    success_threshold: { ...integer(1, 1000), default: DEFAULT_BREAKER_SETTINGS.success_threshold },
+    open_ms: { ...integer(100, DAY_MS, ' (milliseconds)'), default: DEFAULT_BREAKER_SETTINGS.open_ms },
+  },
+  log: {
+    level: { ...oneOf(LOG_LEVELS), default: 'info' },
+  },
+  server: {
+    host: { ...text('a host name or IP address', (value) => /^[A-Za-z0-9.:_-]+$/.test(value)), default: '127.0.0.1' },
+    port: { ...integer(0, 65535), default: 3000 },
+    cors_origins: { ...originList, default: Object.freeze([]) },
+    trust_proxy: { ...text('false, true, or proxy addresses (comma-separated)', (value) => /^[A-Za-z0-9.:/, _-]+$/.test(value)), default: 'false' },
+    body_limit_bytes: { ...integer(1024, 1024 * 1024 * 1024, ' (bytes)'), default: 1_310_720 },
+    task_create_per_minute: { ...integer(0, 10_000_000, ' (0 = unlimited)'), default: 600 },
+    rate_limit_per_minute: { ...integer(0, 10_000_000, ' (0 = off)'), default: 0 },
+    worker_live_ms: { ...integer(1000, DAY_MS, ' (milliseconds)'), default: 30_000 },
+    ready_requires_worker: { ...bool(), default: false },
+    docs: { ...bool(), default: true },
+    metrics: { ...bool(), default: true },
+  },
+  auth: {
+    session_ttl_ms: {
+      ...integer(60_000, 365 * DAY_MS, ' (milliseconds)'),
+      default: 24 * HOUR_MS,
+      aliases: [{ key: 'SESSION_DURATION_HOURS', ...scaled('hours', HOUR_MS, 60_000, 365 * DAY_MS) }],
+    },
+    session_max_lifetime_ms: { ...integer(60_000, 3650 * DAY_MS, ' (milliseconds)'), default: 30 * DAY_MS },
+    refresh_min_interval_ms: {
+      ...integer(0, DAY_MS, ' (milliseconds)'),
+      default: 5 * 60_000,
+      aliases: [{ key: 'REFRESH_MIN_INTERVAL_MINUTES', ...scaled('minutes', 60_000, 0, DAY_MS) }],
+    },
+    initial_admin_password: { ...secret, default: '', aliases: [{ env: 'STARTER__INITIAL_ADMIN_PASSWORD', ...secret }] },
+    initial_admin_username: { ...text('3-50 letters, digits, _ or -', (value) => /^[A-Za-z0-9_-]{3,50}$/.test(value)), default: 'admin' },
+    initial_admin_email: { ...text('an email address', (value) => /^[^\s@]+@[^\s@]+$/.test(value)), default: 'admin@localhost' },
+    password_min_length: { ...integer(8, 128), default: 8 },
+    password_min_classes: { ...integer(1, 4, ' (of lower, upper, digits, symbols)'), default: 3 },
+    password_reject_common: { ...bool(), default: true },
+    login_max_failures: { ...integer(1, 1000, ' (per account)'), default: 5 },
+    login_address_max_failures: { ...integer(1, 100_000, ' (per client address)'), default: 20 },
+    register_per_minute: { ...integer(0, 1_000_000, ' (per client address; 0 = unlimited)'), default: 20 },
+  },
+};
+
+/** Checks across settings of one section; throw with `invalid(...)`. */
+const CHECKS: { [S in keyof Config]?: (section: Config[S], env: (key: string) => string) => void } = {
+  // The engine's own parser says precisely what is wrong with a URL (and never prints its password).
+  database: (database) => void parseDatabaseUrl(database.url),
+  worker: (worker, env) => {
+    if (worker.heartbeat_ms * 2 > worker.lease_ms) {
+      throw invalid('worker.heartbeat_ms', env('heartbeat_ms'), String(worker.heartbeat_ms), `at most half of worker.lease_ms (${worker.lease_ms}), so a lease survives a missed renewal`);
+    }
+  },
+};
+
+const PREFIXES = ['CONVEYOR', 'STARTER'] as const;
+
+/** Resolves the configuration once, from defaults and the environment; throws ConveyorError CONFIG naming the setting. */
+export function loadConfig(env: Env = process.env): Config {
+  rejectUnknownNames(env);
+  const config: Record<string, unknown> = {};
+  for (const [sectionName, settings] of Object.entries(SPEC) as [string, Record<string, Setting<unknown>>][]) {
+    const section: Record<string, unknown> = {};
+    for (const [key, setting] of Object.entries(settings)) {
+      section[key] = resolveSetting(env, sectionName, key, setting, section);
+    }
+    const check = CHECKS[sectionName as keyof Config] as ((s: unknown, env: (key: string) => string) => void) | undefined;
+    check?.(section, (key) => `CONVEYOR__${sectionName.toUpperCase()}__${key.toUpperCase()}`);
+    config[sectionName] = Object.freeze(section);
+  }
+  return Object.freeze(config) as unknown as Config;
+}
+
+function resolveSetting(env: Env, sectionName: string, key: string, setting: Setting<unknown>, section: Record<string, unknown>): unknown {
+  const field = `${sectionName}.${key}`;
+  const candidates: { name: string; allowed: string; parse: (raw: string) => unknown }[] = [];
+  for (const prefix of PREFIXES) {
+    candidates.push({ name: `${prefix}__${sectionName.toUpperCase()}__${key.toUpperCase()}`, allowed: setting.allowed, parse: setting.parse });
+    for (const alias of setting.aliases ?? []) {
+      if (alias.key) candidates.push({ name: `${prefix}__${sectionName.toUpperCase()}__${alias.key}`, allowed: alias.allowed, parse: alias.parse });
+    }
+  }
+  for (const alias of setting.aliases ?? []) {
+    if (alias.env) candidates.push({ name: alias.env, allowed: alias.allowed, parse: alias.parse });
+  }
+  for (const candidate of candidates) {
+    const raw = env[candidate.name];
+    if (raw === undefined || raw.trim() === '') continue;
+    const value = candidate.parse(raw);
+    if (value === undefined) throw invalid(field, candidate.name, raw, candidate.allowed);
+    return value;
+  }
+  return typeof setting.default === 'function' ? (setting.default as (s: Record<string, unknown>) => unknown)(section) : setting.default;
+}
+
+/** A misspelt CONVEYOR__ name would otherwise be ignored without a word; STARTER__ names we lack are the guide's, ignored. */
+function rejectUnknownNames(env: Env): void {
+  for (const name of Object.keys(env)) {
+    const match = /^CONVEYOR__([A-Z0-9_]+?)__([A-Z0-9_]+)$/.exec(name);
+    if (!name.startsWith('CONVEYOR__')) continue;
+    if (!match) throw unknownName(name, `is not of the form CONVEYOR__SECTION__KEY; sections are ${Object.keys(SPEC).join(', ')}`);
+    const sectionName = match[1]!.toLowerCase();
+    const key = match[2]!;
+    const settings = (SPEC as unknown as Record<string, Record<string, Setting<unknown>> | undefined>)[sectionName];
+    if (!settings) throw unknownName(name, `names no section; sections are ${Object.keys(SPEC).join(', ')}`);
+    const known = Object.entries(settings).some(([k, s]) => k.toUpperCase() === key || (s.aliases ?? []).some((a) => a.key === key));
+    if (!known) throw unknownName(name, `is not a setting; ${sectionName} settings are ${Object.keys(settings).join(', ')}`);
+  }
+}
+
+function invalid(field: string, envName: string, raw: string, allowed: string): ConveyorError {
+  return new ConveyorError(ERROR_CODES.CONFIG, `${envName} (${field}) must be ${allowed}; got ${JSON.stringify(raw)}`, {
+    field,
+    details: { env: envName, allowed },
+  });
+}
+
+function unknownName(name: string, problem: string): ConveyorError {
+  return new ConveyorError(ERROR_CODES.CONFIG, `${name} ${problem}`, { field: name, details: { env: name } });
+}

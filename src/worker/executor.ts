@@ -1,0 +1,264 @@
+import type { Clock } from '../core/clock.ts';
+import { ERROR_CODES, isConveyorError } from '../core/errors.ts';
+import { assertJson } from '../core/json.ts';
+import type { JsonValue } from '../core/task.ts';
+import { PermanentTaskError } from '../core/task-errors.ts';
+import type { Engine } from '../store/engine.ts';
+import type { TaskContext } from '../tasks/task-context.ts';
+import type { TaskRegistry } from '../tasks/task-registry.ts';
+import type { BreakerTracker } from './breaker-tracker.ts';
+import type { RunningTask } from './running-task.ts';
+import { describeError } from './describe-error.ts';
+import { abortKindOf, TaskAbortedError } from './task-abort.ts';
+
+/** How an attempt ended, before it is written down. */
+export type Outcome =
+  | { kind: 'completed'; output: JsonValue | null }
+  /** `breaker`: the failure says something about the type's dependency (not a bad payload). */
+  | { kind: 'failed'; error: string; permanent: boolean; breaker: boolean }
+  | { kind: 'cancelled'; reason: string }
+  | { kind: 'released' }
+  | { kind: 'lost' };
+
+type Settled = { kind: 'returned'; value: unknown } | { kind: 'threw'; error: unknown } | { kind: 'abandoned' };
+
+const MAX_ERROR_LENGTH = 4000;
+
+export interface ExecutorDeps {
+  engine: Engine;
+  registry: TaskRegistry;
+  clock: Clock;
+  breakers: BreakerTracker;
+  /** How long an aborted handler may take to stop before its attempt is recorded without it. */
+  abortGraceMs: number;
+}
+
+/**
+ * Runs one claimed attempt and records how it ended. Never throws: a bad task (unknown type, invalid
+ * payload, a handler that throws anything at all or ignores its AbortSignal) ends as a recorded
+ * outcome, and a database outage while recording is retried until the lease would run out.
+ */
+export class Executor {
+  readonly #deps: ExecutorDeps;
+  /** Set at the end of a shutdown: stop retrying writes that fail, the process is leaving. */
+  #hurry = false;
+
+  constructor(deps: ExecutorDeps) {
+    this.#deps = deps;
+  }
+
+  hurry(): void {
+    this.#hurry = true;
+  }
+
+  /** Runs the handler (or decides without it: unknown type, invalid payload); never throws. */
+  async run(running: RunningTask): Promise<Outcome> {
+    try {
+      return await this.#run(running);
+    } catch (error) {
+      // Only a bug in Conveyor gets here.
+      running.logger.error({ err: error }, 'unexpected error while running a task');
+      return { kind: 'failed', error: `internal error in the worker: ${describeError(error)}`, permanent: false, breaker: false };
+    }
+  }
+
+  /** Writes the outcome down (fenced by the lease) and feeds the circuit breaker; never throws. */
+  async record(running: RunningTask, outcome: Outcome): Promise<void> {
+    try {
+      await this.#record(running, outcome);
+    } catch (error) {
+      // The rescuer takes the task back when its lease expires.
+      running.logger.error({ err: error }, 'unexpected error while recording a task outcome');
+    }
+  }
+
+  async #run(running: RunningTask): Promise<Outcome> {
+    const { registry } = this.#deps;
+    const { task } = running;
+    const definition = registry.get(task.taskType);
+    if (!definition) {
+      return { kind: 'failed', error: `no handler is registered for task type "${task.taskType}"`, permanent: true, breaker: false };
+    }
+    try {
+      registry.validatePayload(task.taskType, task.payload);
+    } catch (error) {
+      return { kind: 'failed', error: `invalid payload: ${describeError(error)}`, permanent: true, breaker: false };
+    }
+
+    const timeoutMs = registry.timeoutMs(task.taskType);
+    const timer = setTimeout(() => running.abort('timeout', `timed out after ${timeoutMs} ms`), timeoutMs);
+    running.logger.debug({}, 'task started');
+    let settled: Settled;
+    try {
+      settled = await this.#race(running, () => definition.handler(task.payload as never, this.#context(running)));
+    } finally {
+      clearTimeout(timer);
+    }
+    return this.#classify(running, settled);
+  }
+
+  /** The handler's result, or `abandoned` when it ignores an abort for longer than the grace. */
+  async #race(running: RunningTask, start: () => Promise<unknown>): Promise<Settled> {
+    let handler: Promise<Settled>;
+    try {
+      // Promise.resolve: a handler written as a plain (non-async) function still works.
+      handler = Promise.resolve(start()).then(
+        (value) => ({ kind: 'returned', value }),
+        (error: unknown) => ({ kind: 'threw', error }),
+      );
+    } catch (error) {
+      handler = Promise.resolve({ kind: 'threw', error });
+    }
+    const { signal } = running;
+    let graceTimer: NodeJS.Timeout | undefined;
+    let onAbort = () => {};
+    const abandoned = new Promise<Settled>((resolve) => {
+      onAbort = () => {
+        graceTimer = setTimeout(() => resolve({ kind: 'abandoned' }), running.abortGraceMs ?? this.#deps.abortGraceMs);
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    });
+    try {
+      return await Promise.race([handler, abandoned]);
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      clearTimeout(graceTimer);
+    }
+  }
+
+  #classify(running: RunningTask, settled: Settled): Outcome {
+    if (running.leaseLost) return { kind: 'lost' };
+    if (settled.kind === 'returned') {
+      // Work that finished counts, even if a timeout or cancel fired just before it returned.
+      const output = settled.value === undefined ? null : settled.value;
+      try {
+        assertJson(output, 'output');
+      } catch (error) {
+        return { kind: 'failed', error: `the handler returned output that is not JSON: ${describeError(error)}`, permanent: true, breaker: false };
+      }
+      return { kind: 'completed', output };
+    }
+    if (settled.kind === 'abandoned') {
+      running.logger.warn({ abort_grace_ms: running.abortGraceMs ?? this.#deps.abortGraceMs }, 'the handler ignored its abort signal; the attempt ends without it');
+    }
+    const reason = running.signal.reason;
+    switch (abortKindOf(running.signal)) {
+      case 'timeout':
+        return { kind: 'failed', error: (reason as TaskAbortedError).message, permanent: false, breaker: true };
+      case 'cancelled':
+        return { kind: 'cancelled', reason: 'cancelled while running: the handler was aborted' };
+      case 'shutdown':
+        return { kind: 'released' };
+      case 'lease_lost':
+        return { kind: 'lost' };
+      case null: {
+        const error = settled.kind === 'threw' ? settled.error : new Error('the handler stopped without an outcome');
+        if (error instanceof PermanentTaskError) return { kind: 'failed', error: describeError(error), permanent: true, breaker: false };
+        return { kind: 'failed', error: describeError(error), permanent: false, breaker: true };
+      }
+    }
+  }
+
+  async #record(running: RunningTask, outcome: Outcome): Promise<void> {
+    const { engine, breakers } = this.#deps;
+    const { lease, logger, task } = running;
+    const durationMs = this.#deps.clock.now().getTime() - running.startedAtMs;
+    switch (outcome.kind) {
+      case 'completed': {
+        let applied: boolean | null;
+        try {
+          applied = await this.#write(running, 'complete', (now) => engine.taskComplete({ lease, output: outcome.output, now }));
+        } catch (error) {
+          // The engine refused the output itself (too large, say): retrying cannot help.
+          await this.#record(running, { kind: 'failed', error: `the output could not be stored: ${describeError(error)}`, permanent: true, breaker: false });
+          return;
+        }
+        if (applied === false) logger.warn({ duration_ms: durationMs }, 'task finished but its lease was gone; the attempt that holds it now stands');
+        else if (applied) logger.debug({ duration_ms: durationMs }, 'task completed');
+        if (breakers.successMatters(task.taskType)) await breakers.record(task.taskType, 'success');
+        return;
+      }
+      case 'failed': {
+        const error = truncate(outcome.error);
+        const result = await this.#write(running, 'fail', (now) => engine.taskFail({ lease, error, permanent: outcome.permanent, now }));
+        const fields = { duration_ms: durationMs, error };
+        if (result === null) {
+          // Logged by #write.
+        } else if (!result.applied) {
+          logger.warn(fields, 'task failed but its lease was gone; the attempt that holds it now stands');
+        } else if (result.status === 'retrying') {
+          logger.warn({ ...fields, retry_at: result.runAt.toISOString() }, 'task failed; it will be retried');
+        } else if (result.status === 'failed') {
+          logger.error({ ...fields, permanent: outcome.permanent }, outcome.permanent ? 'task failed permanently: dead letter' : 'task failed on its last attempt: dead letter');
+        } else {
+          logger.info(fields, 'task failed after a cancel request: cancelled');
+        }
+        if (outcome.breaker) await breakers.record(task.taskType, 'failure');
+        return;
+      }
+      case 'cancelled': {
+        const applied = await this.#write(running, 'cancel', (now) => engine.taskCancelRunning({ lease, now, reason: outcome.reason }));
+        if (applied) logger.info({ duration_ms: durationMs }, 'task cancelled while running');
+        return;
+      }
+      case 'released': {
+        const applied = await this.#write(running, 'release', (now) => engine.taskRelease({ lease, now }));
+        if (applied) logger.info({ duration_ms: durationMs }, 'task handed back for another worker (shutdown)');
+        return;
+      }
+      case 'lost':
+        logger.warn({ duration_ms: durationMs }, 'lease lost: this attempt reports nothing; the rescuer or another worker owns the task');
+        return;
+    }
+  }
+
+  /**
+   * One fenced write, retried while the database is unreachable (a PostgreSQL restart) and the lease
+   * still holds; null when given up. Errors that retrying cannot fix are thrown.
+   */
+  async #write<T>(running: RunningTask, action: string, call: (now: Date) => Promise<T>): Promise<T | null> {
+    let delayMs = 50;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await call(this.#deps.clock.now());
+      } catch (error) {
+        if (isConveyorError(error, ERROR_CODES.VALIDATION)) throw error;
+        const giveUp =
+          this.#hurry || running.leaseLost || isConveyorError(error, ERROR_CODES.CLOSED) || this.#deps.clock.now().getTime() + delayMs >= running.leaseValidUntil;
+        if (giveUp) {
+          running.logger.error({ err: error, action }, `could not record the outcome (${action}); the rescuer takes the task back when its lease expires`);
+          return null;
+        }
+        if (attempt === 1) running.logger.warn({ err: error, action }, `could not record the outcome (${action}); retrying`);
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        delayMs = Math.min(delayMs * 2, 1000);
+      }
+    }
+  }
+
+  #context(running: RunningTask): TaskContext {
+    const { task, lease, logger } = running;
+    const { engine, clock } = this.#deps;
+    return {
+      taskId: task.id,
+      taskType: task.taskType,
+      attempt: task.currentAttempt,
+      maxAttempts: task.maxAttempts,
+      metadata: task.metadata,
+      createdBy: task.createdBy,
+      createdAt: task.createdAt,
+      idempotencyKey: task.idempotencyKey ?? task.id,
+      signal: running.signal,
+      logger,
+      progress: async (report) => {
+        assertJson(report, 'progress');
+        await engine.taskProgress({ lease, progress: report, now: clock.now() });
+      },
+    };
+  }
+}
+
+function truncate(text: string): string {
+  return text.length <= MAX_ERROR_LENGTH ? text : `${text.slice(0, MAX_ERROR_LENGTH - 1)}…`;
+}

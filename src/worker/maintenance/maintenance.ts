@@ -1,0 +1,102 @@
+import type { Clock } from '../../core/clock.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { Engine } from '../../store/engine.ts';
+import { LeaderElection } from './leader-election.ts';
+import { Pruner } from './pruner.ts';
+import { Rescuer } from './rescuer.ts';
+import { WorkerReaper } from './worker-reaper.ts';
+
+export interface MaintenanceDeps {
+  engine: Engine;
+  clock: Clock;
+  logger: Logger;
+  workerId: string;
+  intervalMs: number;
+  maxRescues: number;
+  retentionMs: number;
+  /** Workers silent for this long are forgotten. */
+  workerStaleMs: number;
+  /** Called after the rescuer made tasks due again, so the local producer can claim them at once. */
+  onRescued(): void;
+}
+
+/** Pruning and reaping need not run every round. */
+const SLOW_JOBS_EVERY_MS = 60_000;
+
+/**
+ * Every worker runs this loop; only the elected leader does the work. Each round: keep or take the
+ * leadership, then rescue expired leases; every minute or so also prune and reap stale workers.
+ */
+export class Maintenance {
+  readonly election: LeaderElection;
+  readonly rescuer: Rescuer;
+  readonly pruner: Pruner;
+  readonly reaper: WorkerReaper;
+  readonly #deps: MaintenanceDeps;
+  #timer: NodeJS.Timeout | null = null;
+  #round: Promise<void> | null = null;
+  #stopped = true;
+  #slowJobsAt = 0;
+  #failing = false;
+
+  constructor(deps: MaintenanceDeps) {
+    this.#deps = deps;
+    const { engine, clock, logger } = deps;
+    const log = logger.child({ component: 'maintenance' });
+    // Three rounds of slack: a leader that misses one renewal keeps its place.
+    this.election = new LeaderElection({ engine, clock, logger: log, name: 'maintenance', leaderId: deps.workerId, ttlMs: deps.intervalMs * 3 });
+    this.rescuer = new Rescuer({ engine, clock, logger: log, maxRescues: deps.maxRescues });
+    this.pruner = new Pruner({ engine, clock, logger: log, retentionMs: deps.retentionMs });
+    this.reaper = new WorkerReaper({ engine, clock, logger: log, staleMs: deps.workerStaleMs });
+  }
+
+  start(): void {
+    this.#stopped = false;
+    this.#schedule(0);
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    await this.#round;
+    try {
+      await this.election.resign();
+    } catch (error) {
+      this.#deps.logger.debug({ err: error }, 'could not resign the maintenance leadership; it expires by itself');
+    }
+  }
+
+  /** One round; returns whether this worker led it. */
+  async runOnce(): Promise<boolean> {
+    if (!(await this.election.runOnce())) return false;
+    const rescued = await this.rescuer.runOnce();
+    if (rescued.retried.length > 0) this.#deps.onRescued();
+    const now = this.#deps.clock.now().getTime();
+    if (now >= this.#slowJobsAt) {
+      this.#slowJobsAt = now + SLOW_JOBS_EVERY_MS;
+      await this.pruner.runOnce();
+      await this.reaper.runOnce();
+    }
+    return true;
+  }
+
+  #schedule(delayMs: number): void {
+    if (this.#stopped) return;
+    this.#timer = setTimeout(() => {
+      this.#round = this.runOnce()
+        .then(() => {
+          if (this.#failing) this.#deps.logger.info({}, 'maintenance works again');
+          this.#failing = false;
+        })
+        .catch((error: unknown) => {
+          if (!this.#failing) this.#deps.logger.warn({ err: error }, 'maintenance round failed; retrying next round');
+          this.#failing = true;
+        })
+        .finally(() => {
+          this.#round = null;
+          this.#schedule(this.#deps.intervalMs);
+        });
+    }, delayMs);
+  }
+}

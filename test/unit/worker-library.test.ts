@@ -1,0 +1,196 @@
+import { Type } from '@sinclair/typebox';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConveyorError, ERROR_CODES } from '../../src/core/errors.ts';
+import type { TaskRecord } from '../../src/core/task.ts';
+import { PermanentTaskError } from '../../src/core/task-errors.ts';
+import type { Engine } from '../../src/store/engine.ts';
+import { delayTask } from '../../src/tasks/builtin/delay-task.ts';
+import { defineTask } from '../../src/tasks/define-task.ts';
+import { TaskRegistry } from '../../src/tasks/task-registry.ts';
+import { Worker } from '../../src/worker/worker.ts';
+import type { PartialWorkerConfig } from '../../src/worker/worker-config.ts';
+import { testDatabases, type TestDatabase } from '../helpers/databases.ts';
+import { insertTasks, openTestEngine } from '../helpers/task-fixtures.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+
+/** The Worker as a library, in this process, on a real engine: the paths that need no process tricks. */
+describe.each(testDatabases)('Worker (library) on $kind', ({ create }) => {
+  let db: TestDatabase | undefined;
+  let engine: Engine;
+  let worker: Worker | null = null;
+
+  afterEach(async () => {
+    await worker?.stop({ graceMs: 0 });
+    worker = null;
+    await engine?.close();
+    await db?.drop();
+    db = undefined;
+  });
+
+  const finished = (id: string) =>
+    waitFor(async () => {
+      const task = await engine.taskGet({ id });
+      return task && ['completed', 'failed', 'cancelled'].includes(task.status) ? task : undefined;
+    }, { timeoutMs: 15_000, message: `task ${id} to finish` });
+
+  async function startWorker(registry: TaskRegistry, config: PartialWorkerConfig = {}): Promise<Worker> {
+    if (!db) {
+      db = create();
+      engine = await openTestEngine(db);
+    }
+    worker = new Worker({ engine, registry, config });
+    await worker.start();
+    return worker;
+  }
+
+  it('stores the output; a bad payload, a PermanentTaskError and a thrown non-Error are recorded, not fatal', async () => {
+    db = create();
+    engine = await openTestEngine(db);
+    const registry = new TaskRegistry().register(
+      defineTask({
+        name: 'echo',
+        description: 'returns its payload and reports progress',
+        payload: Type.Object({ n: Type.Integer() }),
+        async handler(payload, context) {
+          await context.progress({ percent: 50 });
+          return { n: payload.n, attempt: context.attempt, key: context.idempotencyKey };
+        },
+      }),
+      defineTask({
+        name: 'refuse',
+        description: 'fails permanently',
+        payload: Type.Object({}),
+        async handler() {
+          throw new PermanentTaskError('the recipient does not exist');
+        },
+      }),
+      defineTask({
+        name: 'plain_function',
+        description: 'a handler that is not async (as a JavaScript user may write one)',
+        payload: Type.Object({ fail: Type.Boolean() }),
+        handler: ((payload: { fail: boolean }) => {
+          if (payload.fail) throw new TypeError('thrown synchronously');
+          return { plain: true };
+        }) as never,
+      }),
+      defineTask({
+        name: 'throw_string',
+        description: 'throws a string',
+        payload: Type.Object({}),
+        async handler() {
+          throw 'not an Error object';
+        },
+      }),
+    );
+    const [ok, bad, refused, weird, plain, plainFail] = await insertTasks(engine, [
+      { taskType: 'echo', payload: { n: 7 } },
+      { taskType: 'echo', payload: { n: 'seven' } },
+      { taskType: 'refuse', payload: {} },
+      { taskType: 'throw_string', payload: {}, maxAttempts: 1 },
+      { taskType: 'plain_function', payload: { fail: false } },
+      { taskType: 'plain_function', payload: { fail: true }, maxAttempts: 1 },
+    ]);
+    await startWorker(registry);
+
+    expect(await finished(ok!.id)).toMatchObject({ status: 'completed', output: { n: 7, attempt: 1, key: ok!.id }, progress: { percent: 50 } });
+    const invalid = await finished(bad!.id);
+    expect(invalid).toMatchObject({ status: 'failed', currentAttempt: 1 });
+    expect(invalid.lastError).toMatch(/^invalid payload: payload\.n/);
+    expect(await finished(refused!.id)).toMatchObject({ status: 'failed', currentAttempt: 1, lastError: 'the recipient does not exist' });
+    expect(await finished(weird!.id)).toMatchObject({ status: 'failed', lastError: 'not an Error object' });
+    expect(await finished(plain!.id)).toMatchObject({ status: 'completed', output: { plain: true } });
+    expect(await finished(plainFail!.id)).toMatchObject({ status: 'failed', lastError: 'TypeError: thrown synchronously' });
+    // None of these says anything about a dependency except the thrown string: one failure, still closed.
+    expect((await engine.breakerGet({ taskType: 'refuse' }))?.state ?? 'closed').toBe('closed');
+  });
+
+  it('registers its task types and itself, and removes itself on stop', async () => {
+    const w = await startWorker(new TaskRegistry().register(delayTask), { worker: { concurrency: 3 } });
+    const types = await engine.typeList();
+    expect(types.map((t) => t.name)).toEqual(['delay_task']);
+    expect(types[0]).toMatchObject({ description: delayTask.description, timeoutMs: 300_000 });
+    expect(types[0]!.payloadSchema).toMatchObject({ type: 'object', required: ['delay_ms'] });
+    expect(types[0]!.examples).toEqual([{ delay_ms: 1000 }, { delay_ms: 500, fail_attempts: 2 }]);
+    const workers = await engine.workerList();
+    expect(workers).toHaveLength(1);
+    expect(workers[0]).toMatchObject({ id: w.id, pid: process.pid, concurrency: 3, taskTypes: ['delay_task'] });
+    await w.stop();
+    expect(await engine.workerList()).toEqual([]);
+  });
+
+  it('refuses task_types it has no handler for', async () => {
+    db = create();
+    engine = await openTestEngine(db);
+    const build = () => new Worker({ engine, registry: new TaskRegistry().register(delayTask), config: { worker: { task_types: ['delay_task', 'nope'] } } });
+    expect(build).toThrow(ConveyorError);
+    try {
+      build();
+    } catch (error) {
+      expect(error).toMatchObject({ code: ERROR_CODES.CONFIG, field: 'worker.task_types' });
+    }
+  });
+
+  it('claims into free slots as they free: a slow task never holds back the others, and concurrency is never exceeded', async () => {
+    let running = 0;
+    let peak = 0;
+    const registry = new TaskRegistry().register(
+      defineTask({
+        name: 'sleep',
+        description: 'sleeps',
+        payload: Type.Object({ ms: Type.Integer() }),
+        async handler(payload, context) {
+          running += 1;
+          peak = Math.max(peak, running);
+          try {
+            await new Promise((resolve, reject) => {
+              const timer = setTimeout(resolve, payload.ms);
+              context.signal.addEventListener('abort', () => (clearTimeout(timer), reject(context.signal.reason)));
+            });
+          } finally {
+            running -= 1;
+          }
+        },
+      }),
+    );
+    db = create();
+    engine = await openTestEngine(db);
+    const [slow, ...fast] = await insertTasks(engine, [{ taskType: 'sleep', payload: { ms: 10_000 } }, ...Array.from({ length: 20 }, () => ({ taskType: 'sleep', payload: { ms: 20 } }))]);
+    await startWorker(registry, { worker: { concurrency: 3 } });
+    for (const task of fast) expect((await finished(task.id)).status).toBe('completed');
+    // All twenty went through the two other slots while the slow one kept running.
+    expect((await engine.taskGet({ id: slow!.id }))!.status).toBe('running');
+    expect(peak).toBe(3);
+  });
+
+  it('an idle worker polls at its interval, not in a loop, and an insert wakes it at once', async () => {
+    db = create();
+    engine = await openTestEngine(db);
+    let claims = 0;
+    // The real engine, counting claims (a spy that delegates, not a fake).
+    const counting: Engine = new Proxy(engine, {
+      get(target, key, receiver) {
+        const value = Reflect.get(target, key, receiver);
+        if (key === 'taskClaim') return (p: Parameters<Engine['taskClaim']>[0]) => ((claims += 1), target.taskClaim(p));
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    worker = new Worker({ engine: counting, registry: new TaskRegistry().register(delayTask), config: { worker: { poll_interval_ms: 300 } } });
+    const started = Date.now();
+    await worker.start();
+    await waitFor(() => claims >= 4, { message: 'four idle polls' });
+    // Four claims need at least three intervals between them: no tight loop.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(3 * 300 * 0.9);
+    await worker.stop();
+
+    // With a one-minute poll, only the insert notification can make the task run soon.
+    worker = new Worker({ engine, registry: new TaskRegistry().register(delayTask), config: { worker: { poll_interval_ms: 60_000 } } });
+    await worker.start();
+    await waitFor(async () => (await engine.taskStats({ now: new Date() })).byStatus.pending === 0, { message: 'nothing pending' });
+    const insertedAt = Date.now();
+    const [task] = await insertTasks(engine, [{ taskType: 'delay_task', payload: { delay_ms: 0 } }]);
+    const done: TaskRecord = await finished(task!.id);
+    expect(done.status).toBe('completed');
+    console.log(`[${db!.kind}] insert to completion on an idle worker: ${Date.now() - insertedAt} ms`);
+    expect(Date.now() - insertedAt).toBeLessThan(10_000);
+  });
+});
