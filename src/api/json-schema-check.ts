@@ -1,5 +1,6 @@
 import { FormatRegistry, Type, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { describeSchemaError } from '../tasks/schema-error.ts';
 
 export type PayloadCheck = (value: unknown) => { ok: true } | { ok: false; path: string; message: string };
 
@@ -15,7 +16,7 @@ export function compilePayloadSchema(schema: unknown): PayloadCheck {
   return (value) => {
     if (check.Check(value)) return { ok: true };
     const first = check.Errors(value).First();
-    return { ok: false, path: first?.path ?? '', message: first?.message ?? 'does not match the task type\'s payload schema' };
+    return { ok: false, path: first?.path ?? '', message: describeSchemaError(first).message };
   };
 }
 

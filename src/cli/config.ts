@@ -31,6 +31,11 @@ export interface Config {
   readonly log: Readonly<{ level: LogLevel }>;
   readonly server: Readonly<ServerSettings>;
   readonly auth: Readonly<AuthSettings>;
+  readonly data: Readonly<{ dir: string }>;
+  readonly email: Readonly<{ smtp_url: string; from: string; outbox_dir: string }>;
+  readonly webhook: Readonly<{ secret: string; allow_hosts: readonly string[]; timeout_ms: number }>;
+  readonly file_cleanup: Readonly<{ roots: readonly string[] }>;
+  readonly reports: Readonly<{ artifacts_dir: string }>;
 }
 
 /** The HTTP API's listener and limits (`conveyor serve`); mapped to api/ApiConfig by commands/serve.ts. */
@@ -157,6 +162,19 @@ const taskTypeList: Pick<Setting<readonly string[]>, 'allowed' | 'parse'> = {
   },
 };
 
+/** A comma-separated list of items each passing `valid`; empty gives an empty list. */
+function list(allowed: string, valid: (item: string) => boolean): Pick<Setting<readonly string[]>, 'allowed' | 'parse'> {
+  return {
+    allowed,
+    parse: (raw) => {
+      const items = raw.split(',').map((item) => item.trim()).filter((item) => item !== '');
+      return items.every(valid) ? Object.freeze(items) : undefined;
+    },
+  };
+}
+
+const anyText = (allowed: string) => text(allowed, () => true);
+
 const HOUR_MS = 3600 * 1000;
 const DAY_MS = 24 * HOUR_MS;
 
@@ -232,6 +250,25 @@ const SPEC: Spec = {
     login_max_failures: { ...integer(1, 1000, ' (per account)'), default: 5 },
     login_address_max_failures: { ...integer(1, 100_000, ' (per client address)'), default: 20 },
     register_per_minute: { ...integer(0, 1_000_000, ' (per client address; 0 = unlimited)'), default: 20 },
+  },
+  data: {
+    dir: { ...text('a folder path', (value) => value !== ''), default: './data' },
+  },
+  email: {
+    smtp_url: { ...text('an smtp:// or smtps:// URL (empty writes .eml files to the outbox)', (value) => /^smtps?:\/\/./.test(value)), default: '' },
+    from: { ...text('an email address such as conveyor@example.com', (value) => /^[^\s@<>]+@[^\s@<>]+$/.test(value)), default: 'conveyor@localhost' },
+    outbox_dir: { ...anyText('a folder path (empty: <data.dir>/outbox)'), default: '' },
+  },
+  webhook: {
+    secret: { ...secret, default: '' },
+    allow_hosts: { ...list('a comma-separated list of host names, *.suffix wildcards or IP addresses', (host) => /^[A-Za-z0-9*.:_\[\]-]+$/.test(host)), default: Object.freeze([]) },
+    timeout_ms: { ...integer(100, 10 * 60 * 1000, ' (milliseconds)'), default: 15_000 },
+  },
+  file_cleanup: {
+    roots: { ...list('a comma-separated list of folder paths (empty: <data.dir>/uploads)', (path) => path !== ''), default: Object.freeze([]) },
+  },
+  reports: {
+    artifacts_dir: { ...anyText('a folder path (empty: <data.dir>/artifacts)'), default: '' },
   },
 };
 

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { ConveyorError, ERROR_CODES } from '../core/errors.ts';
 import { registerMigrateCommand } from './commands/migrate.ts';
 import { registerServeCommand } from './commands/serve.ts';
+import { registerStartCommand } from './commands/start.ts';
 import { registerUsersCommand } from './commands/users.ts';
 import { registerWorkCommand } from './commands/work.ts';
 
@@ -14,10 +15,14 @@ const program = new Command('conveyor')
   .showHelpAfterError()
   .exitOverride();
 
+registerStartCommand(program);
 registerWorkCommand(program);
 registerMigrateCommand(program);
 registerServeCommand(program);
 registerUsersCommand(program);
+
+// Started by `conveyor start`: if the supervisor goes away, stop gracefully rather than run unwatched.
+if (process.send) process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
 
 try {
   await program.parseAsync(process.argv);

@@ -3,11 +3,11 @@
  * task types registered next to the builtin ones. Run with `node --import tsx test/helpers/test-worker.ts`.
  */
 import { runWork } from '../../src/cli/commands/work.ts';
-import { builtinTasks } from '../../src/tasks/builtin/index.ts';
+import { delayTask } from '../../src/tasks/builtin/delay-task.ts';
 import { TaskRegistry } from '../../src/tasks/task-registry.ts';
 import { testTasks } from './test-tasks.ts';
 
-const registry = new TaskRegistry().register(...builtinTasks, ...testTasks);
+const registry = new TaskRegistry().register(delayTask, ...testTasks);
 
 // Says when this process stalled (CPU starvation, a blocking call), which explains a lost lease.
 let last = performance.now();

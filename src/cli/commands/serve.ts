@@ -8,10 +8,10 @@ import type { Logger } from '../../core/logger.ts';
 import { createEngine } from '../../store/create-engine.ts';
 import { redactDatabaseUrl } from '../../store/database-url.ts';
 import type { Engine } from '../../store/engine.ts';
-import { builtinTasks } from '../../tasks/builtin/index.ts';
-import { TaskRegistry } from '../../tasks/task-registry.ts';
+import type { TaskRegistry } from '../../tasks/task-registry.ts';
 import { loadConfig, type Config } from '../config.ts';
 import { createLogger } from '../logger.ts';
+import { createTaskRegistry } from '../task-catalog.ts';
 
 /** The API's settings, from the `server` and `auth` sections of the resolved config. */
 export function apiConfigFrom(config: Config): ApiConfig {
@@ -45,18 +45,13 @@ export function apiConfigFrom(config: Config): ApiConfig {
   });
 }
 
-/** The builtin task types: the API accepts them (with their schemas) even before a worker registers them. */
-export function builtinTaskRegistry(): TaskRegistry {
-  return new TaskRegistry().register(...builtinTasks);
-}
-
 /**
  * Builds the API on an open engine and starts listening on server.host:server.port. Exported for
  * entry points that run the API beside other things (`conveyor start` runs it with a worker).
  */
 export async function startApiServer(p: { config: Config; engine: Engine; logger: Logger; registry?: TaskRegistry; clock?: Clock }): Promise<FastifyInstance> {
   const apiConfig = apiConfigFrom(p.config);
-  const app = await buildApp({ engine: p.engine, config: apiConfig, logger: p.logger, clock: p.clock ?? systemClock, registry: p.registry ?? builtinTaskRegistry() });
+  const app = await buildApp({ engine: p.engine, config: apiConfig, logger: p.logger, clock: p.clock ?? systemClock, registry: p.registry ?? createTaskRegistry(p.config, p.engine) });
   await app.listen({ host: apiConfig.server.host, port: apiConfig.server.port });
   return app;
 }

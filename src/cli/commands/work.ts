@@ -3,15 +3,15 @@ import { isConveyorError, ERROR_CODES } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import { createEngine } from '../../store/create-engine.ts';
 import { redactDatabaseUrl } from '../../store/database-url.ts';
-import { builtinTasks } from '../../tasks/builtin/index.ts';
-import { TaskRegistry } from '../../tasks/task-registry.ts';
+import type { TaskRegistry } from '../../tasks/task-registry.ts';
 import { defaultWorkerId, Worker } from '../../worker/worker.ts';
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
+import { createTaskRegistry } from '../task-catalog.ts';
 
 export interface RunWorkOptions {
-  /** The task types this process can run. */
-  registry: TaskRegistry;
+  /** The task types this process can run; default: every built-in type, configured. */
+  registry?: TaskRegistry;
   env?: Record<string, string | undefined>;
   /** Apply pending migrations before starting (default true; safe with several processes). */
   migrate?: boolean;
@@ -42,7 +42,7 @@ export async function runWork(options: RunWorkOptions): Promise<number> {
   const engine = createEngine(config.database.url, { logger });
   let signals = 0;
   // Built before anything touches the database, so that a configuration mistake stops us at once.
-  const worker = new Worker({ engine, registry: options.registry, config, logger: root, id: workerId });
+  const worker = new Worker({ engine, registry: options.registry ?? createTaskRegistry(config, engine), config, logger: root, id: workerId });
   let stopRequested: () => void = () => {};
   const stopSignal = new Promise<void>((resolve) => (stopRequested = resolve));
   const onSignal = (signal: NodeJS.Signals) => {
@@ -89,10 +89,6 @@ async function untilAvailable<T>(fn: () => Promise<T>, stop: Promise<void>, logg
   }
 }
 
-export function builtinRegistry(): TaskRegistry {
-  return new TaskRegistry().register(...builtinTasks);
-}
-
 export function registerWorkCommand(program: Command): void {
   program
     .command('work')
@@ -105,7 +101,7 @@ export function registerWorkCommand(program: Command): void {
       const env = { ...process.env };
       if (options.concurrency !== undefined) env.CONVEYOR__WORKER__CONCURRENCY = options.concurrency;
       if (options.taskTypes !== undefined) env.CONVEYOR__WORKER__TASK_TYPES = options.taskTypes;
-      process.exitCode = await runWork({ registry: builtinRegistry(), env, migrate: options.migrate });
+      process.exitCode = await runWork({ env, migrate: options.migrate });
     });
 }
 

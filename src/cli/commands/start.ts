@@ -1,0 +1,116 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { createEngine } from '../../store/create-engine.ts';
+import { redactDatabaseUrl } from '../../store/database-url.ts';
+import { loadConfig, type Config } from '../config.ts';
+import { Supervisor } from '../supervisor.ts';
+
+const CONVEYOR_BIN = fileURLToPath(new URL('../../../bin/conveyor.js', import.meta.url));
+
+/**
+ * `npm start` is for trying Conveyor on one machine, with the guide's own examples: its curl session
+ * registers `password123`, which the production rules refuse. So unless the operator set the password
+ * rules, this command relaxes them to 8 characters with letters and digits. `conveyor serve` keeps the
+ * strict defaults.
+ */
+function withTryItDefaults(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const result = { ...env };
+  for (const [key, value] of [
+    ['PASSWORD_MIN_CLASSES', '2'],
+    ['PASSWORD_REJECT_COMMON', 'false'],
+  ] as const) {
+    if (result[`CONVEYOR__AUTH__${key}`] === undefined && result[`STARTER__AUTH__${key}`] === undefined) result[`CONVEYOR__AUTH__${key}`] = value;
+  }
+  return result;
+}
+
+/** Migrates once, before any child starts, and makes sure someone can log in as an admin. */
+async function prepareDatabase(config: Config, env: NodeJS.ProcessEnv): Promise<{ adminPassword: string | null }> {
+  const engine = createEngine(config.database.url);
+  try {
+    await engine.migrate();
+    if ((await engine.userCount({ role: 'admin' })) > 0 || config.auth.initial_admin_password !== '') return { adminPassword: null };
+    // The server creates the first admin from this setting; the password is shown once, below.
+    const adminPassword = `Cv-${randomBytes(12).toString('base64url')}`;
+    env.CONVEYOR__AUTH__INITIAL_ADMIN_PASSWORD = adminPassword;
+    return { adminPassword };
+  } finally {
+    await engine.close();
+  }
+}
+
+async function waitUntilServing(url: string, deadlineMs: number): Promise<boolean> {
+  const deadline = Date.now() + deadlineMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${url}/health/live`)).ok) return true;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return false;
+}
+
+export async function runStart(options: { workers: number; env?: NodeJS.ProcessEnv }): Promise<number> {
+  const env = withTryItDefaults(options.env ?? process.env);
+  const config = loadConfig(env);
+  const say = (line = '') => process.stdout.write(`${line}\n`);
+  const { adminPassword } = await prepareDatabase(config, env);
+
+  const logDir = join(config.data.dir, 'logs');
+  const supervisor = new Supervisor(CONVEYOR_BIN, {
+    started: (name, pid) => say(`  started ${name} (pid ${pid})`),
+    exited: (name, code, signal, restartInMs) =>
+      say(restartInMs === null ? `  ${name} stopped` : `  ${name} exited (${signal ?? `code ${code}`}); restarting in ${restartInMs / 1000} s — see ${join(logDir, `${name}.log`)}`),
+  });
+  const childEnv = { ...env, CONVEYOR__DATABASE__URL: config.database.url };
+  say(`Conveyor on ${config.database.url.startsWith('sqlite:') ? 'SQLite' : 'PostgreSQL'} (${redactDatabaseUrl(config.database.url)})`);
+  supervisor.add({ name: 'server', args: ['serve', '--no-migrate'], env: childEnv, logFile: join(logDir, 'server.log') });
+  for (let n = 1; n <= options.workers; n++) {
+    supervisor.add({ name: `worker-${n}`, args: ['work', '--no-migrate'], env: childEnv, logFile: join(logDir, `worker-${n}.log`) });
+  }
+
+  let stopRequested!: () => void;
+  const stopSignal = new Promise<void>((resolve) => (stopRequested = resolve));
+  process.once('SIGINT', () => stopRequested());
+  process.once('SIGTERM', () => stopRequested());
+
+  const host = config.server.host === '0.0.0.0' ? '127.0.0.1' : config.server.host;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${config.server.port}`;
+  if (await Promise.race([waitUntilServing(url, 30_000), stopSignal.then(() => true)])) {
+    say();
+    say(`  API        ${url}`);
+    say(`  API docs   ${url}/api-docs`);
+    say(`  Workers    ${options.workers} processes`);
+    say(`  Logs       ${logDir}/`);
+    say();
+    if (adminPassword) say(`  Log in as admin with password ${adminPassword} (shown once; or make your own with: npx conveyor users create --admin)`);
+    say(`  Or make an account:  curl -X POST ${url}/auth/register -H 'Content-Type: application/json' \\`);
+    say(`                         -d '{"username":"test","email":"test@example.com","password":"password123"}'`);
+    say();
+    say('  Ctrl-C stops everything gracefully.');
+  } else {
+    say(`  The API did not answer at ${url} within 30 s; see ${join(logDir, 'server.log')}`);
+  }
+
+  await stopSignal;
+  say('Stopping: running tasks get the workers\' grace period...');
+  await supervisor.stop(config.worker.shutdown_grace_ms + 5000);
+  say('Stopped.');
+  return 0;
+}
+
+export function registerStartCommand(program: Command): void {
+  program
+    .command('start')
+    .description('Run the whole system on this machine: migrate, then the API and worker processes, supervised, until Ctrl-C')
+    .option('-w, --workers <n>', 'worker processes', '2')
+    .action(async (options: { workers: string }) => {
+      const workers = Number(options.workers);
+      if (!Number.isInteger(workers) || workers < 0 || workers > 64) throw new Error('--workers must be a whole number from 0 to 64');
+      process.exitCode = await runStart({ workers });
+    });
+}

@@ -1,0 +1,26 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Engine } from '../store/engine.ts';
+import { createBuiltinTasks } from '../tasks/builtin/builtin-tasks.ts';
+import { delayTask } from '../tasks/builtin/delay-task.ts';
+import { TaskRegistry } from '../tasks/task-registry.ts';
+import type { Config } from './config.ts';
+import { createEngineReportSources } from './report-sources.ts';
+
+/**
+ * Every task type Conveyor ships, configured. The API and the workers build the same catalogue, so the
+ * API validates payloads (report_type included) exactly as the workers will.
+ */
+export function createTaskRegistry(config: Config, engine: Engine): TaskRegistry {
+  const defaultRoot = join(config.data.dir, 'uploads');
+  const roots = config.file_cleanup.roots.length > 0 ? [...config.file_cleanup.roots] : [defaultRoot];
+  if (roots[0] === defaultRoot) mkdirSync(defaultRoot, { recursive: true });
+  const builtins = createBuiltinTasks({
+    dataDir: config.data.dir,
+    email: { smtpUrl: config.email.smtp_url || undefined, from: config.email.from, outboxDir: config.email.outbox_dir },
+    webhook: { secret: config.webhook.secret, allowHosts: [...config.webhook.allow_hosts], timeoutMs: config.webhook.timeout_ms },
+    fileCleanup: { roots },
+    reports: { artifactsDir: config.reports.artifacts_dir, sources: createEngineReportSources(engine) },
+  });
+  return new TaskRegistry().register(...builtins, delayTask);
+}
