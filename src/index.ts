@@ -7,6 +7,9 @@ export { ConveyorError, ERROR_CODES, type ErrorCode } from './core/errors.ts';
 export { PermanentTaskError, RetryableTaskError } from './core/task-errors.ts';
 export { systemClock, ManualClock, type Clock } from './core/clock.ts';
 export { defineTask, type TaskDefinition } from './tasks/define-task.ts';
+// Payload schemas are TypeBox types; re-exported so a task module needs only this package.
+export { Type, type Static } from '@sinclair/typebox';
+export { Worker } from './worker/worker.ts';
 export { TaskRegistry } from './tasks/task-registry.ts';
 export type { TaskContext } from './tasks/task-context.ts';
 export type { Engine } from './store/engine.ts';

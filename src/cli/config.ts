@@ -36,6 +36,7 @@ export interface Config {
   readonly webhook: Readonly<{ secret: string; allow_hosts: readonly string[]; timeout_ms: number }>;
   readonly file_cleanup: Readonly<{ roots: readonly string[] }>;
   readonly reports: Readonly<{ artifacts_dir: string }>;
+  readonly tasks: Readonly<{ modules: readonly string[] }>;
 }
 
 /** The HTTP API's listener and limits (`conveyor serve`); mapped to api/ApiConfig by commands/serve.ts. */
@@ -269,6 +270,9 @@ const SPEC: Spec = {
   },
   reports: {
     artifacts_dir: { ...anyText('a folder path (empty: <data.dir>/artifacts)'), default: '' },
+  },
+  tasks: {
+    modules: { ...list('a comma-separated list of .ts or .js files that export task definitions', (path) => path !== ''), default: Object.freeze([]) },
   },
 };
 

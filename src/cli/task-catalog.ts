@@ -3,15 +3,17 @@ import { join } from 'node:path';
 import type { Engine } from '../store/engine.ts';
 import { createBuiltinTasks } from '../tasks/builtin/builtin-tasks.ts';
 import { delayTask } from '../tasks/builtin/delay-task.ts';
+import type { TaskDefinition } from '../tasks/define-task.ts';
 import { TaskRegistry } from '../tasks/task-registry.ts';
 import type { Config } from './config.ts';
 import { createEngineReportSources } from './report-sources.ts';
 
 /**
- * Every task type Conveyor ships, configured. The API and the workers build the same catalogue, so the
- * API validates payloads (report_type included) exactly as the workers will.
+ * Every task type Conveyor ships, configured, plus the application's own (`custom`). The API and the
+ * workers build the same catalogue, so the API validates payloads (report_type included) exactly as
+ * the workers will.
  */
-export function createTaskRegistry(config: Config, engine: Engine): TaskRegistry {
+export function createTaskRegistry(config: Config, engine: Engine, custom: readonly TaskDefinition[] = []): TaskRegistry {
   const defaultRoot = join(config.data.dir, 'uploads');
   const roots = config.file_cleanup.roots.length > 0 ? [...config.file_cleanup.roots] : [defaultRoot];
   if (roots[0] === defaultRoot) mkdirSync(defaultRoot, { recursive: true });
@@ -22,5 +24,5 @@ export function createTaskRegistry(config: Config, engine: Engine): TaskRegistry
     fileCleanup: { roots },
     reports: { artifactsDir: config.reports.artifacts_dir, sources: createEngineReportSources(engine) },
   });
-  return new TaskRegistry().register(...builtins, delayTask);
+  return new TaskRegistry().register(...builtins, delayTask, ...custom);
 }

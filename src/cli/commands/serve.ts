@@ -12,6 +12,7 @@ import type { TaskRegistry } from '../../tasks/task-registry.ts';
 import { loadConfig, type Config } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { createTaskRegistry } from '../task-catalog.ts';
+import { loadTaskModules } from '../task-modules.ts';
 
 /** The API's settings, from the `server` and `auth` sections of the resolved config. */
 export function apiConfigFrom(config: Config): ApiConfig {
@@ -51,7 +52,7 @@ export function apiConfigFrom(config: Config): ApiConfig {
  */
 export async function startApiServer(p: { config: Config; engine: Engine; logger: Logger; registry?: TaskRegistry; clock?: Clock }): Promise<FastifyInstance> {
   const apiConfig = apiConfigFrom(p.config);
-  const app = await buildApp({ engine: p.engine, config: apiConfig, logger: p.logger, clock: p.clock ?? systemClock, registry: p.registry ?? createTaskRegistry(p.config, p.engine) });
+  const app = await buildApp({ engine: p.engine, config: apiConfig, logger: p.logger, clock: p.clock ?? systemClock, registry: p.registry ?? createTaskRegistry(p.config, p.engine, await loadTaskModules(p.config.tasks.modules)) });
   await app.listen({ host: apiConfig.server.host, port: apiConfig.server.port });
   return app;
 }

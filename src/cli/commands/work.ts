@@ -8,6 +8,7 @@ import { defaultWorkerId, Worker } from '../../worker/worker.ts';
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
 import { createTaskRegistry } from '../task-catalog.ts';
+import { loadTaskModules } from '../task-modules.ts';
 
 export interface RunWorkOptions {
   /** The task types this process can run; default: every built-in type, configured. */
@@ -42,7 +43,8 @@ export async function runWork(options: RunWorkOptions): Promise<number> {
   const engine = createEngine(config.database.url, { logger });
   let signals = 0;
   // Built before anything touches the database, so that a configuration mistake stops us at once.
-  const worker = new Worker({ engine, registry: options.registry ?? createTaskRegistry(config, engine), config, logger: root, id: workerId });
+  const registry = options.registry ?? createTaskRegistry(config, engine, await loadTaskModules(config.tasks.modules));
+  const worker = new Worker({ engine, registry, config, logger: root, id: workerId });
   let stopRequested: () => void = () => {};
   const stopSignal = new Promise<void>((resolve) => (stopRequested = resolve));
   const onSignal = (signal: NodeJS.Signals) => {
@@ -95,12 +97,14 @@ export function registerWorkCommand(program: Command): void {
     .description('Run one worker process: claims and runs tasks until SIGTERM or SIGINT')
     .option('-c, --concurrency <n>', 'tasks run at once (worker.concurrency)')
     .option('-t, --task-types <list>', 'comma-separated task types to take (worker.task_types; default all)')
+    .option('--tasks <files>', 'comma-separated modules exporting your own task definitions (tasks.modules)')
     .option('--no-migrate', 'do not apply pending migrations at start')
-    .action(async (options: { concurrency?: string; taskTypes?: string; migrate: boolean }) => {
+    .action(async (options: { concurrency?: string; taskTypes?: string; tasks?: string; migrate: boolean }) => {
       // Flags go through the same validation as the environment, so errors read the same.
       const env = { ...process.env };
       if (options.concurrency !== undefined) env.CONVEYOR__WORKER__CONCURRENCY = options.concurrency;
       if (options.taskTypes !== undefined) env.CONVEYOR__WORKER__TASK_TYPES = options.taskTypes;
+      if (options.tasks !== undefined) env.CONVEYOR__TASKS__MODULES = options.tasks;
       process.exitCode = await runWork({ env, migrate: options.migrate });
     });
 }
