@@ -48,17 +48,21 @@ export function retryDelayMs(strategy: RetryStrategy, failedAttempt: number): nu
   }
 }
 
-/** When the next attempt is due, jitter applied; null when the task has used its attempts. */
+/**
+ * When the next attempt is due, jitter applied; null when the task has used its attempts.
+ * `minDelayMs` puts it no sooner than that (a 429's Retry-After, an SMTP server's "try later").
+ */
 export function nextRetryAt(
   strategy: RetryStrategy,
   failedAttempt: number,
   now: Date,
   random: () => number = Math.random,
+  minDelayMs = 0,
 ): Date | null {
   const delay = retryDelayMs(strategy, failedAttempt);
   if (delay === null) return null;
   const jittered = delay * (1 - strategy.jitter * random());
-  return new Date(now.getTime() + Math.round(jittered));
+  return new Date(now.getTime() + Math.max(Math.round(jittered), minDelayMs));
 }
 
 /**

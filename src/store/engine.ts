@@ -38,8 +38,9 @@ export interface Engine {
    * Records a failed attempt. The task is retried by its strategy (status `retrying`, due at the
    * strategy's time, jitter drawn from `random`), or goes to the dead letter (`failed`) when its attempts
    * are spent or `permanent` is set, or becomes `cancelled` if cancellation was requested meanwhile.
+   * `minDelayMs` holds the retry back at least that long (the handler's RetryableTaskError.retryAfterMs).
    */
-  taskFail(p: { lease: TaskLease; error: string; permanent?: boolean; now: Date; random?: () => number }): Promise<TaskFailResult>;
+  taskFail(p: { lease: TaskLease; error: string; permanent?: boolean; now: Date; random?: () => number; minDelayMs?: number }): Promise<TaskFailResult>;
   /** Ends a running attempt as cancelled (its handler stopped after a cancel request). */
   taskCancelRunning(p: { lease: TaskLease; now: Date; reason?: string }): Promise<boolean>;
   /** Hands a running task back without spending its attempt (graceful shutdown); due at once. */

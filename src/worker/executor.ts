@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.ts';
 import { ERROR_CODES, isConveyorError } from '../core/errors.ts';
 import { assertJson } from '../core/json.ts';
 import type { JsonValue } from '../core/task.ts';
-import { PermanentTaskError } from '../core/task-errors.ts';
+import { PermanentTaskError, RetryableTaskError } from '../core/task-errors.ts';
 import type { Engine } from '../store/engine.ts';
 import type { TaskContext } from '../tasks/task-context.ts';
 import type { TaskRegistry } from '../tasks/task-registry.ts';
@@ -15,7 +15,7 @@ import { abortKindOf, TaskAbortedError } from './task-abort.ts';
 export type Outcome =
   | { kind: 'completed'; output: JsonValue | null }
   /** `breaker`: the failure says something about the type's dependency (not a bad payload). */
-  | { kind: 'failed'; error: string; permanent: boolean; breaker: boolean }
+  | { kind: 'failed'; error: string; permanent: boolean; breaker: boolean; minDelayMs?: number }
   | { kind: 'cancelled'; reason: string }
   | { kind: 'released' }
   | { kind: 'lost' };
@@ -155,6 +155,9 @@ export class Executor {
       case null: {
         const error = settled.kind === 'threw' ? settled.error : new Error('the handler stopped without an outcome');
         if (error instanceof PermanentTaskError) return { kind: 'failed', error: describeError(error), permanent: true, breaker: false };
+        if (error instanceof RetryableTaskError && error.retryAfterMs !== undefined) {
+          return { kind: 'failed', error: describeError(error), permanent: false, breaker: true, minDelayMs: error.retryAfterMs };
+        }
         return { kind: 'failed', error: describeError(error), permanent: false, breaker: true };
       }
     }
@@ -181,7 +184,7 @@ export class Executor {
       }
       case 'failed': {
         const error = truncate(outcome.error);
-        const result = await this.#write(running, 'fail', (now) => engine.taskFail({ lease, error, permanent: outcome.permanent, now }));
+        const result = await this.#write(running, 'fail', (now) => engine.taskFail({ lease, error, permanent: outcome.permanent, now, ...(outcome.minDelayMs === undefined ? {} : { minDelayMs: outcome.minDelayMs }) }));
         const fields = { duration_ms: durationMs, error };
         if (result === null) {
           // Logged by #write.

@@ -71,6 +71,16 @@ describeEachEngine('lifecycle', (f) => {
     expect(result).toEqual({ applied: true, status: 'retrying', runAt: new Date(clock.now().getTime() + 500) });
   });
 
+  it("holds a retry back at least minDelayMs (a receiver's Retry-After), never sooner than the strategy", async () => {
+    const { engine, clock, insert, claim } = f();
+    await insert({ retryStrategy: { type: 'fixed', interval_ms: 1000, jitter: 0 }, maxAttempts: 5 });
+    const [first] = await claim(1);
+    expect(await engine.taskFail({ lease: leaseOf(first!), error: '429', now: clock.now(), minDelayMs: 30_000 })).toEqual({ applied: true, status: 'retrying', runAt: new Date(clock.now().getTime() + 30_000) });
+    clock.advance(30_000);
+    const [second] = await claim(1);
+    expect(await engine.taskFail({ lease: leaseOf(second!), error: '429', now: clock.now(), minDelayMs: 10 })).toEqual({ applied: true, status: 'retrying', runAt: new Date(clock.now().getTime() + 1000) });
+  });
+
   it('sends a permanent failure straight to the dead letter', async () => {
     const { engine, clock, insert, claim } = f();
     const task = await insert({ maxAttempts: 5 });

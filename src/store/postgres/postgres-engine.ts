@@ -331,14 +331,14 @@ class PostgresEngine implements Engine {
    * the strategy or the attempt counts; the one thing that can change, a cancel request, is decided
    * by the UPDATE itself on the row as it finds it.
    */
-  async taskFail(p: { lease: TaskLease; error: string; permanent?: boolean; now: Date; random?: () => number }): Promise<TaskFailResult> {
+  async taskFail(p: Parameters<Engine['taskFail']>[0]): Promise<TaskFailResult> {
     if (!isUuid(p.lease.id)) return { applied: false };
     const read = await this.#run<{ retry_strategy: RetryStrategy; max_attempts: number }>('taskFail', this.#sql.taskFailRead, fence(p.lease));
     const current = read.rows[0];
     if (!current) return { applied: false };
     // The column counts (taskRetry may raise it); the stored strategy only says how long to wait.
     const strategy = { ...current.retry_strategy, max_attempts: current.max_attempts } as RetryStrategy;
-    const retryAt = p.permanent ? null : nextRetryAt(strategy, p.lease.attempt, p.now, p.random);
+    const retryAt = p.permanent ? null : nextRetryAt(strategy, p.lease.attempt, p.now, p.random, p.minDelayMs);
     const { rows } = await this.#run<{ status: TaskStatus; run_at: Date }>('taskFail', this.#sql.taskFail, [...fence(p.lease), p.now, retryAt, p.error]);
     const row = rows[0];
     if (!row) return { applied: false };

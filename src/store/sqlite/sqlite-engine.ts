@@ -199,7 +199,7 @@ class SqliteEngine implements Engine {
     return this.#fenced('taskComplete', sql.TASK_COMPLETE, { ...fence(p.lease), ...stamp(p.now), output });
   }
 
-  taskFail(p: { lease: TaskLease; error: string; permanent?: boolean; now: Date; random?: () => number }): Promise<TaskFailResult> {
+  taskFail(p: Parameters<Engine['taskFail']>[0]): Promise<TaskFailResult> {
     const params = { ...fence(p.lease), ...stamp(p.now), error: p.error };
     return this.#c.write('taskFail', (): TaskFailResult => {
       const row = this.#c.prepare(sql.TASK_FENCED_READ).get(params) as
@@ -212,7 +212,7 @@ class SqliteEngine implements Engine {
       }
       // The task's max_attempts column is the one that counts (a manual retry can raise it).
       const strategy = { ...(JSON.parse(row.retry_strategy) as RetryStrategy), max_attempts: row.max_attempts };
-      const runAt = p.permanent === true ? null : nextRetryAt(strategy, p.lease.attempt, p.now, p.random);
+      const runAt = p.permanent === true ? null : nextRetryAt(strategy, p.lease.attempt, p.now, p.random, p.minDelayMs);
       if (runAt === null) {
         this.#c.prepare(sql.TASK_FAIL_FINAL).run({ ...params, status: 'failed' });
         return { applied: true, status: 'failed' };
