@@ -1,8 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 
 /** The PostgreSQL the benchmarks use: BENCH_DATABASE_URL, else the machine's local server. */
 export const BENCH_POSTGRES = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** The Redis BullMQ uses: BENCH_REDIS_URL, else the machine's local server. */
+export const BENCH_REDIS = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 /** A fresh schema for one benchmark run, so runs never see each other's rows. */
 export function benchPostgresUrl(): { url: string; schema: string } {
@@ -13,10 +17,81 @@ export function benchPostgresUrl(): { url: string; schema: string } {
 }
 
 export async function dropPostgresSchema(schema: string): Promise<void> {
+  await withAdmin((client) => client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`));
+}
+
+/**
+ * A fresh database for one system's run. Each system gets its own so that pg_stat_database counts
+ * only that system's transactions (other processes use the shared `test` database meanwhile), and so
+ * that LISTEN/NOTIFY channels, which are per database, cannot cross between systems.
+ */
+export async function createBenchDatabase(label: string): Promise<{ name: string; url: string }> {
+  const name = `bench_${label.replace(/[^a-z0-9]/g, '_')}_${randomBytes(3).toString('hex')}`;
+  await withAdmin((client) => client.query(`CREATE DATABASE ${name}`));
+  const url = new URL(BENCH_POSTGRES);
+  url.pathname = `/${name}`;
+  return { name, url: url.toString() };
+}
+
+/**
+ * Drops a benchmark database. Pools that were closed may still be saying goodbye: give them a moment,
+ * then force out whatever is left (a leaked connection then sees a termination error).
+ */
+export async function dropBenchDatabase(name: string): Promise<void> {
+  for (let tries = 0; tries < 40 && (await databaseConnections(name)) > 0; tries++) await sleep(50);
+  await withAdmin((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+}
+
+/** Committed plus rolled-back transactions of one database, as the statistics collector has them now. */
+export async function databaseTransactions(name: string): Promise<number> {
+  return withAdmin(async (client) => {
+    const { rows } = await client.query<{ n: string | null }>('SELECT xact_commit + xact_rollback AS n FROM pg_stat_database WHERE datname = $1', [name]);
+    return Number(rows[0]?.n ?? 0);
+  });
+}
+
+/**
+ * Statement calls recorded by pg_stat_statements for one database, or null when the extension is
+ * not loaded by the server (it must be in shared_preload_libraries; a plain PostgreSQL has not).
+ */
+export async function databaseStatements(name: string): Promise<number | null> {
+  return withAdmin(async (client) => {
+    const preload = await client.query<{ setting: string }>("SELECT current_setting('shared_preload_libraries') AS setting");
+    if (!preload.rows[0]?.setting.includes('pg_stat_statements')) return null;
+    try {
+      await client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
+      const { rows } = await client.query<{ n: string | null }>(
+        'SELECT sum(calls) AS n FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid WHERE d.datname = $1',
+        [name],
+      );
+      return Number(rows[0]?.n ?? 0);
+    } catch {
+      return null;
+    }
+  });
+}
+
+/** Connections other sessions hold to one database (to wait until a stopped worker has really left). */
+export async function databaseConnections(name: string): Promise<number> {
+  return withAdmin(async (client) => {
+    const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+    return rows[0]?.n ?? 0;
+  });
+}
+
+export async function postgresVersion(): Promise<string> {
+  return withAdmin(async (client) => {
+    const { rows } = await client.query<{ v: string }>("SELECT current_setting('server_version') AS v");
+    return rows[0]?.v ?? 'unknown';
+  });
+}
+
+/** Runs `fn` on a short-lived connection to the shared database (never to a benchmark database). */
+async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: BENCH_POSTGRES });
   await client.connect();
   try {
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    return await fn(client);
   } finally {
     await client.end();
   }

@@ -1,28 +1,198 @@
 /**
- * `npm run bench [-- --quick]`: runs the benchmarks and writes bench/results/<time>.json plus a
- * markdown table to stdout. Figures are medians of several runs on fresh databases.
+ * `npm run bench [-- --quick] [--runs n] [--systems a,b] [--skip idle,http,micro,docs]`: Conveyor (PostgreSQL and
+ * SQLite), graphile-worker, pg-boss and BullMQ through the same workloads in one run. Writes
+ * bench/results/<time>.json, prints the tables, and regenerates docs/benchmarks.md with its charts.
+ * Exits 1 when any workload fails its exactly-once audit.
+ *
+ * Diagnostics: BENCH_CPU_PROF=<dir> writes a CPU profile per worker/API process (summarise one with
+ * bench/tools/profile-summary.ts); BENCH_DEBUG=1 prints each drain's timings to stderr.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, release, totalmem, type } from 'node:os';
+import cliProgress from 'cli-progress';
+import { BENCH_REDIS, postgresVersion } from './bench-databases.ts';
+import { measureIdleCost } from './harness/idle-cost.ts';
+import { runHttpBench } from './harness/http-bench.ts';
+import { allocateLocation, releaseLocation } from './harness/locations.ts';
+import { benchMetrics } from './harness/metrics.ts';
+import { benchOptions } from './harness/options.ts';
+import { Results } from './harness/results.ts';
+import type { RunRecord } from './harness/run-record.ts';
+import { runSystemSuite, suiteSteps } from './harness/system-suite.ts';
+import { WorkerProcess } from './harness/worker-process.ts';
+import { writeDocsPage } from './report/docs-page.ts';
+import { auditTable, sectionTables, storeMicroTable, targetsTable } from './report/markdown-report.ts';
 import { runStoreMicro } from './store-micro.ts';
-import { spread, type Measurement } from './stats.ts';
+import { allSystems } from './systems/all-systems.ts';
+import { bullmqDriver } from './systems/bullmq.ts';
+import { packageVersion } from './systems/package-version.ts';
+import { RespClient } from './systems/resp-client.ts';
+import type { Measurement } from './stats.ts';
 
-const quick = process.argv.includes('--quick');
-const options = quick ? { tasks: 5000, runs: 1, claimers: 4, batch: 50 } : { tasks: 20_000, runs: 3, claimers: 4, batch: 50 };
+const args = process.argv.slice(2);
+const argValue = (name: string) => {
+  const index = args.indexOf(name);
+  return index >= 0 ? (args[index + 1] ?? '') : null;
+};
+const quick = args.includes('--quick');
+const skip = new Set((argValue('--skip') ?? '').split(',').filter(Boolean));
+const errors: string[] = [];
+const wanted = argValue('--systems')?.split(',').filter(Boolean) ?? null;
+const systems = allSystems().filter((s) => !wanted || wanted.includes(s.id));
+if (systems.length === 0) throw new Error(`--systems matched nothing; known: ${allSystems().map((s) => s.id).join(', ')}`);
 
-const started = Date.now();
-const progress = (label: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${label}\n`);
+// A peer library's unheard 'error' event (a connection the server dropped) must not end the whole
+// run: it is recorded, and the workload it hit fails its audit or its time budget instead.
+process.on('uncaughtException', (error) => {
+  const database = (error as { client?: { connectionParameters?: { database?: string } } }).client?.connectionParameters?.database;
+  errors.push(`uncaught: ${error instanceof Error ? error.message : String(error)}${database ? ` (a connection to ${database})` : ''}`);
+});
 
-const results: Measurement[] = [...(await runStoreMicro(options, progress))];
+const runsArg = argValue('--runs');
+const options = { ...benchOptions(quick), ...(runsArg ? { runs: Math.max(1, Number(runsArg)) } : {}) };
+const metrics = benchMetrics(options);
+const results = new Results();
+const startedAt = new Date();
+const conveyors = systems.filter((s) => s.product === 'conveyor');
 
-const machine = { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), node: process.version };
+const totalSteps =
+  options.runs * systems.length * (1 + suiteSteps(options)) +
+  (skip.has('idle') ? 0 : 1) +
+  (skip.has('http') ? 0 : options.runs * conveyors.length) +
+  (skip.has('micro') ? 0 : options.micro.runs * 4);
+const bar = new cliProgress.SingleBar(
+  { format: '{bar} {percentage}% | {value}/{total} | {duration_formatted} | {step}', hideCursor: true, noTTYOutput: true, notTTYSchedule: 10_000, etaBuffer: 20 },
+  cliProgress.Presets.shades_classic,
+);
+bar.start(totalSteps, 0, { step: 'starting' });
+let stepsDone = 0;
+const step = (label: string) => {
+  bar.update(stepsDone++, { step: label });
+};
+
+for (let run = 1; run <= options.runs; run++) {
+  for (const definition of systems) {
+    step(`run ${run}/${options.runs} ${definition.id}: fresh database, migrate, start worker process`);
+    const location = await allocateLocation(definition);
+    const system = definition.open(location);
+    let worker: WorkerProcess | null = null;
+    const stepsBefore = stepsDone;
+    try {
+      await system.setup();
+      worker = await WorkerProcess.spawn();
+      await runSystemSuite({ definition, system, location, worker, options, metrics, results, run, step: (label) => step(`run ${run}/${options.runs} ${label}`) });
+    } catch (error) {
+      errors.push(`run ${run}, ${definition.id}: ${error instanceof Error ? error.message : String(error)}`);
+      results.check({ run, workload: 'suite', system: definition.id, expected: 0, ran: 0, distinct: 0, duplicates: 0, remaining: 0, lost: 0, stray: 0, finished: false, ok: false, detail: `error: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` });
+    } finally {
+      await worker?.exit().catch(() => {});
+      await system.destroy?.().catch(() => {});
+      await system.close().catch(() => {});
+      await releaseLocation(location).catch(() => {});
+      stepsDone = stepsBefore + suiteSteps(options);
+    }
+  }
+  if (!skip.has('http')) {
+    for (const definition of conveyors) {
+      step(`run ${run}/${options.runs} ${definition.id}: HTTP POST /tasks`);
+      try {
+        await runHttpBench({ definition, run, options, metrics, results });
+      } catch (error) {
+        errors.push(`run ${run}, ${definition.id} HTTP: ${error instanceof Error ? error.message : String(error)}`);
+        results.unavailable(metrics.http, definition.id, `could not run: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+      }
+    }
+  }
+}
+
+let idleSource: string | null = null;
+if (!skip.has('idle')) {
+  step(`idle cost: one idle worker per system for ${(options.idleWarmupMs + options.idleWindowMs) / 1000} s`);
+  try {
+    idleSource = (await measureIdleCost({ systems, options, metrics, results })).postgres;
+  } catch (error) {
+    errors.push(`idle cost: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+let storeMicro: Measurement[] = [];
+if (!skip.has('micro')) {
+  try {
+    storeMicro = await runStoreMicro(options.micro, (label) => step(`store micro-benchmark: ${label}`));
+  } catch (error) {
+    errors.push(`store micro-benchmark: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+bar.update(totalSteps, { step: 'writing the report' });
+bar.stop();
+
+const record: RunRecord = {
+  startedAt: startedAt.toISOString(),
+  durationSeconds: (Date.now() - startedAt.getTime()) / 1000,
+  quick,
+  options,
+  machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), os: `${type()} ${release()}`, node: process.version },
+  versions: await versions(),
+  gitCommit: gitCommit(),
+  idleSource,
+  systems: systems.map(({ id, label, product, store, tuned, settings, version }) => ({ id, label, product, store, tuned, settings, version })),
+  metrics: [...results.metrics.values()],
+  results: results.list(),
+  checks: results.checks,
+  storeMicro,
+  errors,
+};
+
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-const file = new URL(`./results/${new Date().toISOString().replaceAll(':', '-')}.json`, import.meta.url);
-writeFileSync(file, JSON.stringify({ machine, quick, options, results }, null, 2));
+const file = new URL(`./results/${startedAt.toISOString().replaceAll(':', '-')}${quick ? '-quick' : ''}.json`, import.meta.url);
+writeFileSync(file, JSON.stringify(record, null, 2));
+if (!skip.has('docs')) writeDocsPage(record, file.pathname);
 
-console.log(`\nMachine: ${machine.cpus} × ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}\n`);
-console.log('| workload | system | median | spread | samples |');
-console.log('|---|---|---:|---:|---:|');
-for (const r of results) {
-  console.log(`| ${r.workload} | ${r.system} | ${Math.round(r.median).toLocaleString('en-US')} ${r.unit} | ±${(spread(r.samples) * 50).toFixed(1)}% | ${r.samples.length} |`);
+console.log(`\nMachine: ${record.machine.cpus} × ${record.machine.cpu}, ${record.machine.memoryGiB} GiB, Node ${record.machine.node}; ${quick ? 'quick' : 'full'} run, ${Math.round(record.durationSeconds)} s\n`);
+console.log('## Targets\n');
+console.log(targetsTable(record));
+console.log(sectionTables(record));
+console.log('## Exactly-once audit\n');
+console.log(auditTable(record));
+if (storeMicro.length > 0) console.log(`## Store micro-benchmark\n\n${storeMicroTable(record)}`);
+for (const error of errors) console.log(`error: ${error}`);
+console.log(`Results: ${file.pathname}${skip.has('docs') ? '' : '; docs/benchmarks.md regenerated'}`);
+process.exit(results.failures.length > 0 ? 1 : 0);
+
+async function versions(): Promise<Record<string, string>> {
+  const pkg = (name: string) => packageVersion(name) ?? 'not installed';
+  const found: Record<string, string> = {
+    conveyor: (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version,
+    'graphile-worker': pkg('graphile-worker'),
+    'pg-boss': pkg('pg-boss'),
+    bullmq: `${pkg('bullmq')} (Redis driver: ${bullmqDriver})`,
+    pg: pkg('pg'),
+    'better-sqlite3': pkg('better-sqlite3'),
+    autocannon: pkg('autocannon'),
+  };
+  try {
+    found.PostgreSQL = await postgresVersion();
+  } catch {
+    found.PostgreSQL = 'unreachable';
+  }
+  try {
+    const client = new RespClient(BENCH_REDIS);
+    const info = String(await client.send('INFO', ['server']));
+    client.close();
+    found.Redis = /redis_version:([^\r\n]+)/.exec(info)?.[1] ?? 'unknown';
+  } catch {
+    found.Redis = 'unreachable';
+  }
+  return found;
+}
+
+function gitCommit(): string | null {
+  try {
+    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${commit} (with uncommitted changes in src/)` : commit;
+  } catch {
+    return null;
+  }
 }

@@ -1,0 +1,92 @@
+/**
+ * HTTP POST /tasks with autocannon, against Conveyor's API served from its own process (the peers
+ * have no HTTP API of their own). The audit: every 2xx answer must have left exactly one task in the
+ * store.
+ */
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import { ConveyorClient } from '../../src/client/conveyor-client.ts';
+import { conveyorDatabaseUrl } from '../systems/conveyor.ts';
+import { WORK_QUEUE, type SystemDefinition } from '../systems/system.ts';
+import { auditStored } from './audit.ts';
+import type { ApiHostEvent } from './api-host.ts';
+import { allocateLocation, releaseLocation } from './locations.ts';
+import type { BenchMetrics } from './metrics.ts';
+import type { BenchOptions } from './options.ts';
+import type { Results } from './results.ts';
+import { childExecArgv } from './worker-process.ts';
+
+const HOST = fileURLToPath(new URL('./api-host.ts', import.meta.url));
+
+export async function runHttpBench(p: { definition: SystemDefinition; run: number; options: BenchOptions; metrics: BenchMetrics; results: Results }): Promise<void> {
+  const { definition, options, metrics, results } = p;
+  const location = await allocateLocation(definition);
+  const databaseUrl = conveyorDatabaseUrl(location);
+  const child = fork(HOST, [], { execArgv: childExecArgv(), stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
+  const events: ApiHostEvent[] = [];
+  let wake = () => {};
+  child.on('message', (event: ApiHostEvent) => {
+    events.push(event);
+    wake();
+  });
+  child.on('exit', () => wake());
+  const next = async (): Promise<ApiHostEvent> => {
+    while (events.length === 0) {
+      if (child.exitCode !== null) throw new Error(`API process exited: ${stderr.trim()}`);
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+    return events.shift()!;
+  };
+  try {
+    const ready = await next();
+    if (ready.type !== 'ready') throw new Error(`API process: ${ready.type === 'error' ? ready.message : 'not ready'}`);
+    child.send({ databaseUrl });
+    const serving = await next();
+    if (serving.type !== 'serving') throw new Error(`API process: ${serving.type === 'error' ? serving.message : 'did not serve'}`);
+
+    // autocannon's own duration runs to its next one-second sample tick; the rate here runs from the
+    // start to the last response instead.
+    let lastResponseAt = 0;
+    const startedAt = performance.now();
+    const result = await new Promise<autocannon.Result>((resolve, reject) => {
+      const instance = autocannon(
+        {
+          url: `http://127.0.0.1:${serving.port}/tasks`,
+          method: 'POST',
+          connections: options.httpConnections,
+          amount: options.httpRequests,
+          headers: { authorization: `Bearer ${serving.token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ task_type: WORK_QUEUE, payload: { w: 'http', i: 0, t: 0 } }),
+        },
+        (error, finished) => (error ? reject(error) : resolve(finished)),
+      );
+      instance.on('response', () => {
+        lastResponseAt = performance.now();
+      });
+    });
+    const accepted = result['2xx'];
+    const note = result.non2xx > 0 || result.errors > 0 ? `${result.non2xx} non-2xx answers, ${result.errors} connection errors` : undefined;
+    results.add(metrics.http, definition.id, accepted / ((lastResponseAt - startedAt) / 1000), note);
+    results.add(metrics.httpP99, definition.id, result.latency.p99);
+
+    const client = await ConveyorClient.open({ databaseUrl, migrate: false });
+    try {
+      const { total } = await client.list({ taskType: [WORK_QUEUE], limit: 1, withTotal: true });
+      results.check(auditStored({ run: p.run, workload: 'HTTP POST /tasks', system: definition.id, expected: accepted, stored: total ?? 0 }));
+    } finally {
+      await client.close();
+    }
+  } finally {
+    if (child.exitCode === null) {
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      child.send({ type: 'exit' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    }
+    await releaseLocation(location);
+  }
+}

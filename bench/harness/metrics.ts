@@ -1,0 +1,102 @@
+import type { BenchOptions } from './options.ts';
+import type { Metric } from './results.ts';
+
+const n = (value: number) => value.toLocaleString('en-US');
+
+/** Every metric the run reports, named once so tables, charts and targets agree. */
+export function benchMetrics(options: BenchOptions) {
+  const drain = (c: number): Metric => ({
+    key: `drain-c${c}`,
+    title: `drain ${n(options.tasks)} no-op tasks, concurrency ${c}`,
+    section: 'Throughput',
+    unit: 'tasks/s',
+    better: 'higher',
+    ranked: true,
+  });
+  const latency = (rate: number, p: 50 | 95 | 99): Metric => ({
+    key: `latency-${rate}-p${p}`,
+    title: `insert-to-start p${p} at ${rate} tasks/s`,
+    section: 'Latency',
+    unit: 'ms',
+    better: 'lower',
+    ranked: true,
+  });
+  return {
+    bulk: {
+      key: 'bulk-enqueue',
+      title: `bulk enqueue of ${n(options.tasks)} (one call)`,
+      section: 'Enqueue',
+      unit: 'tasks/s',
+      better: 'higher',
+      ranked: true,
+    } satisfies Metric,
+    enqueueSequential: {
+      key: 'enqueue-one-sequential',
+      title: `one-by-one enqueue, 1 caller (${n(options.oneByOne)} tasks)`,
+      section: 'Enqueue',
+      unit: 'tasks/s',
+      better: 'higher',
+      ranked: true,
+    } satisfies Metric,
+    enqueueConcurrent: {
+      key: 'enqueue-one-concurrent',
+      title: `one-by-one enqueue, ${options.callers} concurrent callers (${n(options.oneByOne * 2)} tasks)`,
+      section: 'Enqueue',
+      unit: 'tasks/s',
+      better: 'higher',
+      ranked: true,
+    } satisfies Metric,
+    drain,
+    latency,
+    drainTransactions: {
+      key: 'drain-db-transactions',
+      title: `database transactions per task while draining (concurrency ${options.drainConcurrencies[0]})`,
+      section: 'Cost',
+      unit: 'xacts/task',
+      better: 'lower',
+      ranked: false,
+    } satisfies Metric,
+    drainCpu: {
+      key: 'drain-worker-cpu',
+      title: `worker process CPU per 1,000 tasks while draining (concurrency ${options.drainConcurrencies[0]}, start-up included)`,
+      section: 'Cost',
+      unit: 'CPU ms',
+      better: 'lower',
+      ranked: false,
+    } satisfies Metric,
+    rss: {
+      key: 'worker-rss',
+      title: `worker memory under load (peak RSS, drain at concurrency ${options.drainConcurrencies.at(-1)})`,
+      section: 'Cost',
+      unit: 'MiB',
+      better: 'lower',
+      ranked: true,
+    } satisfies Metric,
+    idle: {
+      key: 'idle-statements',
+      title: `database cost of one idle worker (concurrency ${options.idleConcurrency}), over ${options.idleWindowMs / 1000} s`,
+      section: 'Cost',
+      unit: 'statements/s',
+      better: 'lower',
+      ranked: true,
+    } satisfies Metric,
+    http: {
+      key: 'http-post-tasks',
+      title: `HTTP POST /tasks (autocannon, ${options.httpConnections} connections, ${n(options.httpRequests)} requests)`,
+      section: 'HTTP API',
+      unit: 'requests/s',
+      better: 'higher',
+      ranked: false,
+    } satisfies Metric,
+    httpP99: {
+      key: 'http-post-tasks-p99',
+      title: 'HTTP POST /tasks p99 latency',
+      section: 'HTTP API',
+      unit: 'ms',
+      better: 'lower',
+      ranked: false,
+    } satisfies Metric,
+  };
+}
+
+export type BenchMetrics = ReturnType<typeof benchMetrics>;
