@@ -27,7 +27,7 @@ import { runStoreMicro } from './store-micro.ts';
 import { allSystems } from './systems/all-systems.ts';
 import { bullmqDriver } from './systems/bullmq.ts';
 import { packageVersion } from './systems/package-version.ts';
-import { RespClient } from './systems/resp-client.ts';
+import { redisInfo } from './systems/redis-info.ts';
 import type { Measurement } from './stats.ts';
 
 const args = process.argv.slice(2);
@@ -177,9 +177,7 @@ async function versions(): Promise<Record<string, string>> {
     found.PostgreSQL = 'unreachable';
   }
   try {
-    const client = new RespClient(BENCH_REDIS);
-    const info = String(await client.send('INFO', ['server']));
-    client.close();
+    const info = await redisInfo(BENCH_REDIS, 'server');
     found.Redis = /redis_version:([^\r\n]+)/.exec(info)?.[1] ?? 'unknown';
   } catch {
     found.Redis = 'unreachable';

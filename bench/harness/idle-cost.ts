@@ -10,7 +10,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BENCH_REDIS, databaseStatements, databaseTransactions } from '../bench-databases.ts';
-import { RespClient } from '../systems/resp-client.ts';
+import { redisInfo } from '../systems/redis-info.ts';
 import type { SystemDefinition } from '../systems/system.ts';
 import { allocateLocation, releaseLocation } from './locations.ts';
 import type { BenchMetrics } from './metrics.ts';
@@ -77,12 +77,6 @@ export async function measureIdleCost(p: { systems: SystemDefinition[]; options:
 }
 
 async function redisCommands(): Promise<number> {
-  const client = new RespClient(BENCH_REDIS);
-  try {
-    const info = String(await client.send('INFO', ['stats']));
-    const match = /total_commands_processed:(\d+)/.exec(info);
-    return match ? Number(match[1]) : 0;
-  } finally {
-    client.close();
-  }
+  const match = /total_commands_processed:(\d+)/.exec(await redisInfo(BENCH_REDIS, 'stats'));
+  return match ? Number(match[1]) : 0;
 }

@@ -5,16 +5,12 @@
 import { Queue, Worker } from 'bullmq';
 import { packageVersion } from './package-version.ts';
 import { pollUntil } from './poll.ts';
-import { RespClient } from './resp-client.ts';
 import { ENQUEUE_QUEUE, queueOf, WORK_QUEUE, type BenchHandler, type BenchSystem, type BenchTask, type Lane, type Location, type SystemDefinition } from './system.ts';
 
 const version = packageVersion('bullmq') ?? 'unknown';
 
-/** How BullMQ talks to Redis here: ioredis when installed, else the bench's own RESP client. */
-export const bullmqDriver = (() => {
-  const ioredis = packageVersion('ioredis');
-  return ioredis ? `ioredis ${ioredis}` : 'bench RESP client (ioredis is not installed)';
-})();
+/** BullMQ talks to Redis through ioredis, its usual driver (a dev dependency). */
+export const bullmqDriver = `ioredis ${packageVersion('ioredis') ?? 'unknown'}`;
 
 const UNFINISHED = ['waiting', 'active', 'delayed', 'prioritized', 'waiting-children'] as const;
 
@@ -31,21 +27,15 @@ export function bullmq(): SystemDefinition {
   };
 }
 
-/** A connection option BullMQ accepts: ioredis options when ioredis exists, else a RESP client. */
+/** ioredis connection options for BullMQ (it makes its own connections from them). */
 async function connectionFor(url: string): Promise<object> {
-  if (bullmqDriver.startsWith('ioredis')) {
-    const target = new URL(url);
-    return { host: target.hostname, port: Number(target.port || 6379), maxRetriesPerRequest: null };
-  }
-  const client = new RespClient(url);
-  await client.connect();
-  return client;
+  const target = new URL(url);
+  return { host: target.hostname, port: Number(target.port || 6379), maxRetriesPerRequest: null };
 }
 
 class BullmqSystem implements BenchSystem {
   readonly #location: Extract<Location, { kind: 'redis' }>;
   readonly #queues = new Map<string, Promise<Queue>>();
-  readonly #clients: object[] = [];
   #worker: Worker | null = null;
 
   constructor(location: Location) {
@@ -104,7 +94,6 @@ class BullmqSystem implements BenchSystem {
     await this.stopWorkers();
     for (const queue of this.#queues.values()) await (await queue).close();
     this.#queues.clear();
-    for (const client of this.#clients) if (client instanceof RespClient) client.close();
   }
 
   /** Deletes every key of this run's queues. */
@@ -113,9 +102,7 @@ class BullmqSystem implements BenchSystem {
   }
 
   async #connection(): Promise<object> {
-    const connection = await connectionFor(this.#location.url);
-    this.#clients.push(connection);
-    return connection;
+    return connectionFor(this.#location.url);
   }
 
   #queue(name: string): Promise<Queue> {
