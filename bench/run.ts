@@ -95,12 +95,14 @@ for (let run = 1; run <= options.runs; run++) {
   }
   if (!skip.has('http')) {
     for (const definition of conveyors) {
-      step(`run ${run}/${options.runs} ${definition.id}: HTTP POST /tasks`);
+      step(`run ${run}/${options.runs} ${definition.id}: HTTP POST /tasks and GET /tasks/:id`);
       try {
         await runHttpBench({ definition, run, options, metrics, results });
       } catch (error) {
         errors.push(`run ${run}, ${definition.id} HTTP: ${error instanceof Error ? error.message : String(error)}`);
-        results.unavailable(metrics.http, definition.id, `could not run: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+        for (const connections of options.httpConnections) {
+          results.unavailable(metrics.http('POST /tasks', connections), definition.id, `could not run: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
+        }
       }
     }
   }

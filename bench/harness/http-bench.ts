@@ -19,6 +19,41 @@ import { childExecArgv } from './worker-process.ts';
 
 const HOST = fileURLToPath(new URL('./api-host.ts', import.meta.url));
 
+/** One autocannon run: requests per second from the first request to the last response, and p99. */
+async function cannon(p: { port: number; token: string; connections: number; amount: number; method: 'POST' | 'GET'; path: string }) {
+  // autocannon's own duration runs to its next one-second sample tick; the rate here runs from the
+  // start to the last response instead.
+  let lastResponseAt = 0;
+  const startedAt = performance.now();
+  const result = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: `http://127.0.0.1:${p.port}${p.path}`,
+        method: p.method,
+        connections: p.connections,
+        amount: p.amount,
+        headers: { authorization: `Bearer ${p.token}`, 'content-type': 'application/json' },
+        ...(p.method === 'POST' ? { body: JSON.stringify({ task_type: WORK_QUEUE, payload: { w: 'http', i: 0, t: 0 } }) } : {}),
+      },
+      (error, finished) => (error ? reject(error) : resolve(finished)),
+    );
+    instance.on('response', () => {
+      lastResponseAt = performance.now();
+    });
+  });
+  const accepted = result['2xx'];
+  const note = result.non2xx > 0 || result.errors > 0 ? `${result.non2xx} non-2xx answers, ${result.errors} connection errors` : undefined;
+  return { accepted, rate: accepted / ((lastResponseAt - startedAt) / 1000), p99: result.latency.p99, note };
+}
+
+async function firstTaskId(port: number, token: string): Promise<string> {
+  const response = await fetch(`http://127.0.0.1:${port}/tasks?limit=1`, { headers: { authorization: `Bearer ${token}` } });
+  const body = (await response.json()) as { data: { id: string }[] };
+  const id = body.data[0]?.id;
+  if (!id) throw new Error('GET /tasks returned no task to read back');
+  return id;
+}
+
 export async function runHttpBench(p: { definition: SystemDefinition; run: number; options: BenchOptions; metrics: BenchMetrics; results: Results }): Promise<void> {
   const { definition, options, metrics, results } = p;
   const location = await allocateLocation(definition);
@@ -47,30 +82,18 @@ export async function runHttpBench(p: { definition: SystemDefinition; run: numbe
     const serving = await next();
     if (serving.type !== 'serving') throw new Error(`API process: ${serving.type === 'error' ? serving.message : 'did not serve'}`);
 
-    // autocannon's own duration runs to its next one-second sample tick; the rate here runs from the
-    // start to the last response instead.
-    let lastResponseAt = 0;
-    const startedAt = performance.now();
-    const result = await new Promise<autocannon.Result>((resolve, reject) => {
-      const instance = autocannon(
-        {
-          url: `http://127.0.0.1:${serving.port}/tasks`,
-          method: 'POST',
-          connections: options.httpConnections,
-          amount: options.httpRequests,
-          headers: { authorization: `Bearer ${serving.token}`, 'content-type': 'application/json' },
-          body: JSON.stringify({ task_type: WORK_QUEUE, payload: { w: 'http', i: 0, t: 0 } }),
-        },
-        (error, finished) => (error ? reject(error) : resolve(finished)),
-      );
-      instance.on('response', () => {
-        lastResponseAt = performance.now();
-      });
-    });
-    const accepted = result['2xx'];
-    const note = result.non2xx > 0 || result.errors > 0 ? `${result.non2xx} non-2xx answers, ${result.errors} connection errors` : undefined;
-    results.add(metrics.http, definition.id, accepted / ((lastResponseAt - startedAt) / 1000), note);
-    results.add(metrics.httpP99, definition.id, result.latency.p99);
+    let accepted = 0;
+    let someTaskId: string | null = null;
+    for (const connections of options.httpConnections) {
+      const post = await cannon({ port: serving.port, token: serving.token, connections, amount: options.httpRequests, method: 'POST', path: '/tasks' });
+      accepted += post.accepted;
+      results.add(metrics.http('POST /tasks', connections), definition.id, post.rate, post.note);
+      results.add(metrics.httpP99('POST /tasks', connections), definition.id, post.p99);
+      someTaskId ??= await firstTaskId(serving.port, serving.token);
+      const get = await cannon({ port: serving.port, token: serving.token, connections, amount: options.httpRequests, method: 'GET', path: `/tasks/${someTaskId}` });
+      results.add(metrics.http('GET /tasks/:id', connections), definition.id, get.rate, get.note);
+      results.add(metrics.httpP99('GET /tasks/:id', connections), definition.id, get.p99);
+    }
 
     const client = await ConveyorClient.open({ databaseUrl, migrate: false });
     try {

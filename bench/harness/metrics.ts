@@ -3,6 +3,8 @@ import type { Metric } from './results.ts';
 
 const n = (value: number) => value.toLocaleString('en-US');
 
+export type HttpRoute = 'POST /tasks' | 'GET /tasks/:id';
+
 /** Every metric the run reports, named once so tables, charts and targets agree. */
 export function benchMetrics(options: BenchOptions) {
   const drain = (c: number): Metric => ({
@@ -80,22 +82,22 @@ export function benchMetrics(options: BenchOptions) {
       better: 'lower',
       ranked: true,
     } satisfies Metric,
-    http: {
-      key: 'http-post-tasks',
-      title: `HTTP POST /tasks (autocannon, ${options.httpConnections} connections, ${n(options.httpRequests)} requests)`,
+    http: (route: HttpRoute, connections: number): Metric => ({
+      key: `http-${route === 'POST /tasks' ? 'post-tasks' : 'get-task'}-c${connections}`,
+      title: `HTTP ${route} (autocannon, ${connections} connections, ${n(options.httpRequests)} requests)`,
       section: 'HTTP API',
       unit: 'requests/s',
       better: 'higher',
       ranked: false,
-    } satisfies Metric,
-    httpP99: {
-      key: 'http-post-tasks-p99',
-      title: 'HTTP POST /tasks p99 latency',
+    }),
+    httpP99: (route: HttpRoute, connections: number): Metric => ({
+      key: `http-${route === 'POST /tasks' ? 'post-tasks' : 'get-task'}-c${connections}-p99`,
+      title: `HTTP ${route} p99 latency, ${connections} connections`,
       section: 'HTTP API',
       unit: 'ms',
       better: 'lower',
       ranked: false,
-    } satisfies Metric,
+    }),
   };
 }
 

@@ -22,9 +22,10 @@ export interface BenchOptions {
   idleWarmupMs: number;
   idleWindowMs: number;
   idleConcurrency: number;
-  /** autocannon against POST /tasks: this many requests (a fixed count, so none is cut off mid-flight). */
+  /** autocannon against POST /tasks and GET /tasks/:id: this many requests per run (a fixed count, so none is cut off mid-flight). */
   httpRequests: number;
-  httpConnections: number;
+  /** Each HTTP workload runs once per connection count. */
+  httpConnections: number[];
   /** The store micro-benchmark of issue 2. */
   micro: { tasks: number; runs: number; claimers: number; batch: number };
 }
@@ -48,7 +49,7 @@ export function benchOptions(quick: boolean): BenchOptions {
         idleWindowMs: 15_000,
         idleConcurrency: 10,
         httpRequests: 5000,
-        httpConnections: 16,
+        httpConnections: [16, 64],
         micro: { tasks: 5000, runs: 1, claimers: 4, batch: 50 },
       }
     : {
@@ -68,7 +69,7 @@ export function benchOptions(quick: boolean): BenchOptions {
         idleWindowMs: 60_000,
         idleConcurrency: 10,
         httpRequests: 30_000,
-        httpConnections: 16,
+        httpConnections: [16, 64],
         micro: { tasks: 20_000, runs: 3, claimers: 4, batch: 50 },
       };
 }
