@@ -5,6 +5,7 @@ import { AuthService } from '../auth/auth-service.ts';
 import { ApiError } from './api-error.ts';
 import type { ApiContext, ApiDeps } from './api-context.ts';
 import { toFastifyLogger } from './fastify-logger.ts';
+import { installDashboard } from './plugins/dashboard.ts';
 import { installDocs } from './plugins/docs.ts';
 import { installErrorHandling } from './plugins/error-handling.ts';
 import { installJsonBodyParser } from './plugins/json-body.ts';
@@ -64,6 +65,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   if (config.docs.enabled) await installDocs(app, ctx);
   if (config.metrics.enabled) await installMetrics(app, ctx);
   await installApiRoutes(app, ctx);
+  // The web UI at `/` (its files under /ui/); it talks to the routes above like any client.
+  await installDashboard(app);
 
   app.addHook('onReady', async () => {
     await ctx.auth.ensureInitialAdmin();

@@ -3,6 +3,7 @@ import type { ApiContext } from '../api-context.ts';
 import { installAuthentication } from '../plugins/authenticate.ts';
 import type { TypeBoxTypeProvider } from '../type-provider.ts';
 import { authRoutes } from './auth-routes.ts';
+import { eventsRoutes } from './events-routes.ts';
 import { healthRoutes } from './health-routes.ts';
 import { monitoringRoutes } from './monitoring-routes.ts';
 import { taskActionRoutes } from './task-action-routes.ts';
@@ -24,6 +25,7 @@ export async function installApiRoutes(app: FastifyInstance, ctx: ApiContext): P
         taskActionRoutes(typed, ctx);
         monitoringRoutes(typed, ctx);
         healthRoutes(typed, ctx);
+        eventsRoutes(typed, ctx);
       },
       { prefix },
     );

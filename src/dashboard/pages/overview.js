@@ -1,0 +1,215 @@
+import { FailureRateChart, ThroughputChart, minuteSlots } from '../components/charts.js';
+import { ConfirmButton, Empty, ErrorNotice, Loading, PageTitle, Progress, RelativeTime, STATUSES, StatusBadge } from '../components/ui.js';
+import { api } from '../lib/api.js';
+import { useApp, useLive, useLoad, useNow, useThrottled } from '../lib/app-context.js';
+import { formatDuration, formatNumber, percent, shortId } from '../lib/format.js';
+import { html } from '../lib/html.js';
+import { href } from '../lib/router.js';
+import { hasRole } from '../lib/session.js';
+
+/** How many running tasks the overview looks up to show which worker runs what. */
+const RUNNING_DETAILS = 12;
+
+/** Workers, and the running tasks each one holds (the task detail names its worker). */
+async function loadWorkers() {
+  const [workers, running] = await Promise.all([api('GET', '/workers'), api('GET', '/tasks?status=running&limit=50')]);
+  const details = await Promise.all(
+    running.data.slice(0, RUNNING_DETAILS).map((t) => api('GET', `/tasks/${t.id}`).then((r) => r.data, () => null)),
+  );
+  const byWorker = new Map();
+  for (const task of details) {
+    if (!task || task.status !== 'running') continue;
+    if (!byWorker.has(task.worker_id)) byWorker.set(task.worker_id, []);
+    byWorker.get(task.worker_id).push(task);
+  }
+  return { workers: workers.data, byWorker, runningTotal: running.pagination.total ?? running.data.length, looked: details.length };
+}
+
+function StatusCards({ stats }) {
+  return html`<section aria-labelledby="counts-title" class="section">
+    <h2 id="counts-title" class="sr-only">Tasks by status</h2>
+    <ul class="stat-grid" role="list">
+      <li><a class="stat-card stat-total" href=${href('/tasks')}>
+        <span class="stat-label">Total</span><span class="stat-value" data-testid="count-total">${formatNumber(stats?.total)}</span>
+      </a></li>
+      ${STATUSES.map((status) => html`<li><a class=${`stat-card stat-${status}`} href=${href('/tasks', { status })}>
+        <span class="stat-label">${status[0].toUpperCase() + status.slice(1)}</span>
+        <span class="stat-value" data-testid=${`count-${status}`}>${formatNumber(stats?.[status])}</span>
+        ${status === 'failed' ? html`<span class="stat-note">the dead letter</span>` : null}
+      </a></li>`)}
+    </ul>
+  </section>`;
+}
+
+function QueuePanel({ stats, liveWorkers }) {
+  const now = useNow(1000);
+  const age = stats?.oldest_ready_age_ms === null || stats?.oldest_ready_age_ms === undefined ? null : stats.oldest_ready_age_ms + (stats.received_at ? now - stats.received_at : 0);
+  const depth = stats ? stats.pending + stats.retrying : null;
+  return html`<section class="card" aria-labelledby="queue-title">
+    <h2 id="queue-title">Queue</h2>
+    <dl class="kv-grid">
+      <div><dt>Ready queue depth</dt><dd><span class="big" data-testid="queue-depth">${formatNumber(depth)}</span><small class="muted">pending + retrying</small></dd></div>
+      <div><dt>Oldest ready task</dt><dd><span class="big">${age === null ? 'none' : formatDuration(age)}</span><small class="muted">${age === null ? 'the queue is drained' : 'waiting for a worker'}</small></dd></div>
+      <div><dt>Running</dt><dd><span class="big">${formatNumber(stats?.running)}</span><small class="muted">${liveWorkers === null ? '' : `${liveWorkers} worker${liveWorkers === 1 ? '' : 's'} online`}</small></dd></div>
+      <div><dt>Scheduled</dt><dd><span class="big">${formatNumber(stats?.scheduled)}</span><small class="muted">due later</small></dd></div>
+    </dl>
+  </section>`;
+}
+
+function ThroughputPanel({ stats }) {
+  const now = useNow(10_000);
+  const slots = minuteSlots(stats, now);
+  const firstSample = slots.find((s) => s.start !== null && s.completed !== null);
+  const completed = stats?.completed_last_hour ?? 0;
+  const failed = stats?.failed_last_hour ?? 0;
+  return html`<section class="card span-2" aria-labelledby="throughput-title">
+    <div class="card-head">
+      <h2 id="throughput-title">Last hour</h2>
+      <dl class="inline-stats">
+        <div><dt>Completed</dt><dd data-testid="completed-hour">${formatNumber(completed)}</dd></div>
+        <div><dt>Failed</dt><dd>${formatNumber(failed)}</dd></div>
+        <div><dt>Failure rate</dt><dd>${percent(failed, completed + failed)}</dd></div>
+        <div><dt>Last minute</dt><dd>${formatNumber(stats?.completed_last_minute)} / ${formatNumber(stats?.failed_last_minute)}</dd></div>
+      </dl>
+    </div>
+    <div class="charts">
+      <figure>
+        <figcaption>Finished per minute <span class="legend"><span class="swatch swatch-completed"></span>completed <span class="swatch swatch-failed"></span>failed</span></figcaption>
+        <${ThroughputChart} slots=${slots} label=${`Tasks finished per minute over the last hour: ${completed} completed, ${failed} failed`} />
+      </figure>
+      <figure>
+        <figcaption>Failure rate per minute</figcaption>
+        <${FailureRateChart} slots=${slots} label=${`Failure rate per minute over the last hour; ${percent(failed, completed + failed)} overall`} />
+      </figure>
+    </div>
+    <p class="hint">${firstSample
+      ? 'Per-minute bars come from this server\u2019s live samples; the totals above are exact.'
+      : 'Per-minute history builds up while the dashboard is open (a sample each minute); the totals above are exact.'}</p>
+  </section>`;
+}
+
+function WorkersPanel({ state }) {
+  const { data, error, loading } = state;
+  return html`<section class="card span-2" aria-labelledby="workers-title">
+    <h2 id="workers-title">Workers</h2>
+    ${loading && !data ? html`<${Loading} />` : null}
+    <${ErrorNotice} error=${error} title="Could not load workers" />
+    ${data && data.workers.length === 0 ? html`<${Empty}>No worker has registered yet. Start one with <code>conveyor work</code>.<//>` : null}
+    ${data && data.workers.length > 0
+      ? html`<ul class="worker-list" role="list">
+          ${data.workers.map((w) => {
+            const tasks = data.byWorker.get(w.id) ?? [];
+            return html`<li class=${`worker ${w.live ? '' : 'worker-stale'}`}>
+              <div class="worker-head">
+                <span class=${`dot ${w.live ? 'dot-ok' : 'dot-off'}`} aria-hidden="true"></span>
+                <strong class="mono">${w.host}:${w.pid}</strong>
+                <span class="muted">${w.live ? 'online' : 'no recent heartbeat'} · heartbeat <${RelativeTime} iso=${w.last_heartbeat_at} /></span>
+              </div>
+              <div class="slots" aria-label=${`${w.running} of ${w.concurrency} slots busy`}>
+                ${Array.from({ length: Math.min(w.concurrency, 32) }, (_, i) => html`<span class=${i < w.running ? 'slot busy' : 'slot'}></span>`)}
+                <span class="muted">${w.running}/${w.concurrency} busy</span>
+              </div>
+              ${tasks.length > 0
+                ? html`<ul class="running-list" role="list">${tasks.map((t) => html`<li>
+                    <a href=${href(`/tasks/${t.id}`)} class="mono">${shortId(t.id)}</a> <span>${t.task_type}</span>
+                    <span class="muted">since <${RelativeTime} iso=${t.started_at} /></span>
+                    ${t.progress !== null ? html`<${Progress} progress=${t.progress} compact />` : null}
+                  </li>`)}</ul>`
+                : null}
+              <p class="muted small">Handles: ${w.task_types.join(', ') || 'every registered type'}</p>
+            </li>`;
+          })}
+        </ul>
+        ${data.runningTotal > data.looked ? html`<p class="hint">${data.runningTotal - data.looked} more running tasks: <a href=${href('/tasks', { status: 'running' })}>see all running</a></p>` : null}`
+      : null}
+  </section>`;
+}
+
+function BreakersPanel({ state, canReset, onReset }) {
+  const { data, error, loading } = state;
+  const open = (data ?? []).filter((b) => b.state !== 'closed');
+  return html`<section class="card" aria-labelledby="breakers-title">
+    <h2 id="breakers-title">Circuit breakers</h2>
+    ${loading && !data ? html`<${Loading} />` : null}
+    <${ErrorNotice} error=${error} title="Could not load breakers" />
+    ${data && data.length === 0 ? html`<${Empty}>No task types yet.<//>` : null}
+    ${data && data.length > 0
+      ? html`<p class="muted small">${open.length === 0 ? 'All closed: every task type is being claimed.' : `${open.length} not closed: their tasks wait without spending attempts.`}</p>
+        <ul class="breaker-list" role="list">
+          ${data.map((b) => html`<li class="breaker">
+            <span class="mono">${b.task_type}</span>
+            <span class=${`badge breaker-${b.state}`}>${b.state.replace('_', '-')}</span>
+            ${b.state !== 'closed' ? html`<span class="muted small">${b.consecutive_failures} failures${b.reopens_at ? html` · probes <${RelativeTime} iso=${b.reopens_at} />` : ''}</span>` : null}
+            ${canReset && b.state !== 'closed' ? html`<${ConfirmButton} small kind="primary" label="Reset" confirmLabel="Close breaker" onConfirm=${() => onReset(b.task_type)} />` : null}
+          </li>`)}
+        </ul>`
+      : null}
+  </section>`;
+}
+
+function ByTypePanel({ stats }) {
+  const types = Object.entries(stats?.by_type ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  return html`<section class="card span-2" aria-labelledby="types-title">
+    <h2 id="types-title">By task type</h2>
+    ${types.length === 0
+      ? html`<${Empty}>No tasks yet. <a href=${href('/create')}>Create one</a>.<//>`
+      : html`<div class="table-wrap"><table class="table compact">
+          <thead><tr><th scope="col">Type</th>${STATUSES.map((s) => html`<th scope="col" class="num"><${StatusBadge} status=${s} /></th>`)}</tr></thead>
+          <tbody>${types.map(([type, counts]) => html`<tr>
+            <th scope="row"><a href=${href('/tasks', { type })}>${type}</a></th>
+            ${STATUSES.map((s) => html`<td class="num">${counts[s] ? html`<a href=${href('/tasks', { type, status: s })}>${formatNumber(counts[s])}</a>` : html`<span class="muted">0</span>`}</td>`)}
+          </tr>`)}</tbody>
+        </table></div>`}
+  </section>`;
+}
+
+export function OverviewPage() {
+  const { user, stats: liveStats, notify } = useApp();
+  const moderator = hasRole(user, 'moderator');
+  const admin = hasRole(user, 'admin');
+  const initial = useLoad(async () => ({ ...(await api('GET', '/tasks/stats')).data, received_at: Date.now() }), []);
+  // The live stream's stats are newer than the first load, and carry the per-minute series.
+  const stats = liveStats ?? initial.data;
+  const workers = useLoad(() => (moderator ? loadWorkers() : Promise.resolve(null)), [moderator]);
+  const ready = useLoad(async () => (moderator ? null : (await api('GET', '/health/ready').catch(() => null))?.data?.checks?.workers?.live ?? null), [moderator]);
+  const breakers = useLoad(async () => (await api('GET', '/circuit-breakers')).data, []);
+  const reloadWorkers = useThrottled(() => workers.reload(), 1500);
+
+  useLive('monitor', (hint) => {
+    if (hint.workers) reloadWorkers();
+    if (hint.breakers) void breakers.reload();
+  });
+  useLive('reconnected', () => {
+    reloadWorkers();
+    void breakers.reload();
+  });
+  useLive('tasks', (event) => {
+    if (moderator && event.tasks.some((t) => t.status === 'running' || t.started_at)) reloadWorkers();
+  });
+
+  const reset = async (taskType) => {
+    try {
+      await api('POST', `/circuit-breakers/${encodeURIComponent(taskType)}/reset`);
+      notify(`Breaker for ${taskType} closed`, 'success');
+      await breakers.reload();
+    } catch (error) {
+      notify(error.message, 'error');
+    }
+  };
+
+  const liveWorkers = moderator ? (workers.data ? workers.data.workers.filter((w) => w.live).length : null) : ready.data;
+  return html`<div class="page">
+    <${PageTitle}>Overview<//>
+    <p class="lede">${stats?.scope === 'own' || (!moderator && stats) ? 'Your tasks, as they happen.' : 'Every task in this Conveyor, as it happens.'}</p>
+    <${ErrorNotice} error=${initial.error} title="Could not load the stats" />
+    ${!stats && initial.loading ? html`<${Loading} />` : null}
+    <${StatusCards} stats=${stats} />
+    <div class="grid">
+      <${QueuePanel} stats=${stats} liveWorkers=${liveWorkers} />
+      <${BreakersPanel} state=${breakers} canReset=${admin} onReset=${reset} />
+      <${ThroughputPanel} stats=${stats} />
+      ${moderator ? html`<${WorkersPanel} state=${workers} />` : null}
+      <${ByTypePanel} stats=${stats} />
+    </div>
+  </div>`;
+}

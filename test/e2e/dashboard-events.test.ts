@@ -1,0 +1,169 @@
+import { randomBytes } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { resolveApiConfig } from '../../src/api/api-config.ts';
+import type { ApiContext } from '../../src/api/api-context.ts';
+import { TaskEventHub, type EventSink } from '../../src/api/task-event-hub.ts';
+import { systemClock } from '../../src/core/clock.ts';
+import { uuidv7 } from '../../src/core/id.ts';
+import { silentLogger } from '../../src/core/logger.ts';
+import { newTask } from '../../src/core/new-task.ts';
+import { createEngine } from '../../src/store/create-engine.ts';
+import type { Engine, UserRecord, UserRole } from '../../src/store/engine.ts';
+import { testDatabases, type TestDatabase } from '../helpers/databases.ts';
+import { waitFor } from '../helpers/wait-for.ts';
+import { startApi } from '../api/api-harness.ts';
+
+interface Viewer {
+  user: UserRecord;
+  sessionHash: string;
+  events: { event: string; data: any }[];
+  ended: boolean;
+  sink: EventSink;
+}
+
+/**
+ * The dashboard's live stream (GET /events) below HTTP: one hub polling a real engine, pushing to
+ * each viewer only what that viewer may see, and ending streams whose session ended.
+ */
+describe.each(testDatabases)('live event hub [$kind]', ({ create }) => {
+  let db: TestDatabase;
+  let engine: Engine;
+  let hub: TaskEventHub;
+
+  beforeEach(async () => {
+    db = create();
+    engine = createEngine(db.url);
+    await engine.migrate();
+    const ctx = { engine, clock: systemClock, logger: silentLogger, config: resolveApiConfig() } as unknown as ApiContext;
+    hub = new TaskEventHub(ctx, { intervalMs: 50, sessionCheckMs: 100, maxStreamsPerUser: 3 });
+  });
+  afterEach(async () => {
+    hub?.close();
+    await engine?.close();
+    await db?.drop();
+  });
+
+  async function viewer(role: UserRole): Promise<Viewer> {
+    const name = `${role}_${randomBytes(3).toString('hex')}`;
+    const now = new Date();
+    const user = await engine.userInsert({ user: { id: uuidv7(), username: name, email: `${name}@example.com`, passwordHash: 'not-used', role, createdAt: now } });
+    const sessionHash = randomBytes(32).toString('hex');
+    await engine.sessionInsert({ session: { tokenHash: sessionHash, userId: user.id, createdAt: now, expiresAt: new Date(now.getTime() + 3_600_000), lastRefreshedAt: null, userAgent: null } });
+    const v: Viewer = {
+      user,
+      sessionHash,
+      events: [],
+      ended: false,
+      sink: {
+        user,
+        sessionHash,
+        write: (chunk) => {
+          const event = /^event: (.*)$/m.exec(chunk)?.[1];
+          const data = /^data: (.*)$/m.exec(chunk)?.[1];
+          if (event && data) v.events.push({ event, data: JSON.parse(data) });
+        },
+        end: () => {
+          v.ended = true;
+        },
+      },
+    };
+    return v;
+  }
+
+  const taskEvents = (v: Viewer) => v.events.filter((e) => e.event === 'tasks').map((e) => e.data);
+  const sawTask = (v: Viewer, id: string, status?: string) => taskEvents(v).some((d) => d.tasks.some((t: any) => t.id === id && (!status || t.status === status)));
+  const insert = async (createdBy: string) => (await engine.taskInsert({ task: newTask({ taskType: 'report', payload: {}, createdBy }, new Date()) })).task;
+
+  test('each viewer gets its own scope: users their own tasks and stats, moderators everything', async () => {
+    const alice = await viewer('user');
+    const bob = await viewer('user');
+    const mod = await viewer('moderator');
+    for (const v of [alice, bob, mod]) {
+      hub.admit(v.user);
+      hub.open(v.sink);
+    }
+    expect(alice.events[0]).toEqual({ event: 'hello', data: expect.objectContaining({ user_id: alice.user.id, role: 'user', scope: 'own' }) });
+    expect(mod.events[0]?.data.scope).toBe('all');
+    // The first poll is the baseline and brings everyone their stats.
+    await waitFor(() => [alice, bob, mod].every((v) => v.events.some((e) => e.event === 'stats')), { message: 'first stats' });
+
+    const task = await insert(alice.user.id);
+    await waitFor(() => sawTask(mod, task.id) && sawTask(alice, task.id), { message: 'the new task to reach alice and the moderator' });
+    // The same poll served bob: he saw nothing of it.
+    expect(sawTask(bob, task.id)).toBe(false);
+
+    // A change and then a deletion reach the owner, never bob.
+    await engine.taskCancel({ id: task.id, now: new Date() });
+    await waitFor(() => sawTask(alice, task.id, 'cancelled'), { message: 'the cancellation' });
+    await engine.taskDelete({ id: task.id });
+    await waitFor(() => taskEvents(alice).some((d) => d.deleted.includes(task.id)) && taskEvents(mod).some((d) => d.deleted.includes(task.id)), { message: 'the deletion' });
+    expect(taskEvents(bob).flatMap((d) => [...d.tasks.map((t: any) => t.id), ...d.deleted])).not.toContain(task.id);
+
+    // Stats follow the scope: bob's own count never moved; the moderator counted alice's task.
+    await insert(alice.user.id);
+    await waitFor(() => mod.events.some((e) => e.event === 'stats' && e.data.total === 1 && e.data.scope === 'all'), { message: 'the moderator\'s stats' });
+    await waitFor(() => alice.events.some((e) => e.event === 'stats' && e.data.total === 1 && e.data.scope === 'own'), { message: 'alice\'s stats' });
+    expect(bob.events.filter((e) => e.event === 'stats').every((e) => e.data.total === 0 && e.data.scope === 'own')).toBe(true);
+    expect(hub.streams).toBe(3);
+  });
+
+  test('a stream ends when its session is logged out; each user may hold only a few', async () => {
+    const alice = await viewer('user');
+    hub.open(alice.sink);
+    await engine.sessionDelete({ tokenHash: alice.sessionHash });
+    await waitFor(() => alice.ended, { message: 'the stream to end' });
+    expect(alice.events.at(-1)?.event).toBe('session_ended');
+    expect(hub.streams).toBe(0);
+
+    const bob = await viewer('user');
+    for (let i = 0; i < 3; i++) {
+      hub.admit(bob.user);
+      hub.open({ ...bob.sink });
+    }
+    expect(() => hub.admit(bob.user)).toThrow(expect.objectContaining({ code: 'RATE_LIMITED' }));
+    // Shutting down ends every stream, so the server's close does not wait on them.
+    hub.close();
+    expect(hub.streams).toBe(0);
+    expect(bob.ended).toBe(true);
+    expect(() => hub.admit(bob.user)).toThrow(expect.objectContaining({ code: 'SERVICE_UNAVAILABLE' }));
+  });
+
+  test('over HTTP: GET /events streams to a bearer token, releases a closed stream, and refuses the 11th open one', async () => {
+    const api = await startApi(db);
+    db = undefined as unknown as TestDatabase; // closed by the API harness
+    try {
+      const { token } = await api.account('user');
+      const open = async () => {
+        const controller = new AbortController();
+        const response = await fetch(`${api.url}/api/v1/events`, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
+        return { response, controller };
+      };
+      // Streams that the client closed are released: far more than ten in a row all open.
+      for (let i = 0; i < 12; i++) {
+        const { response, controller } = await open();
+        expect(response.status).toBe(200);
+        const reader = response.body!.getReader();
+        const first = new TextDecoder().decode((await reader.read()).value);
+        expect(first).toContain('retry: 3000');
+        controller.abort();
+        await reader.closed.catch(() => {});
+      }
+      const held = [];
+      for (let i = 0; i < 10; i++) {
+        // Each may briefly still count the previous round's streams; wait for their release.
+        held.push(await waitFor(async () => {
+          const attempt = await open();
+          if (attempt.response.status === 200) return attempt;
+          attempt.controller.abort();
+          return undefined;
+        }, { message: 'a stream slot' }));
+      }
+      const refused = await api.call('GET', '/events', { token });
+      expect(refused.status).toBe(429);
+      expect(refused.body.error.code).toBe('RATE_LIMITED');
+      for (const h of held) h.controller.abort();
+    } finally {
+      await api.close();
+    }
+  });
+});
