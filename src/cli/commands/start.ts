@@ -82,6 +82,7 @@ export async function runStart(options: { workers: number; env?: NodeJS.ProcessE
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${config.server.port}`;
   if (await Promise.race([waitUntilServing(url, 30_000), stopSignal.then(() => true)])) {
     say();
+    say(`  Dashboard  ${url}/`);
     say(`  API        ${url}`);
     say(`  API docs   ${url}/api-docs`);
     say(`  Workers    ${options.workers} processes`);
