@@ -61,6 +61,20 @@ module.exports = {
       from: { path: '^src/dashboard/' },
       to: { path: '^src/', pathNot: ['^src/dashboard/', '^src/api/schemas/'], dependencyTypesNot: ['type-only'] },
     },
+    {
+      name: 'testing-builds-on-the-library',
+      comment: 'src/testing (conveyor/testing) uses the library (client, worker, engines, tasks); never the API, auth, dashboard or CLI',
+      severity: 'error',
+      from: { path: '^src/testing/' },
+      to: { path: '^src/(api|auth|dashboard|cli)/' },
+    },
+    {
+      name: 'nothing-imports-testing',
+      comment: 'the testing helpers are for users\' tests; production code never depends on them',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/testing/' },
+      to: { path: '^src/testing/' },
+    },
     driverOutside('pg', 'src/store/postgres/'),
     driverOutside('better-sqlite3', 'src/store/sqlite/'),
     {

@@ -1,4 +1,5 @@
 import { ConveyorError, ERROR_CODES } from '../core/errors.ts';
+import { findConfigFile, fileError, readConfigFile, type ConfigFileContent } from './config-file.ts';
 import { TASK_TYPE_PATTERN } from '../core/new-task.ts';
 import { DEFAULT_DATABASE_URL, parseDatabaseUrl } from '../store/database-url.ts';
 import {
@@ -11,14 +12,19 @@ import {
 } from '../worker/worker-config.ts';
 
 /**
- * The one place that reads the environment. Everything else receives the resolved, frozen Config.
+ * The one place that reads the environment (and the config file). Everything else receives the
+ * resolved, frozen Config.
  *
  * Names: `CONVEYOR__<SECTION>__<KEY>` (double underscores), e.g. CONVEYOR__WORKER__CONCURRENCY=8 is
  * `worker.concurrency`. The guide's `STARTER__<SECTION>__<KEY>` names are accepted too; when both are
  * set, CONVEYOR wins. A few settings also answer to a conventional name (DATABASE_URL) or to the
  * guide's unit (STARTER__WORKER__POLL_INTERVAL_SECS). Empty values count as unset.
  *
- * To add a section: add it to `Config` and to `SPEC` below (TypeScript insists on both).
+ * Below the environment comes a JSON file (config-file.ts): `{ "worker": { "concurrency": 8 } }`,
+ * from CONVEYOR_CONFIG / `--config`, or ./conveyor.config.json; its values go through the same parsers.
+ *
+ * To add a section: add it to `Config` and to `SPEC` below (TypeScript insists on both), and describe
+ * each setting in config-descriptions.ts (so does `conveyor config --defaults`, and docs/configuration.md).
  */
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -289,23 +295,61 @@ const CHECKS: { [S in keyof Config]?: (section: Config[S], env: (key: string) =>
 
 const PREFIXES = ['CONVEYOR', 'STARTER'] as const;
 
-/** Resolves the configuration once, from defaults and the environment; throws ConveyorError CONFIG naming the setting. */
+/** Where a setting's value came from, as `conveyor config` shows it. */
+export type SettingSource = { kind: 'default' } | { kind: 'env'; name: string } | { kind: 'file'; path: string; key: string };
+
+export interface ResolvedConfig {
+  config: Config;
+  /** `worker.concurrency` -> where its value came from. */
+  sources: Readonly<Record<string, SettingSource>>;
+  /** The config file read, if any. */
+  file: string | null;
+}
+
+/** Resolves the configuration once, from defaults, the config file and the environment; throws ConveyorError CONFIG naming the setting. */
 export function loadConfig(env: Env = process.env): Config {
+  return resolveConfig(env).config;
+}
+
+/**
+ * The configuration and where each value came from. Precedence: the environment, then the config
+ * file (CONVEYOR_CONFIG, `--config`, or ./conveyor.config.json), then the defaults.
+ */
+export function resolveConfig(env: Env = process.env, options: { cwd?: string } = {}): ResolvedConfig {
   rejectUnknownNames(env);
+  const filePath = findConfigFile(env, options.cwd ?? process.cwd());
+  const file = filePath === null ? null : readConfigFile(filePath);
+  if (file) rejectUnknownFileKeys(file);
   const config: Record<string, unknown> = {};
+  const sources: Record<string, SettingSource> = {};
   for (const [sectionName, settings] of Object.entries(SPEC) as [string, Record<string, Setting<unknown>>][]) {
     const section: Record<string, unknown> = {};
     for (const [key, setting] of Object.entries(settings)) {
-      section[key] = resolveSetting(env, sectionName, key, setting, section);
+      const resolved = resolveSetting(env, file, sectionName, key, setting, section);
+      section[key] = resolved.value;
+      sources[`${sectionName}.${key}`] = resolved.source;
     }
     const check = CHECKS[sectionName as keyof Config] as ((s: unknown, env: (key: string) => string) => void) | undefined;
-    check?.(section, (key) => `CONVEYOR__${sectionName.toUpperCase()}__${key.toUpperCase()}`);
+    check?.(section, (key) => describeSource(sources[`${sectionName}.${key}`], `${sectionName}.${key}`) ?? `CONVEYOR__${sectionName.toUpperCase()}__${key.toUpperCase()}`);
     config[sectionName] = Object.freeze(section);
   }
-  return Object.freeze(config) as unknown as Config;
+  return { config: Object.freeze(config) as unknown as Config, sources: Object.freeze(sources), file: filePath };
 }
 
-function resolveSetting(env: Env, sectionName: string, key: string, setting: Setting<unknown>, section: Record<string, unknown>): unknown {
+/** The environment name or file that set a value, for error messages; null for a default. */
+function describeSource(source: SettingSource | undefined, field: string): string | null {
+  if (!source || source.kind === 'default') return null;
+  return source.kind === 'env' ? source.name : `${field} in ${source.path}`;
+}
+
+function resolveSetting(
+  env: Env,
+  file: ConfigFileContent | null,
+  sectionName: string,
+  key: string,
+  setting: Setting<unknown>,
+  section: Record<string, unknown>,
+): { value: unknown; source: SettingSource } {
   const field = `${sectionName}.${key}`;
   const candidates: { name: string; allowed: string; parse: (raw: string) => unknown }[] = [];
   for (const prefix of PREFIXES) {
@@ -322,9 +366,86 @@ function resolveSetting(env: Env, sectionName: string, key: string, setting: Set
     if (raw === undefined || raw.trim() === '') continue;
     const value = candidate.parse(raw);
     if (value === undefined) throw invalid(field, candidate.name, raw, candidate.allowed);
-    return value;
+    return { value, source: { kind: 'env', name: candidate.name } };
   }
-  return typeof setting.default === 'function' ? (setting.default as (s: Record<string, unknown>) => unknown)(section) : setting.default;
+  // The file: under the setting's own key, or an alias key (poll_interval_secs), in lower case.
+  const fileSection = file?.sections.get(sectionName);
+  if (file && fileSection) {
+    const fileCandidates = [{ key, allowed: setting.allowed, parse: setting.parse }];
+    for (const alias of setting.aliases ?? []) if (alias.key) fileCandidates.push({ key: alias.key.toLowerCase(), allowed: alias.allowed, parse: alias.parse });
+    for (const candidate of fileCandidates) {
+      const entry = fileSection.get(candidate.key);
+      if (entry === undefined || entry.raw.trim() === '') continue;
+      const value = candidate.parse(entry.raw);
+      const where = `${sectionName}.${entry.key}`;
+      if (value === undefined) throw invalid(field, `${where} in ${file.path}`, entry.raw, candidate.allowed, { file: file.path });
+      return { value, source: { kind: 'file', path: file.path, key: where } };
+    }
+  }
+  const value = typeof setting.default === 'function' ? (setting.default as (s: Record<string, unknown>) => unknown)(section) : setting.default;
+  return { value, source: { kind: 'default' } };
+}
+
+/** A misspelt key in the file would otherwise be ignored without a word. */
+function rejectUnknownFileKeys(file: ConfigFileContent): void {
+  const specs = SPEC as unknown as Record<string, Record<string, Setting<unknown>> | undefined>;
+  for (const [sectionName, values] of file.sections) {
+    const settings = specs[sectionName];
+    if (!settings) throw fileError(file.path, `has a section "${sectionName}" that does not exist; sections are ${Object.keys(SPEC).join(', ')}`, sectionName);
+    for (const { key } of values.values()) {
+      const lower = key.toLowerCase();
+      const known = Object.entries(settings).some(([k, s]) => k === lower || (s.aliases ?? []).some((a) => a.key?.toLowerCase() === lower));
+      if (!known) throw fileError(file.path, `has "${sectionName}.${key}", which is not a setting; ${sectionName} settings are ${Object.keys(settings).join(', ')}`, `${sectionName}.${key}`);
+    }
+  }
+}
+
+/** One setting as documentation shows it (`conveyor config --defaults`). */
+export interface SettingInfo {
+  field: string;
+  section: string;
+  key: string;
+  /** Every environment name that sets it, in precedence order. */
+  envNames: string[];
+  /** Names that take another unit (POLL_INTERVAL_SECS), with what they allow. */
+  envAllowed: Record<string, string>;
+  /** Keys accepted in the config file's section. */
+  fileKeys: string[];
+  allowed: string;
+  default: unknown;
+  /** The default is computed from other settings of the section (shown with their defaults). */
+  derived: boolean;
+}
+
+/** Every setting, its names, what it allows and its default; from the same table that validates. */
+export function describeSettings(): SettingInfo[] {
+  const result: SettingInfo[] = [];
+  for (const [sectionName, settings] of Object.entries(SPEC) as [string, Record<string, Setting<unknown>>][]) {
+    const section: Record<string, unknown> = {};
+    for (const [key, setting] of Object.entries(settings)) {
+      const envNames: string[] = [];
+      const envAllowed: Record<string, string> = {};
+      const fileKeys = [key];
+      for (const prefix of PREFIXES) {
+        envNames.push(`${prefix}__${sectionName.toUpperCase()}__${key.toUpperCase()}`);
+        for (const alias of setting.aliases ?? []) {
+          if (!alias.key) continue;
+          const name = `${prefix}__${sectionName.toUpperCase()}__${alias.key}`;
+          envNames.push(name);
+          if (alias.allowed !== setting.allowed) envAllowed[name] = alias.allowed;
+        }
+      }
+      for (const alias of setting.aliases ?? []) {
+        if (alias.env) envNames.push(alias.env);
+        if (alias.key) fileKeys.push(alias.key.toLowerCase());
+      }
+      const derived = typeof setting.default === 'function';
+      const value = derived ? (setting.default as (s: Record<string, unknown>) => unknown)(section) : setting.default;
+      section[key] = value;
+      result.push({ field: `${sectionName}.${key}`, section: sectionName, key, envNames, envAllowed, fileKeys, allowed: setting.allowed, default: value, derived });
+    }
+  }
+  return result;
 }
 
 /** A misspelt CONVEYOR__ name would otherwise be ignored without a word; STARTER__ names we lack are the guide's, ignored. */
@@ -342,10 +463,12 @@ function rejectUnknownNames(env: Env): void {
   }
 }
 
-function invalid(field: string, envName: string, raw: string, allowed: string): ConveyorError {
-  return new ConveyorError(ERROR_CODES.CONFIG, `${envName} (${field}) must be ${allowed}; got ${JSON.stringify(raw)}`, {
+function invalid(field: string, envName: string, raw: string, allowed: string, extra: { file?: string } = {}): ConveyorError {
+  // A file names the setting itself ("worker.concurrency in ./conveyor.config.json"); no need to repeat it.
+  const where = envName.startsWith(`${field} `) || envName.startsWith(`${field.split('.')[0]}.`) ? envName : `${envName} (${field})`;
+  return new ConveyorError(ERROR_CODES.CONFIG, `${where} must be ${allowed}; got ${JSON.stringify(raw)}`, {
     field,
-    details: { env: envName, allowed },
+    details: extra.file ? { file: extra.file, allowed } : { env: envName, allowed },
   });
 }
 

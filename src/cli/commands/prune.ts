@@ -1,0 +1,69 @@
+import type { Command } from 'commander';
+import { systemClock } from '../../core/clock.ts';
+import { FINISHED_STATUSES } from '../../core/task.ts';
+import type { Engine } from '../../store/engine.ts';
+import { withEngine } from '../cli-engine.ts';
+import { cliAction, CliError, EXIT } from '../cli-error.ts';
+import { loadConfig } from '../config.ts';
+import { formatDuration, parseDuration, printJson, println } from '../output.ts';
+
+const BATCH = 1000;
+
+/** Deletes finished tasks that finished before `before`, in batches so no transaction grows large. */
+export async function pruneFinished(engine: Engine, before: Date): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const deleted = await engine.taskPrune({ finishedBefore: before, limit: BATCH });
+    total += deleted;
+    if (deleted < BATCH) return total;
+  }
+}
+
+/**
+ * What pruneFinished would delete, counted without deleting: the engine's prune has no dry run, so
+ * this walks the finished tasks created before the cutoff (a task finishes after it is created) and
+ * counts those that also finished before it.
+ */
+export async function countPrunable(engine: Engine, before: Date): Promise<number> {
+  let count = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await engine.taskList({ status: FINISHED_STATUSES, createdBefore: before, limit: BATCH, ...(cursor ? { cursor } : {}) });
+    count += page.tasks.filter((t) => t.completedAt !== null && t.completedAt.getTime() < before.getTime()).length;
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return count;
+}
+
+/** `conveyor prune`: retention by hand (workers also prune by worker.retention_ms on their own). */
+export function registerPruneCommand(program: Command): void {
+  program
+    .command('prune')
+    .description('Delete finished tasks (completed, failed, cancelled) older than the retention')
+    .option('--older-than <duration>', 'finished longer ago than this, e.g. 30d, 12h (default: worker.retention_ms)')
+    .option('--dry-run', 'only count what would be deleted')
+    .option('--json', 'print JSON: {deleted} or {would_delete}, and the cutoff')
+    .addHelpText('after', '\nWorkers prune on their own by worker.retention_ms (default 7 days); this command is for a one-off clean-up or a cron job when retention is 0.')
+    .action(
+      cliAction(async (options: { olderThan?: string; dryRun?: boolean; json?: boolean }) => {
+        const config = loadConfig();
+        const olderThanMs = options.olderThan === undefined ? config.worker.retention_ms : parseDuration(options.olderThan, '--older-than');
+        if (options.olderThan === undefined && olderThanMs <= 0) {
+          throw new CliError('worker.retention_ms is 0 (keep finished tasks forever); say how old with --older-than, e.g. --older-than 30d', EXIT.USAGE);
+        }
+        const before = new Date(systemClock.now().getTime() - olderThanMs);
+        const age = formatDuration(olderThanMs);
+        await withEngine(config, async (engine) => {
+          if (options.dryRun) {
+            const count = await countPrunable(engine, before);
+            if (options.json) printJson({ would_delete: count, finished_before: before.toISOString() });
+            else println(`${count} finished task${count === 1 ? '' : 's'} finished more than ${age} ago (before ${before.toISOString()}) would be deleted.`);
+            return;
+          }
+          const deleted = await pruneFinished(engine, before);
+          if (options.json) printJson({ deleted, finished_before: before.toISOString() });
+          else println(`Deleted ${deleted} finished task${deleted === 1 ? '' : 's'} that finished more than ${age} ago (before ${before.toISOString()}).`);
+        });
+      }),
+    );
+}

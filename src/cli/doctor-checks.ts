@@ -1,0 +1,208 @@
+import { breakerStateAt } from '../core/circuit-breaker.ts';
+import { ConveyorError, ERROR_CODES } from '../core/errors.ts';
+import type { Engine, TaskStats, WorkerRecord } from '../store/engine.ts';
+import { formatAgo, formatDuration } from './output.ts';
+
+/** ok: fine; warn: worth a look; fail: a problem (doctor exits 1); skip: not checked (an earlier check failed). */
+export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
+
+export interface Finding {
+  check: 'database' | 'schema' | 'workers' | 'task types' | 'breakers' | 'queue' | 'leases' | 'failures';
+  status: CheckStatus;
+  /** What was found, in one line. */
+  summary: string;
+  /** What to do about it. */
+  fix?: string;
+  details?: Record<string, unknown>;
+}
+
+export interface DoctorOptions {
+  now: Date;
+  /** A worker whose last heartbeat is older than this has stopped (server.worker_live_ms: 3 of its 10 s heartbeats). */
+  workerLiveMs: number;
+  /** A ready task that waited longer than this means workers are missing or not keeping up. */
+  maxWaitMs: number;
+  /** How often the leader rescues expired leases (worker.maintenance_interval_ms). */
+  maintenanceIntervalMs: number;
+  /** Apply pending migrations (the only read-write step). */
+  fix: boolean;
+}
+
+const MISSING_TABLE = /no such table|relation "?[\w."]+"? does not exist/i;
+
+/**
+ * Looks at a Conveyor installation the way an operator would and says what is wrong and what to do.
+ * Read-only unless `fix` is set (then it applies pending migrations). Checks that need the schema are
+ * skipped when the database or the schema is not there.
+ */
+export async function runDoctorChecks(engine: Engine, options: DoctorOptions): Promise<Finding[]> {
+  const findings: Finding[] = [];
+  const skipRest = (after: Finding['check']) => {
+    for (const check of ['schema', 'workers', 'task types', 'breakers', 'queue', 'leases', 'failures'] as const) {
+      if (!findings.some((f) => f.check === check) && check !== after) findings.push({ check, status: 'skip', summary: `not checked: see ${after}` });
+    }
+  };
+
+  // 1. The database answers.
+  const pingStart = performance.now();
+  try {
+    await engine.ping();
+    findings.push({ check: 'database', status: 'ok', summary: `reachable (${engine.kind}, ${Math.round(performance.now() - pingStart)} ms round trip)` });
+  } catch (error) {
+    findings.push({
+      check: 'database',
+      status: 'fail',
+      summary: `unreachable: ${messageOf(error)}`,
+      fix: engine.kind === 'postgres'
+        ? 'Check that PostgreSQL runs and database.url is right (conveyor config shows it and where it came from).'
+        : 'Check database.url (conveyor config) and that the file and its folder are readable and writable.',
+    });
+    skipRest('database');
+    return findings;
+  }
+
+  // 2. The schema. Pending migrations can only be seen by applying them (the engine offers no
+  // read-only look), so without --fix this checks that the tables answer and says so.
+  if (options.fix) {
+    const report = await engine.migrate();
+    findings.push({
+      check: 'schema',
+      status: 'ok',
+      summary: report.applied.length === 0
+        ? `up to date (schema version ${report.current})`
+        : `applied ${report.applied.map((m) => `${String(m.version).padStart(4, '0')}_${m.name}`).join(', ')}; now at version ${report.current}`,
+      details: { applied: report.applied, current: report.current },
+    });
+  }
+  let stats: TaskStats;
+  try {
+    stats = await engine.taskStats({ now: options.now });
+  } catch (error) {
+    if (error instanceof ConveyorError && error.code === ERROR_CODES.DATABASE && MISSING_TABLE.test(error.message)) {
+      findings.push({ check: 'schema', status: 'fail', summary: 'the database has no Conveyor tables: it was never migrated', fix: 'Run `conveyor migrate` (or ./scripts/dev.sh, or `conveyor doctor --fix`).' });
+      skipRest('schema');
+      return findings;
+    }
+    throw error;
+  }
+  if (!options.fix) {
+    findings.push({ check: 'schema', status: 'ok', summary: 'tables present (migrations newer than the schema are found only by applying them: conveyor doctor --fix or conveyor migrate)' });
+  }
+
+  // 3. Workers: alive by heartbeat.
+  const workers = await engine.workerList();
+  const live = workers.filter((w) => isLive(w, options));
+  const stopped = workers.filter((w) => !isLive(w, options));
+  const describe = (w: WorkerRecord) => `${w.id} (pid ${w.pid} on ${w.host}, last heartbeat ${formatAgo(w.lastHeartbeatAt, options.now)})`;
+  if (stopped.length > 0) {
+    findings.push({
+      check: 'workers',
+      status: 'fail',
+      summary: `${stopped.length} worker${stopped.length === 1 ? ' has' : 's have'} stopped sending heartbeats: ${stopped.map(describe).join('; ')}`,
+      fix:
+        'If it crashed or was killed, start it again (./scripts/worker.sh or conveyor work; under conveyor start the supervisor restarts it itself) and read its log for the cause. ' +
+        'Its running tasks return to the queue when their leases expire; a live worker forgets its record within about a minute.',
+      details: { stopped: stopped.map((w) => w.id) },
+    });
+  }
+  if (live.length === 0) {
+    findings.push({
+      check: 'workers',
+      status: 'fail',
+      summary: 'no live worker: tasks will stay pending',
+      fix: 'Start one: ./scripts/worker.sh, conveyor work, or npm start (server and two workers).',
+    });
+  } else {
+    const slots = live.reduce((sum, w) => sum + w.concurrency, 0);
+    const busy = live.reduce((sum, w) => sum + w.running, 0);
+    findings.push({ check: 'workers', status: 'ok', summary: `${live.length} live (${busy} of ${slots} slots busy)` });
+  }
+
+  // 4. Task types waiting with nobody to run them.
+  const handled = new Set(live.flatMap((w) => w.taskTypes));
+  const orphaned = Object.entries(stats.byType)
+    .filter(([type, counts]) => !handled.has(type) && (counts.pending ?? 0) + (counts.retrying ?? 0) > 0)
+    .map(([type, counts]) => `${type} (${(counts.pending ?? 0) + (counts.retrying ?? 0)} waiting)`);
+  if (orphaned.length > 0 && live.length > 0) {
+    findings.push({
+      check: 'task types',
+      status: 'fail',
+      summary: `no live worker takes ${orphaned.join(', ')}`,
+      fix: 'Start a worker that has a handler for these types (worker.task_types, tasks.modules / conveyor work --tasks), or cancel the tasks.',
+    });
+  } else if (live.length > 0) {
+    findings.push({ check: 'task types', status: 'ok', summary: 'every waiting task type has a live worker' });
+  }
+
+  // 5. Circuit breakers.
+  const breakers = await engine.breakerList();
+  const open = breakers.filter((b) => breakerStateAt(b, options.now) === 'open');
+  const halfOpen = breakers.filter((b) => breakerStateAt(b, options.now) === 'half_open');
+  for (const b of open) {
+    findings.push({
+      check: 'breakers',
+      status: 'fail',
+      summary: `${b.taskType}: circuit breaker open after ${b.consecutiveFailures} failures in a row; its tasks wait until ${b.reopensAt?.toISOString() ?? '?'} (${formatAgo(b.reopensAt, options.now)})`,
+      fix:
+        `Its tasks wait without spending attempts. Find the cause: conveyor tasks list --type ${b.taskType} --status retrying,failed; ` +
+        `conveyor dead-letter list --type ${b.taskType}; grep -i error in the worker log (/tmp/starter-worker.log with the scripts). It half-opens by itself; an admin can close it now with POST /circuit-breakers/${b.taskType}/reset.`,
+      details: { task_type: b.taskType, reopens_at: b.reopensAt?.toISOString() ?? null },
+    });
+  }
+  for (const b of halfOpen) {
+    findings.push({ check: 'breakers', status: 'warn', summary: `${b.taskType}: circuit breaker half-open, trying again after ${b.consecutiveFailures} failures` });
+  }
+  if (open.length === 0 && halfOpen.length === 0) findings.push({ check: 'breakers', status: 'ok', summary: `all closed (${breakers.length} task types have a breaker record)` });
+
+  // 6. Queue age.
+  if (stats.oldestReadyAgeMs !== null && stats.oldestReadyAgeMs > options.maxWaitMs) {
+    findings.push({
+      check: 'queue',
+      status: 'fail',
+      summary: `the oldest ready task has waited ${formatDuration(stats.oldestReadyAgeMs)} (threshold ${formatDuration(options.maxWaitMs)})`,
+      fix: 'Workers are missing or not keeping up: see the workers and breakers above; add workers (more ./scripts/worker.sh or machines) or raise worker.concurrency.',
+    });
+  } else {
+    findings.push({ check: 'queue', status: 'ok', summary: stats.oldestReadyAgeMs === null ? 'no task is waiting' : `the oldest ready task has waited ${formatDuration(stats.oldestReadyAgeMs)}` });
+  }
+
+  // 7. Running tasks whose lease ran out: their worker died; the leader's rescuer takes them back.
+  const running = await engine.taskList({ status: ['running'], limit: 1000 });
+  const expired = running.tasks.filter((t) => t.leaseExpiresAt !== null && t.leaseExpiresAt.getTime() < options.now.getTime());
+  const overdueMs = Math.max(15_000, options.maintenanceIntervalMs * 3);
+  const stuck = expired.filter((t) => options.now.getTime() - t.leaseExpiresAt!.getTime() > overdueMs);
+  if (stuck.length > 0) {
+    findings.push({
+      check: 'leases',
+      status: 'fail',
+      summary: `${stuck.length} running task${stuck.length === 1 ? '' : 's'} whose lease expired more than ${formatDuration(overdueMs)} ago and nobody took back: ${stuck.slice(0, 5).map((t) => t.id).join(', ')}${stuck.length > 5 ? ', ...' : ''}`,
+      fix: 'Rescuing needs a live worker (the elected one runs the rescuer): start a worker; it hands these tasks to a retry, or to the dead letter after worker.max_rescues.',
+      details: { task_ids: stuck.map((t) => t.id) },
+    });
+  } else if (expired.length > 0) {
+    findings.push({ check: 'leases', status: 'warn', summary: `${expired.length} running task(s) just lost their lease (a worker stopped); the rescuer takes them back shortly` });
+  } else {
+    findings.push({ check: 'leases', status: 'ok', summary: `${running.tasks.length} running, every lease current` });
+  }
+
+  // 8. Recent failures: worth a look, not a failure of the system.
+  if (stats.failedLastHour > 0) {
+    findings.push({
+      check: 'failures',
+      status: 'warn',
+      summary: `${stats.failedLastHour} task(s) went to the dead letter in the last hour (${stats.completedLastHour} completed)`,
+      fix: 'conveyor dead-letter list shows their errors; grep -i error in the worker log (/tmp/starter-worker.log with the scripts) for patterns; conveyor dead-letter retry-all once the cause is fixed.',
+    });
+  } else {
+    findings.push({ check: 'failures', status: 'ok', summary: `none in the last hour (${stats.completedLastHour} completed)` });
+  }
+  return findings;
+}
+
+function isLive(worker: WorkerRecord, options: DoctorOptions): boolean {
+  return options.now.getTime() - worker.lastHeartbeatAt.getTime() <= options.workerLiveMs;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

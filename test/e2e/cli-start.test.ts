@@ -1,0 +1,101 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../helpers/wait-for.ts';
+import { CLI_PATH, processState } from '../helpers/worker-process.ts';
+
+/**
+ * `conveyor start` (what `npm start` runs) as a newcomer meets it: the banner, the guide's "Manual
+ * Testing" curl session done with fetch, a worker process killed and brought back by the supervisor,
+ * and Ctrl-C stopping everything.
+ */
+let child: ChildProcess | undefined;
+const dir = mkdtempSync(join(tmpdir(), 'conveyor-start-'));
+
+afterAll(() => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+function alive(pid: number): boolean {
+  const state = processState(pid);
+  return state !== null && state !== 'Z';
+}
+
+describe('conveyor start', () => {
+  it('serves the guide\'s manual test, restarts a killed worker, and stops everything on Ctrl-C', async () => {
+    const port = await freePort();
+    const env = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? '/tmp',
+      CONVEYOR__DATA__DIR: join(dir, 'data'),
+      CONVEYOR__DATABASE__URL: `sqlite:${join(dir, 'data', 'conveyor.db')}`,
+      CONVEYOR__SERVER__PORT: String(port),
+    };
+    child = spawn(process.execPath, [CLI_PATH, 'start'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: string[] = [];
+    let stderr = '';
+    createInterface({ input: child.stdout! }).on('line', (line) => out.push(line));
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
+    const transcript = () => `${out.join('\n')}\n--- stderr ---\n${stderr}`;
+    const line = (pattern: RegExp, from = 0) =>
+      waitFor(() => out.slice(from).map((l) => pattern.exec(l)).find(Boolean) ?? undefined, { timeoutMs: 30_000, message: () => `${pattern}\n${transcript()}` });
+
+    // The banner: where the API is, how to log in.
+    const base = `http://127.0.0.1:${port}`;
+    await line(new RegExp(`^  API\\s+${base.replaceAll('.', '\\.')}$`));
+    expect(out.join('\n')).toMatch(/Log in as admin with password \S+ \(shown once/);
+    const pidOf = async (name: string, from = 0) => Number((await line(new RegExp(`^  started ${name} \\(pid (\\d+)\\)$`), from))[1]);
+    const serverPid = await pidOf('server');
+    const workerPid = await pidOf('worker-1');
+    const otherWorkerPid = await pidOf('worker-2');
+
+    // The guide's "Manual Testing", verbatim paths and bodies.
+    const post = (path: string, body: unknown, token?: string) =>
+      fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
+    const registered = await post('/auth/register', { username: 'test', email: 'test@example.com', password: 'password123' });
+    expect(registered.status, await registered.clone().text()).toBeLessThan(300);
+    const login = (await (await post('/auth/login', { username_or_email: 'test', password: 'password123' })).json()) as { data: { session_token: string } };
+    const token = login.data.session_token;
+    const created = (await (await post('/tasks', { task_type: 'email', payload: { to: 'test@example.com', subject: 'Test', body: 'Hello' } }, token)).json()) as {
+      success: boolean;
+      data: { id: string; status: string };
+    };
+    expect(created).toMatchObject({ success: true, data: { status: 'pending' } });
+    const get = async (path: string) => ((await (await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { data: Record<string, unknown> }).data;
+    await waitFor(async () => (await get(`/tasks/${created.data.id}`)).status === 'completed', { timeoutMs: 20_000, message: () => `the email task to complete\n${transcript()}` });
+    expect((await get('/tasks/stats')).completed).toBe(1);
+    // No SMTP server configured: the message is in the outbox.
+    expect(readdirSync(join(dir, 'data', 'outbox')).filter((f) => f.endsWith('.eml'))).toHaveLength(1);
+
+    // A worker killed outright is restarted by the supervisor, which says so.
+    const mark = out.length;
+    process.kill(workerPid, 'SIGKILL');
+    await line(/^  worker-1 exited \(SIGKILL\); restarting in 1 s — see .*worker-1\.log$/, mark);
+    const restartedPid = await pidOf('worker-1', mark);
+    expect(restartedPid).not.toBe(workerPid);
+    expect(alive(restartedPid)).toBe(true);
+
+    // Ctrl-C: everything stops gracefully, exit 0, no child left behind.
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
+    expect(out.join('\n')).toContain('Stopped.');
+    for (const pid of [serverPid, restartedPid, otherWorkerPid]) expect(alive(pid), `pid ${pid} still runs`).toBe(false);
+  });
+});
