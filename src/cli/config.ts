@@ -115,10 +115,13 @@ function integer(min: number, max: number, unit = ''): Pick<Setting<number>, 'al
   };
 }
 
+/** Three significant digits: 1/60 of an hour reads 0.0167, not 0.016666666666666666. */
+const round = (value: number) => Number(value.toPrecision(3));
+
 /** A number in a larger unit (seconds, days) converted to milliseconds. */
 function scaled(unitName: string, factor: number, min: number, max: number): Alias<number> & { allowed: string } {
   return {
-    allowed: `a number of ${unitName} from ${min / factor} to ${max / factor}`,
+    allowed: `a number of ${unitName} from ${round(min / factor)} to ${round(max / factor)}`,
     parse: (raw) => {
       if (!/^\d+(\.\d+)?$/.test(raw.trim())) return undefined;
       const value = Math.round(Number(raw.trim()) * factor);

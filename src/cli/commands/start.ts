@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { createEngine } from '../../store/create-engine.ts';
 import { redactDatabaseUrl } from '../../store/database-url.ts';
-import { loadConfig, type Config } from '../config.ts';
+import { loadConfig, resolveConfig, type Config } from '../config.ts';
 import { Supervisor } from '../supervisor.ts';
 
 const CONVEYOR_BIN = fileURLToPath(new URL('../../../bin/conveyor.js', import.meta.url));
@@ -17,11 +17,13 @@ const CONVEYOR_BIN = fileURLToPath(new URL('../../../bin/conveyor.js', import.me
  */
 function withTryItDefaults(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const result = { ...env };
+  const { sources } = resolveConfig(env);
   for (const [key, value] of [
-    ['PASSWORD_MIN_CLASSES', '2'],
-    ['PASSWORD_REJECT_COMMON', 'false'],
+    ['password_min_classes', '2'],
+    ['password_reject_common', 'false'],
   ] as const) {
-    if (result[`CONVEYOR__AUTH__${key}`] === undefined && result[`STARTER__AUTH__${key}`] === undefined) result[`CONVEYOR__AUTH__${key}`] = value;
+    // Only where the operator said nothing, in the environment or in a config file.
+    if (sources[`auth.${key}`]?.kind === 'default') result[`CONVEYOR__AUTH__${key.toUpperCase()}`] = value;
   }
   return result;
 }
