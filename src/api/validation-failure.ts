@@ -1,7 +1,12 @@
 import type { FastifyError, FastifySchemaValidationError } from 'fastify';
 import { Uuid } from './schemas/common.ts';
+import { IdPrefix } from './schemas/task-schemas.ts';
 
-const UUID_PATTERN = Uuid.pattern;
+/** Patterns said in words: ajv would quote the regular expression. */
+const PATTERN_MESSAGES: ReadonlyMap<string | undefined, string> = new Map([
+  [Uuid.pattern, 'must be a UUID'],
+  [IdPrefix.pattern, 'must be 1-36 hex digits and dashes (the start of a task id)'],
+]);
 
 /**
  * Reads Fastify's (ajv's) validation error into the field at fault, as a dotted path the client
@@ -21,7 +26,7 @@ export function validationFailure(error: FastifyError): { field: string; message
   const field = path || (context === 'body' ? 'body' : context);
   let message: string;
   if (first.keyword === 'required') message = `${field} is required`;
-  else if (first.keyword === 'pattern' && params.pattern === UUID_PATTERN) message = `${field} must be a UUID`;
+  else if (first.keyword === 'pattern' && PATTERN_MESSAGES.has(params.pattern as string)) message = `${field} ${PATTERN_MESSAGES.get(params.pattern as string)}`;
   else if (first.keyword === 'enum' && Array.isArray(params.allowedValues)) message = `${field} must be one of ${params.allowedValues.join(', ')}`;
   else message = `${field} ${first.message ?? 'is invalid'}`;
   return Array.isArray(params.allowedValues) ? { field, message, details: { allowed: params.allowedValues } } : { field, message };

@@ -5,19 +5,22 @@ import { AppContext } from './lib/app-context.js';
 import { html } from './lib/html.js';
 import { LiveEvents } from './lib/live.js';
 import { href, navigate, useRoute } from './lib/router.js';
-import { clearSession, readSession } from './lib/session.js';
+import { clearSession, hasRole, readSession } from './lib/session.js';
 import { CreatePage } from './pages/create.js';
 import { DeadLetterPage } from './pages/dead-letter.js';
 import { LoginPage } from './pages/login.js';
 import { OverviewPage } from './pages/overview.js';
 import { TaskPage } from './pages/task.js';
 import { TasksPage } from './pages/tasks.js';
+import { UsersPage } from './pages/users.js';
 
 const NAV = [
   { path: '/', label: 'Overview' },
   { path: '/tasks', label: 'Tasks' },
   { path: '/dead-letter', label: 'Dead letter' },
   { path: '/create', label: 'New task' },
+  // Shown to admins only; the API refuses everyone else anyway.
+  { path: '/users', label: 'Users', role: 'admin' },
 ];
 
 const LIVE_LABEL = { live: 'Live', connecting: 'Connecting…', reconnecting: 'Reconnecting…' };
@@ -30,6 +33,7 @@ function Page({ route }) {
   if (task) return html`<${TaskPage} key=${task[1]} id=${task[1]} />`;
   if (path === '/dead-letter') return html`<${DeadLetterPage} params=${params} />`;
   if (path === '/create') return html`<${CreatePage} params=${params} />`;
+  if (path === '/users') return html`<${UsersPage} params=${params} />`;
   return html`<div class="page-head"><h1 tabindex="-1">Page not found</h1></div><p><a href="#/">Back to the overview</a></p>`;
 }
 
@@ -100,7 +104,7 @@ function Shell({ session, onLogout }) {
       <div class="topbar-inner">
         <a class="brand" href="#/"><${Logo} /><span>Conveyor</span></a>
         <nav class="nav" aria-label="Main">
-          ${NAV.map((item) => html`<a href=${href(item.path)} class=${section === item.path ? 'active' : ''} aria-current=${section === item.path ? 'page' : undefined}>${item.label}</a>`)}
+          ${NAV.filter((item) => !item.role || hasRole(session.user, item.role)).map((item) => html`<a href=${href(item.path)} class=${section === item.path ? 'active' : ''} aria-current=${section === item.path ? 'page' : undefined}>${item.label}</a>`)}
         </nav>
         <div class="session">
           <span class=${`live live-${liveStatus}`} role="status" title="Updates arrive as they happen">

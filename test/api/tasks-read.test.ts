@@ -70,6 +70,46 @@ describe.each(testDatabases)('reading tasks [$kind]', ({ create }) => {
     }
   });
 
+  test('GET /tasks?id_prefix finds the caller\'s tasks whose id starts with it, in any case, with paging and a total', async () => {
+    const me = await api.account();
+    api.clock.advance(5_000);
+    const made: any[] = [];
+    for (let i = 0; i < 4; i++) {
+      made.push(await createTask(api, me.token, i === 3 ? { task_type: 'report', payload: {} } : {}));
+      api.clock.advance(1);
+    }
+    const [one] = made;
+    const query = (q: string, token = me.token) => api.call('GET', `/tasks?${q}`, { token });
+
+    // Most of an id: that task alone, however it is typed.
+    const exact = await query(`id_prefix=${one.id.slice(0, 30)}`);
+    expect(exact.status).toBe(200);
+    expect(exact.body.data.map((t: any) => t.id)).toEqual([one.id]);
+    expect(exact.body.pagination.total).toBe(1);
+    expect((await query(`id_prefix=${one.id.slice(0, 30).toUpperCase()}`)).body.data.map((t: any) => t.id)).toEqual([one.id]);
+    expect((await query(`id_prefix=${one.id}`)).body.data.map((t: any) => t.id)).toEqual([one.id]);
+
+    // The first 8 hex digits (the time part of a UUIDv7, as the dashboard shows ids) match all four; filters still apply.
+    const short = one.id.slice(0, 8);
+    const all = await query(`id_prefix=${short}&limit=3`);
+    expect(all.body.pagination.total).toBe(4);
+    expect(all.body.data).toHaveLength(3);
+    const rest = await query(`id_prefix=${short}&limit=3&cursor=${encodeURIComponent(all.body.pagination.next_cursor)}`);
+    expect([...all.body.data, ...rest.body.data].map((t: any) => t.id)).toEqual(made.map((t) => t.id).reverse());
+    expect((await query(`id_prefix=${short}&task_type=report`)).body.data.map((t: any) => t.id)).toEqual([made[3].id]);
+
+    // Another user's task stays out of reach; moderators find it.
+    expect((await query(`id_prefix=${one.id}`, alice.token)).body).toMatchObject({ data: [], pagination: { total: 0 } });
+    expect((await query(`id_prefix=${one.id}`, moderator.token)).body.data.map((t: any) => t.id)).toEqual([one.id]);
+    expect((await query('id_prefix=ffffffff-ffff')).body.data).toEqual([]);
+
+    for (const bad of ['xyz', '', 'a'.repeat(37), '%25', '01_', `${one.id.slice(0, 8)}%20`]) {
+      const refused = await query(`id_prefix=${bad}`);
+      expect(refused.status, bad).toBe(400);
+      expect(refused.body.error, bad).toEqual({ code: 'VALIDATION_FAILED', field: 'id_prefix', message: 'id_prefix must be 1-36 hex digits and dashes (the start of a task id)' });
+    }
+  });
+
   test('GET /tasks pages with a cursor through every task exactly once', async () => {
     const me = await api.account();
     const created: string[] = [];

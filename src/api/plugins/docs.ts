@@ -25,6 +25,7 @@ export async function installDocs(app: FastifyInstance, ctx: ApiContext): Promis
         { name: 'auth', description: 'Accounts and sessions' },
         { name: 'tasks', description: 'Create, follow and manage tasks' },
         { name: 'monitoring', description: 'Workers, circuit breakers, health' },
+        { name: 'users', description: 'Account administration (admins)' },
       ],
     },
     transform: ({ schema, url, route }) => {

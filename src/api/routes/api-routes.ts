@@ -9,6 +9,7 @@ import { monitoringRoutes } from './monitoring-routes.ts';
 import { taskActionRoutes } from './task-action-routes.ts';
 import { taskCreateRoutes } from './task-create-routes.ts';
 import { taskReadRoutes } from './task-read-routes.ts';
+import { userRoutes } from './user-routes.ts';
 
 /** The starter's prefix; every route answers there as well as at the guide's path. */
 export const API_PREFIX = '/api/v1';
@@ -24,6 +25,7 @@ export async function installApiRoutes(app: FastifyInstance, ctx: ApiContext): P
         taskReadRoutes(typed, ctx);
         taskActionRoutes(typed, ctx);
         monitoringRoutes(typed, ctx);
+        userRoutes(typed, ctx);
         healthRoutes(typed, ctx);
         eventsRoutes(typed, ctx);
       },

@@ -19,7 +19,9 @@ export function taskReadRoutes(app: App, ctx: ApiContext): void {
     schema: {
       tags: ['tasks'],
       summary: 'List tasks, newest first',
-      description: 'Users see their own tasks; moderators and admins see all (and may filter by `created_by`). Page with `cursor` = the previous page\'s `next_cursor`.',
+      description:
+        'Users see their own tasks; moderators and admins see all (and may filter by `created_by`). `id_prefix` finds the tasks whose id starts with it. ' +
+        'Page with `cursor` = the previous page\'s `next_cursor`.',
       querystring: ListQuery,
       response: { 200: Page(TaskSummary), ...errors(400, 401) },
     },
@@ -35,6 +37,8 @@ export function taskReadRoutes(app: App, ctx: ApiContext): void {
       createdAfter: dateFilter(q.created_after, 'created_after'),
       createdBefore: dateFilter(q.created_before, 'created_before'),
       createdBy: seesAllTasks(user.role) ? q.created_by : user.id,
+      // Ids are stored in lower case; people paste them in either.
+      idPrefix: q.id_prefix?.toLowerCase(),
       limit,
       cursor: q.cursor,
       withTotal: true,

@@ -85,6 +85,9 @@ export const TaskDetail = Type.Object(
 
 export const TaskIdParams = Type.Object({ id: Uuid });
 
+/** The start of a task id, as people copy it from a short id (`01a226cc`) or a log line. */
+export const IdPrefix = Type.String({ pattern: '^[0-9a-fA-F-]{1,36}$', description: 'The start of the task id: 1-36 hex digits and dashes' });
+
 export const ListQuery = Type.Object(
   {
     status: Type.Optional(Type.String({ description: 'One status or several, comma-separated (pending,retrying)' })),
@@ -93,6 +96,7 @@ export const ListQuery = Type.Object(
     created_after: Type.Optional(Type.String({ format: 'date-time' })),
     created_before: Type.Optional(Type.String({ format: 'date-time' })),
     created_by: Type.Optional(Type.String({ description: 'A user id (moderators and admins only)' })),
+    id_prefix: Type.Optional(IdPrefix),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })),
     cursor: Type.Optional(Type.String({ maxLength: 512 })),
   },

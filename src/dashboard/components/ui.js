@@ -68,12 +68,17 @@ export function ConfirmButton({ label, confirmLabel, onConfirm, kind = 'danger',
   const [asking, setAsking] = useState(false);
   const [busy, setBusy] = useState(false);
   const keep = useRef(null);
+  const trigger = useRef(null);
+  const asked = useRef(false);
   useEffect(() => {
     if (asking) keep.current?.focus();
+    // Back from the question: focus returns to the button (if it is still there), not to the page's start.
+    else if (asked.current) trigger.current?.focus();
+    asked.current = asking;
   }, [asking]);
   const cls = (k) => `btn btn-${k}${small ? ' btn-small' : ''}`;
   if (!asking) {
-    return html`<button type="button" class=${cls(kind === 'danger' ? 'danger-outline' : kind)} disabled=${disabled || busy} aria-describedby=${describedBy} onClick=${() => setAsking(true)}>${label}</button>`;
+    return html`<button type="button" ref=${trigger} class=${cls(kind === 'danger' ? 'danger-outline' : kind)} disabled=${disabled || busy} aria-describedby=${describedBy} onClick=${() => setAsking(true)}>${label}</button>`;
   }
   return html`<span class="confirm" role="group" aria-label=${`Confirm: ${label}`}>
     <button type="button" class=${cls(kind)} disabled=${busy} onClick=${async () => {

@@ -8,6 +8,8 @@ import { href, navigate } from '../lib/router.js';
 
 const PAGE_SIZE = 50;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** What GET /tasks accepts as `id_prefix`: the start of an id. */
+const ID_PREFIX = /^[0-9a-f-]{1,36}$/;
 const PRIORITY_RANK = { critical: 0, high: 1, normal: 2, low: 3 };
 const STATUS_RANK = Object.fromEntries(STATUSES.map((s, i) => [s, i]));
 
@@ -24,7 +26,12 @@ const COLUMNS = [
 
 function matches(task, filters) {
   const within = (value, list) => !list || list.split(',').includes(value);
-  return within(task.status, filters.status) && within(task.task_type, filters.type) && within(task.priority, filters.priority);
+  return within(task.status, filters.status) && within(task.task_type, filters.type) && within(task.priority, filters.priority) && task.id.startsWith(filters.q);
+}
+
+/** The list's query: the filters, the id prefix (searched by the API across every task, not just the loaded ones), and paging. */
+function listQuery(filters, extra) {
+  return query({ status: filters.status, task_type: filters.type, priority: filters.priority, id_prefix: filters.q, limit: PAGE_SIZE, ...extra });
 }
 
 function SortHeader({ column, sort, setSort }) {
@@ -41,8 +48,8 @@ function SortHeader({ column, sort, setSort }) {
 
 export function TasksPage({ params }) {
   const { types } = useApp();
-  const filters = { status: params.get('status') ?? '', type: params.get('type') ?? '', priority: params.get('priority') ?? '' };
   const q = (params.get('q') ?? '').trim().toLowerCase();
+  const filters = { status: params.get('status') ?? '', type: params.get('type') ?? '', priority: params.get('priority') ?? '', q };
   const sort = params.get('sort') ?? '';
   const [state, setState] = useState({ rows: [], cursor: null, total: null, loading: true, error: null });
   const [more, setMore] = useState(false);
@@ -50,33 +57,35 @@ export function TasksPage({ params }) {
   const [generation, setGeneration] = useState(0);
   const [flash, setFlash] = useState(() => new Set());
   const [search, setSearch] = useState(q);
+  const [searchError, setSearchError] = useState(null);
+  const searchInput = useRef(null);
   const lastGeneration = useRef(0);
   const filtersRef = useRef(filters);
   filtersRef.current = filters;
   const stateRef = useRef(state);
   stateRef.current = state;
 
-  const set = (changes) => navigate('/tasks', { ...filters, q, sort, ...changes }, { replace: true });
+  const set = (changes) => navigate('/tasks', { ...filters, sort, ...changes }, { replace: true });
 
   useEffect(() => {
     const controller = new AbortController();
     // A refresh keeps the rows on screen; a change of filters shows the loading state.
     if (generation === lastGeneration.current) setState((s) => ({ ...s, loading: true, error: null }));
     lastGeneration.current = generation;
-    api('GET', `/tasks${query({ status: filters.status, task_type: filters.type, priority: filters.priority, limit: PAGE_SIZE })}`, { signal: controller.signal }).then(
+    api('GET', `/tasks${listQuery(filters)}`, { signal: controller.signal }).then(
       (r) => setState({ rows: r.data, cursor: r.pagination.next_cursor, total: r.pagination.total, loading: false, error: null }),
       (error) => error.name !== 'AbortError' && setState({ rows: [], cursor: null, total: null, loading: false, error }),
     );
     document.title = 'Tasks · Conveyor';
     return () => controller.abort();
-  }, [filters.status, filters.type, filters.priority, generation]);
+  }, [filters.status, filters.type, filters.priority, filters.q, generation]);
 
   useLive('reconnected', () => setGeneration((g) => g + 1));
 
   const loadMore = async () => {
     setMore(true);
     try {
-      const r = await api('GET', `/tasks${query({ status: filters.status, task_type: filters.type, priority: filters.priority, limit: PAGE_SIZE, cursor: state.cursor })}`);
+      const r = await api('GET', `/tasks${listQuery(filters, { cursor: state.cursor })}`);
       setState((s) => {
         const known = new Set(s.rows.map((t) => t.id));
         return { ...s, rows: [...s.rows, ...r.data.filter((t) => !known.has(t.id))], cursor: r.pagination.next_cursor, total: r.pagination.total };
@@ -128,12 +137,18 @@ export function TasksPage({ params }) {
 
   const submitSearch = (event) => {
     event.preventDefault();
-    const value = search.trim();
-    if (UUID.test(value)) navigate(`/tasks/${value.toLowerCase()}`);
-    else set({ q: value.toLowerCase() });
+    const value = search.trim().toLowerCase();
+    if (UUID.test(value)) return navigate(`/tasks/${value}`);
+    if (value !== '' && !ID_PREFIX.test(value)) {
+      setSearchError('Type the start of a task id: hex digits (0-9, a-f) and dashes, at most 36.');
+      searchInput.current?.focus();
+      return;
+    }
+    setSearchError(null);
+    set({ q: value });
   };
 
-  let rows = q ? state.rows.filter((t) => t.id.includes(q)) : state.rows;
+  let rows = state.rows;
   if (sort) {
     const [key, dir] = sort.split(':');
     const column = COLUMNS.find((c) => c.key === key);
@@ -171,14 +186,19 @@ export function TasksPage({ params }) {
       <div class="field field-grow">
         <label for="f-id">Task ID</label>
         <div class="input-row">
-          <input id="f-id" type="search" placeholder="Part of an id, or a whole id to open it" value=${search} autocomplete="off" spellcheck="false"
-            aria-describedby="f-id-hint" onInput=${(e) => setSearch(e.currentTarget.value)} />
+          <input id="f-id" type="search" placeholder="The start of an id, or a whole id to open it" value=${search} autocomplete="off" spellcheck="false"
+            ref=${searchInput} aria-invalid=${searchError ? 'true' : undefined} aria-describedby="f-id-hint"
+            onInput=${(e) => {
+              setSearch(e.currentTarget.value);
+              if (searchError) setSearchError(null);
+            }} />
           <button type="submit" class="btn">Find</button>
         </div>
-        <small id="f-id-hint" class="hint">Part of an id filters the loaded tasks; a whole id opens the task.</small>
+        <small id="f-id-hint" class=${searchError ? 'hint bad' : 'hint'} role=${searchError ? 'alert' : undefined}>${searchError ?? 'The start of an id finds every task whose id begins with it; a whole id opens the task.'}</small>
       </div>
       ${anyFilter ? html`<button type="button" class="btn btn-ghost clear" onClick=${() => {
         setSearch('');
+        setSearchError(null);
         navigate('/tasks', sort ? { sort } : {}, { replace: true });
       }}>Clear filters</button>` : null}
     </form>
@@ -210,7 +230,7 @@ export function TasksPage({ params }) {
     ${!state.loading
       ? html`<div class="pager">
           <span id="tasks-count" class="muted">
-            ${q ? `${rows.length} of ${state.rows.length} loaded match “${q}” · ` : ''}Showing ${formatNumber(state.rows.length)}${state.total !== null ? ` of ${formatNumber(state.total)}` : ''}${sort ? ' · sorted within the loaded tasks' : ' · newest first'}
+            ${q ? `Ids starting “${q}” · ` : ''}Showing ${formatNumber(state.rows.length)}${state.total !== null ? ` of ${formatNumber(state.total)}` : ''}${sort ? ' · sorted within the loaded tasks' : ' · newest first'}
           </span>
           ${state.cursor ? html`<button type="button" class="btn" disabled=${more} onClick=${loadMore}>${more ? 'Loading…' : 'Load more'}</button>` : null}
         </div>`

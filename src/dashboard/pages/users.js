@@ -1,0 +1,148 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { ConfirmButton, Empty, ErrorNotice, Loading, PageTitle, RelativeTime } from '../components/ui.js';
+import { api, query } from '../lib/api.js';
+import { useApp, useLive, useLoad } from '../lib/app-context.js';
+import { formatNumber } from '../lib/format.js';
+import { html } from '../lib/html.js';
+import { navigate } from '../lib/router.js';
+
+const PAGE_SIZE = 50;
+const ROLES = ['user', 'moderator', 'admin'];
+const ROLE_NOTE = { user: 'their own tasks', moderator: 'every task, workers', admin: 'everything, users and breakers' };
+
+/** What changed, as the notification says it. */
+function describeChange(before, after) {
+  const name = after.username;
+  if (before.is_active !== after.is_active) {
+    if (after.is_active) return `${name} can sign in again`;
+    return `${name} is deactivated${after.sessions_ended > 0 ? ` and was signed out of ${after.sessions_ended} session${after.sessions_ended === 1 ? '' : 's'}` : ''}`;
+  }
+  return `${name} is now ${after.role === 'admin' ? 'an' : 'a'} ${after.role}`;
+}
+
+/**
+ * The role as a select that asks before it applies: picking another role shows "Make bob a
+ * moderator?" with Change and Keep, and focus moves to Keep so a stray Enter changes nothing.
+ */
+function RoleControl({ account, self, onChange }) {
+  const [pending, setPending] = useState(null);
+  const [busy, setBusy] = useState(false);
+  const select = useRef(null);
+  const keep = useRef(null);
+  useEffect(() => {
+    if (pending) keep.current?.focus();
+  }, [pending]);
+  const id = `role-${account.id}`;
+  const cancel = () => {
+    setPending(null);
+    // Back where the person was, with the select showing the role that still holds.
+    setTimeout(() => select.current?.focus());
+  };
+  return html`<div class="role-control">
+    <label class="sr-only" for=${id}>Role of ${account.username}</label>
+    <select id=${id} ref=${select} value=${pending ?? account.role} disabled=${self || busy}
+      aria-describedby=${self ? 'users-self-hint' : undefined}
+      onChange=${(e) => {
+        const next = e.currentTarget.value;
+        setPending(next === account.role ? null : next);
+      }}>
+      ${ROLES.map((r) => html`<option value=${r}>${r}</option>`)}
+    </select>
+    ${pending
+      ? html`<span class="confirm" role="group" aria-label=${`Confirm the role change of ${account.username}`}>
+          <span class="confirm-text">Make ${account.username} ${pending === 'admin' ? 'an' : 'a'} ${pending}?</span>
+          <button type="button" class="btn btn-primary btn-small" disabled=${busy} onClick=${async () => {
+            setBusy(true);
+            try {
+              await onChange({ role: pending });
+            } finally {
+              setBusy(false);
+              setPending(null);
+              setTimeout(() => select.current?.focus());
+            }
+          }}>Change role</button>
+          <button type="button" class="btn btn-ghost btn-small" ref=${keep} disabled=${busy} onClick=${cancel}>Keep</button>
+        </span>`
+      : null}
+  </div>`;
+}
+
+function UserRow({ account, self, onChange }) {
+  return html`<tr data-user-id=${account.id} class=${account.is_active ? '' : 'inactive'}>
+    <th scope="row" data-label="User">
+      <span class="user-name">${account.username}${self ? html` <span class="you">you</span>` : null}</span>
+      <span class="muted small user-email">${account.email}</span>
+    </th>
+    <td data-label="Role"><${RoleControl} account=${account} self=${self} onChange=${onChange} /></td>
+    <td data-label="Status">
+      <span class=${`badge ${account.is_active ? 'account-active' : 'account-inactive'}`}>${account.is_active ? 'active' : 'deactivated'}</span>
+    </td>
+    <td data-label="Created"><${RelativeTime} iso=${account.created_at} /></td>
+    <td data-label="Last sign-in"><${RelativeTime} iso=${account.last_login_at} /></td>
+    <td data-label="Access" class="row-end">
+      ${self
+        ? null
+        : account.is_active
+          ? html`<${ConfirmButton} small label="Deactivate" confirmLabel=${`Yes, deactivate ${account.username}`} onConfirm=${() => onChange({ is_active: false })} />`
+          : html`<${ConfirmButton} small kind="primary" label="Activate" confirmLabel=${`Yes, activate ${account.username}`} onConfirm=${() => onChange({ is_active: true })} />`}
+    </td>
+  </tr>`;
+}
+
+/** Admins: every account, its role, and whether it may sign in. */
+export function UsersPage({ params }) {
+  const { user: me, notify } = useApp();
+  const offset = Math.max(0, Math.floor(Number(params.get('offset'))) || 0);
+  const data = useLoad(() => api('GET', `/users${query({ limit: PAGE_SIZE, offset })}`), [offset]);
+
+  useEffect(() => {
+    document.title = 'Users · Conveyor';
+  }, []);
+  useLive('reconnected', () => void data.reload());
+
+  const change = async (account, changes) => {
+    try {
+      const { data: updated } = await api('PATCH', `/users/${account.id}`, { body: changes });
+      data.setData((current) => current && { ...current, data: current.data.map((u) => (u.id === updated.id ? { ...u, ...updated } : u)) });
+      notify(describeChange(account, updated), 'success');
+    } catch (error) {
+      notify(error.message, 'error');
+    }
+  };
+
+  const users = data.data?.data ?? [];
+  const total = data.data?.pagination.total ?? 0;
+  const forbidden = data.error?.status === 403;
+
+  return html`<div class="page">
+    <${PageTitle}>Users<//>
+    <p class="lede">Everyone with an account. Roles: user (${ROLE_NOTE.user}), moderator (${ROLE_NOTE.moderator}), admin (${ROLE_NOTE.admin}). A deactivated account is signed out at once and cannot sign in.</p>
+    ${forbidden
+      ? html`<div class="notice notice-warn" role="alert"><strong>Admins only</strong><span>Only admins can see and change accounts. ${data.error.message}.</span></div>`
+      : html`<${ErrorNotice} error=${data.error} title="Could not load the users" />`}
+    ${data.loading && !data.data ? html`<${Loading} label="Loading users…" />` : null}
+    ${data.data && users.length === 0 ? html`<${Empty}>No accounts on this page.<//>` : null}
+    ${users.length > 0
+      ? html`<div class="table-wrap">
+          <table class="table users-table" aria-describedby="users-count">
+            <thead><tr>
+              <th scope="col">User</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col">Created</th><th scope="col">Last sign-in</th><th scope="col"><span class="sr-only">Access</span></th>
+            </tr></thead>
+            <tbody>
+              ${users.map((u) => html`<${UserRow} key=${u.id} account=${u} self=${u.id === me.id} onChange=${(changes) => change(u, changes)} />`)}
+            </tbody>
+          </table>
+        </div>
+        <p id="users-self-hint" class="hint">You cannot change your own role or deactivate yourself; another admin can.</p>`
+      : null}
+    ${data.data && total > 0
+      ? html`<div class="pager">
+          <span id="users-count" class="muted">Showing ${formatNumber(users.length === 0 ? 0 : offset + 1)}–${formatNumber(offset + users.length)} of ${formatNumber(total)}</span>
+          <span class="actions">
+            ${offset > 0 ? html`<button type="button" class="btn" onClick=${() => navigate('/users', { offset: Math.max(0, offset - PAGE_SIZE) || undefined })}>Previous</button>` : null}
+            ${offset + users.length < total ? html`<button type="button" class="btn" onClick=${() => navigate('/users', { offset: offset + PAGE_SIZE })}>Next</button>` : null}
+          </span>
+        </div>`
+      : null}
+  </div>`;
+}
