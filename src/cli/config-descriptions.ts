@@ -10,13 +10,13 @@ export const SETTING_DESCRIPTIONS: { readonly [S in keyof Config]: { readonly [K
   },
   worker: {
     concurrency: 'Tasks one worker process runs at once.',
-    poll_interval_ms: 'How often an idle worker looks for due tasks when no insert notification wakes it (scheduled tasks, retries).',
+    poll_interval_ms: 'Fallback poll: how often an idle worker looks for due tasks unprompted. Inserts and released or rescued tasks wake workers at once, scheduled tasks and retries wake them when due, so this only bounds a lost notification (without notifications a worker polls at least every second).',
     lease_ms: 'How long a claim holds a running task; a worker that stops renewing it (crash, lost network) loses the task to another after this.',
     heartbeat_ms: 'How often a worker renews the leases it holds and picks up cancel requests (default: lease_ms / 3, at most 750 ms).',
     shutdown_grace_ms: 'On SIGTERM, how long running tasks may take to finish before they are aborted and handed back without spending an attempt.',
     task_types: 'Task types this worker takes; empty for every type it knows.',
     max_rescues: 'Lease expiries a task survives before it goes to the dead letter (a task that keeps killing its workers).',
-    maintenance_interval_ms: 'How often the elected leader rescues expired leases and prunes old tasks (default: lease_ms / 2, between 250 ms and 5 s).',
+    maintenance_interval_ms: 'How often the elected leader rescues expired leases and prunes old tasks (default: lease_ms / 2, between 250 ms and 15 s).',
     retention_ms: 'Finished tasks (completed, failed, cancelled) older than this are deleted by the pruner; 0 keeps them forever.',
   },
   breaker: {

@@ -44,6 +44,7 @@ export const TASK_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 export const MAX_PAYLOAD_BYTES = 1024 * 1024;
 export const MAX_METADATA_BYTES = 64 * 1024;
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+const DEFAULT_RETRY_STRATEGY_JSON = JSON.stringify(DEFAULT_RETRY_STRATEGY);
 
 /** Validates and normalises one task; `field` prefixes error paths (`tasks[3].payload`). */
 export function newTask(input: TaskInput, now: Date, field = ''): NewTask {
@@ -55,21 +56,30 @@ export function newTask(input: TaskInput, now: Date, field = ''): NewTask {
   }
 
   if (input.payload === undefined) throw validationError(at('payload'), 'is required');
-  assertJson(input.payload, at('payload'));
+  // The common case is checked without building error paths; assertJson finds and names any problem.
+  if (!isPlainJson(input.payload, 0)) assertJson(input.payload, at('payload'));
   const payloadJson = JSON.stringify(input.payload);
-  if (Buffer.byteLength(payloadJson) > MAX_PAYLOAD_BYTES) throw validationError(at('payload'), 'must be at most 1MB of JSON');
+  // UTF-8 takes at most 3 bytes per UTF-16 unit, so short text needs no byte count.
+  if (payloadJson.length * 3 > MAX_PAYLOAD_BYTES && Buffer.byteLength(payloadJson) > MAX_PAYLOAD_BYTES) throw validationError(at('payload'), 'must be at most 1MB of JSON');
 
   const priority = input.priority ?? 'normal';
   if (!TASK_PRIORITIES.includes(priority)) {
     throw validationError(at('priority'), `must be one of ${TASK_PRIORITIES.join(', ')} (got ${JSON.stringify(priority)})`);
   }
 
-  const { retryStrategy, maxAttempts } = resolveAttempts(input, at);
+  const { retryStrategy, retryStrategyJson, maxAttempts } = resolveAttempts(input, at);
 
-  const metadata = input.metadata ?? {};
-  assertJsonObject(metadata, at('metadata'));
-  const metadataJson = JSON.stringify(metadata);
-  if (Buffer.byteLength(metadataJson) > MAX_METADATA_BYTES) throw validationError(at('metadata'), 'must be at most 64KB of JSON');
+  let metadata: JsonObject;
+  let metadataJson: string;
+  if (input.metadata === undefined || input.metadata === null) {
+    metadata = {};
+    metadataJson = '{}';
+  } else {
+    if (!isPlainObject(input.metadata) || !isPlainJson(input.metadata, 0)) assertJsonObject(input.metadata, at('metadata'));
+    metadata = input.metadata as JsonObject;
+    metadataJson = JSON.stringify(metadata);
+  }
+  if (metadataJson.length * 3 > MAX_METADATA_BYTES && Buffer.byteLength(metadataJson) > MAX_METADATA_BYTES) throw validationError(at('metadata'), 'must be at most 64KB of JSON');
 
   const scheduledAt = parseDate(input.scheduledAt, at('scheduled_at'));
   const due = scheduledAt !== null && scheduledAt.getTime() > now.getTime();
@@ -84,13 +94,13 @@ export function newTask(input: TaskInput, now: Date, field = ''): NewTask {
   return {
     id: uuidv7(now.getTime()),
     taskType: input.taskType,
-    payload: input.payload,
+    payload: input.payload as JsonValue,
     payloadJson,
     status: due ? 'scheduled' : 'pending',
     priority,
     priorityRank: PRIORITY_RANK[priority],
     retryStrategy,
-    retryStrategyJson: JSON.stringify(retryStrategy),
+    retryStrategyJson,
     maxAttempts,
     metadata,
     metadataJson,
@@ -103,12 +113,57 @@ export function newTask(input: TaskInput, now: Date, field = ''): NewTask {
   };
 }
 
+/** Deeper than assertJson allows, or a cycle: let assertJson say which. */
+const MAX_PLAIN_DEPTH = 64;
+
+function isPlainObject(value: unknown): boolean {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * True when `value` is certainly what assertJson accepts (plain objects and arrays of strings,
+ * booleans, null and finite numbers, no `__proto__` key, not too deep); false sends it to assertJson,
+ * which accepts it or says what is wrong and where. A cycle only goes deeper and deeper, so it ends
+ * at the depth limit.
+ */
+function isPlainJson(value: unknown, depth: number): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object': {
+      if (value === null) return true;
+      if (depth >= MAX_PLAIN_DEPTH) return false;
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) if (!isPlainJson(value[i], depth + 1)) return false;
+        return true;
+      }
+      if (!isPlainObject(value)) return false;
+      for (const key of Object.keys(value)) {
+        if (key === '__proto__' || !isPlainJson((value as Record<string, unknown>)[key], depth + 1)) return false;
+      }
+      return true;
+    }
+    default:
+      return false;
+  }
+}
+
 /**
  * `max_attempts` may come on its own, inside the strategy (the guide's form), or both when they agree.
  * The task's column is the one that counts; the stored strategy is made to match it.
  */
-function resolveAttempts(input: TaskInput, at: (name: string) => string): { retryStrategy: RetryStrategy; maxAttempts: number } {
+function resolveAttempts(input: TaskInput, at: (name: string) => string): { retryStrategy: RetryStrategy; retryStrategyJson: string; maxAttempts: number } {
   const given = input.retryStrategy;
+  // The common case, no strategy and no count: the default, serialised once (a copy, so that no two
+  // tasks share one object).
+  if ((given === undefined || given === null) && input.maxAttempts === undefined) {
+    return { retryStrategy: { ...DEFAULT_RETRY_STRATEGY }, retryStrategyJson: DEFAULT_RETRY_STRATEGY_JSON, maxAttempts: DEFAULT_RETRY_STRATEGY.max_attempts };
+  }
   const strategy = given === undefined || given === null ? null : parseRetryStrategy(given, at('retry_strategy'));
   const explicit = input.maxAttempts;
   if (explicit !== undefined && (typeof explicit !== 'number' || !Number.isInteger(explicit) || explicit < 1 || explicit > MAX_ATTEMPTS_LIMIT)) {
@@ -120,7 +175,8 @@ function resolveAttempts(input: TaskInput, at: (name: string) => string): { retr
   }
   const base = strategy ?? DEFAULT_RETRY_STRATEGY;
   const maxAttempts = explicit ?? base.max_attempts;
-  return { retryStrategy: { ...base, max_attempts: maxAttempts }, maxAttempts };
+  const retryStrategy = { ...base, max_attempts: maxAttempts };
+  return { retryStrategy, retryStrategyJson: JSON.stringify(retryStrategy), maxAttempts };
 }
 
 function parseDate(value: Date | string | null | undefined, field: string): Date | null {

@@ -30,8 +30,12 @@ export interface Engine {
    * its attempt goes up by one, and it is leased to `workerId` until `leaseExpiresAt`.
    */
   taskClaim(p: { workerId: string; taskTypes: readonly string[]; limit: number; now: Date; leaseMs: number }): Promise<TaskRecord[]>;
-  /** Extends the leases this worker still holds; reports which it lost and which were asked to cancel. */
-  taskHeartbeat(p: { workerId: string; leases: readonly TaskLease[]; now: Date; leaseMs: number }): Promise<HeartbeatResult>;
+  /**
+   * Extends the leases this worker still holds; reports which it lost and which were asked to cancel.
+   * `check` lists more leases to look at without extending them (ones still valid for long): they
+   * are reported lost or cancel-requested like the others, and are never in `renewed`.
+   */
+  taskHeartbeat(p: { workerId: string; leases: readonly TaskLease[]; now: Date; leaseMs: number; check?: readonly TaskLease[] }): Promise<HeartbeatResult>;
   /** Stores the output and marks the attempt completed. False when the lease no longer holds. */
   taskComplete(p: { lease: TaskLease; output: JsonValue | null; now: Date }): Promise<boolean>;
   /**
@@ -45,6 +49,19 @@ export interface Engine {
   taskCancelRunning(p: { lease: TaskLease; now: Date; reason?: string }): Promise<boolean>;
   /** Hands a running task back without spending its attempt (graceful shutdown); due at once. */
   taskRelease(p: { lease: TaskLease; now: Date }): Promise<boolean>;
+  /**
+   * Hands back tasks this worker claimed but never started (a prefetch it will not run: shutdown, an
+   * open breaker, a cancel request): as if they had not been claimed. The attempt number is given
+   * back, no attempt is recorded (none ran), and each keeps its due time and so its place in line;
+   * a task whose cancellation was requested meanwhile ends `cancelled`. Fenced per lease like every
+   * change to a running task; leases no longer held are left out of the answer.
+   */
+  taskUnclaim(p: { workerId: string; leases: readonly TaskLease[]; now: Date }): Promise<{ released: string[]; cancelled: string[] }>;
+  /**
+   * When the first waiting task of these types that is not yet due (scheduled, or retrying later)
+   * comes due, after `now`; null when none waits. An idle worker sleeps until then instead of polling.
+   */
+  taskNextDueAt(p: { taskTypes: readonly string[]; now: Date }): Promise<Date | null>;
   /** Stores a running task's progress report, e.g. `{ percent: 40 }`. */
   taskProgress(p: { lease: TaskLease; progress: JsonValue; now: Date }): Promise<boolean>;
 
@@ -112,8 +129,9 @@ export interface Engine {
 
   // --- notifications ----------------------------------------------------------------------------
   /**
-   * Calls `onInsert` soon after tasks are inserted by any process sharing the database (LISTEN/NOTIFY
-   * on PostgreSQL, a watched signal file on SQLite). A hint only: workers still poll as a fallback.
+   * Calls `onInsert` soon after tasks become due at once in any process sharing the database
+   * (LISTEN/NOTIFY on PostgreSQL, a watched signal file on SQLite): inserted, retried by hand,
+   * released, unclaimed, or rescued. A hint only: workers still poll as a fallback.
    */
   listen(p: { onInsert: (taskType: string | null) => void }): Promise<{ close(): Promise<void> }>;
 }
@@ -141,9 +159,9 @@ export interface TaskInsertResult {
 export interface HeartbeatResult {
   /** Ids whose lease was extended. */
   renewed: string[];
-  /** Ids this worker no longer holds (rescued, finished elsewhere): their handlers must stop. */
+  /** Ids (of `leases` and `check`) this worker no longer holds (rescued, finished elsewhere): their handlers must stop. */
   lost: string[];
-  /** Renewed ids whose cancellation was requested: their handlers must be aborted. */
+  /** Held ids (renewed or checked) whose cancellation was requested: their handlers must be aborted. */
   cancelRequested: string[];
 }
 

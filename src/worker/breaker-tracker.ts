@@ -23,6 +23,8 @@ export class BreakerTracker {
   readonly #successInFlight = new Set<string>();
   /** Told when a breaker this worker saw open will allow claims again. */
   onReopenDue: (at: Date) => void = () => {};
+  /** Told when this worker learns that a type's breaker is open: its claimed tasks must not start. */
+  onOpen: (taskType: string) => void = () => {};
 
   constructor(deps: { engine: Engine; clock: Clock; logger: Logger; config: BreakerConfig; refreshMs?: number }) {
     this.#engine = deps.engine;
@@ -37,16 +39,24 @@ export class BreakerTracker {
     return this.#states.get(taskType) ?? null;
   }
 
+  /** True while the type's breaker, as this worker last saw it, stops its tasks from starting. */
+  isOpen(taskType: string): boolean {
+    if (this.#states.size === 0) return false;
+    const known = this.#states.get(taskType);
+    return known !== undefined && known.state !== 'closed' && breakerStateAt(known, this.#clock.now()) === 'open';
+  }
+
   /**
    * True when recording a success for the type would change its breaker. While a closed breaker's
    * reset is being written, further successes are skipped (they would write the same thing); in
    * half-open every success counts toward closing, so none is skipped.
    */
   successMatters(taskType: string): boolean {
-    if (this.#clock.now().getTime() - this.#refreshedAt > this.#refreshMs) void this.refresh();
+    const now = this.#clock.now();
+    if (now.getTime() - this.#refreshedAt > this.#refreshMs) void this.refresh();
     const known = this.#states.get(taskType);
     if (known === undefined) return false;
-    const state = breakerStateAt(known, this.#clock.now());
+    const state = breakerStateAt(known, now);
     if (state === 'closed') return known.consecutiveFailures > 0 && !this.#successInFlight.has(taskType);
     return true;
   }
@@ -101,6 +111,9 @@ export class BreakerTracker {
     } else {
       this.#logger.debug(fields, `circuit breaker for ${next.taskType} is ${after}`);
     }
-    if (after === 'open' && next.reopensAt) this.onReopenDue(next.reopensAt);
+    if (after === 'open') {
+      this.onOpen(next.taskType);
+      if (next.reopensAt) this.onReopenDue(next.reopensAt);
+    }
   }
 }

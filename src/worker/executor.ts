@@ -9,7 +9,6 @@ import type { TaskRegistry } from '../tasks/task-registry.ts';
 import type { BreakerTracker } from './breaker-tracker.ts';
 import type { RunningTask } from './running-task.ts';
 import { describeError } from './describe-error.ts';
-import { abortKindOf, TaskAbortedError } from './task-abort.ts';
 
 /** How an attempt ended, before it is written down. */
 export type Outcome =
@@ -31,6 +30,8 @@ export interface ExecutorDeps {
   breakers: BreakerTracker;
   /** How long an aborted handler may take to stop before its attempt is recorded without it. */
   abortGraceMs: number;
+  /** Told when a failed attempt was scheduled for a retry at `runAt`, so the worker wakes to claim it then. */
+  onRetry?: (runAt: Date) => void;
 }
 
 /**
@@ -52,24 +53,20 @@ export class Executor {
   }
 
   /** Runs the handler (or decides without it: unknown type, invalid payload); never throws. */
-  async run(running: RunningTask): Promise<Outcome> {
-    try {
-      return await this.#run(running);
-    } catch (error) {
+  run(running: RunningTask): Promise<Outcome> {
+    return this.#run(running).catch((error: unknown): Outcome => {
       // Only a bug in Conveyor gets here.
       running.logger.error({ err: error }, 'unexpected error while running a task');
       return { kind: 'failed', error: `internal error in the worker: ${describeError(error)}`, permanent: false, breaker: false };
-    }
+    });
   }
 
   /** Writes the outcome down (fenced by the lease) and feeds the circuit breaker; never throws. */
-  async record(running: RunningTask, outcome: Outcome): Promise<void> {
-    try {
-      await this.#record(running, outcome);
-    } catch (error) {
+  record(running: RunningTask, outcome: Outcome): Promise<void> {
+    return this.#record(running, outcome).catch((error: unknown) => {
       // The rescuer takes the task back when its lease expires.
       running.logger.error({ err: error }, 'unexpected error while recording a task outcome');
-    }
+    });
   }
 
   async #run(running: RunningTask): Promise<Outcome> {
@@ -87,7 +84,7 @@ export class Executor {
 
     const timeoutMs = registry.timeoutMs(task.taskType);
     const timer = setTimeout(() => running.abort('timeout', `timed out after ${timeoutMs} ms`), timeoutMs);
-    running.logger.debug({}, 'task started');
+    running.debug({}, 'task started');
     let settled: Settled;
     try {
       settled = await this.#race(running, () => definition.handler(task.payload as never, this.#context(running)));
@@ -97,34 +94,36 @@ export class Executor {
     return this.#classify(running, settled);
   }
 
-  /** The handler's result, or `abandoned` when it ignores an abort for longer than the grace. */
-  async #race(running: RunningTask, start: () => Promise<unknown>): Promise<Settled> {
-    let handler: Promise<Settled>;
+  /**
+   * The handler's result, or `abandoned` when it ignores an abort for longer than the grace. One
+   * promise per attempt: this runs for every task, so a race of three would show in a fast drain.
+   */
+  #race(running: RunningTask, start: () => unknown): Promise<Settled> {
+    let returned: unknown;
     try {
-      // Promise.resolve: a handler written as a plain (non-async) function still works.
-      handler = Promise.resolve(start()).then(
-        (value) => ({ kind: 'returned', value }),
-        (error: unknown) => ({ kind: 'threw', error }),
-      );
+      returned = start();
     } catch (error) {
-      handler = Promise.resolve({ kind: 'threw', error });
+      return Promise.resolve({ kind: 'threw', error });
     }
-    const { signal } = running;
-    let graceTimer: NodeJS.Timeout | undefined;
-    let onAbort = () => {};
-    const abandoned = new Promise<Settled>((resolve) => {
-      onAbort = () => {
+    // A handler written as a plain (non-async) function still works.
+    if (returned === null || (typeof returned !== 'object' && typeof returned !== 'function') || typeof (returned as { then?: unknown }).then !== 'function') {
+      return Promise.resolve({ kind: 'returned', value: returned });
+    }
+    return new Promise<Settled>((resolve) => {
+      let graceTimer: NodeJS.Timeout | undefined;
+      const stopListening = running.onAbort(() => {
         graceTimer = setTimeout(() => resolve({ kind: 'abandoned' }), running.abortGraceMs ?? this.#deps.abortGraceMs);
+      });
+      const settle = (settled: Settled) => {
+        stopListening();
+        clearTimeout(graceTimer);
+        resolve(settled);
       };
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
+      (returned as PromiseLike<unknown>).then(
+        (value) => settle({ kind: 'returned', value }),
+        (error: unknown) => settle({ kind: 'threw', error }),
+      );
     });
-    try {
-      return await Promise.race([handler, abandoned]);
-    } finally {
-      signal.removeEventListener('abort', onAbort);
-      clearTimeout(graceTimer);
-    }
   }
 
   #classify(running: RunningTask, settled: Settled): Outcome {
@@ -142,10 +141,9 @@ export class Executor {
     if (settled.kind === 'abandoned') {
       running.logger.warn({ abort_grace_ms: running.abortGraceMs ?? this.#deps.abortGraceMs }, 'the handler ignored its abort signal; the attempt ends without it');
     }
-    const reason = running.signal.reason;
-    switch (abortKindOf(running.signal)) {
+    switch (running.abortKind) {
       case 'timeout':
-        return { kind: 'failed', error: (reason as TaskAbortedError).message, permanent: false, breaker: true };
+        return { kind: 'failed', error: running.abortReason!.message, permanent: false, breaker: true };
       case 'cancelled':
         return { kind: 'cancelled', reason: 'cancelled while running: the handler was aborted' };
       case 'shutdown':
@@ -165,7 +163,7 @@ export class Executor {
 
   async #record(running: RunningTask, outcome: Outcome): Promise<void> {
     const { engine, breakers } = this.#deps;
-    const { lease, logger, task } = running;
+    const { lease, task } = running;
     const durationMs = this.#deps.clock.now().getTime() - running.startedAtMs;
     switch (outcome.kind) {
       case 'completed': {
@@ -177,8 +175,8 @@ export class Executor {
           await this.#record(running, { kind: 'failed', error: `the output could not be stored: ${describeError(error)}`, permanent: true, breaker: false });
           return;
         }
-        if (applied === false) logger.warn({ duration_ms: durationMs }, 'task finished but its lease was gone; the attempt that holds it now stands');
-        else if (applied) logger.debug({ duration_ms: durationMs }, 'task completed');
+        if (applied === false) running.logger.warn({ duration_ms: durationMs }, 'task finished but its lease was gone; the attempt that holds it now stands');
+        else if (applied) running.debug({ duration_ms: durationMs }, 'task completed');
         if (breakers.successMatters(task.taskType)) await breakers.record(task.taskType, 'success');
         return;
       }
@@ -189,29 +187,30 @@ export class Executor {
         if (result === null) {
           // Logged by #write.
         } else if (!result.applied) {
-          logger.warn(fields, 'task failed but its lease was gone; the attempt that holds it now stands');
+          running.logger.warn(fields, 'task failed but its lease was gone; the attempt that holds it now stands');
         } else if (result.status === 'retrying') {
-          logger.warn({ ...fields, retry_at: result.runAt.toISOString() }, 'task failed; it will be retried');
+          running.logger.warn({ ...fields, retry_at: result.runAt.toISOString() }, 'task failed; it will be retried');
+          this.#deps.onRetry?.(result.runAt);
         } else if (result.status === 'failed') {
-          logger.error({ ...fields, permanent: outcome.permanent }, outcome.permanent ? 'task failed permanently: dead letter' : 'task failed on its last attempt: dead letter');
+          running.logger.error({ ...fields, permanent: outcome.permanent }, outcome.permanent ? 'task failed permanently: dead letter' : 'task failed on its last attempt: dead letter');
         } else {
-          logger.info(fields, 'task failed after a cancel request: cancelled');
+          running.logger.info(fields, 'task failed after a cancel request: cancelled');
         }
         if (outcome.breaker) await breakers.record(task.taskType, 'failure');
         return;
       }
       case 'cancelled': {
         const applied = await this.#write(running, 'cancel', (now) => engine.taskCancelRunning({ lease, now, reason: outcome.reason }));
-        if (applied) logger.info({ duration_ms: durationMs }, 'task cancelled while running');
+        if (applied) running.logger.info({ duration_ms: durationMs }, 'task cancelled while running');
         return;
       }
       case 'released': {
         const applied = await this.#write(running, 'release', (now) => engine.taskRelease({ lease, now }));
-        if (applied) logger.info({ duration_ms: durationMs }, 'task handed back for another worker (shutdown)');
+        if (applied) running.logger.info({ duration_ms: durationMs }, 'task handed back for another worker (shutdown)');
         return;
       }
       case 'lost':
-        logger.warn({ duration_ms: durationMs }, 'lease lost: this attempt reports nothing; the rescuer or another worker owns the task');
+        running.logger.warn({ duration_ms: durationMs }, 'lease lost: this attempt reports nothing; the rescuer or another worker owns the task');
         return;
     }
   }
@@ -241,8 +240,9 @@ export class Executor {
   }
 
   #context(running: RunningTask): TaskContext {
-    const { task, lease, logger } = running;
+    const { task, lease } = running;
     const { engine, clock } = this.#deps;
+    // The signal and the logger are made only if the handler uses them.
     return {
       taskId: task.id,
       taskType: task.taskType,
@@ -252,8 +252,12 @@ export class Executor {
       createdBy: task.createdBy,
       createdAt: task.createdAt,
       idempotencyKey: task.idempotencyKey ?? task.id,
-      signal: running.signal,
-      logger,
+      get signal() {
+        return running.signal;
+      },
+      get logger() {
+        return running.logger;
+      },
       progress: async (report) => {
         assertJson(report, 'progress');
         await engine.taskProgress({ lease, progress: report, now: clock.now() });

@@ -1,8 +1,9 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
-import type { TaskRecord } from '../core/task.ts';
+import { PRIORITY_RANK, type TaskRecord } from '../core/task.ts';
 import type { Engine } from '../store/engine.ts';
+import { RunningTask } from './running-task.ts';
 import { WakeSignal } from './wake-signal.ts';
 
 export interface ProducerDeps {
@@ -13,22 +14,58 @@ export interface ProducerDeps {
   taskTypes: readonly string[];
   leaseMs: number;
   pollIntervalMs: number;
+  /** Tasks run at once. */
+  concurrency: number;
   /** Slots not running a task right now. */
   freeSlots(): number;
-  /** Starts the claimed tasks; they take their slots at once. */
-  dispatch(tasks: TaskRecord[], claimedAt: Date): void;
+  /** How many running tasks started before `epochMs` (by the clock). */
+  runningSince(epochMs: number): number;
+  /** Starts a claimed task; it takes its slot at once. */
+  start(running: RunningTask): void;
+  /** True while the type's circuit breaker is open: its claimed tasks go back instead of starting. */
+  blocked(taskType: string): boolean;
 }
+
+/** Without insert notifications (none subscribed, or the subscription failed), poll at least this often. */
+const UNNOTIFIED_POLL_MS = 1000;
+/** The longest wait between claims that fail (the database away): a restart is noticed within it. */
+const MAX_CLAIM_BACKOFF_MS = 2000;
 
 /** With a backlog, a second claim may start while the first is still on its way (PostgreSQL's SKIP LOCKED lets both proceed). */
 const MAX_CLAIMS_IN_FLIGHT = 2;
+/**
+ * How much work a worker claims ahead of its free slots, in time: the tasks its slots will take
+ * within this long, judging by how long its recent tasks held a slot (concurrency × horizon ÷ mean
+ * duration). Tasks that take a millisecond make that hundreds per claim, so a claim's round trip and
+ * commit are spread over hundreds of tasks; one-second tasks at concurrency 10 make it one, so slow
+ * work is never held back from other workers. Until a task has finished, nothing is claimed ahead.
+ */
+const PREFETCH_HORIZON_MS = 100;
+/** The most tasks waiting locally for a slot. */
+const PREFETCH_MAX = 500;
+/** The largest claim beyond the free slots. */
+const PREFETCH_CLAIM_MAX = 250;
+/** Weight of the latest task in the moving average of how long tasks hold a slot. */
+const DURATION_WEIGHT = 0.2;
+/**
+ * A claimed task that waited this long for a slot goes back (slots busier than expected: a slow
+ * task arrived among fast ones); another worker may have room for it. Checked every quarter of it.
+ */
+const QUEUE_MAX_WAIT_MS = 1000;
 
 /**
- * Claims work. Whenever slots are free it claims up to that many tasks in one round trip; a slow task
- * holds only its own slot. While the queue has a backlog (the last claim got all it asked for), slots
- * that free during a claim are filled by a second claim instead of waiting for the first to return.
- * Once a claim comes back short, the queue is taken to be empty: nothing more is claimed until an
- * insert notification, a freed slot, or the poll timer (the fallback, for retries coming due and lost
- * notifications), so an idle worker costs one cheap claim per poll interval.
+ * Claims work and hands it to free slots. Whenever slots are free it claims in one round trip; a slow
+ * task holds only its own slot. While the queue has a backlog (the last claim got all it asked for),
+ * it also claims ahead: tasks it will start within PREFETCH_HORIZON_MS at its current pace wait in a
+ * local queue, in claim order, and start the moment a slot frees, so that claims are few and large.
+ * Their leases are held like those of running tasks (renewed, fenced); a queued task whose
+ * cancellation is requested, whose breaker opens, or that is still waiting at shutdown is handed back
+ * with taskUnclaim, as if never claimed.
+ *
+ * Once a claim comes back short, the queue is taken to be drained: nothing more is claimed until an
+ * insert notification, a task coming due (the next due time is asked for after an empty claim, and
+ * the worker's own retries are known when written), or the poll timer, the fallback for lost
+ * notifications. An idle worker so costs one claim per poll interval.
  */
 export class Producer {
   readonly #deps: ProducerDeps;
@@ -36,15 +73,30 @@ export class Producer {
   #stopped = false;
   #loop: Promise<void> | null = null;
   readonly #inFlight = new Set<Promise<void>>();
-  /** Slots promised to claims in flight. */
+  /** Tasks asked for by claims in flight. */
   #reserved = 0;
   /** The last claim got every task it asked for, so more are probably waiting. */
   #backlog = true;
-  /** Something happened since the last claim started (an insert, a freed slot, the poll timer). */
+  /** Something happened that may have made tasks claimable (an insert, a due time, the poll timer). */
   #wanted = true;
   #failures = 0;
   /** performance.now() before which no claim is tried (backoff runs on real time, whatever the Clock says). */
   #retryAt = 0;
+  /** performance.now() at which a waiting task comes due; null when none is known. */
+  #dueAt: number | null = null;
+  /** Claimed tasks waiting for a slot, in claim order, from #head on; entries no longer `queued` are skipped. */
+  #queue: RunningTask[] = [];
+  #head = 0;
+  #queuedCount = 0;
+  /** Tasks to hand back, and the taskUnclaim call in flight. */
+  #toUnclaim: RunningTask[] = [];
+  #unclaiming: Promise<void> | null = null;
+  /** performance.now() of the last look for queued tasks that waited too long. */
+  #expiryCheckedAt = 0;
+  /** Insert notifications reach this worker, so the poll is only a fallback. */
+  #notified = false;
+  /** How long recent tasks held a slot, on average (ms); null until one has finished. */
+  #meanDurationMs: number | null = null;
 
   constructor(deps: ProducerDeps) {
     this.#deps = deps;
@@ -55,12 +107,61 @@ export class Producer {
     this.#loop = this.#run();
   }
 
-  /** Something may be claimable now (an insert, a freed slot, a breaker reopening). */
+  /** Something may be claimable now (an insert, a release, a breaker reopening). */
   wake(): void {
+    this.#wanted = true;
     this.#wake.notify();
   }
 
-  /** Stops claiming; resolves once no claim is in flight (what they claimed has been dispatched). */
+  /**
+   * A slot freed: a queued task starts in it at once; the loop claims more if the queue ran low.
+   * `heldMs` is how long the task that ends held it (it sizes the prefetch).
+   */
+  slotFreed(heldMs?: number): void {
+    if (heldMs !== undefined) {
+      const sample = Math.max(0, heldMs);
+      this.#meanDurationMs = this.#meanDurationMs === null ? sample : this.#meanDurationMs + (sample - this.#meanDurationMs) * DURATION_WEIGHT;
+    }
+    this.#fill();
+    this.#wake.notify();
+  }
+
+  /** Whether insert notifications reach this worker; without them it polls at least every second. */
+  notificationsWork(working: boolean): void {
+    if (this.#notified === working) return;
+    this.#notified = working;
+    this.#wake.notify();
+  }
+
+  /** A waiting task comes due at `at` (a retry this worker wrote, a schedule): claim then. */
+  wakeAt(at: Date): void {
+    const deadline = performance.now() + Math.max(0, at.getTime() - this.#deps.clock.now().getTime()) + 1;
+    if (this.#dueAt !== null && this.#dueAt <= deadline) return;
+    this.#dueAt = deadline;
+    // Let the loop shorten its wait.
+    this.#wake.notify();
+  }
+
+  /** Tasks claimed and waiting for a slot: their leases must be renewed like running ones. */
+  *queued(): Iterable<RunningTask> {
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const running = this.#queue[i]!;
+      if (running.queued) yield running;
+    }
+  }
+
+  get queuedCount(): number {
+    return this.#queuedCount;
+  }
+
+  /** Hands back, as not started, every queued task of a type whose breaker opened. */
+  releaseType(taskType: string): void {
+    for (const running of this.queued()) {
+      if (running.task.taskType === taskType) this.#evict(running, 'breaker');
+    }
+  }
+
+  /** Stops claiming and starting; resolves once no claim is in flight. Queued tasks stay until releaseQueued(). */
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#wake.notify();
@@ -68,9 +169,18 @@ export class Producer {
     await Promise.all(this.#inFlight);
   }
 
-  /** One claim for the free slots; resolves with how many tasks it started. Throws what the engine throws. */
+  /** Hands back every queued task (shutdown); resolves once the database has them. */
+  async releaseQueued(): Promise<void> {
+    for (const running of this.queued()) this.#evict(running, 'shutdown');
+    while (this.#unclaiming) await this.#unclaiming;
+  }
+
+  /** One claim for the free slots (and the prefetch); resolves with how many tasks it claimed. Throws what the engine throws. */
   async runOnce(): Promise<number> {
-    const limit = this.#deps.freeSlots() - this.#reserved;
+    // Hand-backs first: a task handed back because its breaker opened must be back before the next
+    // claim, which would otherwise look as if it had started while the breaker was open.
+    while (this.#unclaiming) await this.#unclaiming;
+    const limit = this.#demand();
     if (limit <= 0) return 0;
     const { engine, clock, workerId, taskTypes, leaseMs } = this.#deps;
     this.#reserved += limit;
@@ -79,7 +189,8 @@ export class Producer {
       const tasks = await engine.taskClaim({ workerId, taskTypes, limit, now, leaseMs });
       this.#backlog = tasks.length === limit;
       this.#reserved -= limit;
-      if (tasks.length > 0) this.#deps.dispatch(tasks, now);
+      if (tasks.length > 0) this.#enqueue(tasks, now.getTime());
+      else await this.#learnNextDue(now);
       return tasks.length;
     } catch (error) {
       this.#reserved -= limit;
@@ -89,23 +200,70 @@ export class Producer {
 
   async #run(): Promise<void> {
     while (!this.#stopped) {
+      this.#fill();
+      this.#expireQueued();
       if (this.#canClaim()) {
         this.#wanted = false;
         this.#startClaim();
       } else {
-        const waitMs = this.#failures > 0 ? Math.max(1, this.#retryAt - performance.now()) : this.#deps.pollIntervalMs;
-        await this.#wake.wait(waitMs);
-        // Woken by news or by the poll timer: either way, look again.
-        this.#wanted = true;
+        const notified = await this.#wake.wait(this.#waitMs());
+        // The timer: the poll interval passed, or a waiting task came due. Either way, look again.
+        if (!notified) {
+          this.#wanted = true;
+          if (this.#dueAt !== null && performance.now() >= this.#dueAt) this.#dueAt = null;
+        }
       }
       // Let the other slots that free in this same turn land, so that one claim fills them all.
       await nextTurn();
     }
   }
 
+  #pollMs(): number {
+    return this.#notified ? this.#deps.pollIntervalMs : Math.min(this.#deps.pollIntervalMs, UNNOTIFIED_POLL_MS);
+  }
+
+  #waitMs(): number {
+    if (this.#failures > 0) return Math.max(1, this.#retryAt - performance.now());
+    let waitMs = this.#pollMs();
+    if (this.#dueAt !== null) waitMs = Math.min(waitMs, this.#dueAt - performance.now());
+    if (this.#queuedCount > 0) waitMs = Math.min(waitMs, QUEUE_MAX_WAIT_MS / 4);
+    return Math.max(0, waitMs);
+  }
+
+  /** Hands back queued tasks that waited longer than QUEUE_MAX_WAIT_MS for a slot. */
+  #expireQueued(): void {
+    if (this.#queuedCount === 0) return;
+    const checkedAt = performance.now();
+    if (checkedAt - this.#expiryCheckedAt < QUEUE_MAX_WAIT_MS / 4) return;
+    this.#expiryCheckedAt = checkedAt;
+    const tooOld = this.#deps.clock.now().getTime() - QUEUE_MAX_WAIT_MS;
+    let expired = 0;
+    for (const running of this.queued()) {
+      if (running.startedAtMs > tooOld) continue;
+      this.#evict(running, 'waited');
+      expired += 1;
+    }
+    if (expired > 0) this.#deps.logger.debug({ tasks: expired }, 'handed back claimed tasks that waited too long for a slot');
+  }
+
+  /**
+   * How many tasks a claim now should ask for: the free slots, plus, while there is a backlog, what
+   * the prefetch lacks, at most PREFETCH_CLAIM_MAX at a time (two claims of that size in flight keep
+   * the queue fed better than one twice as large, which would take twice as long to come back).
+   */
+  #demand(target = this.#backlog ? this.#prefetchTarget() : 0): number {
+    const free = Math.max(0, this.#deps.freeSlots());
+    const demand = free + target - this.#queuedCount - this.#reserved;
+    return demand <= 0 ? 0 : Math.min(demand, free + PREFETCH_CLAIM_MAX);
+  }
+
   #canClaim(): boolean {
-    if (this.#deps.freeSlots() - this.#reserved <= 0) return false;
-    if (performance.now() < this.#retryAt) return false;
+    if (this.#stopped || performance.now() < this.#retryAt) return false;
+    const target = this.#backlog ? this.#prefetchTarget() : 0;
+    const demand = this.#demand(target);
+    if (demand <= 0) return false;
+    // Topping up the prefetch (no slot free): only for a claim of some size.
+    if (this.#deps.freeSlots() <= 0 && demand * 2 < Math.min(target, PREFETCH_CLAIM_MAX)) return false;
     // With a backlog, keep claiming (up to two at once); otherwise only when there is news.
     if (this.#inFlight.size === 0) return this.#wanted || this.#backlog;
     return this.#backlog && this.#inFlight.size < MAX_CLAIMS_IN_FLIGHT;
@@ -117,13 +275,14 @@ export class Producer {
         if (this.#failures > 0) this.#deps.logger.info({ failures: this.#failures }, 'claiming works again');
         this.#failures = 0;
         this.#retryAt = 0;
-        // With a backlog, go again at once if slots are free; a short claim waits for news instead.
-        if (this.#backlog) this.#wake.notify();
+        // Look again: with a backlog, claim more at once if there is room; and news that came while
+        // this claim was on its way (an insert it may have missed) is acted on now, not at the poll.
+        this.#wake.notify();
       },
       (error: unknown) => {
         this.#failures += 1;
         // Back off while the database is away, but come back soon: it is usually a restart.
-        const delayMs = Math.min(this.#deps.pollIntervalMs, 100 * 2 ** Math.min(this.#failures, 6));
+        const delayMs = Math.min(MAX_CLAIM_BACKOFF_MS, this.#pollMs(), 100 * 2 ** Math.min(this.#failures, 6));
         this.#retryAt = performance.now() + delayMs;
         if (this.#failures === 1 || this.#failures % 20 === 0) this.#deps.logger.warn({ err: error, failures: this.#failures }, 'could not claim tasks; retrying');
         this.#wake.notify();
@@ -132,4 +291,122 @@ export class Producer {
     this.#inFlight.add(claim);
     void claim.finally(() => this.#inFlight.delete(claim));
   }
+
+  /** After an empty claim: when the next waiting task comes due, to wake then. A hint: failures are only logged. */
+  async #learnNextDue(now: Date): Promise<void> {
+    try {
+      const next = await this.#deps.engine.taskNextDueAt({ taskTypes: this.#deps.taskTypes, now });
+      if (next !== null) this.wakeAt(next);
+    } catch (error) {
+      this.#deps.logger.debug({ err: error }, 'could not read when the next task comes due; the poll timer stands in');
+    }
+  }
+
+  /** Claimed tasks join the queue in claim order (an urgent task claimed later goes ahead of what waits). */
+  #enqueue(tasks: TaskRecord[], claimedAtMs: number): void {
+    const { workerId, leaseMs, logger } = this.#deps;
+    const waiting = this.#queue.length - this.#head;
+    const last = waiting > 0 ? this.#queue[this.#queue.length - 1]!.task : null;
+    for (const task of tasks) {
+      const running = new RunningTask(task, workerId, claimedAtMs, leaseMs, logger);
+      running.queued = true;
+      // A queued task's lease can be lost, or its cancellation requested (both seen by the lease keeper).
+      running.onAbort(() => this.#evict(running, 'aborted'));
+      this.#queue.push(running);
+    }
+    this.#queuedCount += tasks.length;
+    if (last !== null && compareClaimOrder(tasks[0]!, last) < 0) {
+      const pending = this.#queue.slice(this.#head).sort((a, b) => compareClaimOrder(a.task, b.task));
+      this.#queue = pending;
+      this.#head = 0;
+    }
+    this.#fill();
+  }
+
+  /** Starts queued tasks in the free slots. */
+  #fill(): void {
+    if (this.#stopped) return;
+    let free = this.#deps.freeSlots();
+    while (free > 0 && this.#head < this.#queue.length) {
+      const running = this.#queue[this.#head]!;
+      this.#head += 1;
+      if (!running.queued) continue;
+      running.queued = false;
+      this.#queuedCount -= 1;
+      if (this.#deps.blocked(running.task.taskType)) {
+        this.#unclaim(running);
+        continue;
+      }
+      this.#deps.start(running);
+      free -= 1;
+    }
+    if (this.#head === this.#queue.length) {
+      this.#queue = [];
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  #evict(running: RunningTask, why: 'aborted' | 'breaker' | 'shutdown' | 'waited'): void {
+    if (!running.queued) return;
+    running.queued = false;
+    this.#queuedCount -= 1;
+    if (why === 'aborted' && running.abortKind === 'lease_lost') {
+      running.logger.warn({}, 'lease lost before the task started: another worker owns it now');
+      return;
+    }
+    // Cancelled while queued: taskUnclaim ends it cancelled.
+    this.#unclaim(running);
+  }
+
+  #unclaim(running: RunningTask): void {
+    this.#toUnclaim.push(running);
+    this.#flushUnclaims();
+  }
+
+  /** One taskUnclaim for everything waiting to go back; more that arrive meanwhile go in the next. */
+  #flushUnclaims(): void {
+    if (this.#unclaiming !== null || this.#toUnclaim.length === 0) return;
+    const batch = this.#toUnclaim;
+    this.#toUnclaim = [];
+    const { engine, clock, workerId, logger } = this.#deps;
+    this.#unclaiming = engine
+      .taskUnclaim({ workerId, leases: batch.map((running) => running.lease), now: clock.now() })
+      .then(
+        ({ released, cancelled }) => {
+          if (released.length > 0) logger.debug({ released: released.length }, 'handed back claimed tasks that had not started');
+          for (const id of cancelled) logger.info({ task_id: id }, 'task cancelled before it started');
+        },
+        (error: unknown) => {
+          // Their leases expire and the rescuer makes them due again.
+          logger.warn({ err: error, tasks: batch.length }, 'could not hand back claimed tasks that had not started; they return when their leases expire');
+        },
+      )
+      .finally(() => {
+        this.#unclaiming = null;
+        this.#flushUnclaims();
+        this.#wake.notify();
+      });
+  }
+
+  /**
+   * Claims ahead of the free slots: what its slots take in PREFETCH_HORIZON_MS at the recent pace.
+   * Slots busy for much longer than tasks lately took are not about to free up, so they do not count:
+   * a slow task among fast ones does not keep a queue waiting behind it.
+   */
+  #prefetchTarget(): number {
+    const mean = this.#meanDurationMs;
+    if (mean === null) return 0;
+    const stuckBefore = this.#deps.clock.now().getTime() - Math.max(mean * 4, QUEUE_MAX_WAIT_MS);
+    const slots = this.#deps.concurrency - this.#deps.runningSince(stuckBefore);
+    if (slots <= 0) return 0;
+    return Math.min(PREFETCH_MAX, Math.floor((slots * PREFETCH_HORIZON_MS) / Math.max(mean, 0.01)));
+  }
+}
+
+/** Claim order: critical > high > normal > low, then due time, then creation (UUIDv7 ids sort by time). */
+function compareClaimOrder(a: TaskRecord, b: TaskRecord): number {
+  return PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority] || a.runAt.getTime() - b.runAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }

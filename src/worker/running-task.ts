@@ -2,14 +2,15 @@ import type { Logger } from '../core/logger.ts';
 import type { TaskLease, TaskRecord } from '../core/task.ts';
 import { TaskAbortedError, type TaskAbortKind } from './task-abort.ts';
 
-/** One claimed attempt, from its claim until its outcome is recorded (or given up). */
+/**
+ * One claimed attempt, from its claim until its outcome is recorded (or given up). It may first wait
+ * in the producer's queue (`queued`) for a free slot; its lease is held and renewed from the claim on.
+ */
 export class RunningTask {
   readonly task: TaskRecord;
   readonly lease: TaskLease;
-  readonly logger: Logger;
-  readonly controller = new AbortController();
-  /** When the handler started (epoch ms), for durations in logs. */
-  readonly startedAtMs: number;
+  /** When the handler started (epoch ms), for durations in logs; the claim time until then. */
+  startedAtMs: number;
   /**
    * Until when (epoch ms, by the worker's clock) the lease surely holds: the send time of the claim or
    * of the last renewal the database confirmed, plus the lease length.
@@ -19,25 +20,81 @@ export class RunningTask {
   abortGraceMs: number | null = null;
   /** Another attempt owns the task now (lost lease, or renewal impossible): report nothing. */
   leaseLost = false;
+  /** Claimed but not started: waiting in the producer's queue for a slot. */
+  queued = false;
   /** Settles when the attempt is over from this worker's point of view; never rejects. */
   done: Promise<void> = Promise.resolve();
+  readonly #parentLogger: Logger;
+  #logger: Logger | null = null;
+  /** Made when the handler (or a test) first asks for the signal: most attempts never abort. */
+  #controller: AbortController | null = null;
+  #abortReason: TaskAbortedError | null = null;
+  #abortListeners: (() => void)[] | null = null;
 
   constructor(task: TaskRecord, workerId: string, claimedAtMs: number, leaseMs: number, logger: Logger) {
     this.task = task;
     this.lease = { id: task.id, attempt: task.currentAttempt, workerId };
     this.startedAtMs = claimedAtMs;
     this.leaseValidUntil = claimedAtMs + leaseMs;
-    this.logger = logger.child({ task_id: task.id, task_type: task.taskType, attempt: task.currentAttempt });
+    this.#parentLogger = logger;
   }
 
+  /** The task's logger, made on first use: most attempts of a busy worker log nothing. */
+  get logger(): Logger {
+    this.#logger ??= this.#parentLogger.child({ task_id: this.task.id, task_type: this.task.taskType, attempt: this.task.currentAttempt });
+    return this.#logger;
+  }
+
+  /** A debug line, without making the task's logger when debug is off (pino's isLevelEnabled). */
+  debug(fields: object, message: string): void {
+    const parent = this.#parentLogger as Logger & { isLevelEnabled?: (level: string) => boolean };
+    if (this.#logger === null && parent.isLevelEnabled?.('debug') === false) return;
+    this.logger.debug(fields, message);
+  }
+
+  /** The handler's AbortSignal; already aborted (with the same reason) if the attempt was. */
   get signal(): AbortSignal {
-    return this.controller.signal;
+    if (this.#controller === null) {
+      this.#controller = new AbortController();
+      if (this.#abortReason !== null) this.#controller.abort(this.#abortReason);
+    }
+    return this.#controller.signal;
+  }
+
+  get aborted(): boolean {
+    return this.#abortReason !== null;
+  }
+
+  /** Why the attempt was aborted; null while it was not. */
+  get abortKind(): TaskAbortKind | null {
+    return this.#abortReason?.kind ?? null;
+  }
+
+  get abortReason(): TaskAbortedError | null {
+    return this.#abortReason;
+  }
+
+  /** Calls `listener` once, when the attempt is aborted (at once if it already was); returns how to stop listening. */
+  onAbort(listener: () => void): () => void {
+    if (this.#abortReason !== null) {
+      listener();
+      return () => {};
+    }
+    (this.#abortListeners ??= []).push(listener);
+    return () => {
+      const index = this.#abortListeners?.indexOf(listener) ?? -1;
+      if (index >= 0) this.#abortListeners!.splice(index, 1);
+    };
   }
 
   /** The first reason wins: a task that timed out and is then shut down still failed by timeout. */
   abort(kind: TaskAbortKind, message: string): void {
     if (kind === 'lease_lost') this.leaseLost = true;
-    if (this.controller.signal.aborted) return;
-    this.controller.abort(new TaskAbortedError(kind, message));
+    if (this.#abortReason !== null) return;
+    this.#abortReason = new TaskAbortedError(kind, message);
+    this.#controller?.abort(this.#abortReason);
+    const listeners = this.#abortListeners;
+    this.#abortListeners = null;
+    if (listeners) for (const listener of listeners) listener();
   }
 }

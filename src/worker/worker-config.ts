@@ -10,7 +10,13 @@ import { ConveyorError, ERROR_CODES } from '../core/errors.ts';
 export interface WorkerSettings {
   /** Tasks run at once by this process. */
   concurrency: number;
-  /** Fallback polling when no insert notification arrives; idle cost is one claim per interval. */
+  /**
+   * The fallback poll: how often an idle worker looks for due tasks without being told. Inserts (and
+   * tasks due again: released, rescued, retried by hand) wake workers at once through notifications,
+   * and scheduled tasks and retries wake them when due, so this only bounds how late a task can be
+   * found if a notification is lost. Idle cost is one claim per interval. While the worker has no
+   * notification subscription it polls at least every second.
+   */
   poll_interval_ms: number;
   /** How long a claim holds a task before the rescuer may take it back. */
   lease_ms: number;
@@ -57,14 +63,18 @@ export function defaultHeartbeatMs(leaseMs: number): number {
   return Math.max(50, Math.min(750, Math.floor(leaseMs / 3)));
 }
 
-/** Rescue soon after a lease expires, without running maintenance more than every 5 s by default. */
+/**
+ * Half a lease: an expired lease is rescued within lease_ms × 1.5 of the last renewal, and an idle
+ * worker costs the database two statements (election, rescue) per interval, every 15 s with the
+ * default lease. Capped at 15 s so that longer leases do not delay rescues further.
+ */
 export function defaultMaintenanceIntervalMs(leaseMs: number): number {
-  return Math.max(250, Math.min(5000, Math.floor(leaseMs / 2)));
+  return Math.max(250, Math.min(15_000, Math.floor(leaseMs / 2)));
 }
 
 export const DEFAULT_WORKER_SETTINGS: Readonly<WorkerSettings> = Object.freeze({
   concurrency: 4,
-  poll_interval_ms: 1000,
+  poll_interval_ms: 30_000,
   lease_ms: 30_000,
   heartbeat_ms: defaultHeartbeatMs(30_000),
   shutdown_grace_ms: 10_000,

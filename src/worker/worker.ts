@@ -3,7 +3,6 @@ import { hostname } from 'node:os';
 import { systemClock, type Clock } from '../core/clock.ts';
 import { ConveyorError, ERROR_CODES, isConveyorError } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
-import type { TaskRecord } from '../core/task.ts';
 import type { Engine } from '../store/engine.ts';
 import type { TaskRegistry } from '../tasks/task-registry.ts';
 import { BreakerTracker } from './breaker-tracker.ts';
@@ -11,7 +10,7 @@ import { Executor } from './executor.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
 import { Maintenance } from './maintenance/maintenance.ts';
 import { Producer } from './producer.ts';
-import { RunningTask } from './running-task.ts';
+import type { RunningTask } from './running-task.ts';
 import { resolveWorkerConfig, toBreakerConfig, type PartialWorkerConfig, type WorkerConfig } from './worker-config.ts';
 import { WorkerRegistration } from './worker-registration.ts';
 
@@ -27,6 +26,13 @@ export interface WorkerOptions {
   /** How long an aborted handler may take to stop before its slot is freed without it (default 1 s). */
   abortGraceMs?: number;
 }
+
+/**
+ * Completions being written that do not hold a slot: a handler that returned frees its slot at once
+ * and its completion joins the next batch. Hundreds let batches grow to hundreds of rows when
+ * handlers are fast, which is most of a fast drain's throughput.
+ */
+const FINISHING_ALLOWANCE = 1000;
 
 /** How often the worker's own heartbeat (for the dashboard) is written. */
 const STATUS_INTERVAL_MS = 10_000;
@@ -61,6 +67,7 @@ export class Worker {
   readonly #maintenance: Maintenance;
   readonly #registration: WorkerRegistration;
   readonly #abortGraceMs: number;
+  readonly #finishingAllowance: number;
   #listener: { close(): Promise<void> } | null = null;
   #statusTimer: NodeJS.Timeout | null = null;
   #started: Promise<void> | null = null;
@@ -82,6 +89,7 @@ export class Worker {
     this.#forced = new Promise((resolve) => (this.#force = resolve));
     this.#stopRequestedSignal = new Promise((resolve) => (this.#stopRequest = resolve));
     const settings = this.config.worker;
+    this.#finishingAllowance = Math.max(settings.concurrency, FINISHING_ALLOWANCE);
 
     this.taskTypes = resolveTaskTypes(options.registry, settings.task_types);
     const engine = this.#engine;
@@ -90,7 +98,15 @@ export class Worker {
 
     this.#breakers = new BreakerTracker({ engine, clock, logger, config: toBreakerConfig(this.config.breaker) });
     this.#abortGraceMs = options.abortGraceMs ?? 1000;
-    this.#executor = new Executor({ engine, registry: options.registry, clock, breakers: this.#breakers, abortGraceMs: this.#abortGraceMs });
+    this.#executor = new Executor({
+      engine,
+      registry: options.registry,
+      clock,
+      breakers: this.#breakers,
+      abortGraceMs: this.#abortGraceMs,
+      // The retry is claimed when due, without waiting for the poll timer.
+      onRetry: (runAt) => this.#producer.wakeAt(runAt),
+    });
     this.#producer = new Producer({
       engine,
       clock,
@@ -99,13 +115,16 @@ export class Worker {
       taskTypes: this.taskTypes,
       leaseMs: settings.lease_ms,
       pollIntervalMs: settings.poll_interval_ms,
+      concurrency: settings.concurrency,
       freeSlots: () => this.#freeSlots(),
-      dispatch: (tasks, claimedAt) => this.#dispatch(tasks, claimedAt),
+      runningSince: (epochMs) => this.#runningSince(epochMs),
+      start: (running) => this.#runTask(running),
+      blocked: (taskType) => this.#breakers.isOpen(taskType),
     });
-    this.#breakers.onReopenDue = (at) => {
-      // Claims of that type resume when its breaker half-opens; no need to wait for the poll timer.
-      setTimeout(() => this.#producer.wake(), Math.max(0, at.getTime() - clock.now().getTime()) + 10).unref();
-    };
+    // Claimed tasks of a type whose breaker opened go back at once rather than wait out the open period here.
+    this.#breakers.onOpen = (taskType) => this.#producer.releaseType(taskType);
+    // Claims of that type resume when its breaker half-opens; no need to wait for the poll timer.
+    this.#breakers.onReopenDue = (at) => this.#producer.wakeAt(new Date(at.getTime() + 10));
     this.#leases = new LeaseKeeper({
       engine,
       clock,
@@ -196,6 +215,8 @@ export class Worker {
     if (this.#statusTimer) clearInterval(this.#statusTimer);
     await this.#listener?.close().catch(() => {});
     this.#listener = null;
+    // Claimed but not started: back to the queue at once, for other workers.
+    await this.#producer.releaseQueued();
 
     const waiting = [...this.#held()];
     if (waiting.length > 0) {
@@ -230,15 +251,15 @@ export class Worker {
     this.#logger.info({}, 'worker stopped');
   }
 
-  #dispatch(tasks: TaskRecord[], claimedAt: Date): void {
-    for (const task of tasks) {
-      const previous = this.#running.get(task.id);
-      // Only possible if an earlier attempt of ours lost its lease and still runs: it is superseded.
-      previous?.abort('lease_lost', 'a later attempt of this task was claimed');
-      const running = new RunningTask(task, this.id, claimedAt.getTime(), this.config.worker.lease_ms, this.#logger);
-      this.#running.set(task.id, running);
-      running.done = this.#execute(running);
-    }
+  /** Runs a claimed task in a free slot (the producer calls this). */
+  #runTask(running: RunningTask): void {
+    const id = running.task.id;
+    const previous = this.#running.get(id);
+    // Only possible if an earlier attempt of ours lost its lease and still runs: it is superseded.
+    previous?.abort('lease_lost', 'a later attempt of this task was claimed');
+    running.startedAtMs = this.#clock.now().getTime();
+    this.#running.set(id, running);
+    running.done = this.#execute(running);
   }
 
   async #execute(running: RunningTask): Promise<void> {
@@ -254,7 +275,7 @@ export class Worker {
       } finally {
         this.#finishing.delete(running);
         // A long backlog of completions holds slots (see #freeSlots); this may have freed one.
-        if (this.#finishing.size >= this.config.worker.concurrency) this.#producer.wake();
+        if (this.#finishing.size >= this.#finishingAllowance) this.#producer.slotFreed();
       }
     } else {
       await this.#executor.record(running, outcome);
@@ -264,22 +285,36 @@ export class Worker {
 
   #freeSlot(running: RunningTask): void {
     if (this.#running.get(running.task.id) === running) this.#running.delete(running.task.id);
-    this.#producer.wake();
+    this.#producer.slotFreed(this.#clock.now().getTime() - running.startedAtMs);
   }
 
   /**
-   * Slots free for claiming. Completions still being written cost nothing up to `concurrency` of
-   * them; beyond that they hold slots, so a slow database slows claiming instead of piling up work.
+   * Slots free for claiming. Completions still being written cost nothing up to FINISHING_ALLOWANCE
+   * of them (they go to the database together, in batches as large as that); beyond it they hold
+   * slots, so a slow database slows claiming instead of piling up work.
    */
   #freeSlots(): number {
-    const concurrency = this.config.worker.concurrency;
-    return concurrency - this.#running.size - Math.max(0, this.#finishing.size - concurrency);
+    return this.config.worker.concurrency - this.#running.size - Math.max(0, this.#finishing.size - this.#finishingAllowance);
   }
 
-  /** Every attempt whose lease this worker must keep: running, or being written down. */
+  /**
+   * How many running tasks started before `epochMs`. The map holds them in the order they started,
+   * so the count stops at the first later one: usually at once.
+   */
+  #runningSince(epochMs: number): number {
+    let count = 0;
+    for (const running of this.#running.values()) {
+      if (running.startedAtMs >= epochMs) break;
+      count += 1;
+    }
+    return count;
+  }
+
+  /** Every attempt whose lease this worker must keep: running, being written down, or queued to start. */
   *#held(): Iterable<RunningTask> {
     yield* this.#running.values();
     yield* this.#finishing;
+    yield* this.#producer.queued();
   }
 
   async #status(): Promise<void> {
@@ -300,6 +335,7 @@ export class Worker {
           if (taskType === null || handled.has(taskType)) this.#producer.wake();
         },
       });
+      this.#producer.notificationsWork(true);
     } catch (error) {
       this.#logger.warn({ err: error }, 'could not listen for insert notifications; polling until it works');
     }

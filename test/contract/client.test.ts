@@ -5,6 +5,7 @@ import { ConveyorClient } from '../../src/index.ts';
 import { ERROR_CODES } from '../../src/core/errors.ts';
 import { parseDatabaseUrl } from '../../src/store/database-url.ts';
 import { testDatabases, type TestDatabase } from '../helpers/databases.ts';
+import { waitFor } from '../helpers/wait-for.ts';
 
 /**
  * The application's side of a transaction, per engine: begin, then commit or roll back, with a handle
@@ -74,5 +75,20 @@ describe.each(testDatabases)('library API [$kind]', ({ create }) => {
     const real = inserted!.task;
     await committed.commit();
     expect(await conveyor.get(real.id)).toMatchObject({ status: 'pending', payload: { n: 2 } });
+  });
+
+  it("a task enqueued in the application's transaction wakes workers when that transaction commits", async () => {
+    const app = await appTransaction(db);
+    await conveyor.enqueue({ taskType: 'email', payload: { n: 1 } }, { tx: app.tx });
+    // Subscribed after the insert, before the commit: the wake-up must come with the commit, not before it.
+    await new Promise((resolve) => setImmediate(resolve));
+    let woken = false;
+    const listener = await conveyor.engine.listen({ onInsert: () => (woken = true) });
+    try {
+      await app.commit();
+      await waitFor(() => woken, { timeoutMs: 5000, message: 'a wake-up after the commit' });
+    } finally {
+      await listener.close();
+    }
   });
 });

@@ -90,6 +90,27 @@ describeEachEngine('insert', (f) => {
     expect(total).toBe(4);
   });
 
+  it('stores every field of a mixed batch exactly as the returned records say', async () => {
+    const { engine, clock } = f();
+    const user = await engine.userInsert({ user: { id: '01890000-0000-7000-8000-000000000001', username: 'ada', email: 'ada@example.com', passwordHash: 'x', role: 'user', createdAt: clock.now() } });
+    const at = (ms: number) => new Date(clock.now().getTime() + ms);
+    const batch = [
+      newTask({ taskType: 'email', payload: { plain: true } }, clock.now()),
+      newTask({ taskType: 'webhook', payload: [1, 'two', null], priority: 'critical', metadata: { m: 'x' }, createdBy: user.id }, clock.now()),
+      newTask({ taskType: 'report', payload: 'text', scheduledAt: at(60_000), retryStrategy: { type: 'fixed', interval_ms: 10 }, maxAttempts: 9 }, clock.now()),
+      newTask({ taskType: 'email', payload: { past: true }, scheduledAt: at(-5000), idempotencyKey: 'mixed "key" ✓' }, clock.now()),
+      // Made a moment later than the rest: its own creation time.
+      newTask({ taskType: 'email', payload: { later: true }, priority: 'low', metadata: {} }, at(1234)),
+    ];
+    const results = await engine.taskInsertMany({ tasks: batch });
+    expect(results.every((r) => r.created)).toBe(true);
+    for (const { task } of results) expect(await engine.taskGet({ id: task.id })).toEqual(task);
+    expect(results[2]!.task).toMatchObject({ status: 'scheduled', runAt: at(60_000), maxAttempts: 9, retryStrategy: { type: 'fixed', interval_ms: 10, max_attempts: 9 } });
+    expect(results[3]!.task).toMatchObject({ status: 'pending', runAt: at(-5000), idempotencyKey: 'mixed "key" ✓' });
+    expect(results[4]!.task).toMatchObject({ createdAt: at(1234), runAt: at(1234), priority: 'low' });
+    expect(results[1]!.task).toMatchObject({ createdBy: user.id, metadata: { m: 'x' }, retryStrategy: DEFAULT_RETRY_STRATEGY });
+  });
+
   it('inserts a large batch in one call', async () => {
     const { engine, insertMany } = f();
     const tasks = await insertMany(5000);

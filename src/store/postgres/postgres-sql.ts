@@ -14,6 +14,17 @@ export const TASK_COLUMN_NAMES = [
   'completed_at', 'worker_id', 'lease_expires_at', 'cancel_requested_at', 'rescue_count', 'progress', 'attempts',
 ] as const;
 
+/**
+ * What a claim reads back: the columns it did not just set. status, worker_id, started_at,
+ * updated_at, lease_expires_at and progress are known from the claim's own parameters, and every
+ * timestamp not sent is one less to parse, hundreds of times per claim.
+ */
+export const CLAIM_COLUMN_NAMES = [
+  'id', 'task_type', 'payload', 'priority_rank', 'retry_strategy', 'max_attempts', 'current_attempt', 'last_error', 'output',
+  'metadata', 'idempotency_key', 'created_by', 'created_at', 'scheduled_at', 'run_at', 'completed_at', 'cancel_requested_at',
+  'rescue_count', 'attempts',
+] as const;
+
 const BREAKER_COLUMNS = 'task_type, state, consecutive_failures, consecutive_successes, opened_at, reopens_at, updated_at';
 const USER_COLUMNS = 'id, username, email, password_hash, role, is_active, created_at, updated_at, last_login_at';
 const SESSION_COLUMNS = 'token_hash, user_id, created_at, expires_at, last_refreshed_at, user_agent';
@@ -53,6 +64,15 @@ function appendAttempt(outcome: string, error: string, finishedAt: string, t = '
   return `${t}attempts || jsonb_build_array(jsonb_build_object('attempt', ${t}current_attempt, 'worker_id', ${t}worker_id, 'started_at', ${iso(`${t}started_at`)}, 'finished_at', ${iso(finishedAt)}, 'outcome', ${outcome}, 'error', ${error}))`;
 }
 
+/**
+ * A WHERE condition that is always true and, for each row where `skip` is false, sends the insert
+ * notification with the row's task type: tasks due again wake idle workers as an insert does.
+ * (pg_notify returns void, which is never NULL.) Identical notifications in one transaction are sent once.
+ */
+function notifyUnless(skip: string, channel: string): string {
+  return `(${skip} OR pg_notify(${channel}, task_type) IS NOT NULL)`;
+}
+
 /** The lease fence: a change to a running task applies only to the attempt and worker that hold it. */
 const FENCE = `id = $1::uuid AND status = 'running' AND current_attempt = $2::int AND worker_id = $3::text`;
 
@@ -65,40 +85,47 @@ export function postgresSql(schema: string) {
   const name = (suffix: string) => `conveyor_${schema}_${suffix}`;
   const statement = (suffix: string, text: string): Statement => ({ name: name(suffix), text: text.replace(/\s+/g, ' ').trim() });
   const taskColumns = TASK_COLUMN_NAMES.join(', ');
-  const taskColumnsOf = (alias: string) => TASK_COLUMN_NAMES.map((column) => `${alias}.${column}`).join(', ');
   const insertColumns = 'id, task_type, payload, status, priority_rank, retry_strategy, max_attempts, metadata, idempotency_key, created_by, created_at, updated_at, scheduled_at, run_at';
   const onIdempotencyConflict = 'ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING';
+  const channel = quoteLiteral(insertChannel(schema));
+  // A batch travels as one compact JSON array of arrays (see insertBatch in the engine): one
+  // parameter to encode and parse, instead of thirteen text arrays whose every element pg must quote
+  // and PostgreSQL unquote. What most rows share is sent once: $2 the batch's creation time, $3 the
+  // default retry strategy; a row's null stands for them (and for empty metadata, and run_at =
+  // created_at). Positions: 0 id, 1 type, 2 payload, 3 status, 4 priority rank, 5 strategy,
+  // 6 max attempts, 7 metadata, 8 idempotency key, 9 created by, 10 created at, 11 scheduled at, 12 run at.
+  const insertFromJson = `
+      SELECT (r->>0)::uuid, r->>1, r->2, r->>3, (r->>4)::smallint, coalesce(nullif(r->5, 'null'::jsonb), $3::jsonb), (r->>6)::int,
+        coalesce(nullif(r->7, 'null'::jsonb), '{}'::jsonb), r->>8, (r->>9)::uuid, c.created_at, c.created_at, (r->>11)::timestamptz,
+        coalesce((r->>12)::timestamptz, (r->>11)::timestamptz, c.created_at)
+      FROM jsonb_array_elements($1::jsonb) AS r
+      CROSS JOIN LATERAL (SELECT coalesce((r->>10)::timestamptz, $2::timestamptz) AS created_at) AS c`;
+  const insertOneValues = `VALUES ($1::uuid, $2::text, $3::jsonb, $4::text, $5::smallint, $6::jsonb, $7::int, $8::jsonb, $9::text, $10::uuid, $11::timestamptz, $11::timestamptz, $12::timestamptz, $13::timestamptz)`;
 
   return {
     schema: s,
     taskColumns,
 
     // --- producers ---------------------------------------------------------------------------
-    taskInsertOne: statement('task_insert_one', `
-      INSERT INTO ${s}.tasks (${insertColumns})
-      VALUES ($1::uuid, $2::text, $3::jsonb, $4::text, $5::smallint, $6::jsonb, $7::int, $8::jsonb, $9::text, $10::uuid, $11::timestamptz, $11::timestamptz, $12::timestamptz, $13::timestamptz)
-      ${onIdempotencyConflict}
-      RETURNING id`),
-    // One statement for a whole batch: each column travels as one array parameter.
-    taskInsertMany: statement('task_insert_many', `
-      INSERT INTO ${s}.tasks (${insertColumns})
-      SELECT id, task_type, payload, status, priority_rank, retry_strategy, max_attempts, metadata, idempotency_key, created_by, created_at, created_at, scheduled_at, run_at
-      FROM unnest($1::uuid[], $2::text[], $3::jsonb[], $4::text[], $5::smallint[], $6::jsonb[], $7::int[], $8::jsonb[], $9::text[], $10::uuid[], $11::timestamptz[], $12::timestamptz[], $13::timestamptz[])
-        AS x(id, task_type, payload, status, priority_rank, retry_strategy, max_attempts, metadata, idempotency_key, created_by, created_at, scheduled_at, run_at)
-      ${onIdempotencyConflict}
-      RETURNING id`),
+    // With idempotency keys: a key already taken skips its row, and RETURNING says which were written.
+    taskInsertOne: statement('task_insert_one', `INSERT INTO ${s}.tasks (${insertColumns}) ${insertOneValues} ${onIdempotencyConflict} RETURNING id`),
+    taskInsertMany: statement('task_insert_many', `INSERT INTO ${s}.tasks (${insertColumns}) ${insertFromJson} ${onIdempotencyConflict} RETURNING id`),
+    // Without keys nothing can be skipped (a duplicate id is an error), so every row is written and
+    // neither the conflict check (a speculative insertion per row) nor RETURNING is needed.
+    taskInsertOnePlain: statement('task_insert_one_plain', `INSERT INTO ${s}.tasks (${insertColumns}) ${insertOneValues}`),
+    taskInsertManyPlain: statement('task_insert_many_plain', `INSERT INTO ${s}.tasks (${insertColumns}) ${insertFromJson}`),
     taskGetByKeys: statement('task_get_by_keys', `SELECT ${taskColumns} FROM ${s}.tasks WHERE idempotency_key = ANY($1::text[])`),
 
     // --- workers -----------------------------------------------------------------------------
     // One statement: pick in index order, skip rows other claimers hold, take them. The index
-    // tasks_ready_idx has exactly this predicate and order, so the scan stops after LIMIT rows.
+    // tasks_ready_idx has exactly this predicate and order, so the scan stops after LIMIT rows. The
+    // open breakers are read once per claim (an init plan), not once per candidate row.
     taskClaim: statement('task_claim', `
       WITH picked AS (
         SELECT id FROM ${s}.tasks
         WHERE status IN (${READY}) AND run_at <= $1::timestamptz AND task_type = ANY($2::text[])
-          AND NOT EXISTS (
-            SELECT 1 FROM ${s}.circuit_breakers b
-            WHERE b.task_type = tasks.task_type AND b.state = 'open' AND b.reopens_at > $1::timestamptz)
+          AND task_type <> ALL(ARRAY(
+            SELECT task_type FROM ${s}.circuit_breakers WHERE state = 'open' AND reopens_at > $1::timestamptz))
         ORDER BY priority_rank, run_at, id
         LIMIT $3::int
         FOR UPDATE SKIP LOCKED)
@@ -106,23 +133,43 @@ export function postgresSql(schema: string) {
       SET status = 'running', current_attempt = t.current_attempt + 1, worker_id = $4::text, started_at = $1::timestamptz,
           lease_expires_at = $5::timestamptz, updated_at = $1::timestamptz, progress = NULL
       FROM picked WHERE t.id = picked.id
-      RETURNING ${taskColumnsOf('t')}`),
+      RETURNING ${CLAIM_COLUMN_NAMES.map((column) => `t.${column}`).join(', ')}`),
+    // After a claim found nothing: when the next waiting task of these types comes due (a schedule
+    // or a retry), so that an idle worker wakes then instead of polling. One probe of the ready index
+    // per priority, each stopping at its first match.
+    taskNextDueAt: statement('task_next_due_at', `
+      SELECT min(next.run_at) AS next_due_at FROM unnest('{0,1,2,3}'::smallint[]) AS p(rank)
+      CROSS JOIN LATERAL (
+        SELECT run_at FROM ${s}.tasks
+        WHERE status IN (${READY}) AND priority_rank = p.rank AND run_at > $1::timestamptz AND task_type = ANY($2::text[])
+        ORDER BY priority_rank, run_at, id LIMIT 1) AS next`),
+    // $1/$2 the leases to extend to $4, $5/$6 leases only to look at; both fenced by worker $3.
     taskHeartbeat: statement('task_heartbeat', `
-      UPDATE ${s}.tasks t SET lease_expires_at = $4::timestamptz
-      FROM unnest($1::uuid[], $2::int[]) AS l(id, attempt)
-      WHERE t.id = l.id AND t.current_attempt = l.attempt AND t.status = 'running' AND t.worker_id = $3::text
-      RETURNING t.id, t.cancel_requested_at IS NOT NULL AS cancel_requested`),
+      WITH renewed AS (
+        UPDATE ${s}.tasks t SET lease_expires_at = $4::timestamptz
+        FROM unnest($1::uuid[], $2::int[]) AS l(id, attempt)
+        WHERE t.id = l.id AND t.current_attempt = l.attempt AND t.status = 'running' AND t.worker_id = $3::text
+        RETURNING t.id, t.cancel_requested_at IS NOT NULL AS cancel_requested)
+      SELECT id, cancel_requested, true AS renewed FROM renewed
+      UNION ALL
+      SELECT t.id, t.cancel_requested_at IS NOT NULL, false FROM ${s}.tasks t
+      JOIN unnest($5::uuid[], $6::int[]) AS c(id, attempt) ON t.id = c.id AND t.current_attempt = c.attempt
+      WHERE t.status = 'running' AND t.worker_id = $3::text`),
     taskComplete: statement('task_complete', `
       UPDATE ${s}.tasks
       SET status = 'completed', output = $4::jsonb, completed_at = $5::timestamptz, updated_at = $5::timestamptz, lease_expires_at = NULL,
           attempts = ${appendAttempt(`'completed'`, 'NULL', '$5::timestamptz')}
       WHERE ${FENCE}`),
     // Completions that arrive together (see GroupCommit) go as one statement; the fence is per row.
+    // $3 and $4 may be shorter than $1 (unnest pads them with NULL): one worker id for every row,
+    // no outputs when all are null. $5 is epoch milliseconds, cheaper to send and read than text.
     taskCompleteMany: statement('task_complete_many', `
       UPDATE ${s}.tasks t
       SET status = 'completed', output = c.output, completed_at = c.finished_at, updated_at = c.finished_at, lease_expires_at = NULL,
           attempts = ${appendAttempt(`'completed'`, 'NULL', 'c.finished_at', 't.')}
-      FROM unnest($1::uuid[], $2::int[], $3::text[], $4::jsonb[], $5::timestamptz[]) AS c(id, attempt, worker_id, output, finished_at)
+      FROM (
+        SELECT id, attempt, coalesce(worker_id, ($3::text[])[1]) AS worker_id, output, 'epoch'::timestamptz + finished_ms * interval '1 millisecond' AS finished_at
+        FROM unnest($1::uuid[], $2::int[], $3::text[], $4::jsonb[], $5::bigint[]) AS u(id, attempt, worker_id, output, finished_ms)) AS c
       WHERE t.id = c.id AND t.status = 'running' AND t.current_attempt = c.attempt AND t.worker_id = c.worker_id
       RETURNING t.id`),
     taskFailRead: statement('task_fail_read', `SELECT retry_strategy, max_attempts FROM ${s}.tasks WHERE ${FENCE}`),
@@ -145,14 +192,32 @@ export function postgresSql(schema: string) {
       WHERE ${FENCE}`),
     // The attempt is handed back unspent, so its number is given back too. A task whose cancellation
     // was requested is not handed to another worker only to be aborted there: it ends cancelled.
+    // The task is due at once, so idle workers are told (as for an insert).
     taskRelease: statement('task_release', `
-      UPDATE ${s}.tasks
-      SET status = CASE WHEN cancel_requested_at IS NULL THEN 'pending' ELSE 'cancelled' END,
-          completed_at = CASE WHEN cancel_requested_at IS NULL THEN NULL ELSE $4::timestamptz END,
-          current_attempt = current_attempt - 1, run_at = $4::timestamptz, updated_at = $4::timestamptz,
-          worker_id = NULL, lease_expires_at = NULL, started_at = NULL,
-          attempts = ${appendAttempt(`'released'`, 'NULL', '$4::timestamptz')}
-      WHERE ${FENCE}`),
+      WITH released AS (
+        UPDATE ${s}.tasks
+        SET status = CASE WHEN cancel_requested_at IS NULL THEN 'pending' ELSE 'cancelled' END,
+            completed_at = CASE WHEN cancel_requested_at IS NULL THEN NULL ELSE $4::timestamptz END,
+            current_attempt = current_attempt - 1, run_at = $4::timestamptz, updated_at = $4::timestamptz,
+            worker_id = NULL, lease_expires_at = NULL, started_at = NULL,
+            attempts = ${appendAttempt(`'released'`, 'NULL', '$4::timestamptz')}
+        WHERE ${FENCE}
+        RETURNING task_type, status)
+      SELECT status FROM released WHERE ${notifyUnless(`status = 'cancelled'`, channel)}`),
+    // Tasks claimed but never started (a worker's prefetch): as if never claimed. The attempt number
+    // is given back, no attempt is recorded (none ran), run_at is kept so they keep their place in
+    // line; one whose cancellation was requested meanwhile ends cancelled. $1 ids, $2 attempts, $3 worker, $4 now.
+    taskUnclaim: statement('task_unclaim', `
+      WITH handed AS (
+        UPDATE ${s}.tasks t
+        SET status = CASE WHEN t.cancel_requested_at IS NOT NULL THEN 'cancelled' WHEN t.current_attempt > 1 THEN 'retrying' ELSE 'pending' END,
+            completed_at = CASE WHEN t.cancel_requested_at IS NOT NULL THEN $4::timestamptz ELSE NULL END,
+            current_attempt = t.current_attempt - 1, updated_at = $4::timestamptz,
+            worker_id = NULL, lease_expires_at = NULL, started_at = NULL
+        FROM unnest($1::uuid[], $2::int[]) AS l(id, attempt)
+        WHERE t.id = l.id AND t.current_attempt = l.attempt AND t.status = 'running' AND t.worker_id = $3::text
+        RETURNING t.id, t.task_type, t.status)
+      SELECT id, status FROM handed WHERE ${notifyUnless(`status = 'cancelled'`, channel)}`),
     taskProgress: statement('task_progress', `UPDATE ${s}.tasks SET progress = $4::jsonb, updated_at = $5::timestamptz WHERE ${FENCE}`),
 
     // --- operators ---------------------------------------------------------------------------
@@ -169,14 +234,17 @@ export function postgresSql(schema: string) {
       WHERE id = $1::uuid AND status IN (${READY}, 'running')
       RETURNING ${taskColumns}`),
     // Attempt numbers fence workers, so they never go back: a task whose attempts are spent gets one more.
+    // Due at once: idle workers are told, as for an insert.
     taskRetry: statement('task_retry', `
-      UPDATE ${s}.tasks
-      SET status = 'pending', run_at = $2::timestamptz, updated_at = $2::timestamptz, cancel_requested_at = NULL, completed_at = NULL,
-          worker_id = NULL, lease_expires_at = NULL, rescue_count = 0,
-          max_attempts = CASE WHEN current_attempt >= max_attempts THEN current_attempt + 1 ELSE max_attempts END,
-          retry_strategy = jsonb_set(retry_strategy, '{max_attempts}', to_jsonb(CASE WHEN current_attempt >= max_attempts THEN current_attempt + 1 ELSE max_attempts END))
-      WHERE id = $1::uuid AND status IN ('failed', 'cancelled')
-      RETURNING ${taskColumns}`),
+      WITH retried AS (
+        UPDATE ${s}.tasks
+        SET status = 'pending', run_at = $2::timestamptz, updated_at = $2::timestamptz, cancel_requested_at = NULL, completed_at = NULL,
+            worker_id = NULL, lease_expires_at = NULL, rescue_count = 0,
+            max_attempts = CASE WHEN current_attempt >= max_attempts THEN current_attempt + 1 ELSE max_attempts END,
+            retry_strategy = jsonb_set(retry_strategy, '{max_attempts}', to_jsonb(CASE WHEN current_attempt >= max_attempts THEN current_attempt + 1 ELSE max_attempts END))
+        WHERE id = $1::uuid AND status IN ('failed', 'cancelled')
+        RETURNING ${taskColumns})
+      SELECT ${taskColumns} FROM retried WHERE pg_notify(${channel}, task_type) IS NOT NULL`),
     taskDelete: statement('task_delete', `DELETE FROM ${s}.tasks WHERE id = $1::uuid AND status IN (${FINISHED}) RETURNING id`),
     taskStatsCounts: (ownerFilter: boolean) =>
       statement(`task_stats_counts${ownerFilter ? '_owner' : ''}`, `
@@ -196,7 +264,7 @@ export function postgresSql(schema: string) {
 
     // --- maintenance ---------------------------------------------------------------------------
     // Guarded by state and expiry on the locked row, so a task completed meanwhile is left alone
-    // (the bug of River #1302). $1 now, $2 max rescues, $3 limit.
+    // (the bug of River #1302). Tasks due again wake idle workers. $1 now, $2 max rescues, $3 limit.
     taskRescueExpired: statement('task_rescue_expired', `
       WITH expired AS (
         SELECT id FROM ${s}.tasks WHERE status = 'running' AND lease_expires_at < $1::timestamptz
@@ -207,16 +275,18 @@ export function postgresSql(schema: string) {
                WHEN t.rescue_count + 1 >= $2::int OR t.current_attempt >= t.max_attempts THEN 'failed'
                ELSE 'retrying' END AS next_status,
           'lease expired: worker ' || coalesce(t.worker_id, '?') || ' stopped renewing (rescue ' || (t.rescue_count + 1) || ' of max ' || $2::int || ')' AS message
-        FROM ${s}.tasks t JOIN expired USING (id))
-      UPDATE ${s}.tasks t
-      SET status = d.next_status, rescue_count = t.rescue_count + 1, last_error = d.message, lease_expires_at = NULL, updated_at = $1::timestamptz,
-          run_at = CASE WHEN d.next_status = 'retrying' THEN $1::timestamptz ELSE t.run_at END,
-          completed_at = CASE WHEN d.next_status = 'retrying' THEN NULL ELSE $1::timestamptz END,
-          worker_id = CASE WHEN d.next_status = 'retrying' THEN NULL ELSE t.worker_id END,
-          attempts = ${appendAttempt(`'lease_expired'`, 'd.message', '$1::timestamptz', 't.')}
-      FROM decided d
-      WHERE t.id = d.id AND t.status = 'running' AND t.lease_expires_at < $1::timestamptz
-      RETURNING t.id, t.status`),
+        FROM ${s}.tasks t JOIN expired USING (id)),
+      rescued AS (
+        UPDATE ${s}.tasks t
+        SET status = d.next_status, rescue_count = t.rescue_count + 1, last_error = d.message, lease_expires_at = NULL, updated_at = $1::timestamptz,
+            run_at = CASE WHEN d.next_status = 'retrying' THEN $1::timestamptz ELSE t.run_at END,
+            completed_at = CASE WHEN d.next_status = 'retrying' THEN NULL ELSE $1::timestamptz END,
+            worker_id = CASE WHEN d.next_status = 'retrying' THEN NULL ELSE t.worker_id END,
+            attempts = ${appendAttempt(`'lease_expired'`, 'd.message', '$1::timestamptz', 't.')}
+        FROM decided d
+        WHERE t.id = d.id AND t.status = 'running' AND t.lease_expires_at < $1::timestamptz
+        RETURNING t.id, t.status, t.task_type)
+      SELECT id, status FROM rescued WHERE ${notifyUnless(`status <> 'retrying'`, channel)}`),
     taskPrune: statement('task_prune', `
       DELETE FROM ${s}.tasks WHERE id IN (
         SELECT id FROM ${s}.tasks WHERE status IN (${FINISHED}) AND completed_at < $1::timestamptz

@@ -117,7 +117,46 @@ export function taskFromNew(task: NewTask): TaskRecord {
   };
 }
 
+/** The columns a claim reads back (CLAIM_COLUMN_NAMES); the rest it set itself. */
+export type ClaimRow = Pick<
+  TaskRow,
+  | 'id' | 'task_type' | 'payload' | 'priority_rank' | 'retry_strategy' | 'max_attempts' | 'current_attempt' | 'last_error' | 'output'
+  | 'metadata' | 'idempotency_key' | 'created_by' | 'created_at' | 'scheduled_at' | 'run_at' | 'completed_at' | 'cancel_requested_at'
+  | 'rescue_count' | 'attempts'
+>;
+
+/** The record of a task just claimed: what the row said, plus what the claim wrote (see taskClaim's SQL). */
+export function taskFromClaimRow(row: ClaimRow, workerId: string, nowMs: number, leaseExpiresAtMs: number): TaskRecord {
+  return {
+    id: row.id,
+    taskType: row.task_type,
+    payload: row.payload,
+    status: 'running',
+    priority: priorityFromRank(row.priority_rank),
+    retryStrategy: row.retry_strategy,
+    maxAttempts: row.max_attempts,
+    currentAttempt: row.current_attempt,
+    lastError: row.last_error,
+    output: row.output,
+    metadata: row.metadata,
+    idempotencyKey: row.idempotency_key,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    updatedAt: new Date(nowMs),
+    scheduledAt: row.scheduled_at,
+    runAt: row.run_at,
+    startedAt: new Date(nowMs),
+    completedAt: row.completed_at,
+    workerId,
+    leaseExpiresAt: new Date(leaseExpiresAtMs),
+    cancelRequestedAt: row.cancel_requested_at,
+    rescueCount: row.rescue_count,
+    progress: null,
+    attempts: row.attempts.length === 0 ? [] : row.attempts.map(attemptFromJson),
+  };
+}
+
 /** Claim order: critical > high > normal > low, then due time, then creation (UUIDv7 ids sort by time). */
-export function compareClaimOrder(a: TaskRow, b: TaskRow): number {
+export function compareClaimOrder(a: Pick<TaskRow, 'priority_rank' | 'run_at' | 'id'>, b: Pick<TaskRow, 'priority_rank' | 'run_at' | 'id'>): number {
   return a.priority_rank - b.priority_rank || a.run_at.getTime() - b.run_at.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }

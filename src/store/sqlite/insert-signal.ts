@@ -2,9 +2,6 @@ import { EventEmitter } from 'node:events';
 import { closeSync, openSync, watch, writeFile, type FSWatcher } from 'node:fs';
 import type { Logger } from '../../core/logger.ts';
 
-/** Events closer together than this reach a listener as one call. */
-const DEBOUNCE_MS = 5;
-
 export interface InsertSubscription {
   close(): Promise<void>;
 }
@@ -23,6 +20,8 @@ export class InsertSignal {
   readonly #subscriptions = new Set<InsertSubscription>();
   #writeScheduled = false;
   #counter = 0;
+  /** Signal writes scheduled or under way. */
+  readonly #writes = new Set<Promise<void>>();
 
   /** `path` is the signal file, or null for an in-process signal. */
   constructor(path: string | null, logger: Logger) {
@@ -31,7 +30,11 @@ export class InsertSignal {
     this.#local.setMaxListeners(0);
   }
 
-  /** Called after a commit that inserted tasks; a burst of commits in one tick writes the file once. */
+  /**
+   * Called after a commit that inserted tasks; a burst of commits in one tick writes the file once.
+   * The write waits for the end of the tick only: an unref'd immediate would wait for the process's
+   * next timer or I/O instead (tens of milliseconds, or for ever in a process waiting on nothing else).
+   */
   notify(taskType: string | null): void {
     if (this.#path === null) {
       this.#local.emit('insert', taskType);
@@ -39,30 +42,47 @@ export class InsertSignal {
     }
     if (this.#writeScheduled) return;
     this.#writeScheduled = true;
-    setImmediate(() => {
-      this.#writeScheduled = false;
-      this.#counter = (this.#counter + 1) % 1_000_000;
-      writeFile(this.#path!, `${process.pid}:${this.#counter}\n`, (error) => {
-        if (error) this.#logger.debug({ err: error, path: this.#path }, 'could not write the SQLite insert signal file');
+    const written = new Promise<void>((resolve) => {
+      setImmediate(() => {
+        this.#writeScheduled = false;
+        this.#counter = (this.#counter + 1) % 1_000_000;
+        writeFile(this.#path!, `${process.pid}:${this.#counter}\n`, (error) => {
+          if (error) this.#logger.debug({ err: error, path: this.#path }, 'could not write the SQLite insert signal file');
+          resolve();
+        });
       });
-    }).unref();
+    });
+    this.#writes.add(written);
+    void written.then(() => this.#writes.delete(written));
   }
 
+  /**
+   * Resolves once every signal asked for so far is written. close() waits for it: a process that
+   * inserts and exits (`conveyor enqueue`) must not take its wake-up with it.
+   */
+  async flush(): Promise<void> {
+    while (this.#writes.size > 0) await Promise.all(this.#writes);
+  }
+
+  /**
+   * Calls `onInsert` for every signal, at once: no debounce, since a worker's wake-up is cheap and
+   * coalesces by itself, while every millisecond here is a millisecond of insert-to-start latency.
+   */
   listen(onInsert: (taskType: string | null) => void): InsertSubscription {
-    const debounced = debounce((taskType) => {
+    const call = (taskType: string | null) => {
       try {
         onInsert(taskType);
       } catch (error) {
         this.#logger.error({ err: error }, 'an insert listener threw');
       }
-    });
+    };
     let stop: () => void;
     if (this.#path === null) {
-      this.#local.on('insert', debounced.call);
-      stop = () => this.#local.off('insert', debounced.call);
+      this.#local.on('insert', call);
+      stop = () => this.#local.off('insert', call);
     } else {
       closeSync(openSync(this.#path, 'a')); // create it if missing, never truncate another's signal
-      const watcher: FSWatcher = watch(this.#path, { persistent: false }, () => debounced.call(null));
+      const watcher: FSWatcher = watch(this.#path, { persistent: false }, () => call(null));
       watcher.on('error', (error) => this.#logger.warn({ err: error, path: this.#path }, 'watching the SQLite insert signal file failed'));
       stop = () => watcher.close();
     }
@@ -70,37 +90,15 @@ export class InsertSignal {
       close: async () => {
         if (!this.#subscriptions.delete(subscription)) return;
         stop();
-        debounced.cancel();
       },
     };
     this.#subscriptions.add(subscription);
     return subscription;
   }
 
+  /** Ends every subscription, once the signals still being written are out. */
   async closeAll(): Promise<void> {
+    await this.flush();
     await Promise.all([...this.#subscriptions].map((subscription) => subscription.close()));
   }
-}
-
-/** Coalesces calls within DEBOUNCE_MS; the task type survives only when every coalesced call agreed. */
-function debounce(target: (taskType: string | null) => void): { call: (taskType: string | null) => void; cancel: () => void } {
-  let timer: NodeJS.Timeout | null = null;
-  let pendingType: string | null = null;
-  return {
-    call: (taskType) => {
-      if (timer !== null) {
-        if (pendingType !== taskType) pendingType = null;
-        return;
-      }
-      pendingType = taskType;
-      timer = setTimeout(() => {
-        timer = null;
-        target(pendingType);
-      }, DEBOUNCE_MS);
-    },
-    cancel: () => {
-      if (timer !== null) clearTimeout(timer);
-      timer = null;
-    },
-  };
 }

@@ -32,7 +32,7 @@ import { migrateSqlite } from './sqlite-migrator.ts';
 import { breakerParams, rowToBreaker, rowToSession, rowToTaskType, rowToUser, rowToWorker, type BreakerRow, type SessionRow, type TaskTypeRow, type UserRow, type WorkerRow } from './sqlite-rows.ts';
 import * as other from './other-sql.ts';
 import { buildListQuery, encodeCursor } from './task-list-query.ts';
-import { compareClaimOrder, insertedTask, rowToTask, taskInsertParams, type TaskRow } from './task-row.ts';
+import { compareClaimOrder, insertedTask, rowToTask, taskInsertParams, toDate, type TaskRow } from './task-row.ts';
 import * as sql from './task-sql.ts';
 
 export interface SqliteEngineOptions {
@@ -61,6 +61,7 @@ class SqliteEngine implements Engine {
   readonly #logger: Logger;
   readonly #signal: InsertSignal;
   readonly #claimSql = new Map<number, string>();
+  readonly #nextDueSql = new Map<number, string>();
 
   constructor(options: SqliteEngineOptions) {
     this.#logger = (options.logger ?? silentLogger).child({ engine: 'sqlite' });
@@ -132,10 +133,27 @@ class SqliteEngine implements Engine {
     } catch (error) {
       throw translateSqliteError(error, 'taskInsert (application transaction)');
     }
-    // The application's transaction has not committed yet; the signal is only a hint, and writing it
-    // after this tick gives the commit a head start.
-    this.#signalInserted(results);
+    this.#signalAfterCommit(db, results);
     return Promise.resolve(results);
+  }
+
+  /**
+   * The application's transaction has not committed yet, and a worker woken before it does finds
+   * nothing (and then waits for its fallback poll). `db.transaction(fn)` commits when fn returns, so
+   * the end of this tick is usually late enough; a transaction the application keeps open across
+   * awaits is waited for.
+   */
+  #signalAfterCommit(db: BetterSqlite3.Database, results: TaskInsertResult[]): void {
+    const signal = () => {
+      if (this.#c.closed) return;
+      if (db.open && db.inTransaction) {
+        setTimeout(signal, 5).unref();
+        return;
+      }
+      // Committed, rolled back (a wake-up for nothing is harmless) or closed after either.
+      this.#signalInserted(results);
+    };
+    setImmediate(signal);
   }
 
   #signalInserted(results: TaskInsertResult[]): void {
@@ -169,29 +187,65 @@ class SqliteEngine implements Engine {
     return text;
   }
 
-  async taskHeartbeat(p: { workerId: string; leases: readonly TaskLease[]; now: Date; leaseMs: number }): Promise<HeartbeatResult> {
+  async taskNextDueAt(p: { taskTypes: readonly string[]; now: Date }): Promise<Date | null> {
+    this.#c.assertOpen();
+    if (p.taskTypes.length === 0) return null;
+    const params: Record<string, string | number> = { now: p.now.getTime() };
+    p.taskTypes.forEach((type, i) => (params[`t${i}`] = type));
+    const text = this.#nextDueSql.get(p.taskTypes.length) ?? sql.taskNextDueSql(p.taskTypes.length);
+    this.#nextDueSql.set(p.taskTypes.length, text);
+    const row = await this.#c.run('taskNextDueAt', () => this.#c.prepare(text).get(params) as { next: number | null });
+    return toDate(row.next);
+  }
+
+  async taskUnclaim(p: { workerId: string; leases: readonly TaskLease[]; now: Date }): Promise<{ released: string[]; cancelled: string[] }> {
+    this.#c.assertOpen();
+    const released: string[] = [];
+    const cancelled: string[] = [];
+    const held = p.leases.filter((lease) => lease.workerId === p.workerId);
+    if (held.length === 0) return { released, cancelled };
+    await this.#c.write('taskUnclaim', () => {
+      released.length = 0;
+      cancelled.length = 0;
+      const unclaim = this.#c.prepare(sql.TASK_UNCLAIM);
+      for (const lease of held) {
+        const row = unclaim.get({ ...fence(lease), now: p.now.getTime() }) as { status: TaskStatus } | undefined;
+        if (row === undefined) continue;
+        (row.status === 'cancelled' ? cancelled : released).push(lease.id);
+      }
+    });
+    // Due again: idle workers are told, as for an insert.
+    if (released.length > 0) this.#signal.notify(null);
+    return { released, cancelled };
+  }
+
+  async taskHeartbeat(p: { workerId: string; leases: readonly TaskLease[]; now: Date; leaseMs: number; check?: readonly TaskLease[] }): Promise<HeartbeatResult> {
     this.#c.assertOpen();
     const result: HeartbeatResult = { renewed: [], lost: [], cancelRequested: [] };
-    if (p.leases.length === 0) return result;
+    const check = p.check ?? [];
+    if (p.leases.length + check.length === 0) return result;
     const now = p.now.getTime();
-    return this.#c.write('taskHeartbeat', () => {
-      const renew = this.#c.prepare(sql.TASK_HEARTBEAT);
+    const look = (lease: TaskLease, statement: BetterSqlite3.Statement, params: Record<string, unknown>, renews: boolean) => {
+      const row = lease.workerId === p.workerId ? (statement.get(params) as { cancel_requested_at: number | null } | undefined) : undefined;
+      if (row === undefined) {
+        result.lost.push(lease.id);
+        return;
+      }
+      if (renews) result.renewed.push(lease.id);
+      if (row.cancel_requested_at !== null) result.cancelRequested.push(lease.id);
+    };
+    const work = () => {
       result.renewed = [];
       result.lost = [];
       result.cancelRequested = [];
-      for (const lease of p.leases) {
-        const row = lease.workerId === p.workerId
-          ? (renew.get({ ...fence(lease), now, leaseExpiresAt: now + p.leaseMs }) as { cancel_requested_at: number | null } | undefined)
-          : undefined;
-        if (row === undefined) {
-          result.lost.push(lease.id);
-        } else {
-          result.renewed.push(lease.id);
-          if (row.cancel_requested_at !== null) result.cancelRequested.push(lease.id);
-        }
-      }
+      const renew = this.#c.prepare(sql.TASK_HEARTBEAT);
+      for (const lease of p.leases) look(lease, renew, { ...fence(lease), now, leaseExpiresAt: now + p.leaseMs }, true);
+      const read = this.#c.prepare(sql.TASK_HELD);
+      for (const lease of check) look(lease, read, fence(lease), false);
       return result;
-    });
+    };
+    // Only looking takes no write lock.
+    return p.leases.length > 0 ? this.#c.write('taskHeartbeat', work) : this.#c.run('taskHeartbeat', work);
   }
 
   taskComplete(p: { lease: TaskLease; output: JsonValue | null; now: Date }): Promise<boolean> {
@@ -226,8 +280,11 @@ class SqliteEngine implements Engine {
     return this.#fenced('taskCancelRunning', sql.TASK_CANCEL_RUNNING, { ...fence(p.lease), ...stamp(p.now), reason: p.reason ?? null });
   }
 
-  taskRelease(p: { lease: TaskLease; now: Date }): Promise<boolean> {
-    return this.#fenced('taskRelease', sql.TASK_RELEASE, { ...fence(p.lease), ...stamp(p.now) });
+  async taskRelease(p: { lease: TaskLease; now: Date }): Promise<boolean> {
+    const released = await this.#c.write('taskRelease', () => this.#c.prepare(sql.TASK_RELEASE).get({ ...fence(p.lease), ...stamp(p.now) }) as { status: TaskStatus; task_type: string } | undefined);
+    // Due at once: idle workers are told, as for an insert.
+    if (released?.status === 'pending') this.#signal.notify(released.task_type);
+    return released !== undefined;
   }
 
   taskProgress(p: { lease: TaskLease; progress: JsonValue; now: Date }): Promise<boolean> {
@@ -273,7 +330,14 @@ class SqliteEngine implements Engine {
     });
   }
 
-  taskRetry(p: { id: string; now: Date }): Promise<{ outcome: 'retried' | 'not_retryable' | 'not_found'; task: TaskRecord | null }> {
+  async taskRetry(p: { id: string; now: Date }): Promise<{ outcome: 'retried' | 'not_retryable' | 'not_found'; task: TaskRecord | null }> {
+    const result = await this.#retry(p);
+    // Due at once: idle workers are told, as for an insert.
+    if (result.outcome === 'retried') this.#signal.notify(result.task!.taskType);
+    return result;
+  }
+
+  #retry(p: { id: string; now: Date }): Promise<{ outcome: 'retried' | 'not_retryable' | 'not_found'; task: TaskRecord | null }> {
     return this.#c.write('taskRetry', () => {
       const retried = this.#c.prepare(sql.TASK_RETRY).get({ id: p.id, now: p.now.getTime() }) as TaskRow | undefined;
       if (retried !== undefined) return { outcome: 'retried' as const, task: rowToTask(retried) };
@@ -327,7 +391,14 @@ class SqliteEngine implements Engine {
 
   // --- maintenance -----------------------------------------------------------------------------
 
-  taskRescueExpired(p: { now: Date; maxRescues: number; limit: number }): Promise<RescueResult> {
+  async taskRescueExpired(p: { now: Date; maxRescues: number; limit: number }): Promise<RescueResult> {
+    const result = await this.#rescueExpired(p);
+    // Due again: idle workers are told, as for an insert.
+    if (result.retried.length > 0) this.#signal.notify(null);
+    return result;
+  }
+
+  #rescueExpired(p: { now: Date; maxRescues: number; limit: number }): Promise<RescueResult> {
     const base = stamp(p.now);
     return this.#c.write('taskRescueExpired', () => {
       const result: RescueResult = { retried: [], deadLettered: [], cancelled: [] };

@@ -60,6 +60,9 @@ export const TASK_HEARTBEAT = `
    WHERE ${FENCE}
   RETURNING cancel_requested_at`;
 
+/** A lease still held, and whether its task was asked to cancel; nothing is changed. */
+export const TASK_HELD = `SELECT cancel_requested_at FROM tasks WHERE ${FENCE}`;
+
 export const TASK_COMPLETE = `
   UPDATE tasks
      SET status = 'completed', output = @output, completed_at = @now, updated_at = @now, lease_expires_at = NULL,
@@ -98,7 +101,32 @@ export const TASK_RELEASE = `
          current_attempt = current_attempt - 1, run_at = @now, updated_at = @now,
          worker_id = NULL, lease_expires_at = NULL, started_at = NULL,
          attempts = ${appendAttempt(`'released'`, 'NULL')}
-   WHERE ${FENCE}`;
+   WHERE ${FENCE}
+  RETURNING status, task_type`;
+
+/**
+ * Hands back a task claimed but never started (a worker's prefetch): as if never claimed. The attempt
+ * number is given back, no attempt is recorded, run_at is kept (its place in line); a task whose
+ * cancellation was requested meanwhile ends cancelled.
+ */
+export const TASK_UNCLAIM = `
+  UPDATE tasks
+     SET status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled' WHEN current_attempt > 1 THEN 'retrying' ELSE 'pending' END,
+         completed_at = CASE WHEN cancel_requested_at IS NOT NULL THEN @now ELSE NULL END,
+         current_attempt = current_attempt - 1, updated_at = @now, worker_id = NULL, lease_expires_at = NULL, started_at = NULL
+   WHERE ${FENCE}
+  RETURNING status`;
+
+/**
+ * When the next waiting task of these types comes due after @now: one probe of the ready index per
+ * priority, each stopping at its first match.
+ */
+export function taskNextDueSql(typeCount: number): string {
+  const types = Array.from({ length: typeCount }, (_, i) => `@t${i}`).join(', ');
+  const probe = (rank: number) =>
+    `SELECT (SELECT run_at FROM tasks WHERE ${READY} AND priority_rank = ${rank} AND run_at > @now AND task_type IN (${types}) ORDER BY priority_rank, run_at, id LIMIT 1) AS next`;
+  return `SELECT MIN(next) AS next FROM (${[0, 1, 2, 3].map(probe).join(' UNION ALL ')})`;
+}
 
 export const TASK_PROGRESS = `UPDATE tasks SET progress = @progress, updated_at = @now WHERE ${FENCE}`;
 

@@ -50,9 +50,15 @@ export class Maintenance {
     this.reaper = new WorkerReaper({ engine, clock, logger: log, staleMs: deps.workerStaleMs });
   }
 
+  /**
+   * The first round comes one interval after start, at a random point of it: nothing is urgent at
+   * start-up (expired leases wait at most one interval more), and workers started together then do
+   * not all run their rounds at the same moment. Pruning and reaping start a minute in.
+   */
   start(): void {
     this.#stopped = false;
-    this.#schedule(0);
+    this.#slowJobsAt = this.#deps.clock.now().getTime() + SLOW_JOBS_EVERY_MS;
+    this.#schedule(Math.round(this.#deps.intervalMs * (0.5 + Math.random() / 2)));
   }
 
   async stop(): Promise<void> {
