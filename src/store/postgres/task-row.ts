@@ -1,6 +1,7 @@
 import type { NewTask } from '../../core/new-task.ts';
 import type { RetryStrategy } from '../../core/retry-strategy.ts';
-import { priorityFromRank, type AttemptOutcome, type AttemptRecord, type JsonObject, type JsonValue, type TaskRecord, type TaskStatus } from '../../core/task.ts';
+import { priorityFromRank, type JsonObject, type JsonValue, type TaskRecord, type TaskStatus } from '../../core/task.ts';
+import { attemptFromJson, type AttemptJson } from '../attempt-json.ts';
 
 /** A `tasks` row as pg returns it with PG_TYPES: jsonb parsed, timestamptz as Date, integers as numbers. */
 export interface TaskRow {
@@ -32,15 +33,6 @@ export interface TaskRow {
 }
 
 /** An attempt as stored in the `attempts` jsonb array (snake_case, ISO timestamps). */
-interface AttemptJson {
-  attempt: number;
-  worker_id: string | null;
-  started_at: string | null;
-  finished_at: string;
-  outcome: AttemptOutcome;
-  error: string | null;
-}
-
 export function taskFromRow(row: TaskRow): TaskRecord {
   return {
     id: row.id,
@@ -68,17 +60,6 @@ export function taskFromRow(row: TaskRow): TaskRecord {
     rescueCount: row.rescue_count,
     progress: row.progress,
     attempts: row.attempts.map(attemptFromJson),
-  };
-}
-
-function attemptFromJson(entry: AttemptJson): AttemptRecord {
-  return {
-    attempt: entry.attempt,
-    workerId: entry.worker_id,
-    startedAt: entry.started_at === null ? null : new Date(entry.started_at),
-    finishedAt: new Date(entry.finished_at),
-    outcome: entry.outcome,
-    error: entry.error,
   };
 }
 

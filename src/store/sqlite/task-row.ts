@@ -1,6 +1,7 @@
 import type { NewTask } from '../../core/new-task.ts';
 import type { RetryStrategy } from '../../core/retry-strategy.ts';
-import { priorityFromRank, type AttemptOutcome, type AttemptRecord, type JsonObject, type JsonValue, type TaskRecord, type TaskStatus } from '../../core/task.ts';
+import { priorityFromRank, type JsonObject, type JsonValue, type TaskRecord, type TaskStatus } from '../../core/task.ts';
+import { attemptFromJson, type AttemptJson } from '../attempt-json.ts';
 
 /** A `tasks` row as better-sqlite3 returns it: INTEGER epoch milliseconds, JSON as TEXT. */
 export interface TaskRow {
@@ -32,15 +33,6 @@ export interface TaskRow {
 }
 
 /** One entry of the `attempts` JSON column; timestamps are ISO strings so the column reads well by hand. */
-interface AttemptJson {
-  attempt: number;
-  worker_id: string | null;
-  started_at: string | null;
-  finished_at: string;
-  outcome: AttemptOutcome;
-  error: string | null;
-}
-
 export function rowToTask(row: TaskRow): TaskRecord {
   return {
     id: row.id,
@@ -127,17 +119,6 @@ export function taskInsertParams(task: NewTask): Record<string, string | number 
 /** Orders claimed rows the way the claim chose them (RETURNING gives no order guarantee). */
 export function compareClaimOrder(a: TaskRow, b: TaskRow): number {
   return a.priority_rank - b.priority_rank || a.run_at - b.run_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
-}
-
-function attemptFromJson(entry: AttemptJson): AttemptRecord {
-  return {
-    attempt: entry.attempt,
-    workerId: entry.worker_id,
-    startedAt: entry.started_at === null ? null : new Date(entry.started_at),
-    finishedAt: new Date(entry.finished_at),
-    outcome: entry.outcome,
-    error: entry.error,
-  };
 }
 
 export function toDate(ms: number | null): Date | null {
