@@ -108,33 +108,8 @@ export type ClaimRow = Pick<
 
 /** The record of a task just claimed: what the row said, plus what the claim wrote (see taskClaim's SQL). */
 export function taskFromClaimRow(row: ClaimRow, workerId: string, nowMs: number, leaseExpiresAtMs: number): TaskRecord {
-  return {
-    id: row.id,
-    taskType: row.task_type,
-    payload: row.payload,
-    status: 'running',
-    priority: priorityFromRank(row.priority_rank),
-    retryStrategy: row.retry_strategy,
-    maxAttempts: row.max_attempts,
-    currentAttempt: row.current_attempt,
-    lastError: row.last_error,
-    output: row.output,
-    metadata: row.metadata,
-    idempotencyKey: row.idempotency_key,
-    createdBy: row.created_by,
-    createdAt: row.created_at,
-    updatedAt: new Date(nowMs),
-    scheduledAt: row.scheduled_at,
-    runAt: row.run_at,
-    startedAt: new Date(nowMs),
-    completedAt: row.completed_at,
-    workerId,
-    leaseExpiresAt: new Date(leaseExpiresAtMs),
-    cancelRequestedAt: row.cancel_requested_at,
-    rescueCount: row.rescue_count,
-    progress: null,
-    attempts: row.attempts.length === 0 ? [] : row.attempts.map(attemptFromJson),
-  };
+  const now = new Date(nowMs);
+  return taskFromRow({ ...row, status: 'running', updated_at: now, started_at: now, worker_id: workerId, lease_expires_at: new Date(leaseExpiresAtMs), progress: null });
 }
 
 /** Claim order: critical > high > normal > low, then due time, then creation (UUIDv7 ids sort by time). */
