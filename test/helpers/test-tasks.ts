@@ -2,6 +2,7 @@ import { appendFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { defineTask } from '../../src/tasks/define-task.ts';
+import { abortableSleep } from '../../src/tasks/abortable-sleep.ts';
 
 /**
  * Task types that only tests register (test/helpers/test-worker.ts). They read their hooks from the
@@ -26,21 +27,6 @@ function record(entry: ExecutionRecord): void {
   if (dir) appendFileSync(join(dir, `${process.pid}.jsonl`), `${JSON.stringify(entry)}\n`);
 }
 
-function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /** Like delay_task, but every execution is written down (start, end, attempt, process). */
 export const recordTask = defineTask({

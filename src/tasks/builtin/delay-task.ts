@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { defineTask } from '../define-task.ts';
+import { abortableSleep } from '../abortable-sleep.ts';
 
 export const MAX_DELAY_MS = 3_600_000;
 
@@ -21,26 +22,10 @@ export const delayTask = defineTask({
   examples: [{ delay_ms: 1000 }, { delay_ms: 500, fail_attempts: 2 }],
   async handler(payload, context) {
     const started = Date.now();
-    await sleep(payload.delay_ms, context.signal);
+    await abortableSleep(payload.delay_ms, context.signal);
     if (context.attempt <= (payload.fail_attempts ?? 0)) {
       throw new Error(`delay_task: failing attempt ${context.attempt} of the first ${payload.fail_attempts} as asked`);
     }
     return { slept_ms: Date.now() - started, attempt: context.attempt };
   },
 });
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  if (ms === 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
