@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 
@@ -77,6 +78,43 @@ export async function databaseConnections(name: string): Promise<number> {
     const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
     return rows[0]?.n ?? 0;
   });
+}
+
+/** Clock ticks per second of /proc/<pid>/stat's CPU times (USER_HZ: 100 on every Linux Node supports). */
+const TICKS_PER_SECOND = 100;
+
+/**
+ * CPU time (ms, user + system) used so far by the server processes of a store on this machine
+ * (`postgres` backends, or `redis-server`), or null when that server is not local (or there is no
+ * /proc). Sampled around a workload, it is what the workload cost the server, whatever drove it.
+ */
+export function serverCpuMs(store: 'postgres' | 'redis'): number | null {
+  const host = new URL(store === 'postgres' ? BENCH_POSTGRES : BENCH_REDIS).hostname;
+  if (!['127.0.0.1', 'localhost', '[::1]', ''].includes(host)) return null;
+  const processName = store === 'postgres' ? 'postgres' : 'redis-server';
+  let pids: string[];
+  try {
+    pids = readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
+  } catch {
+    return null;
+  }
+  let ticks = 0;
+  let found = false;
+  for (const pid of pids) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      continue; // ended meanwhile
+    }
+    // The name is in parentheses and may hold spaces; the fields after it are space-separated.
+    const close = stat.lastIndexOf(')');
+    if (stat.slice(stat.indexOf('(') + 1, close) !== processName) continue;
+    const fields = stat.slice(close + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+    found = true;
+  }
+  return found ? (ticks * 1000) / TICKS_PER_SECOND : null;
 }
 
 export async function postgresVersion(): Promise<string> {

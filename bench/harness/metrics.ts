@@ -66,6 +66,14 @@ export function benchMetrics(options: BenchOptions) {
       better: 'lower',
       ranked: false,
     } satisfies Metric,
+    drainDatabaseCpu: {
+      key: 'drain-database-cpu',
+      title: `database server CPU per 1,000 tasks while draining (concurrency ${options.drainConcurrencies[0]}; PostgreSQL or Redis on this machine)`,
+      section: 'Cost',
+      unit: 'CPU ms',
+      better: 'lower',
+      ranked: false,
+    } satisfies Metric,
     rss: {
       key: 'worker-rss',
       title: `worker memory under load (peak RSS, drain at concurrency ${options.drainConcurrencies.at(-1)})`,

@@ -77,6 +77,16 @@ export interface TaskRecord {
   attempts: AttemptRecord[];
 }
 
+/**
+ * A task as a claim hands it to a worker: what the handler and its context need, and what orders it
+ * in the worker's queue (priority, due time, id). The rest of the row stays in the database: a claim
+ * of hundreds of tasks does not send, parse and keep their history, strategy or timestamps.
+ */
+export type ClaimedTask = Pick<
+  TaskRecord,
+  'id' | 'taskType' | 'payload' | 'priority' | 'runAt' | 'currentAttempt' | 'maxAttempts' | 'metadata' | 'idempotencyKey' | 'createdBy' | 'createdAt'
+>;
+
 /** What identifies one attempt of one running task: every change to a running task is fenced by it. */
 export interface TaskLease {
   id: string;

@@ -1,4 +1,4 @@
-import type { AttemptOutcome, AttemptRecord } from '../core/task.ts';
+import type { AttemptOutcome, AttemptRecord, TaskRecord } from '../core/task.ts';
 
 /** One entry of a task's `attempts` column, as both engines store it (JSON, ISO timestamps). */
 export interface AttemptJson {
@@ -19,4 +19,16 @@ export function attemptFromJson(entry: AttemptJson): AttemptRecord {
     outcome: entry.outcome,
     error: entry.error,
   };
+}
+
+/**
+ * A task's whole attempt history. Every attempt that ends otherwise is appended to the `attempts`
+ * column as it ends, but a completion, the hot path, writes only the row's own columns, which already
+ * hold that last attempt: its number, worker, start and completion time. A completed task is final
+ * (it cannot be retried), so those columns never change again and the entry is made here on read.
+ */
+export function attemptHistory(stored: AttemptRecord[], task: Pick<TaskRecord, 'status' | 'currentAttempt' | 'workerId' | 'startedAt' | 'completedAt'>): AttemptRecord[] {
+  if (task.status !== 'completed' || task.completedAt === null || stored.at(-1)?.attempt === task.currentAttempt) return stored;
+  stored.push({ attempt: task.currentAttempt, workerId: task.workerId, startedAt: task.startedAt, finishedAt: task.completedAt, outcome: 'completed', error: null });
+  return stored;
 }

@@ -1,6 +1,6 @@
 import type { BreakerConfig, BreakerState } from '../core/circuit-breaker.ts';
 import type { NewTask } from '../core/new-task.ts';
-import type { JsonObject, JsonValue, TaskLease, TaskPriority, TaskRecord, TaskStatus } from '../core/task.ts';
+import type { ClaimedTask, JsonObject, JsonValue, TaskLease, TaskPriority, TaskRecord, TaskStatus } from '../core/task.ts';
 
 /**
  * The storage seam: queue semantics, designed once for SQLite and PostgreSQL. Methods are named
@@ -29,7 +29,7 @@ export interface Engine {
    * (`run_at`), then creation. Skips types whose breaker is open. Each claimed task becomes `running`,
    * its attempt goes up by one, and it is leased to `workerId` until `leaseExpiresAt`.
    */
-  taskClaim(p: { workerId: string; taskTypes: readonly string[]; limit: number; now: Date; leaseMs: number }): Promise<TaskRecord[]>;
+  taskClaim(p: { workerId: string; taskTypes: readonly string[]; limit: number; now: Date; leaseMs: number }): Promise<ClaimedTask[]>;
   /**
    * Extends the leases this worker still holds; reports which it lost and which were asked to cancel.
    * `check` lists more leases to look at without extending them (ones still valid for long): they

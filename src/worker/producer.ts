@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
-import { PRIORITY_RANK, type TaskRecord } from '../core/task.ts';
+import { PRIORITY_RANK, type ClaimedTask } from '../core/task.ts';
 import type { Engine } from '../store/engine.ts';
 import { RunningTask } from './running-task.ts';
 import { WakeSignal } from './wake-signal.ts';
@@ -303,7 +303,7 @@ export class Producer {
   }
 
   /** Claimed tasks join the queue in claim order (an urgent task claimed later goes ahead of what waits). */
-  #enqueue(tasks: TaskRecord[], claimedAtMs: number): void {
+  #enqueue(tasks: ClaimedTask[], claimedAtMs: number): void {
     const { workerId, leaseMs, logger } = this.#deps;
     const waiting = this.#queue.length - this.#head;
     const last = waiting > 0 ? this.#queue[this.#queue.length - 1]!.task : null;
@@ -407,6 +407,6 @@ export class Producer {
 }
 
 /** Claim order: critical > high > normal > low, then due time, then creation (UUIDv7 ids sort by time). */
-function compareClaimOrder(a: TaskRecord, b: TaskRecord): number {
+function compareClaimOrder(a: ClaimedTask, b: ClaimedTask): number {
   return PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority] || a.runAt.getTime() - b.runAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }

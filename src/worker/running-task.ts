@@ -1,5 +1,5 @@
 import type { Logger } from '../core/logger.ts';
-import type { TaskLease, TaskRecord } from '../core/task.ts';
+import type { ClaimedTask, TaskLease } from '../core/task.ts';
 import { TaskAbortedError, type TaskAbortKind } from './task-abort.ts';
 
 /**
@@ -7,7 +7,7 @@ import { TaskAbortedError, type TaskAbortKind } from './task-abort.ts';
  * in the producer's queue (`queued`) for a free slot; its lease is held and renewed from the claim on.
  */
 export class RunningTask {
-  readonly task: TaskRecord;
+  readonly task: ClaimedTask;
   readonly lease: TaskLease;
   /** When the handler started (epoch ms), for durations in logs; the claim time until then. */
   startedAtMs: number;
@@ -31,7 +31,7 @@ export class RunningTask {
   #abortReason: TaskAbortedError | null = null;
   #abortListeners: (() => void)[] | null = null;
 
-  constructor(task: TaskRecord, workerId: string, claimedAtMs: number, leaseMs: number, logger: Logger) {
+  constructor(task: ClaimedTask, workerId: string, claimedAtMs: number, leaseMs: number, logger: Logger) {
     this.task = task;
     this.lease = { id: task.id, attempt: task.currentAttempt, workerId };
     this.startedAtMs = claimedAtMs;

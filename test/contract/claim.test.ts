@@ -37,10 +37,23 @@ describeEachEngine('claim', (f) => {
     const { clock, insert, claim, engine } = f();
     const task = await insert();
     const [claimed] = await claim(1, 'worker-x');
-    expect(claimed).toMatchObject({ id: task.id, status: 'running', currentAttempt: 1, workerId: 'worker-x' });
-    expect(claimed!.startedAt).toEqual(clock.now());
-    expect(claimed!.leaseExpiresAt).toEqual(new Date(clock.now().getTime() + 30_000));
-    expect(await engine.taskGet({ id: task.id })).toMatchObject({ status: 'running', currentAttempt: 1, workerId: 'worker-x' });
+    expect(claimed).toEqual({
+      id: task.id,
+      taskType: task.taskType,
+      payload: task.payload,
+      priority: task.priority,
+      runAt: task.runAt,
+      currentAttempt: 1,
+      maxAttempts: task.maxAttempts,
+      metadata: task.metadata,
+      idempotencyKey: task.idempotencyKey,
+      createdBy: task.createdBy,
+      createdAt: task.createdAt,
+      workerId: 'worker-x',
+    });
+    const stored = await engine.taskGet({ id: task.id });
+    expect(stored).toMatchObject({ status: 'running', currentAttempt: 1, workerId: 'worker-x', startedAt: clock.now() });
+    expect(stored!.leaseExpiresAt).toEqual(new Date(clock.now().getTime() + 30_000));
   });
 
   it('does not claim a scheduled task before it is due, and claims it once due', async () => {

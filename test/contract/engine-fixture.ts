@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
 import { newTask, type TaskInput } from '../../src/core/new-task.ts';
-import type { TaskLease, TaskRecord } from '../../src/core/task.ts';
+import type { ClaimedTask, TaskLease, TaskRecord } from '../../src/core/task.ts';
 import { createEngine } from '../../src/store/create-engine.ts';
 import type { Engine } from '../../src/store/engine.ts';
 import { testDatabases, type TestDatabase } from '../helpers/databases.ts';
@@ -13,13 +13,16 @@ export interface EngineFixture {
   /** Inserts one task at the clock's now, with defaults for what the test leaves out. */
   insert(input?: Partial<TaskInput>): Promise<TaskRecord>;
   insertMany(count: number, input?: Partial<TaskInput>): Promise<TaskRecord[]>;
-  /** Claims for `workerId` (every type used by the tests) with a 30 s lease. */
-  claim(limit?: number, workerId?: string, taskTypes?: string[]): Promise<TaskRecord[]>;
+  /** Claims for `workerId` (every type used by the tests) with a 30 s lease; each task says who claimed it. */
+  claim(limit?: number, workerId?: string, taskTypes?: string[]): Promise<Claimed[]>;
 }
+
+/** A claimed task and the worker that claimed it: what a lease is made of. */
+export type Claimed = ClaimedTask & { workerId: string };
 
 export const TEST_TYPES = ['email', 'webhook', 'report'];
 
-export function leaseOf(task: TaskRecord): TaskLease {
+export function leaseOf(task: Pick<TaskRecord, 'id' | 'currentAttempt' | 'workerId'>): TaskLease {
   return { id: task.id, attempt: task.currentAttempt, workerId: task.workerId! };
 }
 
@@ -46,8 +49,8 @@ export function describeEachEngine(title: string, body: (fixture: () => EngineFi
           const tasks = Array.from({ length: count }, (_, n) => newTask({ taskType: 'email', payload: { n }, ...input }, clock.now()));
           return (await engine.taskInsertMany({ tasks })).map((result) => result.task);
         },
-        claim: (limit = 10, workerId = 'worker-a', taskTypes = TEST_TYPES) =>
-          engine.taskClaim({ workerId, taskTypes, limit, now: clock.now(), leaseMs: 30_000 }),
+        claim: async (limit = 10, workerId = 'worker-a', taskTypes = TEST_TYPES) =>
+          (await engine.taskClaim({ workerId, taskTypes, limit, now: clock.now(), leaseMs: 30_000 })).map((task) => ({ ...task, workerId })),
       };
     });
     afterEach(async () => {

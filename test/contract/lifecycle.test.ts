@@ -5,6 +5,7 @@ describeEachEngine('lifecycle', (f) => {
   it('completes with output and records the attempt in the history', async () => {
     const { engine, clock, insert, claim } = f();
     const task = await insert();
+    const claimedAt = clock.now();
     const [running] = await claim(1);
     clock.advance(250);
     expect(await engine.taskComplete({ lease: leaseOf(running!), output: { sent: true, id: 'm-1' }, now: clock.now() })).toBe(true);
@@ -12,8 +13,32 @@ describeEachEngine('lifecycle', (f) => {
     expect(done).toMatchObject({ status: 'completed', output: { sent: true, id: 'm-1' }, currentAttempt: 1, leaseExpiresAt: null });
     expect(done!.completedAt).toEqual(clock.now());
     expect(done!.attempts).toEqual([
-      { attempt: 1, workerId: 'worker-a', startedAt: running!.startedAt, finishedAt: clock.now(), outcome: 'completed', error: null },
+      { attempt: 1, workerId: 'worker-a', startedAt: claimedAt, finishedAt: clock.now(), outcome: 'completed', error: null },
     ]);
+  });
+
+  it('keeps every attempt of a task that failed, was rescued, then completed, in order, on every read', async () => {
+    const { engine, clock, insert, claim } = f();
+    const task = await insert({ retryStrategy: { type: 'fixed', interval_ms: 0, jitter: 0 }, maxAttempts: 5 });
+    const [first] = await claim(1, 'worker-a');
+    await engine.taskFail({ lease: leaseOf(first!), error: 'boom', now: clock.now() });
+    await claim(1, 'worker-b');
+    clock.advance(31_000);
+    await engine.taskRescueExpired({ now: clock.now(), maxRescues: 3, limit: 100 });
+    const thirdAt = clock.now();
+    const [third] = await claim(1, 'worker-c');
+    clock.advance(40);
+    expect(await engine.taskComplete({ lease: leaseOf(third!), output: null, now: clock.now() })).toBe(true);
+    const expected = [
+      [1, 'worker-a', 'failed'],
+      [2, 'worker-b', 'lease_expired'],
+      [3, 'worker-c', 'completed'],
+    ];
+    const done = (await engine.taskGet({ id: task.id }))!;
+    expect(done.attempts.map((a) => [a.attempt, a.workerId, a.outcome])).toEqual(expected);
+    expect(done.attempts[2]).toEqual({ attempt: 3, workerId: 'worker-c', startedAt: thirdAt, finishedAt: clock.now(), outcome: 'completed', error: null });
+    const [listed] = (await engine.taskList({ limit: 1 })).tasks;
+    expect(listed!.attempts).toEqual(done.attempts);
   });
 
   it('schedules a failed attempt for retry by its strategy, then dead-letters it when attempts are spent', async () => {

@@ -5,7 +5,7 @@ import { describeEachEngine, leaseOf } from './engine-fixture.ts';
 
 /** The engine calls a worker's prefetch, idle wake-ups and lease upkeep rely on. */
 describeEachEngine('worker calls', (f) => {
-  it('a claimed record is the stored record, field for field', async () => {
+  it('a claimed task carries the stored fields a handler and the queue order need', async () => {
     const { engine, clock, insert, claim } = f();
     await insert({ priority: 'high', metadata: { m: 1 }, idempotencyKey: 'k-1', scheduledAt: new Date(clock.now().getTime() - 5000) });
     const retried = await insert({ taskType: 'report', retryStrategy: { type: 'fixed', interval_ms: 0 } });
@@ -14,8 +14,13 @@ describeEachEngine('worker calls', (f) => {
     clock.advance(10);
     const claimed = await claim(10, 'worker-z');
     expect(claimed).toHaveLength(2);
-    for (const task of claimed) expect(task).toEqual(await engine.taskGet({ id: task.id }));
-    expect(claimed.find((t) => t.id === retried.id)).toMatchObject({ currentAttempt: 2, lastError: 'boom', attempts: [{ attempt: 1, outcome: 'failed' }] });
+    for (const task of claimed) {
+      const stored = (await engine.taskGet({ id: task.id }))!;
+      const { id, taskType, payload, priority, runAt, currentAttempt, maxAttempts, metadata, idempotencyKey, createdBy, createdAt, workerId } = stored;
+      expect(task).toEqual({ id, taskType, payload, priority, runAt, currentAttempt, maxAttempts, metadata, idempotencyKey, createdBy, createdAt, workerId });
+    }
+    expect(claimed.find((t) => t.id === retried.id)).toMatchObject({ currentAttempt: 2 });
+    expect(await engine.taskGet({ id: retried.id })).toMatchObject({ status: 'running', lastError: 'boom', attempts: [{ attempt: 1, outcome: 'failed' }] });
   });
 
   it('completions made at once (one batch, several workers, some outputs) keep each lease fenced and each output', async () => {
@@ -123,6 +128,7 @@ describeEachEngine('worker calls', (f) => {
     await insert();
     await insert();
     await insert();
+    const claimedAt = clock.now().getTime();
     const [renewed, looked, cancelled] = await claim(3);
     const [elsewhere] = await claim(1, 'worker-b');
     await engine.taskCancel({ id: cancelled!.id, now: clock.now() });
@@ -135,7 +141,7 @@ describeEachEngine('worker calls', (f) => {
     expect(beat.cancelRequested).toEqual([cancelled!.id]);
     expect((await engine.taskGet({ id: renewed!.id }))!.leaseExpiresAt).toEqual(new Date(clock.now().getTime() + 30_000));
     // Looked at, not extended.
-    expect((await engine.taskGet({ id: looked!.id }))!.leaseExpiresAt).toEqual(looked!.leaseExpiresAt);
+    expect((await engine.taskGet({ id: looked!.id }))!.leaseExpiresAt).toEqual(new Date(claimedAt + 30_000));
     // Only looking: nothing to extend.
     expect(await engine.taskHeartbeat({ workerId: 'worker-a', leases: [], check: [leaseOf(looked!)], now: clock.now(), leaseMs: 30_000 })).toEqual({ renewed: [], lost: [], cancelRequested: [] });
   });

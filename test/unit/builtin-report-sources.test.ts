@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createEngineReportSources } from '../../src/cli/report-sources.ts';
-import type { TaskRecord } from '../../src/core/task.ts';
 import { createReportGenerationTask } from '../../src/tasks/builtin/report-generation.ts';
 import { describeEachEngine, leaseOf } from '../contract/engine-fixture.ts';
 import { taskContext } from './builtin-context.ts';
@@ -22,18 +21,18 @@ describeEachEngine('report sources over the engine', (fixture) => {
    * with "boom", 1 pending) by user-1. Day 2: 1 email by user-2, pending.
    */
   async function seed(): Promise<void> {
-    const { engine, clock, insert } = fixture();
+    const { engine, clock, insert, claim } = fixture();
     for (const [id, username] of [[USER_1, 'one'], [USER_2, 'two']] as const) {
       await engine.userInsert({ user: { id, username, email: `${username}@example.com`, passwordHash: 'x', role: 'user', createdAt: clock.now() } });
     }
     for (let i = 0; i < 3; i++) await insert({ taskType: 'email', createdBy: USER_1 });
     for (let i = 0; i < 2; i++) await insert({ taskType: 'webhook', createdBy: USER_1 });
     clock.advance(1000);
-    const emails = await engine.taskClaim({ workerId: 'w', taskTypes: ['email'], limit: 2, now: clock.now(), leaseMs: 30_000 });
-    const [hook] = await engine.taskClaim({ workerId: 'w', taskTypes: ['webhook'], limit: 1, now: clock.now(), leaseMs: 30_000 });
+    const emails = await claim(2, 'w', ['email']);
+    const [hook] = await claim(1, 'w', ['webhook']);
     clock.advance(1500);
     for (const task of emails) expect(await engine.taskComplete({ lease: leaseOf(task), output: null, now: clock.now() })).toBe(true);
-    expect(await engine.taskFail({ lease: leaseOf(hook as TaskRecord), error: 'boom', permanent: true, now: clock.now() })).toMatchObject({ applied: true, status: 'failed' });
+    expect(await engine.taskFail({ lease: leaseOf(hook!), error: 'boom', permanent: true, now: clock.now() })).toMatchObject({ applied: true, status: 'failed' });
     clock.advance(24 * 3_600_000);
     await insert({ taskType: 'email', createdBy: USER_2 });
   }

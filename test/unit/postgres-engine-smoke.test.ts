@@ -5,7 +5,7 @@ import { DEFAULT_BREAKER_CONFIG as config } from '../../src/core/circuit-breaker
 import { ManualClock } from '../../src/core/clock.ts';
 import { ERROR_CODES } from '../../src/core/errors.ts';
 import { newTask } from '../../src/core/new-task.ts';
-import type { TaskLease, TaskRecord } from '../../src/core/task.ts';
+import type { ClaimedTask, TaskLease } from '../../src/core/task.ts';
 import { parseDatabaseUrl } from '../../src/store/database-url.ts';
 import type { Engine } from '../../src/store/engine.ts';
 import { openPostgresEngine } from '../../src/store/postgres/postgres-engine.ts';
@@ -31,7 +31,7 @@ async function eventually<T>(fn: () => Promise<T> | T, ms = 20_000): Promise<T> 
   }
 }
 
-const leaseOf = (task: TaskRecord): TaskLease => ({ id: task.id, attempt: task.currentAttempt, workerId: task.workerId! });
+const leaseOf = (task: ClaimedTask, workerId = 'w'): TaskLease => ({ id: task.id, attempt: task.currentAttempt, workerId });
 
 describe('PostgreSQL engine', () => {
   let db: TestDatabase;

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
 import { ConveyorError, ERROR_CODES } from '../../src/core/errors.ts';
 import { newTask } from '../../src/core/new-task.ts';
-import type { TaskLease, TaskRecord } from '../../src/core/task.ts';
+import type { ClaimedTask, TaskLease } from '../../src/core/task.ts';
 import type { Engine } from '../../src/store/engine.ts';
 import { openSqliteEngine } from '../../src/store/sqlite/sqlite-engine.ts';
 import { sqliteTestDatabase, type TestDatabase } from '../helpers/databases.ts';
@@ -14,7 +14,7 @@ describe('SQLite engine (smoke)', () => {
   let filename: string;
   let engine: Engine;
   const clock = new ManualClock(Date.UTC(2026, 0, 1, 12));
-  const lease = (task: TaskRecord): TaskLease => ({ id: task.id, attempt: task.currentAttempt, workerId: task.workerId! });
+  const lease = (task: ClaimedTask, workerId = 'w1'): TaskLease => ({ id: task.id, attempt: task.currentAttempt, workerId });
 
   beforeEach(async () => {
     db = sqliteTestDatabase();
@@ -45,7 +45,8 @@ describe('SQLite engine (smoke)', () => {
   it('runs a task from insert to completion, recording the attempt with ISO timestamps', async () => {
     const { task } = await engine.taskInsert({ task: newTask({ taskType: 'email', payload: { to: 'a@b.c' } }, clock.now()) });
     const [claimed] = await engine.taskClaim({ workerId: 'w1', taskTypes: ['email'], limit: 5, now: clock.now(), leaseMs: 30_000 });
-    expect(claimed).toMatchObject({ id: task.id, status: 'running', currentAttempt: 1, workerId: 'w1' });
+    expect(claimed).toMatchObject({ id: task.id, currentAttempt: 1 });
+    expect(await engine.taskGet({ id: task.id })).toMatchObject({ status: 'running', workerId: 'w1' });
     clock.advance(1234);
     expect(await engine.taskComplete({ lease: lease(claimed!), output: { sent: true }, now: clock.now() })).toBe(true);
     expect(await engine.taskComplete({ lease: lease(claimed!), output: { sent: true }, now: clock.now() })).toBe(false);

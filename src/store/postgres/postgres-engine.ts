@@ -6,7 +6,7 @@ import { assertJson } from '../../core/json.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 import type { NewTask } from '../../core/new-task.ts';
 import { DEFAULT_RETRY_STRATEGY, nextRetryAt, type RetryStrategy } from '../../core/retry-strategy.ts';
-import type { JsonValue, TaskLease, TaskRecord, TaskStatus } from '../../core/task.ts';
+import type { ClaimedTask, JsonValue, TaskLease, TaskRecord, TaskStatus } from '../../core/task.ts';
 import type {
   Engine,
   HeartbeatResult,
@@ -34,7 +34,7 @@ import { insertChannel, postgresSql, type PostgresSql, type Statement } from './
 import { PG_TYPES } from './postgres-types.ts';
 import { breakerFromRow, sessionFromRow, taskTypeFromRow, userFromRow, workerFromRow, type BreakerRow, type SessionRow, type TaskTypeRow, type UserRow, type WorkerRow } from './record-rows.ts';
 import { encodeCursor, taskListQuery } from './task-list-query.ts';
-import { compareClaimOrder, taskFromClaimRow, taskFromNew, taskFromRow, type ClaimRow, type TaskRow } from './task-row.ts';
+import { claimedTaskFromRow, compareClaimOrder, taskFromNew, taskFromRow, type ClaimRow, type TaskRow } from './task-row.ts';
 import { emptyTaskStats, taskStatsFromRows, type StatsCountRow, type StatsTimesRow } from './task-stats.ts';
 
 export interface PostgresEngineOptions {
@@ -70,17 +70,22 @@ const COMPLETE_MAX_BATCH = 500;
 /**
  * Planner settings of the connections that run a worker's statements (claims, heartbeats,
  * completions, upkeep). Those are all index walks: the claim reads tasks_ready_idx in order and
- * stops after LIMIT rows, the others find rows by primary key or walk a partial index. Left to itself the planner picks them only when its
- * statistics are right, and a queue's rarely are: right after a bulk insert, before autovacuum's
- * ANALYZE, it expected one ready row and chose a bitmap scan of every ready row plus a sort (21 ms
- * per claim with 20,000 waiting, against 0.2 ms). With sequential and bitmap scans ruled out, the
- * index walk is the plan whatever the statistics say. Hash and merge joins are ruled out for the
- * same reason: a batch of completions found by primary key is a nested loop, not a hash of every
- * running task. JIT is off: the cost a ruled-out scan is given (the few tiny tables read whole, such
- * as circuit_breakers) would otherwise pass jit_above_cost and compile every claim, 100 ms each.
- * Set once per connection, on its first use (rather than as startup options, which PgBouncer refuses).
+ * stops after LIMIT rows, the others find rows by primary key or walk a partial index. Left to itself
+ * the planner picks them only when its statistics are right, and a queue's rarely are: right after a
+ * bulk insert, before autovacuum's ANALYZE, it expected one ready row and chose a bitmap scan of every
+ * ready row plus a sort (21 ms per claim with 20,000 waiting, against 0.2 ms). With sequential and
+ * bitmap scans ruled out, the index walk is the plan whatever the statistics say. Hash and merge
+ * joins are ruled out for the same reason: a batch of completions found by primary key is a nested
+ * loop, not a hash of every running task. Plans are generic (planned once per connection, without
+ * looking at the values): with the values in hand and stale statistics, the planner drove a batch of
+ * 450 completions from the lease index (it expected one running task; there were 20,000) and
+ * compared every pair, 1.2 s for what the generic plan does in 5 ms. JIT is off: the cost a
+ * ruled-out scan is given (the few tiny tables read whole, such as circuit_breakers) would otherwise
+ * pass jit_above_cost and compile every claim, 100 ms each. Set once per connection, on its first use
+ * (rather than as startup options, which PgBouncer refuses).
  */
-const WORKER_PLANNER_SETTINGS = 'SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_hashjoin = off; SET enable_mergejoin = off; SET jit = off';
+const WORKER_PLANNER_SETTINGS =
+  'SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_hashjoin = off; SET enable_mergejoin = off; SET plan_cache_mode = force_generic_plan; SET jit = off';
 
 type Queryable = pg.Pool | pg.ClientBase;
 
@@ -357,14 +362,13 @@ class PostgresEngine implements Engine {
 
   // --- workers -----------------------------------------------------------------------------------
 
-  async taskClaim(p: { workerId: string; taskTypes: readonly string[]; limit: number; now: Date; leaseMs: number }): Promise<TaskRecord[]> {
+  async taskClaim(p: { workerId: string; taskTypes: readonly string[]; limit: number; now: Date; leaseMs: number }): Promise<ClaimedTask[]> {
     this.#assertOpen();
     if (p.taskTypes.length === 0 || p.limit <= 0) return [];
-    const now = p.now.getTime();
-    const leaseExpiresAt = now + p.leaseMs;
-    const { rows } = await this.#run<ClaimRow>('taskClaim', this.#sql.taskClaim, [p.now, p.taskTypes, Math.floor(p.limit), p.workerId, new Date(leaseExpiresAt)], this.#workerPool);
+    const leaseExpiresAt = new Date(p.now.getTime() + p.leaseMs);
+    const { rows } = await this.#run<ClaimRow>('taskClaim', this.#sql.taskClaim, [p.now, p.taskTypes, Math.floor(p.limit), p.workerId, leaseExpiresAt], this.#workerPool);
     // UPDATE ... RETURNING does not keep the CTE's order.
-    return rows.sort(compareClaimOrder).map((row) => taskFromClaimRow(row, p.workerId, now, leaseExpiresAt));
+    return rows.sort(compareClaimOrder).map(claimedTaskFromRow);
   }
 
   async taskNextDueAt(p: { taskTypes: readonly string[]; now: Date }): Promise<Date | null> {

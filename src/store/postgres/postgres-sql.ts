@@ -15,14 +15,11 @@ export const TASK_COLUMN_NAMES = [
 ] as const;
 
 /**
- * What a claim reads back: the columns it did not just set. status, worker_id, started_at,
- * updated_at, lease_expires_at and progress are known from the claim's own parameters, and every
- * timestamp not sent is one less to parse, hundreds of times per claim.
+ * What a claim reads back: the columns of a ClaimedTask, nothing more. Every jsonb and timestamp
+ * not sent is one less for PostgreSQL to print and the worker to parse, hundreds of times per claim.
  */
 export const CLAIM_COLUMN_NAMES = [
-  'id', 'task_type', 'payload', 'priority_rank', 'retry_strategy', 'max_attempts', 'current_attempt', 'last_error', 'output',
-  'metadata', 'idempotency_key', 'created_by', 'created_at', 'scheduled_at', 'run_at', 'completed_at', 'cancel_requested_at',
-  'rescue_count', 'attempts',
+  'id', 'task_type', 'payload', 'priority_rank', 'run_at', 'current_attempt', 'max_attempts', 'metadata', 'idempotency_key', 'created_by', 'created_at',
 ] as const;
 
 const BREAKER_COLUMNS = 'task_type, state, consecutive_failures, consecutive_successes, opened_at, reopens_at, updated_at';
@@ -155,18 +152,18 @@ export function postgresSql(schema: string) {
       SELECT t.id, t.cancel_requested_at IS NOT NULL, false FROM ${s}.tasks t
       JOIN unnest($5::uuid[], $6::int[]) AS c(id, attempt) ON t.id = c.id AND t.current_attempt = c.attempt
       WHERE t.status = 'running' AND t.worker_id = $3::text`),
+    // A completion appends nothing to `attempts`: the row's own columns are that attempt's record
+    // (see attemptHistory), which spares the hot path building and writing a JSON entry per task.
     taskComplete: statement('task_complete', `
       UPDATE ${s}.tasks
-      SET status = 'completed', output = $4::jsonb, completed_at = $5::timestamptz, updated_at = $5::timestamptz, lease_expires_at = NULL,
-          attempts = ${appendAttempt(`'completed'`, 'NULL', '$5::timestamptz')}
+      SET status = 'completed', output = $4::jsonb, completed_at = $5::timestamptz, updated_at = $5::timestamptz, lease_expires_at = NULL
       WHERE ${FENCE}`),
     // Completions that arrive together (see GroupCommit) go as one statement; the fence is per row.
     // $3 and $4 may be shorter than $1 (unnest pads them with NULL): one worker id for every row,
     // no outputs when all are null. $5 is epoch milliseconds, cheaper to send and read than text.
     taskCompleteMany: statement('task_complete_many', `
       UPDATE ${s}.tasks t
-      SET status = 'completed', output = c.output, completed_at = c.finished_at, updated_at = c.finished_at, lease_expires_at = NULL,
-          attempts = ${appendAttempt(`'completed'`, 'NULL', 'c.finished_at', 't.')}
+      SET status = 'completed', output = c.output, completed_at = c.finished_at, updated_at = c.finished_at, lease_expires_at = NULL
       FROM (
         SELECT id, attempt, coalesce(worker_id, ($3::text[])[1]) AS worker_id, output, 'epoch'::timestamptz + finished_ms * interval '1 millisecond' AS finished_at
         FROM unnest($1::uuid[], $2::int[], $3::text[], $4::jsonb[], $5::bigint[]) AS u(id, attempt, worker_id, output, finished_ms)) AS c

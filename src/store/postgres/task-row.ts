@@ -1,7 +1,7 @@
 import type { NewTask } from '../../core/new-task.ts';
 import type { RetryStrategy } from '../../core/retry-strategy.ts';
-import { priorityFromRank, type JsonObject, type JsonValue, type TaskRecord, type TaskStatus } from '../../core/task.ts';
-import { attemptFromJson, type AttemptJson } from '../attempt-json.ts';
+import { priorityFromRank, type ClaimedTask, type JsonObject, type JsonValue, type TaskRecord, type TaskStatus } from '../../core/task.ts';
+import { attemptFromJson, attemptHistory, type AttemptJson } from '../attempt-json.ts';
 
 /** A `tasks` row as pg returns it with PG_TYPES: jsonb parsed, timestamptz as Date, integers as numbers. */
 export interface TaskRow {
@@ -59,7 +59,13 @@ export function taskFromRow(row: TaskRow): TaskRecord {
     cancelRequestedAt: row.cancel_requested_at,
     rescueCount: row.rescue_count,
     progress: row.progress,
-    attempts: row.attempts.map(attemptFromJson),
+    attempts: attemptHistory(row.attempts.map(attemptFromJson), {
+      status: row.status,
+      currentAttempt: row.current_attempt,
+      workerId: row.worker_id,
+      startedAt: row.started_at,
+      completedAt: row.completed_at,
+    }),
   };
 }
 
@@ -98,18 +104,27 @@ export function taskFromNew(task: NewTask): TaskRecord {
   };
 }
 
-/** The columns a claim reads back (CLAIM_COLUMN_NAMES); the rest it set itself. */
+/** The columns a claim reads back (CLAIM_COLUMN_NAMES). */
 export type ClaimRow = Pick<
   TaskRow,
-  | 'id' | 'task_type' | 'payload' | 'priority_rank' | 'retry_strategy' | 'max_attempts' | 'current_attempt' | 'last_error' | 'output'
-  | 'metadata' | 'idempotency_key' | 'created_by' | 'created_at' | 'scheduled_at' | 'run_at' | 'completed_at' | 'cancel_requested_at'
-  | 'rescue_count' | 'attempts'
+  'id' | 'task_type' | 'payload' | 'priority_rank' | 'run_at' | 'current_attempt' | 'max_attempts' | 'metadata' | 'idempotency_key' | 'created_by' | 'created_at'
 >;
 
-/** The record of a task just claimed: what the row said, plus what the claim wrote (see taskClaim's SQL). */
-export function taskFromClaimRow(row: ClaimRow, workerId: string, nowMs: number, leaseExpiresAtMs: number): TaskRecord {
-  const now = new Date(nowMs);
-  return taskFromRow({ ...row, status: 'running', updated_at: now, started_at: now, worker_id: workerId, lease_expires_at: new Date(leaseExpiresAtMs), progress: null });
+/** A claimed task, field by field: this runs for every task a worker claims. */
+export function claimedTaskFromRow(row: ClaimRow): ClaimedTask {
+  return {
+    id: row.id,
+    taskType: row.task_type,
+    payload: row.payload,
+    priority: priorityFromRank(row.priority_rank),
+    runAt: row.run_at,
+    currentAttempt: row.current_attempt,
+    maxAttempts: row.max_attempts,
+    metadata: row.metadata,
+    idempotencyKey: row.idempotency_key,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+  };
 }
 
 /** Claim order: critical > high > normal > low, then due time, then creation (UUIDv7 ids sort by time). */

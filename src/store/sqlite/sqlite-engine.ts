@@ -4,7 +4,7 @@ import { ConveyorError, ERROR_CODES } from '../../core/errors.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 import type { NewTask } from '../../core/new-task.ts';
 import { nextRetryAt, type RetryStrategy } from '../../core/retry-strategy.ts';
-import { priorityFromRank, TASK_PRIORITIES, TASK_STATUSES, type JsonValue, type TaskLease, type TaskPriority, type TaskRecord, type TaskStatus } from '../../core/task.ts';
+import { priorityFromRank, TASK_PRIORITIES, TASK_STATUSES, type ClaimedTask, type JsonValue, type TaskLease, type TaskPriority, type TaskRecord, type TaskStatus } from '../../core/task.ts';
 import type {
   Engine,
   EngineCapabilities,
@@ -32,7 +32,7 @@ import { migrateSqlite } from './sqlite-migrator.ts';
 import { breakerParams, rowToBreaker, rowToSession, rowToTaskType, rowToUser, rowToWorker, type BreakerRow, type SessionRow, type TaskTypeRow, type UserRow, type WorkerRow } from './sqlite-rows.ts';
 import * as other from './other-sql.ts';
 import { buildListQuery, encodeCursor } from './task-list-query.ts';
-import { compareClaimOrder, insertedTask, rowToTask, taskInsertParams, toDate, type TaskRow } from './task-row.ts';
+import { claimedTaskFromRow, compareClaimOrder, type ClaimRow, insertedTask, rowToTask, taskInsertParams, toDate, type TaskRow } from './task-row.ts';
 import * as sql from './task-sql.ts';
 
 export interface SqliteEngineOptions {
@@ -167,15 +167,15 @@ class SqliteEngine implements Engine {
 
   // --- tasks: workers --------------------------------------------------------------------------
 
-  async taskClaim(p: { workerId: string; taskTypes: readonly string[]; limit: number; now: Date; leaseMs: number }): Promise<TaskRecord[]> {
+  async taskClaim(p: { workerId: string; taskTypes: readonly string[]; limit: number; now: Date; leaseMs: number }): Promise<ClaimedTask[]> {
     this.#c.assertOpen();
     if (p.taskTypes.length === 0 || p.limit <= 0) return [];
     const now = p.now.getTime();
     const params: Record<string, string | number> = { workerId: p.workerId, now, leaseExpiresAt: now + p.leaseMs, limit: p.limit };
     p.taskTypes.forEach((type, i) => (params[`t${i}`] = type));
     const text = this.#claimText(p.taskTypes.length);
-    const rows = await this.#c.write('taskClaim', () => this.#c.prepare(text).all(params) as TaskRow[]);
-    return rows.sort(compareClaimOrder).map(rowToTask);
+    const rows = await this.#c.write('taskClaim', () => this.#c.prepare(text).all(params) as ClaimRow[]);
+    return rows.sort(compareClaimOrder).map(claimedTaskFromRow);
   }
 
   #claimText(typeCount: number): string {

@@ -1,7 +1,7 @@
 import type { NewTask } from '../../core/new-task.ts';
 import type { RetryStrategy } from '../../core/retry-strategy.ts';
-import { priorityFromRank, type JsonObject, type JsonValue, type TaskRecord, type TaskStatus } from '../../core/task.ts';
-import { attemptFromJson, type AttemptJson } from '../attempt-json.ts';
+import { priorityFromRank, type ClaimedTask, type JsonObject, type JsonValue, type TaskRecord, type TaskStatus } from '../../core/task.ts';
+import { attemptFromJson, attemptHistory, type AttemptJson } from '../attempt-json.ts';
 
 /** A `tasks` row as better-sqlite3 returns it: INTEGER epoch milliseconds, JSON as TEXT. */
 export interface TaskRow {
@@ -59,7 +59,13 @@ export function rowToTask(row: TaskRow): TaskRecord {
     cancelRequestedAt: toDate(row.cancel_requested_at),
     rescueCount: row.rescue_count,
     progress: row.progress === null ? null : (JSON.parse(row.progress) as JsonValue),
-    attempts: row.attempts === '[]' ? [] : (JSON.parse(row.attempts) as AttemptJson[]).map(attemptFromJson),
+    attempts: attemptHistory(row.attempts === '[]' ? [] : (JSON.parse(row.attempts) as AttemptJson[]).map(attemptFromJson), {
+      status: row.status,
+      currentAttempt: row.current_attempt,
+      workerId: row.worker_id,
+      startedAt: toDate(row.started_at),
+      completedAt: toDate(row.completed_at),
+    }),
   };
 }
 
@@ -117,7 +123,30 @@ export function taskInsertParams(task: NewTask): Record<string, string | number 
 }
 
 /** Orders claimed rows the way the claim chose them (RETURNING gives no order guarantee). */
-export function compareClaimOrder(a: TaskRow, b: TaskRow): number {
+/** The columns a claim reads back. */
+export type ClaimRow = Pick<
+  TaskRow,
+  'id' | 'task_type' | 'payload' | 'priority_rank' | 'run_at' | 'current_attempt' | 'max_attempts' | 'metadata' | 'idempotency_key' | 'created_by' | 'created_at'
+>;
+
+/** A claimed task, field by field: this runs for every task a worker claims. */
+export function claimedTaskFromRow(row: ClaimRow): ClaimedTask {
+  return {
+    id: row.id,
+    taskType: row.task_type,
+    payload: JSON.parse(row.payload) as JsonValue,
+    priority: priorityFromRank(row.priority_rank),
+    runAt: new Date(row.run_at),
+    currentAttempt: row.current_attempt,
+    maxAttempts: row.max_attempts,
+    metadata: row.metadata === '{}' ? {} : (JSON.parse(row.metadata) as JsonObject),
+    idempotencyKey: row.idempotency_key,
+    createdBy: row.created_by,
+    createdAt: new Date(row.created_at),
+  };
+}
+
+export function compareClaimOrder(a: Pick<TaskRow, 'priority_rank' | 'run_at' | 'id'>, b: Pick<TaskRow, 'priority_rank' | 'run_at' | 'id'>): number {
   return a.priority_rank - b.priority_rank || a.run_at - b.run_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 

@@ -40,6 +40,9 @@ export const TASK_STATUS_BY_ID = `SELECT status FROM tasks WHERE id = ?`;
  * SELECT and the UPDATE see the same rows and no other process can claim them in between.
  * The ready index (priority_rank, run_at, id) WHERE status IN (...) serves the ORDER BY.
  */
+/** What a claim reads back: the columns of a ClaimedTask (see ClaimRow). */
+const CLAIM_COLUMNS = 'id, task_type, payload, priority_rank, run_at, current_attempt, max_attempts, metadata, idempotency_key, created_by, created_at';
+
 export function taskClaimSql(typeCount: number): string {
   const types = Array.from({ length: typeCount }, (_, i) => `@t${i}`).join(', ');
   return `
@@ -52,7 +55,7 @@ export function taskClaimSql(typeCount: number): string {
           AND task_type NOT IN (SELECT task_type FROM circuit_breakers WHERE state = 'open' AND reopens_at > @now)
         ORDER BY priority_rank, run_at, id
         LIMIT @limit)
-    RETURNING *`;
+    RETURNING ${CLAIM_COLUMNS}`;
 }
 
 export const TASK_HEARTBEAT = `
@@ -63,10 +66,10 @@ export const TASK_HEARTBEAT = `
 /** A lease still held, and whether its task was asked to cancel; nothing is changed. */
 export const TASK_HELD = `SELECT cancel_requested_at FROM tasks WHERE ${FENCE}`;
 
+/** Appends nothing to `attempts`: the row's own columns are that attempt's record (see attemptHistory). */
 export const TASK_COMPLETE = `
   UPDATE tasks
-     SET status = 'completed', output = @output, completed_at = @now, updated_at = @now, lease_expires_at = NULL,
-         attempts = ${appendAttempt(`'completed'`, 'NULL')}
+     SET status = 'completed', output = @output, completed_at = @now, updated_at = @now, lease_expires_at = NULL
    WHERE ${FENCE}`;
 
 export const TASK_FENCED_READ = `SELECT retry_strategy, max_attempts, cancel_requested_at FROM tasks WHERE ${FENCE}`;

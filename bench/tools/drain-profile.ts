@@ -1,0 +1,79 @@
+/**
+ * Diagnostic: one Conveyor drain in one process, with the CPU it cost on each side. Enqueues N no-op
+ * tasks into a fresh PostgreSQL database (or SQLite file), then starts a Worker and times it until
+ * all have run, reporting tasks/s, this process's CPU per task and the database server's CPU per
+ * task (PostgreSQL backends, read from /proc). Add `--cpu-prof` to node for a profile of the drain.
+ *
+ *   node --import tsx bench/tools/drain-profile.ts [postgres|sqlite] [tasks] [concurrency] [repeat]
+ */
+import { createEngine } from '../../src/store/create-engine.ts';
+import { ConveyorClient } from '../../src/client/conveyor-client.ts';
+import { Worker } from '../../src/worker/worker.ts';
+import { createBenchDatabase, dropBenchDatabase, serverCpuMs } from '../bench-databases.ts';
+import { conveyorDatabaseUrl, benchRegistry } from '../systems/conveyor.ts';
+import { WORK_QUEUE, type BenchTask } from '../systems/system.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+
+/** Statements sent per name during the drain, and the rows they returned. */
+const statements = new Map<string, { calls: number; rows: number }>();
+const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
+pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unknown[]) {
+  const config = args[0] as { name?: string; text?: string } | string;
+  const name = typeof config === 'string' ? config.slice(0, 40) : (config.name ?? config.text?.slice(0, 40) ?? '?');
+  const entry = statements.get(name) ?? { calls: 0, rows: 0 };
+  statements.set(name, entry);
+  entry.calls += 1;
+  const result = query.apply(this, args);
+  if (result instanceof Promise) void result.then((r: { rowCount?: number | null }) => (entry.rows += r?.rowCount ?? 0), () => {});
+  return result;
+} as typeof pg.Client.prototype.query;
+
+const [store = 'postgres', tasksArg = '20000', concurrencyArg = '10', repeatArg = '3'] = process.argv.slice(2);
+const tasks = Number(tasksArg);
+const concurrency = Number(concurrencyArg);
+
+for (let round = 1; round <= Number(repeatArg); round++) {
+  const database = store === 'postgres' ? await createBenchDatabase('drain_profile') : null;
+  const directory = store === 'sqlite' ? mkdtempSync(join(tmpdir(), 'conveyor-drain-')) : null;
+  const url = database
+    ? conveyorDatabaseUrl({ kind: 'postgres', database: database.name, url: database.url, schema: 'conveyor' })
+    : conveyorDatabaseUrl({ kind: 'sqlite', directory: directory!, file: join(directory!, 'bench.db') });
+  const client = await ConveyorClient.open({ databaseUrl: url });
+  const payloads: BenchTask[] = Array.from({ length: tasks }, (_, i) => ({ w: 'p', i, t: 0 }));
+  const enqueueStarted = performance.now();
+  await client.enqueueMany(payloads.map((payload) => ({ taskType: WORK_QUEUE, payload })));
+  const enqueueMs = performance.now() - enqueueStarted;
+
+  let seen = 0;
+  let firstAt = 0;
+  let resolveAll: () => void;
+  const allSeen = new Promise<void>((resolve) => (resolveAll = resolve));
+  const registry = benchRegistry(() => {
+    if (seen === 0) firstAt = performance.now();
+    if (++seen === tasks) resolveAll();
+  });
+  const engine = createEngine(url);
+  const worker = new Worker({ engine, registry, config: { worker: { concurrency } } });
+  await worker.start();
+  statements.clear();
+  const cpuBefore = process.cpuUsage();
+  const pgBefore = serverCpuMs('postgres') ?? 0;
+  await allSeen;
+  const drainMs = performance.now() - firstAt;
+  const cpu = process.cpuUsage(cpuBefore);
+  const pgMs = (serverCpuMs('postgres') ?? 0) - pgBefore;
+  const counted = [...statements].map(([name, { calls, rows }]) => `${name.replace(/^conveyor_conveyor_/, '')} ${calls}× ${(rows / calls).toFixed(1)} rows`);
+  await worker.stop();
+  await engine.close();
+  await client.close();
+  if (database) await dropBenchDatabase(database.name);
+  if (directory) rmSync(directory, { recursive: true, force: true });
+  const perTask = (ms: number) => ((ms * 1000) / tasks).toFixed(1);
+  process.stdout.write(
+    `${store} round ${round}: enqueue ${Math.round(tasks / (enqueueMs / 1000))}/s; drain ${Math.round(tasks / (drainMs / 1000))}/s; ` +
+      `worker CPU ${perTask((cpu.user + cpu.system) / 1000)} µs/task; postgres CPU ${perTask(pgMs)} µs/task\n  ${counted.join('; ')}\n`,
+  );
+}
