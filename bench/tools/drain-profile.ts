@@ -2,7 +2,9 @@
  * Diagnostic: one Conveyor drain in one process, with the CPU it cost on each side. Enqueues N no-op
  * tasks into a fresh PostgreSQL database (or SQLite file), then starts a Worker and times it until
  * all have run, reporting tasks/s, this process's CPU per task and the database server's CPU per
- * task (PostgreSQL backends, read from /proc). Add `--cpu-prof` to node for a profile of the drain.
+ * task (PostgreSQL backends, read from /proc), and the statements the worker sent. With
+ * DRAIN_CPU_PROFILE=<file> it writes a V8 CPU profile of the drain alone (enqueue excluded); summarise it
+ * with bench/tools/profile-summary.ts.
  *
  *   node --import tsx bench/tools/drain-profile.ts [postgres|sqlite] [tasks] [concurrency] [repeat]
  */
@@ -15,6 +17,8 @@ import { WORK_QUEUE, type BenchTask } from '../systems/system.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
 import pg from 'pg';
 
 /** Statements sent per name during the drain, and the rows they returned. */
@@ -59,12 +63,24 @@ for (let round = 1; round <= Number(repeatArg); round++) {
   const worker = new Worker({ engine, registry, config: { worker: { concurrency } } });
   await worker.start();
   statements.clear();
+  const profileFile = process.env.DRAIN_CPU_PROFILE;
+  const inspector = profileFile ? new Session() : null;
+  if (inspector) {
+    inspector.connect();
+    await inspector.post('Profiler.enable');
+    await inspector.post('Profiler.start');
+  }
   const cpuBefore = process.cpuUsage();
   const pgBefore = serverCpuMs('postgres') ?? 0;
   await allSeen;
   const drainMs = performance.now() - firstAt;
   const cpu = process.cpuUsage(cpuBefore);
   const pgMs = (serverCpuMs('postgres') ?? 0) - pgBefore;
+  if (inspector && profileFile) {
+    const { profile } = await inspector.post('Profiler.stop');
+    writeFileSync(profileFile, JSON.stringify(profile));
+    inspector.disconnect();
+  }
   const counted = [...statements].map(([name, { calls, rows }]) => `${name.replace(/^conveyor_conveyor_/, '')} ${calls}× ${(rows / calls).toFixed(1)} rows`);
   await worker.stop();
   await engine.close();

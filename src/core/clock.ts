@@ -1,9 +1,11 @@
 /** The source of "now". Every time-dependent rule takes a Clock so tests control time instead of sleeping. */
 export interface Clock {
   now(): Date;
+  /** now() as epoch milliseconds, without making a Date (a worker reads the time several times per task). */
+  nowMs(): number;
 }
 
-export const systemClock: Clock = { now: () => new Date() };
+export const systemClock: Clock = { now: () => new Date(), nowMs: () => Date.now() };
 
 /** A clock that moves only when told to; for tests and simulations. */
 export class ManualClock implements Clock {
@@ -15,6 +17,10 @@ export class ManualClock implements Clock {
 
   now(): Date {
     return new Date(this.#ms);
+  }
+
+  nowMs(): number {
+    return this.#ms;
   }
 
   advance(ms: number): void {

@@ -52,11 +52,10 @@ export class BreakerTracker {
    * half-open every success counts toward closing, so none is skipped.
    */
   successMatters(taskType: string): boolean {
-    const now = this.#clock.now();
-    if (now.getTime() - this.#refreshedAt > this.#refreshMs) void this.refresh();
+    if (this.#clock.nowMs() - this.#refreshedAt > this.#refreshMs) void this.refresh();
     const known = this.#states.get(taskType);
     if (known === undefined) return false;
-    const state = breakerStateAt(known, now);
+    const state = breakerStateAt(known, this.#clock.now());
     if (state === 'closed') return known.consecutiveFailures > 0 && !this.#successInFlight.has(taskType);
     return true;
   }
@@ -79,7 +78,7 @@ export class BreakerTracker {
     this.#refreshing ??= (async () => {
       try {
         const states = await this.#engine.breakerList();
-        this.#refreshedAt = this.#clock.now().getTime();
+        this.#refreshedAt = this.#clock.nowMs();
         for (const state of states) this.#learn(state, 'seen');
       } catch (error) {
         this.#logger.debug({ err: error }, 'could not read circuit breakers');

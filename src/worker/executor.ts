@@ -4,8 +4,8 @@ import { assertJson } from '../core/json.ts';
 import type { JsonValue } from '../core/task.ts';
 import { PermanentTaskError, RetryableTaskError } from '../core/task-errors.ts';
 import type { Engine } from '../store/engine.ts';
-import type { TaskContext } from '../tasks/task-context.ts';
 import type { TaskRegistry } from '../tasks/task-registry.ts';
+import { AttemptContext } from './attempt-context.ts';
 import type { BreakerTracker } from './breaker-tracker.ts';
 import type { RunningTask } from './running-task.ts';
 import { describeError } from './describe-error.ts';
@@ -83,48 +83,52 @@ export class Executor {
     }
 
     const timeoutMs = registry.timeoutMs(task.taskType);
-    const timer = setTimeout(() => running.abort('timeout', `timed out after ${timeoutMs} ms`), timeoutMs);
-    running.debug({}, 'task started');
+    const timer = setTimeout(abortOnTimeout, timeoutMs, running, timeoutMs);
+    running.debug(NO_FIELDS, 'task started');
     let settled: Settled;
     try {
-      settled = await this.#race(running, () => definition.handler(task.payload as never, this.#context(running)));
+      let returned: unknown;
+      try {
+        returned = definition.handler(task.payload as never, new AttemptContext(running, this.#reportProgress));
+      } catch (error) {
+        returned = Promise.reject(error);
+      }
+      settled = await this.#race(running, returned);
     } finally {
       clearTimeout(timer);
+      running.setAbortHandler(null);
+      clearTimeout(running.graceTimer);
+      running.abandon = null;
     }
     return this.#classify(running, settled);
   }
 
   /**
-   * The handler's result, or `abandoned` when it ignores an abort for longer than the grace. One
-   * promise per attempt: this runs for every task, so a race of three would show in a fast drain.
+   * The handler's result, or `abandoned` when it ignores an abort for longer than the grace. This runs
+   * for every task, so it makes no closure of its own: the abort handler is made once per executor and
+   * the wait is ended through the RunningTask's fields.
    */
-  #race(running: RunningTask, start: () => unknown): Promise<Settled> {
-    let returned: unknown;
-    try {
-      returned = start();
-    } catch (error) {
-      return Promise.resolve({ kind: 'threw', error });
-    }
+  #race(running: RunningTask, returned: unknown): Promise<Settled> {
     // A handler written as a plain (non-async) function still works.
     if (returned === null || (typeof returned !== 'object' && typeof returned !== 'function') || typeof (returned as { then?: unknown }).then !== 'function') {
       return Promise.resolve({ kind: 'returned', value: returned });
     }
     return new Promise<Settled>((resolve) => {
-      let graceTimer: NodeJS.Timeout | undefined;
-      const stopListening = running.onAbort(() => {
-        graceTimer = setTimeout(() => resolve({ kind: 'abandoned' }), running.abortGraceMs ?? this.#deps.abortGraceMs);
-      });
-      const settle = (settled: Settled) => {
-        stopListening();
-        clearTimeout(graceTimer);
-        resolve(settled);
-      };
-      (returned as PromiseLike<unknown>).then(
-        (value) => settle({ kind: 'returned', value }),
-        (error: unknown) => settle({ kind: 'threw', error }),
-      );
+      running.abandon = resolve;
+      Promise.resolve(returned).then(settledReturned, settledThrew).then(resolve);
+      running.setAbortHandler(this.#startGrace);
     });
   }
+
+  /** Once a running attempt is aborted, its handler has the grace period to stop before it is abandoned. */
+  readonly #startGrace = (running: RunningTask): void => {
+    running.graceTimer = setTimeout(abandonHandler, running.abortGraceMs ?? this.#deps.abortGraceMs, running);
+  };
+
+  readonly #reportProgress = async (running: RunningTask, report: JsonValue): Promise<void> => {
+    assertJson(report, 'progress');
+    await this.#deps.engine.taskProgress({ lease: running.lease, progress: report, now: this.#deps.clock.now() });
+  };
 
   #classify(running: RunningTask, settled: Settled): Outcome {
     if (running.leaseLost) return { kind: 'lost' };
@@ -164,7 +168,7 @@ export class Executor {
   async #record(running: RunningTask, outcome: Outcome): Promise<void> {
     const { engine, breakers } = this.#deps;
     const { lease, task } = running;
-    const durationMs = this.#deps.clock.now().getTime() - running.startedAtMs;
+    const durationMs = this.#deps.clock.nowMs() - running.startedAtMs;
     switch (outcome.kind) {
       case 'completed': {
         let applied: boolean | null;
@@ -227,7 +231,7 @@ export class Executor {
       } catch (error) {
         if (isConveyorError(error, ERROR_CODES.VALIDATION)) throw error;
         const giveUp =
-          this.#hurry || running.leaseLost || isConveyorError(error, ERROR_CODES.CLOSED) || this.#deps.clock.now().getTime() + delayMs >= running.leaseValidUntil;
+          this.#hurry || running.leaseLost || isConveyorError(error, ERROR_CODES.CLOSED) || this.#deps.clock.nowMs() + delayMs >= running.leaseValidUntil;
         if (giveUp) {
           running.logger.error({ err: error, action }, `could not record the outcome (${action}); the rescuer takes the task back when its lease expires`);
           return null;
@@ -239,31 +243,25 @@ export class Executor {
     }
   }
 
-  #context(running: RunningTask): TaskContext {
-    const { task, lease } = running;
-    const { engine, clock } = this.#deps;
-    // The signal and the logger are made only if the handler uses them.
-    return {
-      taskId: task.id,
-      taskType: task.taskType,
-      attempt: task.currentAttempt,
-      maxAttempts: task.maxAttempts,
-      metadata: task.metadata,
-      createdBy: task.createdBy,
-      createdAt: task.createdAt,
-      idempotencyKey: task.idempotencyKey ?? task.id,
-      get signal() {
-        return running.signal;
-      },
-      get logger() {
-        return running.logger;
-      },
-      progress: async (report) => {
-        assertJson(report, 'progress');
-        await engine.taskProgress({ lease, progress: report, now: clock.now() });
-      },
-    };
-  }
+}
+
+const NO_FIELDS = Object.freeze({});
+const ABANDONED = Object.freeze({ kind: 'abandoned' }) as { kind: 'abandoned' };
+
+function abortOnTimeout(running: RunningTask, timeoutMs: number): void {
+  running.abort('timeout', `timed out after ${timeoutMs} ms`);
+}
+
+function abandonHandler(running: RunningTask): void {
+  running.abandon?.(ABANDONED);
+}
+
+function settledReturned(value: unknown): Settled {
+  return { kind: 'returned', value };
+}
+
+function settledThrew(error: unknown): Settled {
+  return { kind: 'threw', error };
 }
 
 function truncate(text: string): string {

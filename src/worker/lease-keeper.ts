@@ -90,7 +90,7 @@ export class LeaseKeeper {
 
   /** Aborts the attempts whose lease runs out before another renewal could land. */
   #abortExpiring(held: Iterable<RunningTask>): void {
-    const deadline = this.#clock.now().getTime() + this.#heartbeatMs;
+    const deadline = this.#clock.nowMs() + this.#heartbeatMs;
     for (const running of held) {
       if (running.leaseValidUntil <= deadline && !running.leaseLost) {
         running.logger.warn({ lease_valid_until: new Date(running.leaseValidUntil).toISOString() }, 'lease could not be renewed before it expires: aborting the handler');

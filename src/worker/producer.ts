@@ -102,6 +102,9 @@ export class Producer {
     this.#deps = deps;
   }
 
+  /** One function for every queued task (made once, not per task). */
+  readonly #onQueuedAbort = (running: RunningTask): void => this.#evict(running, 'aborted');
+
   start(): void {
     this.#stopped = false;
     this.#loop = this.#run();
@@ -135,7 +138,7 @@ export class Producer {
 
   /** A waiting task comes due at `at` (a retry this worker wrote, a schedule): claim then. */
   wakeAt(at: Date): void {
-    const deadline = performance.now() + Math.max(0, at.getTime() - this.#deps.clock.now().getTime()) + 1;
+    const deadline = performance.now() + Math.max(0, at.getTime() - this.#deps.clock.nowMs()) + 1;
     if (this.#dueAt !== null && this.#dueAt <= deadline) return;
     this.#dueAt = deadline;
     // Let the loop shorten its wait.
@@ -236,7 +239,7 @@ export class Producer {
     const checkedAt = performance.now();
     if (checkedAt - this.#expiryCheckedAt < QUEUE_MAX_WAIT_MS / 4) return;
     this.#expiryCheckedAt = checkedAt;
-    const tooOld = this.#deps.clock.now().getTime() - QUEUE_MAX_WAIT_MS;
+    const tooOld = this.#deps.clock.nowMs() - QUEUE_MAX_WAIT_MS;
     let expired = 0;
     for (const running of this.queued()) {
       if (running.startedAtMs > tooOld) continue;
@@ -311,7 +314,7 @@ export class Producer {
       const running = new RunningTask(task, workerId, claimedAtMs, leaseMs, logger);
       running.queued = true;
       // A queued task's lease can be lost, or its cancellation requested (both seen by the lease keeper).
-      running.onAbort(() => this.#evict(running, 'aborted'));
+      running.setAbortHandler(this.#onQueuedAbort);
       this.#queue.push(running);
     }
     this.#queuedCount += tasks.length;
@@ -399,7 +402,7 @@ export class Producer {
   #prefetchTarget(): number {
     const mean = this.#meanDurationMs;
     if (mean === null) return 0;
-    const stuckBefore = this.#deps.clock.now().getTime() - Math.max(mean * 4, QUEUE_MAX_WAIT_MS);
+    const stuckBefore = this.#deps.clock.nowMs() - Math.max(mean * 4, QUEUE_MAX_WAIT_MS);
     const slots = this.#deps.concurrency - this.#deps.runningSince(stuckBefore);
     if (slots <= 0) return 0;
     return Math.min(PREFETCH_MAX, Math.floor((slots * PREFETCH_HORIZON_MS) / Math.max(mean, 0.01)));

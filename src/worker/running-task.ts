@@ -24,12 +24,19 @@ export class RunningTask {
   queued = false;
   /** Settles when the attempt is over from this worker's point of view; never rejects. */
   done: Promise<void> = Promise.resolve();
+  /**
+   * While the executor waits for the handler: ends that wait without it (a handler that ignores its
+   * abort), and the timer that will. Fields rather than closures: this runs for every task.
+   */
+  abandon: ((settled: { kind: 'abandoned' }) => void) | null = null;
+  graceTimer: NodeJS.Timeout | undefined = undefined;
   readonly #parentLogger: Logger;
   #logger: Logger | null = null;
   /** Made when the handler (or a test) first asks for the signal: most attempts never abort. */
   #controller: AbortController | null = null;
   #abortReason: TaskAbortedError | null = null;
-  #abortListeners: (() => void)[] | null = null;
+  /** Told when the attempt is aborted: the producer while the task is queued, the executor while it runs. */
+  #abortHandler: ((running: RunningTask) => void) | null = null;
 
   constructor(task: ClaimedTask, workerId: string, claimedAtMs: number, leaseMs: number, logger: Logger) {
     this.task = task;
@@ -74,17 +81,16 @@ export class RunningTask {
     return this.#abortReason;
   }
 
-  /** Calls `listener` once, when the attempt is aborted (at once if it already was); returns how to stop listening. */
-  onAbort(listener: () => void): () => void {
-    if (this.#abortReason !== null) {
-      listener();
-      return () => {};
+  /**
+   * Who is told, once, when the attempt is aborted (at once if it already was): one at a time, whoever
+   * holds the task now. A handler that takes the task as its argument can be made once and shared.
+   */
+  setAbortHandler(handler: ((running: RunningTask) => void) | null): void {
+    this.#abortHandler = handler;
+    if (handler !== null && this.#abortReason !== null) {
+      this.#abortHandler = null;
+      handler(this);
     }
-    (this.#abortListeners ??= []).push(listener);
-    return () => {
-      const index = this.#abortListeners?.indexOf(listener) ?? -1;
-      if (index >= 0) this.#abortListeners!.splice(index, 1);
-    };
   }
 
   /** The first reason wins: a task that timed out and is then shut down still failed by timeout. */
@@ -93,8 +99,8 @@ export class RunningTask {
     if (this.#abortReason !== null) return;
     this.#abortReason = new TaskAbortedError(kind, message);
     this.#controller?.abort(this.#abortReason);
-    const listeners = this.#abortListeners;
-    this.#abortListeners = null;
-    if (listeners) for (const listener of listeners) listener();
+    const handler = this.#abortHandler;
+    this.#abortHandler = null;
+    handler?.(this);
   }
 }

@@ -257,7 +257,7 @@ export class Worker {
     const previous = this.#running.get(id);
     // Only possible if an earlier attempt of ours lost its lease and still runs: it is superseded.
     previous?.abort('lease_lost', 'a later attempt of this task was claimed');
-    running.startedAtMs = this.#clock.now().getTime();
+    running.startedAtMs = this.#clock.nowMs();
     this.#running.set(id, running);
     running.done = this.#execute(running);
   }
@@ -285,7 +285,7 @@ export class Worker {
 
   #freeSlot(running: RunningTask): void {
     if (this.#running.get(running.task.id) === running) this.#running.delete(running.task.id);
-    this.#producer.slotFreed(this.#clock.now().getTime() - running.startedAtMs);
+    this.#producer.slotFreed(this.#clock.nowMs() - running.startedAtMs);
   }
 
   /**

@@ -85,7 +85,7 @@ const COMPLETE_MAX_BATCH = 500;
  * (rather than as startup options, which PgBouncer refuses).
  */
 const WORKER_PLANNER_SETTINGS =
-  'SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_hashjoin = off; SET enable_mergejoin = off; SET plan_cache_mode = force_generic_plan; SET jit = off';
+  'SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_hashjoin = off; SET enable_mergejoin = off; SET plan_cache_mode = force_generic_plan; SET jit = off; SET synchronous_commit = off';
 
 type Queryable = pg.Pool | pg.ClientBase;
 

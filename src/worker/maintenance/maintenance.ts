@@ -57,7 +57,7 @@ export class Maintenance {
    */
   start(): void {
     this.#stopped = false;
-    this.#slowJobsAt = this.#deps.clock.now().getTime() + SLOW_JOBS_EVERY_MS;
+    this.#slowJobsAt = this.#deps.clock.nowMs() + SLOW_JOBS_EVERY_MS;
     this.#schedule(Math.round(this.#deps.intervalMs * (0.5 + Math.random() / 2)));
   }
 
@@ -78,7 +78,7 @@ export class Maintenance {
     if (!(await this.election.runOnce())) return false;
     const rescued = await this.rescuer.runOnce();
     if (rescued.retried.length > 0) this.#deps.onRescued();
-    const now = this.#deps.clock.now().getTime();
+    const now = this.#deps.clock.nowMs();
     if (now >= this.#slowJobsAt) {
       this.#slowJobsAt = now + SLOW_JOBS_EVERY_MS;
       await this.pruner.runOnce();

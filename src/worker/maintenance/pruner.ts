@@ -22,7 +22,7 @@ export class Pruner {
   /** How many tasks it deleted; nothing when retention is 0 (keep forever). */
   async runOnce(): Promise<number> {
     if (this.#retentionMs <= 0) return 0;
-    const finishedBefore = new Date(this.#clock.now().getTime() - this.#retentionMs);
+    const finishedBefore = new Date(this.#clock.nowMs() - this.#retentionMs);
     let deleted = 0;
     for (let batch = 0; batch < MAX_BATCHES; batch++) {
       const count = await this.#engine.taskPrune({ finishedBefore, limit: BATCH });

@@ -20,7 +20,7 @@ export class WorkerReaper {
   }
 
   async runOnce(): Promise<string[]> {
-    const cutoff = this.#clock.now().getTime() - this.#staleMs;
+    const cutoff = this.#clock.nowMs() - this.#staleMs;
     const stale = (await this.#engine.workerList()).filter((worker) => worker.lastHeartbeatAt.getTime() < cutoff);
     for (const worker of stale) {
       await this.#engine.workerRemove({ id: worker.id });
