@@ -90,6 +90,19 @@ describeEachEngine('insert', (f) => {
     expect(total).toBe(4);
   });
 
+  it('writes a batch of thousands whole, or not at all when any row is refused', async () => {
+    const { engine, clock } = f();
+    const batch = Array.from({ length: 4500 }, (_, i) => newTask({ taskType: 'email', payload: { i } }, clock.now()));
+    expect((await engine.taskInsertMany({ tasks: batch })).every((r) => r.created)).toBe(true);
+    expect((await engine.taskList({ limit: 1, withTotal: true })).total).toBe(4500);
+    expect((await engine.taskGet({ id: batch[4499]!.id }))!.payload).toEqual({ i: 4499 });
+    // The database refuses the last row (its id is taken): none of the 4,500 before it stays.
+    const refused = Array.from({ length: 4500 }, (_, i) => newTask({ taskType: 'email', payload: { again: i } }, clock.now()));
+    refused[4499] = { ...refused[4499]!, id: batch[0]!.id };
+    await expect(engine.taskInsertMany({ tasks: refused })).rejects.toBeInstanceOf(ConveyorError);
+    expect((await engine.taskList({ limit: 1, withTotal: true })).total).toBe(4500);
+  });
+
   it('stores every field of a mixed batch exactly as the returned records say', async () => {
     const { engine, clock } = f();
     const user = await engine.userInsert({ user: { id: '01890000-0000-7000-8000-000000000001', username: 'ada', email: 'ada@example.com', passwordHash: 'x', role: 'user', createdAt: clock.now() } });
