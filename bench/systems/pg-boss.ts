@@ -20,7 +20,7 @@ export function pgBoss(tuned: boolean): SystemDefinition {
     store: 'postgres',
     tuned,
     settings: tuned
-      ? 'batchSize 500, burstWhenBatchFull, useListenNotify + queue notify; localConcurrency = concurrency'
+      ? 'batchSize 500, burstWhenBatchFull, useListenNotify + queue notify, connection pool max = concurrency + 4; localConcurrency = concurrency'
       : 'defaults (batchSize 1, pollingIntervalSeconds 2, no LISTEN/NOTIFY); localConcurrency = concurrency',
     version,
     open: (location) => new PgBossSystem(location, tuned),
@@ -63,7 +63,9 @@ class PgBossSystem implements BenchSystem {
       connectionString: this.#location.url,
       schema: this.#location.schema,
       migrate: false,
-      ...(this.#tuned ? { useListenNotify: true } : {}),
+      // Tuned, each of the `concurrency` local workers fetches on its own: a pool smaller than that
+      // makes fetches queue for a connection until pg's connect timeout fails them under load.
+      ...(this.#tuned ? { useListenNotify: true, max: concurrency + 4 } : {}),
     });
     boss.on('error', () => {});
     await boss.start();
