@@ -242,9 +242,9 @@ export class Executor {
       }
     }
   }
-
 }
 
+/** Shared by every task: a log line without fields, and the end of a wait for a handler that ignored its abort. */
 const NO_FIELDS = Object.freeze({});
 const ABANDONED = Object.freeze({ kind: 'abandoned' }) as { kind: 'abandoned' };
 
