@@ -159,7 +159,12 @@ async function latency(ctx: SuiteContext, rate: number): Promise<void> {
       }
     });
     const at = (ms: number) => new Date(ms).toISOString().slice(11, 23);
-    process.stderr.write(`\n[debug] ${id} latency ${rate}/s: slow starts by window: ${[...windows].map(([w, n]) => `${at(w)}:${n}`).join(' ') || 'none'}\n`);
+    const slowest = report.indexes
+      .map((index, n) => ({ index, ms: report.latenciesMs[n]!, at: report.startedAt[n]! }))
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 8)
+      .map((s) => `#${s.index} ${s.ms.toFixed(1)} ms at ${at(s.at)}`);
+    process.stderr.write(`\n[debug] ${id} latency ${rate}/s: slow starts by window: ${[...windows].map(([w, n]) => `${at(w)}:${n}`).join(' ') || 'none'}; slowest: ${slowest.join(', ')}\n`);
   }
   const remaining = await system.remaining();
   const check = auditExactlyOnce({ run: ctx.run, workload: `latency ${rate}/s`, system: id, expected: count, report, remaining });
