@@ -321,8 +321,7 @@ export class TaskEventHub {
     const due = [...this.#streams].filter((s) => Date.now() - s.sessionCheckedAt >= this.#sessionCheckMs);
     for (const stream of due) {
       stream.sessionCheckedAt = Date.now();
-      const session = await this.#ctx.engine.sessionGet({ tokenHash: stream.sink.sessionHash, now });
-      const user = session ? await this.#ctx.engine.userGet({ id: session.userId }) : null;
+      const user = (await this.#ctx.engine.sessionGet({ tokenHash: stream.sink.sessionHash, now }))?.user;
       if (!user || !user.isActive) {
         this.#send(stream, 'session_ended', { reason: 'The session ended; log in again' });
         this.#remove(stream);

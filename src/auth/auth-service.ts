@@ -109,11 +109,9 @@ export class AuthService {
   /** The user and session behind a bearer token; null for an unknown, expired or revoked one. */
   async authenticate(token: string): Promise<Authenticated | null> {
     if (!looksLikeSessionToken(token)) return null;
-    const session = await this.#engine.sessionGet({ tokenHash: hashSessionToken(token), now: this.#clock.now() });
-    if (!session) return null;
-    const user = await this.#engine.userGet({ id: session.userId });
-    if (!user || !user.isActive) return null;
-    return { user, session };
+    const found = await this.#engine.sessionGet({ tokenHash: hashSessionToken(token), now: this.#clock.now() });
+    if (!found || !found.user.isActive) return null;
+    return found;
   }
 
   async logout(session: SessionRecord): Promise<void> {

@@ -119,8 +119,11 @@ export interface Engine {
   userUpdate(p: { id: string; changes: Partial<Pick<UserRecord, 'role' | 'isActive' | 'passwordHash' | 'lastLoginAt'>>; now: Date }): Promise<UserRecord | null>;
   userCount(p: { role?: UserRole }): Promise<number>;
   sessionInsert(p: { session: SessionRecord }): Promise<void>;
-  /** The session for a token hash, if it exists and has not expired at `now`. */
-  sessionGet(p: { tokenHash: string; now: Date }): Promise<SessionRecord | null>;
+  /**
+   * The session for a token hash, if it exists and has not expired at `now`, with its user: one
+   * lookup, because every authenticated request needs both.
+   */
+  sessionGet(p: { tokenHash: string; now: Date }): Promise<{ session: SessionRecord; user: UserRecord } | null>;
   sessionUpdate(p: { tokenHash: string; expiresAt: Date; now: Date }): Promise<boolean>;
   sessionDelete(p: { tokenHash: string }): Promise<boolean>;
   /** Ends every session of a user; returns how many. */

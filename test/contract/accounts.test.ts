@@ -56,7 +56,7 @@ describeEachEngine('users and sessions', (f) => {
     await engine.sessionInsert({ session: session('h1') });
     await engine.sessionInsert({ session: session('h2') });
     await engine.sessionInsert({ session: session('h3') });
-    expect(await engine.sessionGet({ tokenHash: 'h1', now: clock.now() })).toEqual(session('h1'));
+    expect(await engine.sessionGet({ tokenHash: 'h1', now: clock.now() })).toEqual({ session: session('h1'), user: await engine.userGet({ id: ANN }) });
     expect(await engine.sessionDelete({ tokenHash: 'h1' })).toBe(true);
     expect(await engine.sessionGet({ tokenHash: 'h1', now: clock.now() })).toBeNull();
     clock.advance(30_000);

@@ -32,7 +32,20 @@ import { PostgresListener } from './postgres-listener.ts';
 import { migratePostgres } from './postgres-migrator.ts';
 import { insertChannel, postgresSql, type PostgresSql, type Statement } from './postgres-sql.ts';
 import { PG_TYPES } from './postgres-types.ts';
-import { breakerFromRow, sessionFromRow, taskTypeFromRow, userFromRow, workerFromRow, type BreakerRow, type SessionRow, type TaskTypeRow, type UserRow, type WorkerRow } from './record-rows.ts';
+import {
+  breakerFromRow,
+  sessionFromRow,
+  taskTypeFromRow,
+  userFromPrefixedRow,
+  userFromRow,
+  workerFromRow,
+  type BreakerRow,
+  type PrefixedUserRow,
+  type SessionRow,
+  type TaskTypeRow,
+  type UserRow,
+  type WorkerRow,
+} from './record-rows.ts';
 import { encodeCursor, taskListQuery } from './task-list-query.ts';
 import { claimedTaskFromRow, compareClaimOrder, taskFromNew, taskFromRow, type ClaimRow, type TaskRow } from './task-row.ts';
 import { emptyTaskStats, taskStatsFromRows, type StatsCountRow, type StatsTimesRow } from './task-stats.ts';
@@ -758,9 +771,10 @@ class PostgresEngine implements Engine {
     await this.#run('sessionInsert', this.#sql.sessionInsert, [session.tokenHash, session.userId, session.createdAt, session.expiresAt, session.lastRefreshedAt, session.userAgent]);
   }
 
-  async sessionGet(p: { tokenHash: string; now: Date }): Promise<SessionRecord | null> {
-    const { rows } = await this.#run<SessionRow>('sessionGet', this.#sql.sessionGet, [p.tokenHash, p.now]);
-    return rows[0] ? sessionFromRow(rows[0]) : null;
+  async sessionGet(p: { tokenHash: string; now: Date }): Promise<{ session: SessionRecord; user: UserRecord } | null> {
+    const { rows } = await this.#run<SessionRow & PrefixedUserRow>('sessionGet', this.#sql.sessionGet, [p.tokenHash, p.now]);
+    const row = rows[0];
+    return row ? { session: sessionFromRow(row), user: userFromPrefixedRow(row) } : null;
   }
 
   async sessionUpdate(p: { tokenHash: string; expiresAt: Date; now: Date }): Promise<boolean> {

@@ -28,6 +28,12 @@ const SESSION_COLUMNS = 'token_hash, user_id, created_at, expires_at, last_refre
 const TYPE_COLUMNS = 'name, description, payload_schema, examples, timeout_ms, created_at, updated_at, last_seen_at';
 const WORKER_COLUMNS = 'id, host, pid, concurrency, running, task_types, started_at, last_heartbeat_at';
 
+/** `columns` qualified by `table` and renamed with `prefix`: 'a, b' → 'u.a AS u_a, u.b AS u_b'. */
+const prefixed = (table: string, prefix: string, columns: string) =>
+  columns
+    .split(', ')
+    .map((column) => `${table}${column}${prefix ? ` AS ${prefix}${column}` : ''}`)
+    .join(', ');
 const list = (values: readonly string[]) => values.map((value) => `'${value}'`).join(', ');
 const READY = list(READY_STATUSES);
 const FINISHED = list(FINISHED_STATUSES);
@@ -361,7 +367,11 @@ export function postgresSql(schema: string) {
     userCount: statement('user_count', `SELECT count(*) AS count FROM ${s}.users WHERE $1::text IS NULL OR role = $1::text`),
     sessionInsert: statement('session_insert', `
       INSERT INTO ${s}.sessions (${SESSION_COLUMNS}) VALUES ($1::text, $2::uuid, $3::timestamptz, $4::timestamptz, $5::timestamptz, $6::text)`),
-    sessionGet: statement('session_get', `SELECT ${SESSION_COLUMNS} FROM ${s}.sessions WHERE token_hash = $1::text AND expires_at > $2::timestamptz`),
+    // The user's columns come prefixed (u_), as both tables have created_at.
+    sessionGet: statement('session_get', `
+      SELECT ${prefixed('s.', '', SESSION_COLUMNS)}, ${prefixed('u.', 'u_', USER_COLUMNS)}
+      FROM ${s}.sessions s JOIN ${s}.users u ON u.id = s.user_id
+      WHERE s.token_hash = $1::text AND s.expires_at > $2::timestamptz`),
     sessionUpdate: statement('session_update', `
       UPDATE ${s}.sessions SET expires_at = $2::timestamptz, last_refreshed_at = $3::timestamptz
       WHERE token_hash = $1::text AND expires_at > $3::timestamptz`),

@@ -61,6 +61,23 @@ export interface SessionRow {
   user_agent: string | null;
 }
 
+/** A user's columns as sessionGet reads them beside the session's (`u_` + column). */
+export type PrefixedUserRow = { [K in keyof UserRow as `u_${K}`]: UserRow[K] };
+
+export function userFromPrefixedRow(row: PrefixedUserRow): UserRecord {
+  return userFromRow({
+    id: row.u_id,
+    username: row.u_username,
+    email: row.u_email,
+    password_hash: row.u_password_hash,
+    role: row.u_role,
+    is_active: row.u_is_active,
+    created_at: row.u_created_at,
+    updated_at: row.u_updated_at,
+    last_login_at: row.u_last_login_at,
+  });
+}
+
 export function sessionFromRow(row: SessionRow): SessionRecord {
   return {
     tokenHash: row.token_hash,

@@ -598,10 +598,12 @@ class SqliteEngine implements Engine {
     });
   }
 
-  sessionGet(p: { tokenHash: string; now: Date }): Promise<SessionRecord | null> {
+  sessionGet(p: { tokenHash: string; now: Date }): Promise<{ session: SessionRecord; user: UserRecord } | null> {
     return this.#c.run('sessionGet', () => {
       const row = this.#c.prepare(other.SESSION_GET).get({ tokenHash: p.tokenHash, now: p.now.getTime() }) as SessionRow | undefined;
-      return row === undefined ? null : rowToSession(row);
+      if (row === undefined) return null;
+      const user = this.#c.prepare(other.USER_GET).get(row.user_id) as UserRow | undefined;
+      return user === undefined ? null : { session: rowToSession(row), user: rowToUser(user) };
     });
   }
 
