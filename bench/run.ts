@@ -84,6 +84,7 @@ for (let run = 1; run <= options.runs; run++) {
       await runSystemSuite({ definition, system, location, worker, options, metrics, results, run, step: (label) => step(`run ${run}/${options.runs} ${label}`) });
     } catch (error) {
       errors.push(`run ${run}, ${definition.id}: ${error instanceof Error ? error.message : String(error)}`);
+      if (process.env.BENCH_DEBUG) process.stderr.write(`\n[debug] ${definition.id} suite failed: ${error instanceof Error ? error.stack : String(error)}\n`);
       results.check({ run, workload: 'suite', system: definition.id, expected: 0, ran: 0, distinct: 0, duplicates: 0, remaining: 0, lost: 0, stray: 0, finished: false, ok: false, detail: `error: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}` });
     } finally {
       await worker?.exit().catch(() => {});

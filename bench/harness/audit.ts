@@ -6,12 +6,23 @@ import type { WorkerReport } from './worker-protocol.ts';
  * exactly once, or, when the workload ran out of time, still wait in the store. A task that ran twice,
  * ran while also still unfinished in the store, or vanished, fails the run whatever its speed.
  */
-export function auditExactlyOnce(p: { run: number; workload: string; system: string; expected: number; report: WorkerReport; remaining: number }): Check {
-  const { expected, report, remaining } = p;
-  const counts = new Uint32Array(expected);
+export function auditExactlyOnce(p: {
+  run: number;
+  workload: string;
+  system: string;
+  expected: number;
+  report: WorkerReport;
+  remaining: number;
+  /** Indexes whose insert the system refused (a saturated client): never stored, so never owed. */
+  refused?: ReadonlySet<number>;
+}): Check {
+  const { report, remaining } = p;
+  const refused = p.refused ?? new Set<number>();
+  const expected = p.expected - refused.size;
+  const counts = new Uint32Array(p.expected);
   let unknown = 0;
   for (const index of report.indexes) {
-    if (Number.isInteger(index) && index >= 0 && index < expected) counts[index]! += 1;
+    if (Number.isInteger(index) && index >= 0 && index < p.expected && !refused.has(index)) counts[index]! += 1;
     else unknown += 1;
   }
   let distinct = 0;
@@ -32,7 +43,9 @@ export function auditExactlyOnce(p: { run: number; workload: string; system: str
   if (unknown > 0) problems.push(`${unknown} unknown task indexes`);
   if (report.stray > 0) problems.push(`${report.stray} tasks of another workload`);
   const finished = notRun === 0;
-  const detail = problems.length > 0 ? problems.join(', ') : finished ? 'every task ran exactly once' : `${distinct} ran exactly once; ${notRun} still queued when time ran out`;
+  const refusedNote = refused.size > 0 ? `; ${refused.size} inserts refused by the system` : '';
+  const detail =
+    (problems.length > 0 ? problems.join(', ') : finished ? 'every task ran exactly once' : `${distinct} ran exactly once; ${notRun} still queued when time ran out`) + refusedNote;
   return {
     run: p.run,
     workload: p.workload,
@@ -44,7 +57,7 @@ export function auditExactlyOnce(p: { run: number; workload: string; system: str
     remaining,
     lost,
     stray: report.stray,
-    finished,
+    finished: finished && refused.size === 0,
     ok: problems.length === 0,
     detail,
   };

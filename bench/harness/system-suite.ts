@@ -136,12 +136,24 @@ async function latency(ctx: SuiteContext, rate: number): Promise<void> {
   // The load's shape, not a synchronisation: the worker sits idle before the stream begins.
   await sleep(options.idleBeforeMs);
 
-  // Open loop: each insert is sent at its due time whether or not earlier ones have returned.
+  // Open loop: each insert is sent at its due time whether or not earlier ones have returned. A
+  // system that cannot take the rate may refuse inserts (a client pool's connect timeout): those are
+  // left out of the audit and the workload is reported saturated.
   const inserts: Promise<void>[] = [];
+  const refused = new Set<number>();
+  let refusal: unknown = null;
   const startedAt = performance.now();
   for (let i = 0; i < count; ) {
     const due = Math.min(count, Math.floor(((performance.now() - startedAt) / 1000) * rate) + 1);
-    for (; i < due; i++) inserts.push(system.enqueueOne({ w: tag, i, t: preciseNow() }));
+    for (; i < due; i++) {
+      const index = i;
+      inserts.push(
+        system.enqueueOne({ w: tag, i: index, t: preciseNow() }).catch((error: unknown) => {
+          refused.add(index);
+          refusal ??= error;
+        }),
+      );
+    }
     if (i < count) await sleep(Math.max(0, startedAt + (i / rate) * 1000 - performance.now()));
   }
   await Promise.all(inserts);
@@ -167,8 +179,14 @@ async function latency(ctx: SuiteContext, rate: number): Promise<void> {
     process.stderr.write(`\n[debug] ${id} latency ${rate}/s: slow starts by window: ${[...windows].map(([w, n]) => `${at(w)}:${n}`).join(' ') || 'none'}; slowest: ${slowest.join(', ')}\n`);
   }
   const remaining = await system.remaining();
-  const check = auditExactlyOnce({ run: ctx.run, workload: `latency ${rate}/s`, system: id, expected: count, report, remaining });
+  const check = auditExactlyOnce({ run: ctx.run, workload: `latency ${rate}/s`, system: id, expected: count, report, remaining, refused });
   results.check(check);
+  if (refused.size > 0) {
+    const why = `saturated: ${refused.size} of ${count} inserts refused (${refusal instanceof Error ? refusal.message.split('\n')[0] : String(refusal)})`;
+    for (const p of [50, 95, 99] as const) results.unavailable(metrics.latency(rate, p), id, why);
+    if (remaining > 0) await system.purge();
+    return;
+  }
 
   // A task that never started counts as infinitely late, so a saturated system cannot look fast.
   const firstLatency = new Map<number, number>();

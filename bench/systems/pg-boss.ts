@@ -110,6 +110,9 @@ class PgBossSystem implements BenchSystem {
         schema: this.#location.schema,
         supervise: false,
         schedule: false,
+        // The harness offers 500 sends a second in the latency workload, each its own call: with
+        // pg-boss's default pool of 10 they queued for a connection past its 10 s connect timeout.
+        max: 32,
       });
       boss.on('error', () => {});
       await boss.start();
