@@ -60,6 +60,8 @@ class SqliteEngine implements Engine {
   readonly #c: SqliteConnection;
   readonly #logger: Logger;
   readonly #signal: InsertSignal;
+  /** Completions waiting to be written together (see taskComplete). */
+  #completions: { params: Record<string, unknown>; resolve: (applied: boolean) => void; reject: (error: unknown) => void }[] = [];
   readonly #claimSql = new Map<number, string>();
   readonly #nextDueSql = new Map<number, string>();
 
@@ -75,6 +77,8 @@ class SqliteEngine implements Engine {
 
   async close(): Promise<void> {
     if (this.#c.closed) return;
+    // Completions waiting for the end of this turn are written first.
+    this.#writeCompletions();
     await this.#signal.closeAll();
     this.#c.close();
   }
@@ -248,10 +252,30 @@ class SqliteEngine implements Engine {
     return p.leases.length > 0 ? this.#c.write('taskHeartbeat', work) : this.#c.run('taskHeartbeat', work);
   }
 
+  /**
+   * Completions made in the same turn of the event loop are written in one transaction, at the end of
+   * it: SQLite writes each changed page once per commit, so a worker finishing hundreds of tasks a
+   * second commits a few times, not hundreds. Each keeps its own fence and its own answer.
+   */
   taskComplete(p: { lease: TaskLease; output: JsonValue | null; now: Date }): Promise<boolean> {
     const output = p.output === null || p.output === undefined ? null : (JSON.stringify(p.output) ?? null);
-    return this.#fenced('taskComplete', sql.TASK_COMPLETE, { ...fence(p.lease), ...stamp(p.now), output });
+    return new Promise<boolean>((resolve, reject) => {
+      this.#completions.push({ params: { ...fence(p.lease), now: p.now.getTime(), output }, resolve, reject });
+      if (this.#completions.length === 1) setImmediate(this.#writeCompletions);
+    });
   }
+
+  readonly #writeCompletions = (): void => {
+    const batch = this.#completions;
+    if (batch.length === 0) return;
+    this.#completions = [];
+    this.#c
+      .write('taskComplete', () => batch.map(({ params }) => this.#c.prepare(sql.TASK_COMPLETE).run(params).changes > 0))
+      .then(
+        (applied) => batch.forEach((completion, index) => completion.resolve(applied[index]!)),
+        (error: unknown) => batch.forEach((completion) => completion.reject(error)),
+      );
+  };
 
   taskFail(p: Parameters<Engine['taskFail']>[0]): Promise<TaskFailResult> {
     const params = { ...fence(p.lease), ...stamp(p.now), error: p.error };
