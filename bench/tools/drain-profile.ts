@@ -8,18 +8,16 @@
  *
  *   node --import tsx bench/tools/drain-profile.ts [postgres|sqlite] [tasks] [concurrency] [repeat]
  */
-import { createEngine } from '../../src/store/create-engine.ts';
-import { ConveyorClient } from '../../src/client/conveyor-client.ts';
-import { Worker } from '../../src/worker/worker.ts';
-import { createBenchDatabase, dropBenchDatabase, serverCpuMs } from '../bench-databases.ts';
-import { conveyorDatabaseUrl, benchRegistry } from '../systems/conveyor.ts';
-import { WORK_QUEUE, type BenchTask } from '../systems/system.ts';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Session } from 'node:inspector/promises';
 import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import pg from 'pg';
+import { ConveyorClient } from '../../src/client/conveyor-client.ts';
+import { createEngine } from '../../src/store/create-engine.ts';
+import { Worker } from '../../src/worker/worker.ts';
+import { serverCpuMs } from '../bench-databases.ts';
+import { allocateLocation, releaseLocation } from '../harness/locations.ts';
+import { benchRegistry, conveyor, conveyorDatabaseUrl } from '../systems/conveyor.ts';
+import { WORK_QUEUE, type BenchTask } from '../systems/system.ts';
 
 /** Statements sent per name during the drain, and the rows they returned. */
 const statements = new Map<string, { calls: number; rows: number }>();
@@ -40,11 +38,8 @@ const tasks = Number(tasksArg);
 const concurrency = Number(concurrencyArg);
 
 for (let round = 1; round <= Number(repeatArg); round++) {
-  const database = store === 'postgres' ? await createBenchDatabase('drain_profile') : null;
-  const directory = store === 'sqlite' ? mkdtempSync(join(tmpdir(), 'conveyor-drain-')) : null;
-  const url = database
-    ? conveyorDatabaseUrl({ kind: 'postgres', database: database.name, url: database.url, schema: 'conveyor' })
-    : conveyorDatabaseUrl({ kind: 'sqlite', directory: directory!, file: join(directory!, 'bench.db') });
+  const location = await allocateLocation(conveyor(store === 'sqlite' ? 'sqlite' : 'postgres'));
+  const url = conveyorDatabaseUrl(location);
   const client = await ConveyorClient.open({ databaseUrl: url });
   const payloads: BenchTask[] = Array.from({ length: tasks }, (_, i) => ({ w: 'p', i, t: 0 }));
   const enqueueStarted = performance.now();
@@ -85,11 +80,10 @@ for (let round = 1; round <= Number(repeatArg); round++) {
   await worker.stop();
   await engine.close();
   await client.close();
-  if (database) await dropBenchDatabase(database.name);
-  if (directory) rmSync(directory, { recursive: true, force: true });
+  await releaseLocation(location);
   const perTask = (ms: number) => ((ms * 1000) / tasks).toFixed(1);
   process.stdout.write(
     `${store} round ${round}: enqueue ${Math.round(tasks / (enqueueMs / 1000))}/s; drain ${Math.round(tasks / (drainMs / 1000))}/s; ` +
-      `worker CPU ${perTask((cpu.user + cpu.system) / 1000)} µs/task; postgres CPU ${perTask(pgMs)} µs/task\n  ${counted.join('; ')}\n`,
+      `worker CPU ${perTask((cpu.user + cpu.system) / 1000)} µs/task; PostgreSQL server CPU ${perTask(pgMs)} µs/task\n  ${counted.join('; ')}\n`,
   );
 }

@@ -5,27 +5,21 @@
  *
  *   node --import tsx bench/tools/latency-profile.ts [postgres|sqlite] [rate] [count]
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConveyorClient } from '../../src/client/conveyor-client.ts';
 import { createEngine } from '../../src/store/create-engine.ts';
 import { Worker } from '../../src/worker/worker.ts';
-import { createBenchDatabase, dropBenchDatabase } from '../bench-databases.ts';
+import { allocateLocation, releaseLocation } from '../harness/locations.ts';
 import { percentile } from '../stats.ts';
-import { benchRegistry, conveyorDatabaseUrl } from '../systems/conveyor.ts';
+import { benchRegistry, conveyor, conveyorDatabaseUrl } from '../systems/conveyor.ts';
 import { WORK_QUEUE } from '../systems/system.ts';
 
 const [store = 'postgres', rateArg = '50', countArg = '500'] = process.argv.slice(2);
 const rate = Number(rateArg);
 const count = Number(countArg);
 
-const database = store === 'postgres' ? await createBenchDatabase('latency_profile') : null;
-const directory = store === 'sqlite' ? mkdtempSync(join(tmpdir(), 'conveyor-latency-')) : null;
-const url = database
-  ? conveyorDatabaseUrl({ kind: 'postgres', database: database.name, url: database.url, schema: 'conveyor' })
-  : conveyorDatabaseUrl({ kind: 'sqlite', directory: directory!, file: join(directory!, 'bench.db') });
+const location = await allocateLocation(conveyor(store === 'sqlite' ? 'sqlite' : 'postgres'));
+const url = conveyorDatabaseUrl(location);
 const client = await ConveyorClient.open({ databaseUrl: url });
 
 const insertMs: number[] = [];
@@ -52,8 +46,7 @@ while (startedAt.size < count) await sleep(10);
 await worker.stop();
 await engine.close();
 await client.close();
-if (database) await dropBenchDatabase(database.name);
-if (directory) rmSync(directory, { recursive: true, force: true });
+await releaseLocation(location);
 
 for (let i = 0; i < count; i++) {
   insertMs.push(returnedAt.get(i)! - sentAt.get(i)!);

@@ -122,7 +122,6 @@ export function taskInsertParams(task: NewTask): Record<string, string | number 
   };
 }
 
-/** Orders claimed rows the way the claim chose them (RETURNING gives no order guarantee). */
 /** The columns a claim reads back. */
 export type ClaimRow = Pick<
   TaskRow,
@@ -146,6 +145,7 @@ export function claimedTaskFromRow(row: ClaimRow): ClaimedTask {
   };
 }
 
+/** Orders claimed rows the way the claim chose them (RETURNING gives no order guarantee). */
 export function compareClaimOrder(a: Pick<TaskRow, 'priority_rank' | 'run_at' | 'id'>, b: Pick<TaskRow, 'priority_rank' | 'run_at' | 'id'>): number {
   return a.priority_rank - b.priority_rank || a.run_at - b.run_at || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
