@@ -322,9 +322,10 @@ class PostgresEngine implements Engine {
   }
 
   /**
-   * One INSERT ... ON CONFLICT DO NOTHING for the whole batch (unnest of one array per column), then,
-   * only for idempotency keys that were already taken, one SELECT of the tasks holding them. The
-   * records of new tasks are built from what was written, so a batch costs no full-row read back.
+   * One INSERT for the batch (a batch of more than INSERT_CHUNK_ROWS without idempotency keys goes in
+   * chunks, in one transaction), with ON CONFLICT DO NOTHING when keys are given, then, only for keys
+   * that were already taken, one SELECT of the tasks holding them. The records of new tasks are built
+   * from what was written, so a batch costs no full-row read back.
    */
   async #insert(operation: string, tasks: NewTask[], tx: unknown): Promise<TaskInsertResult[]> {
     this.#assertOpen();
