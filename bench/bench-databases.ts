@@ -83,12 +83,15 @@ export async function databaseConnections(name: string): Promise<number> {
 /** Clock ticks per second of /proc/<pid>/stat's CPU times (USER_HZ: 100 on every Linux Node supports). */
 const TICKS_PER_SECOND = 100;
 
+/** CPU time (ms, user + system) used so far by each server process of a store, by pid. */
+export type ServerCpuSample = Map<string, number>;
+
 /**
- * CPU time (ms, user + system) used so far by the server processes of a store on this machine
- * (`postgres` backends, or `redis-server`), or null when that server is not local (or there is no
- * /proc). Sampled around a workload, it is what the workload cost the server, whatever drove it.
+ * The CPU time of each server process of a store on this machine (`postgres` backends, or
+ * `redis-server`), or null when that server is not local (or there is no /proc). Two samples around a
+ * workload give what it cost the server, whatever drove it (see serverCpuBetween).
  */
-export function serverCpuMs(store: 'postgres' | 'redis'): number | null {
+export function sampleServerCpu(store: 'postgres' | 'redis'): ServerCpuSample | null {
   const host = new URL(store === 'postgres' ? BENCH_POSTGRES : BENCH_REDIS).hostname;
   if (!['127.0.0.1', 'localhost', '[::1]', ''].includes(host)) return null;
   const processName = store === 'postgres' ? 'postgres' : 'redis-server';
@@ -98,8 +101,7 @@ export function serverCpuMs(store: 'postgres' | 'redis'): number | null {
   } catch {
     return null;
   }
-  let ticks = 0;
-  let found = false;
+  const sample: ServerCpuSample = new Map();
   for (const pid of pids) {
     let stat: string;
     try {
@@ -111,10 +113,20 @@ export function serverCpuMs(store: 'postgres' | 'redis'): number | null {
     const close = stat.lastIndexOf(')');
     if (stat.slice(stat.indexOf('(') + 1, close) !== processName) continue;
     const fields = stat.slice(close + 2).split(' ');
-    ticks += Number(fields[11]) + Number(fields[12]);
-    found = true;
+    sample.set(pid, ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND);
   }
-  return found ? (ticks * 1000) / TICKS_PER_SECOND : null;
+  return sample.size > 0 ? sample : null;
+}
+
+/**
+ * Server CPU (ms) spent between two samples: each process's growth, a process that started meanwhile
+ * counting whole. A process that ended meanwhile has no second reading and is left out, so the
+ * figure can only err low, never below zero.
+ */
+export function serverCpuBetween(before: ServerCpuSample, after: ServerCpuSample): number {
+  let total = 0;
+  for (const [pid, ms] of after) total += Math.max(0, ms - (before.get(pid) ?? 0));
+  return total;
 }
 
 export async function postgresVersion(): Promise<string> {

@@ -5,7 +5,7 @@
  * the exactly-once audit.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { databaseTransactions, serverCpuMs } from '../bench-databases.ts';
+import { databaseTransactions, sampleServerCpu, serverCpuBetween } from '../bench-databases.ts';
 import { pollUntil } from '../systems/poll.ts';
 import { preciseNow, type BenchSystem, type BenchTask, type Location, type SystemDefinition } from '../systems/system.ts';
 import { percentile } from '../stats.ts';
@@ -68,13 +68,13 @@ async function drain(ctx: SuiteContext, concurrency: number): Promise<void> {
   }
 
   const xactsBefore = first && location.kind === 'postgres' ? await databaseTransactions(location.database) : null;
-  const serverCpuBefore = first && location.kind !== 'sqlite' ? serverCpuMs(location.kind) : null;
+  const serverCpuBefore = first && location.kind !== 'sqlite' ? sampleServerCpu(location.kind) : null;
   await worker.start({ systemId: id, location, concurrency, tag, expected: options.tasks });
   const budgetEnd = performance.now() + options.drainBudgetMs;
   const allSeen = await worker.allSeen(options.drainBudgetMs);
   const drained = allSeen !== null && (await pollUntil(async () => (await system.remaining()) === 0, Math.max(0, budgetEnd - performance.now())));
   const endedAt = preciseNow();
-  const serverCpuAfter = serverCpuBefore === null || location.kind === 'sqlite' ? null : serverCpuMs(location.kind);
+  const serverCpuAfter = serverCpuBefore === null || location.kind === 'sqlite' ? null : sampleServerCpu(location.kind);
   const report = await worker.stop();
   if (process.env.BENCH_DEBUG && report.firstStartAt !== null) {
     process.stderr.write(
@@ -97,7 +97,7 @@ async function drain(ctx: SuiteContext, concurrency: number): Promise<void> {
   if (first) {
     results.add(metrics.drainCpu, id, (report.cpuMs / Math.max(1, check.distinct)) * 1000);
     if (serverCpuBefore !== null && serverCpuAfter !== null) {
-      results.add(metrics.drainDatabaseCpu, id, ((serverCpuAfter - serverCpuBefore) / Math.max(1, check.distinct)) * 1000);
+      results.add(metrics.drainDatabaseCpu, id, (serverCpuBetween(serverCpuBefore, serverCpuAfter) / Math.max(1, check.distinct)) * 1000);
     } else {
       results.unavailable(metrics.drainDatabaseCpu, id, location.kind === 'sqlite' ? 'SQLite runs inside the worker process' : 'the server is not on this machine');
     }

@@ -14,7 +14,7 @@ import pg from 'pg';
 import { ConveyorClient } from '../../src/client/conveyor-client.ts';
 import { createEngine } from '../../src/store/create-engine.ts';
 import { Worker } from '../../src/worker/worker.ts';
-import { serverCpuMs } from '../bench-databases.ts';
+import { sampleServerCpu, serverCpuBetween } from '../bench-databases.ts';
 import { allocateLocation, releaseLocation } from '../harness/locations.ts';
 import { benchRegistry, conveyor, conveyorDatabaseUrl } from '../systems/conveyor.ts';
 import { WORK_QUEUE, type BenchTask } from '../systems/system.ts';
@@ -66,11 +66,12 @@ for (let round = 1; round <= Number(repeatArg); round++) {
     await inspector.post('Profiler.start');
   }
   const cpuBefore = process.cpuUsage();
-  const pgBefore = serverCpuMs('postgres') ?? 0;
+  const pgBefore = sampleServerCpu('postgres');
   await allSeen;
   const drainMs = performance.now() - firstAt;
   const cpu = process.cpuUsage(cpuBefore);
-  const pgMs = (serverCpuMs('postgres') ?? 0) - pgBefore;
+  const pgAfter = sampleServerCpu('postgres');
+  const pgMs = pgBefore && pgAfter ? serverCpuBetween(pgBefore, pgAfter) : 0;
   if (inspector && profileFile) {
     const { profile } = await inspector.post('Profiler.stop');
     writeFileSync(profileFile, JSON.stringify(profile));
