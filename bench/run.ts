@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--runs n] [--systems a,b] [--skip idle,http,micro,docs]`: Conveyor (PostgreSQL and
+ * `npm run bench [-- --quick] [--runs n] [--systems a,b] [--skip idle,http,micro,docs] [--docs-from results.json]`: Conveyor (PostgreSQL and
  * SQLite), graphile-worker, pg-boss and BullMQ through the same workloads in one run. Writes
  * bench/results/<time>.json, prints the tables, and regenerates docs/benchmarks.md with its charts.
  * Exits 1 when any workload fails its exactly-once audit.
@@ -35,6 +35,14 @@ const argValue = (name: string) => {
   const index = args.indexOf(name);
   return index >= 0 ? (args[index + 1] ?? '') : null;
 };
+// Rewrites docs/benchmarks.md from a recorded run (after a change to the page's template), runs nothing.
+const docsFrom = argValue('--docs-from');
+if (docsFrom) {
+  const record = JSON.parse(readFileSync(docsFrom, 'utf8')) as RunRecord;
+  writeDocsPage(record, docsFrom);
+  console.log(`docs/benchmarks.md rewritten from ${docsFrom}`);
+  process.exit(0);
+}
 const quick = args.includes('--quick');
 const skip = new Set((argValue('--skip') ?? '').split(',').filter(Boolean));
 const errors: string[] = [];
