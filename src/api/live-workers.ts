@@ -1,9 +1,10 @@
 import type { WorkerRecord } from '../store/engine.ts';
 import type { ApiContext } from './api-context.ts';
+import { isWorkerLive } from './views/worker-view.ts';
 
 /** Workers whose last heartbeat is within `workers.liveAfterMs`; the rest may be dead or partitioned. */
 export function isLive(ctx: ApiContext, worker: WorkerRecord, now: Date): boolean {
-  return now.getTime() - worker.lastHeartbeatAt.getTime() <= ctx.config.workers.liveAfterMs;
+  return isWorkerLive(worker, now, ctx.config.workers.liveAfterMs);
 }
 
 export async function liveWorkers(ctx: ApiContext): Promise<WorkerRecord[]> {

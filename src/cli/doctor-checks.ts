@@ -1,3 +1,4 @@
+import { isWorkerLive } from '../api/views/worker-view.ts';
 import { breakerStateAt } from '../core/circuit-breaker.ts';
 import { ConveyorError, ERROR_CODES } from '../core/errors.ts';
 import type { Engine, TaskStats, WorkerRecord } from '../store/engine.ts';
@@ -91,8 +92,8 @@ export async function runDoctorChecks(engine: Engine, options: DoctorOptions): P
 
   // 3. Workers: alive by heartbeat.
   const workers = await engine.workerList();
-  const live = workers.filter((w) => isLive(w, options));
-  const stopped = workers.filter((w) => !isLive(w, options));
+  const live = workers.filter((w) => isWorkerLive(w, options.now, options.workerLiveMs));
+  const stopped = workers.filter((w) => !isWorkerLive(w, options.now, options.workerLiveMs));
   const describe = (w: WorkerRecord) => `${w.id} (pid ${w.pid} on ${w.host}, last heartbeat ${formatAgo(w.lastHeartbeatAt, options.now)})`;
   if (stopped.length > 0) {
     findings.push({
@@ -197,10 +198,6 @@ export async function runDoctorChecks(engine: Engine, options: DoctorOptions): P
     findings.push({ check: 'failures', status: 'ok', summary: `none in the last hour (${stats.completedLastHour} completed)` });
   }
   return findings;
-}
-
-function isLive(worker: WorkerRecord, options: DoctorOptions): boolean {
-  return options.now.getTime() - worker.lastHeartbeatAt.getTime() <= options.workerLiveMs;
 }
 
 function messageOf(error: unknown): string {

@@ -3,6 +3,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import { breakerStateAt } from '../../core/circuit-breaker.ts';
 import { TASK_STATUSES } from '../../core/task.ts';
 import type { ApiContext } from '../api-context.ts';
+import { liveWorkers } from '../live-workers.ts';
 
 const BREAKER_STATE_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
 
@@ -47,8 +48,7 @@ export async function installMetrics(app: FastifyInstance, ctx: ApiContext): Pro
     help: 'Workers whose heartbeat is recent',
     registers: [registry],
     async collect() {
-      const cutoff = ctx.clock.now().getTime() - ctx.config.workers.liveAfterMs;
-      this.set((await ctx.engine.workerList()).filter((w) => w.lastHeartbeatAt.getTime() >= cutoff).length);
+      this.set((await liveWorkers(ctx)).length);
     },
   });
   new Gauge({

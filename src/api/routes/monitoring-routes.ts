@@ -3,10 +3,10 @@ import { breakerStateAt, closedBreaker, type BreakerState } from '../../core/cir
 import { TASK_TYPE_PATTERN } from '../../core/new-task.ts';
 import { ApiError } from '../api-error.ts';
 import type { ApiContext, App } from '../api-context.ts';
-import { isLive } from '../live-workers.ts';
 import { Ok, errors } from '../schemas/common.ts';
 import { BreakerParams, BreakerView, WorkerView } from '../schemas/monitoring-schemas.ts';
-import { iso, isoOrNull } from '../views/iso.ts';
+import { isoOrNull } from '../views/iso.ts';
+import { workerView } from '../views/worker-view.ts';
 
 /** Workers and circuit breakers: what the dashboard's monitoring pages read. */
 export function monitoringRoutes(app: App, ctx: ApiContext): void {
@@ -16,17 +16,7 @@ export function monitoringRoutes(app: App, ctx: ApiContext): void {
   }, async () => {
     const now = ctx.clock.now();
     const workers = await ctx.engine.workerList();
-    const data = workers.map((w) => ({
-      id: w.id,
-      host: w.host,
-      pid: w.pid,
-      concurrency: w.concurrency,
-      running: w.running,
-      task_types: w.taskTypes,
-      started_at: iso(w.startedAt),
-      last_heartbeat_at: iso(w.lastHeartbeatAt),
-      live: isLive(ctx, w, now),
-    }));
+    const data = workers.map((w) => workerView(w, now, ctx.config.workers.liveAfterMs));
     return { success: true as const, data };
   });
 

@@ -1,15 +1,10 @@
 import type { Command } from 'commander';
 import { systemClock } from '../../core/clock.ts';
-import type { WorkerRecord } from '../../store/engine.ts';
+import { isWorkerLive, workerView } from '../../api/views/worker-view.ts';
 import { withEngine } from '../cli-engine.ts';
 import { cliAction } from '../cli-error.ts';
 import { loadConfig } from '../config.ts';
 import { formatAgo, formatTable, printJson, println } from '../output.ts';
-
-/** A worker is live while its heartbeat is younger than server.worker_live_ms (the API's rule too). */
-export function isWorkerLive(worker: WorkerRecord, now: Date, liveMs: number): boolean {
-  return now.getTime() - worker.lastHeartbeatAt.getTime() <= liveMs;
-}
 
 /** `conveyor workers`: every worker that sent a heartbeat, live or stopped. */
 export function registerWorkersCommand(program: Command): void {
@@ -25,19 +20,7 @@ export function registerWorkersCommand(program: Command): void {
           const now = systemClock.now();
           const workers = (await engine.workerList()).sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime());
           if (options.json) {
-            printJson(
-              workers.map((w) => ({
-                id: w.id,
-                host: w.host,
-                pid: w.pid,
-                concurrency: w.concurrency,
-                running: w.running,
-                task_types: w.taskTypes,
-                started_at: w.startedAt.toISOString(),
-                last_heartbeat_at: w.lastHeartbeatAt.toISOString(),
-                live: isWorkerLive(w, now, liveMs),
-              })),
-            );
+            printJson(workers.map((w) => workerView(w, now, liveMs)));
             return;
           }
           if (workers.length === 0) {
