@@ -1,8 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestEngine } from '../helpers/task-fixtures.ts';
-import { cliSandbox, runCli, runCliJson, type CliSandbox } from './cli-helpers.ts';
+import { cliSandbox, openSandboxEngine, runCli, runCliJson, type CliSandbox } from './cli-helpers.ts';
 
 /** Settings from a config file, below the environment, as real processes see them. */
 let box: CliSandbox;
@@ -10,7 +9,7 @@ let fileEnv: Record<string, string>;
 
 beforeAll(async () => {
   box = cliSandbox();
-  const engine = await openTestEngine({ kind: 'sqlite', url: box.databaseUrl, drop: async () => {} });
+  const engine = await openSandboxEngine(box);
   await engine.close();
   // The database comes from the file only: the environment no longer names it.
   fileEnv = { ...box.env };

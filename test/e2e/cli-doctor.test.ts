@@ -3,10 +3,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_BREAKER_CONFIG } from '../../src/core/circuit-breaker.ts';
 import type { Engine } from '../../src/store/engine.ts';
-import { openTestEngine } from '../helpers/task-fixtures.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { startWorker, type WorkerProcess } from '../helpers/worker-process.ts';
-import { cliSandbox, runCli, runCliJson, type CliSandbox } from './cli-helpers.ts';
+import { cliSandbox, openSandboxEngine, runCli, runCliJson, type CliSandbox } from './cli-helpers.ts';
 
 /**
  * `conveyor doctor` against real processes: a worker that runs, then one killed with SIGKILL (its
@@ -22,7 +21,7 @@ let doctorEnv: Record<string, string>;
 beforeAll(async () => {
   box = cliSandbox();
   doctorEnv = { ...box.env, CONVEYOR__SERVER__WORKER_LIVE_MS: '1000' };
-  engine = await openTestEngine({ kind: 'sqlite', url: box.databaseUrl, drop: async () => {} });
+  engine = await openSandboxEngine(box);
 });
 afterAll(async () => {
   await worker?.kill();

@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Engine } from '../../src/store/engine.ts';
+import { openTestEngine } from '../helpers/task-fixtures.ts';
 import { CLI_PATH } from '../helpers/worker-process.ts';
 
 export interface CliResult {
@@ -37,10 +39,20 @@ export function cliSandbox(extra: Record<string, string> = {}): CliSandbox {
   };
 }
 
+/** The engine behind a sandbox's database, to set up and inspect what the CLI sees. */
+export function openSandboxEngine(box: CliSandbox): Promise<Engine> {
+  return openTestEngine({ kind: 'sqlite', url: box.databaseUrl, drop: async () => {} });
+}
+
 /** Runs `conveyor <args>` as a real process and collects its output and exit code. */
 export function runCli(args: string[], options: { env: Record<string, string>; input?: string; cwd?: string }): Promise<CliResult> {
+  return runProcess(process.execPath, [CLI_PATH, ...args], { ...options, cwd: options.cwd ?? tmpdir() });
+}
+
+/** Runs a program to its end, its stdin given `input` (or nothing), and collects its output and exit code. */
+export function runProcess(command: string, args: string[], options: { env: Record<string, string>; cwd: string; input?: string }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_PATH, ...args], { env: options.env, cwd: options.cwd ?? tmpdir(), stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { env: options.env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

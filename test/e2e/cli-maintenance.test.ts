@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newTask } from '../../src/core/new-task.ts';
 import type { TaskRecord } from '../../src/core/task.ts';
 import type { Engine } from '../../src/store/engine.ts';
-import { listAllTasks, openTestEngine } from '../helpers/task-fixtures.ts';
-import { cliSandbox, runCli, runCliJson, type CliSandbox } from './cli-helpers.ts';
+import { listAllTasks } from '../helpers/task-fixtures.ts';
+import { cliSandbox, openSandboxEngine, runCli, runCliJson, type CliSandbox } from './cli-helpers.ts';
 
 /** `conveyor dead-letter`, `prune` and `workers` as real processes; the state is set up through the engine. */
 let box: CliSandbox;
@@ -22,7 +22,7 @@ async function finished(taskType: string, end: 'failed' | 'completed', ageMs = 0
 
 beforeAll(async () => {
   box = cliSandbox();
-  engine = await openTestEngine({ kind: 'sqlite', url: box.databaseUrl, drop: async () => {} });
+  engine = await openSandboxEngine(box);
 });
 afterAll(async () => {
   await engine?.close();

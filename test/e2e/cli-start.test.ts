@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/free-port.ts';
 import { waitFor } from '../helpers/wait-for.ts';
-import { CLI_PATH, processState } from '../helpers/worker-process.ts';
+import { CLI_PATH, isAlive } from '../helpers/worker-process.ts';
 
 /**
  * `conveyor start` (what `npm start` runs) as a newcomer meets it: the banner, the guide's "Manual
@@ -20,22 +20,6 @@ afterAll(() => {
   if (child && child.exitCode === null) child.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-function alive(pid: number): boolean {
-  const state = processState(pid);
-  return state !== null && state !== 'Z';
-}
 
 describe('conveyor start', () => {
   it('serves the guide\'s manual test, restarts a killed worker, and stops everything on Ctrl-C', async () => {
@@ -90,12 +74,12 @@ describe('conveyor start', () => {
     await line(/^  worker-1 exited \(SIGKILL\); restarting in 1 s — see .*worker-1\.log$/, mark);
     const restartedPid = await pidOf('worker-1', mark);
     expect(restartedPid).not.toBe(workerPid);
-    expect(alive(restartedPid)).toBe(true);
+    expect(isAlive(restartedPid)).toBe(true);
 
     // Ctrl-C: everything stops gracefully, exit 0, no child left behind.
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     expect(out.join('\n')).toContain('Stopped.');
-    for (const pid of [serverPid, restartedPid, otherWorkerPid]) expect(alive(pid), `pid ${pid} still runs`).toBe(false);
+    for (const pid of [serverPid, restartedPid, otherWorkerPid]) expect(isAlive(pid), `pid ${pid} still runs`).toBe(false);
   });
 });

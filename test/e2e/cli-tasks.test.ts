@@ -2,8 +2,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/store/engine.ts';
-import { listAllTasks, openTestEngine } from '../helpers/task-fixtures.ts';
-import { cliSandbox, runCli, runCliJson, type CliSandbox } from './cli-helpers.ts';
+import { listAllTasks } from '../helpers/task-fixtures.ts';
+import { cliSandbox, openSandboxEngine, runCli, runCliJson, type CliSandbox } from './cli-helpers.ts';
 
 /** `conveyor enqueue`, `tasks ...` and `stats` as real processes on a temporary SQLite database. */
 let box: CliSandbox;
@@ -12,7 +12,7 @@ const email = (to: string) => JSON.stringify({ to, subject: 'Hello', body: 'Hi t
 
 beforeAll(async () => {
   box = cliSandbox();
-  engine = await openTestEngine({ kind: 'sqlite', url: box.databaseUrl, drop: async () => {} });
+  engine = await openSandboxEngine(box);
 });
 afterAll(async () => {
   await engine?.close();

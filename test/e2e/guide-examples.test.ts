@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../helpers/free-port.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { CLI_PATH } from '../helpers/worker-process.ts';
 
@@ -15,15 +15,6 @@ const GUIDE_EXAMPLES = {
   file_cleanup: { file_path: '/tmp/uploads', max_age_hours: 24 },
   report_generation: { report_type: 'sales', start_date: '2024-01-01', end_date: '2024-01-31' },
 };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const probe = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 describe('the guide built-in task examples, through `conveyor start`', () => {
   let dir: string;

@@ -1,16 +1,15 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/store/engine.ts';
+import { freePort } from '../helpers/free-port.ts';
 import { postgresTestDatabase } from '../helpers/databases.ts';
 import { openTestEngine } from '../helpers/task-fixtures.ts';
 import { waitFor } from '../helpers/wait-for.ts';
-import { processState } from '../helpers/worker-process.ts';
-import { runCli } from './cli-helpers.ts';
+import { isAlive } from '../helpers/worker-process.ts';
+import { runCli, runProcess, type CliResult } from './cli-helpers.ts';
 
 /**
  * The guide's "Development Workflow" and "Troubleshooting" as a user types them: dev.sh, server.sh
@@ -23,38 +22,8 @@ let env: Record<string, string>;
 let port: number;
 let engine: Engine | undefined;
 
-interface ScriptResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function script(name: string, args: string[] = [], extra: Record<string, string> = {}): Promise<ScriptResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(join(ROOT, 'scripts', name), args, { cwd: ROOT, env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once('error', reject);
-    child.once('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
-function alive(pid: number): boolean {
-  const state = processState(pid);
-  return state !== null && state !== 'Z';
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
+function script(name: string, args: string[] = [], extra: Record<string, string> = {}): Promise<CliResult> {
+  return runProcess(join(ROOT, 'scripts', name), args, { env: { ...env, ...extra }, cwd: ROOT });
 }
 
 const log = (name: string) => join(dir, 'log', name);
@@ -79,7 +48,7 @@ afterAll(async () => {
   for (const name of ['starter-worker.pid', `starter-server-${port}.pid`]) {
     if (existsSync(join(dir, 'run', name))) {
       const pid = pidIn(name);
-      if (alive(pid)) process.kill(pid, 'SIGKILL');
+      if (isAlive(pid)) process.kill(pid, 'SIGKILL');
     }
   }
   rmSync(dir, { recursive: true, force: true });
@@ -134,7 +103,7 @@ describe('the guide\'s scripts', () => {
     expect(stopped.code).toBe(0);
     expect(stopped.stdout).toContain(`Stopping the worker (pid ${workerPid})`);
     expect(stopped.stdout).toContain('Worker stopped.');
-    expect(alive(workerPid)).toBe(false);
+    expect(isAlive(workerPid)).toBe(false);
     const workerLog = readFileSync(log('starter-worker.log'), 'utf8');
     expect(workerLog).toContain('"signal":"SIGTERM"');
     expect(workerLog).toMatch(/"msg":"worker stopped"/);
@@ -157,7 +126,7 @@ describe('the guide\'s scripts', () => {
     const serverPid = pidIn(`starter-server-${port}.pid`);
     const serverStop = await script('stop-server.sh', [String(port)]);
     expect(serverStop.code).toBe(0);
-    expect(alive(serverPid)).toBe(false);
+    expect(isAlive(serverPid)).toBe(false);
   });
 
   it('dev.sh prepares the PostgreSQL of the configuration, and says what to check when it cannot', async () => {

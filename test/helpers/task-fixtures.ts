@@ -41,3 +41,16 @@ export async function listAllTasks(engine: Engine, filter: { status?: TaskStatus
 export async function countByStatus(engine: Engine): Promise<Record<TaskStatus, number>> {
   return (await engine.taskStats({ now: new Date() })).byStatus;
 }
+
+/** The real engine with its claims counted: a spy that delegates, not a fake. */
+export function countingClaims(engine: Engine): { engine: Engine; claims(): number } {
+  let claims = 0;
+  const counting: Engine = new Proxy(engine, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver);
+      if (key === 'taskClaim') return (p: Parameters<Engine['taskClaim']>[0]) => ((claims += 1), target.taskClaim(p));
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { engine: counting, claims: () => claims };
+}

@@ -135,3 +135,9 @@ export function processState(pid: number): string | null {
     return null;
   }
 }
+
+/** Whether a process exists and is not a zombie (exited, not yet reaped). */
+export function isAlive(pid: number): boolean {
+  const state = processState(pid);
+  return state !== null && state !== 'Z';
+}

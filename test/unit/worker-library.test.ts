@@ -10,7 +10,7 @@ import { TaskRegistry } from '../../src/tasks/task-registry.ts';
 import { Worker } from '../../src/worker/worker.ts';
 import type { PartialWorkerConfig } from '../../src/worker/worker-config.ts';
 import { testDatabases, type TestDatabase } from '../helpers/databases.ts';
-import { insertTasks, openTestEngine } from '../helpers/task-fixtures.ts';
+import { countingClaims, insertTasks, openTestEngine } from '../helpers/task-fixtures.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 /** The Worker as a library, in this process, on a real engine: the paths that need no process tricks. */
@@ -165,19 +165,11 @@ describe.each(testDatabases)('Worker (library) on $kind', ({ create }) => {
   it('an idle worker polls at its interval, not in a loop, and an insert wakes it at once', async () => {
     db = create();
     engine = await openTestEngine(db);
-    let claims = 0;
-    // The real engine, counting claims (a spy that delegates, not a fake).
-    const counting: Engine = new Proxy(engine, {
-      get(target, key, receiver) {
-        const value = Reflect.get(target, key, receiver);
-        if (key === 'taskClaim') return (p: Parameters<Engine['taskClaim']>[0]) => ((claims += 1), target.taskClaim(p));
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
+    const { engine: counting, claims } = countingClaims(engine);
     worker = new Worker({ engine: counting, registry: new TaskRegistry().register(delayTask), config: { worker: { poll_interval_ms: 300 } } });
     const started = Date.now();
     await worker.start();
-    await waitFor(() => claims >= 4, { message: 'four idle polls' });
+    await waitFor(() => claims() >= 4, { message: 'four idle polls' });
     // Four claims need at least three intervals between them: no tight loop.
     expect(Date.now() - started).toBeGreaterThanOrEqual(3 * 300 * 0.9);
     await worker.stop();

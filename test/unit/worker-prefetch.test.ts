@@ -7,7 +7,7 @@ import { TaskRegistry } from '../../src/tasks/task-registry.ts';
 import { Worker } from '../../src/worker/worker.ts';
 import type { PartialWorkerConfig } from '../../src/worker/worker-config.ts';
 import { testDatabases, type TestDatabase } from '../helpers/databases.ts';
-import { insertTasks, listAllTasks, openTestEngine } from '../helpers/task-fixtures.ts';
+import { countingClaims, insertTasks, listAllTasks, openTestEngine } from '../helpers/task-fixtures.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
 /**
@@ -100,15 +100,7 @@ describe.each(testDatabases)('Worker prefetch and wake-ups on $kind', ({ create 
   it('claims ahead while tasks are fast: few claims for many tasks, never more running than the concurrency', async () => {
     db = create();
     engine = await openTestEngine(db);
-    let claims = 0;
-    // The real engine, counting claims (a spy that delegates, not a fake).
-    const counting: Engine = new Proxy(engine, {
-      get(target, key, receiver) {
-        const value = Reflect.get(target, key, receiver);
-        if (key === 'taskClaim') return (p: Parameters<Engine['taskClaim']>[0]) => ((claims += 1), target.taskClaim(p));
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
+    const { engine: counting, claims } = countingClaims(engine);
     const ran: string[] = [];
     const running = { now: 0, peak: 0 };
     const tasks = await insertTasks(engine, Array.from({ length: 3000 }, (_, n) => ({ taskType: 'quick', payload: { n } })));
@@ -118,8 +110,8 @@ describe.each(testDatabases)('Worker prefetch and wake-ups on $kind', ({ create 
     expect(ran).toHaveLength(tasks.length);
     expect(running.peak).toBeLessThanOrEqual(4);
     // Claiming only free slots would take at least 750 claims of 4.
-    console.log(`[${db.kind}] 3000 quick tasks at concurrency 4: ${claims} claims`);
-    expect(claims).toBeLessThan(150);
+    console.log(`[${db.kind}] 3000 quick tasks at concurrency 4: ${claims()} claims`);
+    expect(claims()).toBeLessThan(150);
   });
 
   it('a queued task whose cancellation is requested ends cancelled without running', async () => {
