@@ -24,10 +24,6 @@ export function priorityFromRank(rank: number): TaskPriority {
   return priority;
 }
 
-export function isFinished(status: TaskStatus): boolean {
-  return (FINISHED_STATUSES as readonly TaskStatus[]).includes(status);
-}
-
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonObject = { [key: string]: JsonValue };
 

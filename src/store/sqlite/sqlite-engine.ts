@@ -270,7 +270,10 @@ class SqliteEngine implements Engine {
     if (batch.length === 0) return;
     this.#completions = [];
     this.#c
-      .write('taskComplete', () => batch.map(({ params }) => this.#c.prepare(sql.TASK_COMPLETE).run(params).changes > 0))
+      .write('taskComplete', () => {
+        const complete = this.#c.prepare(sql.TASK_COMPLETE);
+        return batch.map(({ params }) => complete.run(params).changes > 0);
+      })
       .then(
         (applied) => batch.forEach((completion, index) => completion.resolve(applied[index]!)),
         (error: unknown) => batch.forEach((completion) => completion.reject(error)),
