@@ -15,12 +15,24 @@ declare const sessionStorage: any;
 declare const localStorage: any;
 declare const MutationObserver: any;
 
-/** Reads a server-sent event stream until `until` is satisfied by the events so far. */
-async function readEvents(url: string, token: string, until: (events: { event: string; data: any }[]) => boolean): Promise<{ event: string; data: any }[]> {
+/**
+ * Reads a server-sent event stream until `until` is satisfied by the events so far. `whileOpen` runs once
+ * the stream has had its first poll (its first `stats`): a change made after that is reported on it,
+ * while one made before may not be, since a stream reports changes, not the state it starts from.
+ */
+async function readEvents(
+  url: string,
+  token: string,
+  until: (events: { event: string; data: any }[]) => boolean,
+  whileOpen?: () => Promise<void>,
+): Promise<{ event: string; data: any }[]> {
   const controller = new AbortController();
+  // A stream that never says what is awaited fails with what it did say, not with the test's timeout.
+  const giveUp = setTimeout(() => controller.abort(), 20_000);
   const response = await fetch(`${url}/events`, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toContain('text/event-stream');
+  let opened = false;
   const events: { event: string; data: any }[] = [];
   const decoder = new TextDecoder();
   let buffer = '';
@@ -35,12 +47,19 @@ async function readEvents(url: string, token: string, until: (events: { event: s
         const data = /^data: (.*)$/m.exec(frame)?.[1];
         if (event && data) events.push({ event, data: JSON.parse(data) });
       }
+      if (whileOpen && !opened && events.some((e) => e.event === 'stats')) {
+        opened = true;
+        await whileOpen();
+      }
       if (until(events)) return events;
     }
+  } catch (error) {
+    if (!controller.signal.aborted) throw error;
   } finally {
+    clearTimeout(giveUp);
     controller.abort();
   }
-  return events;
+  throw new Error(`the event stream ended before what was awaited; it said:\n${JSON.stringify(events, null, 1)}`);
 }
 
 /** Who sees what, on a phone, with a keyboard, and from `conveyor serve` itself. */
@@ -89,8 +108,15 @@ describe('dashboard access [sqlite]', () => {
     // The stream itself: bob's events name only bob's tasks, and his stats cover only his.
     const next = (await rig.call('POST', '/tasks', alice.token, { task_type: 'delay_task', payload: { delay_ms: 0 } })).body.data;
     const events = await readEvents(rig.url, bob.token, (list) => list.some((e) => e.event === 'stats'));
-    const mine = (await rig.call('POST', '/tasks', bob.token, { task_type: 'delay_task', payload: { delay_ms: 0 } })).body.data;
-    const later = await readEvents(rig.url, bob.token, (list) => list.some((e) => e.event === 'tasks' && e.data.tasks.some((t: any) => t.id === mine.id && t.status === 'completed')));
+    let mine = { id: '' };
+    const later = await readEvents(
+      rig.url,
+      bob.token,
+      (list) => list.some((e) => e.event === 'tasks' && e.data.tasks.some((t: any) => t.id === mine.id && t.status === 'completed')),
+      async () => {
+        mine = (await rig.call('POST', '/tasks', bob.token, { task_type: 'delay_task', payload: { delay_ms: 0 } })).body.data;
+      },
+    );
     const seenIds = [...events, ...later].filter((e) => e.event === 'tasks').flatMap((e) => e.data.tasks.map((t: any) => t.id));
     expect(seenIds).toContain(mine.id);
     for (const id of [secret.id, hers.id, next.id]) expect(seenIds).not.toContain(id);
