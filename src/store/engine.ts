@@ -1,5 +1,6 @@
 import type { BreakerConfig, BreakerState } from '../core/circuit-breaker.ts';
 import type { NewTask } from '../core/new-task.ts';
+import type { NewSchedule, ScheduleChanges, ScheduleRecord } from '../core/schedule.ts';
 import type { ClaimedTask, JsonObject, JsonValue, TaskLease, TaskPriority, TaskRecord, TaskStatus } from '../core/task.ts';
 
 /**
@@ -102,6 +103,30 @@ export interface Engine {
   breakerRecord(p: { taskType: string; outcome: 'success' | 'failure'; now: Date; config: BreakerConfig }): Promise<BreakerState>;
   /** Closes a breaker by hand (an admin's reset). */
   breakerReset(p: { taskType: string; now: Date }): Promise<BreakerState>;
+
+  // --- recurring schedules ----------------------------------------------------------------------
+  /** Creates a schedule; CONFLICT when its owner (or, for `createdBy` null, the system) has one of that name. */
+  scheduleInsert(p: { schedule: NewSchedule }): Promise<ScheduleRecord>;
+  scheduleGet(p: { id: string }): Promise<ScheduleRecord | null>;
+  /** Ordered by name; one owner's only with `createdBy`. */
+  scheduleList(p: { createdBy?: string }): Promise<ScheduleRecord[]>;
+  /** Writes the given columns (see reviseSchedule); CONFLICT on a name taken. Null when it does not exist. */
+  scheduleUpdate(p: { id: string; changes: ScheduleChanges; now: Date }): Promise<ScheduleRecord | null>;
+  /** Deletes a schedule; the tasks it created stay. */
+  scheduleDelete(p: { id: string }): Promise<boolean>;
+  /**
+   * The enabled schedules due at `now` (a deactivated owner's wait), earliest first, at most `limit`;
+   * and when to look again: when the first one not yet due fires, `now` if more than `limit` are due,
+   * null if none waits. One statement.
+   */
+  scheduleDue(p: { now: Date; limit: number }): Promise<{ due: ScheduleRecord[]; nextRunAt: Date | null }>;
+  /**
+   * One firing, in one transaction: moves the schedule from `dueAt` to `nextRunAt`, records it as the
+   * last run, and inserts its task (by its idempotency key, at most once). Fenced like a lease: only
+   * if the schedule is still enabled and still due at `dueAt`, so two schedulers never fire it twice.
+   * Null when the fence did not hold.
+   */
+  scheduleFire(p: { id: string; dueAt: Date; nextRunAt: Date | null; task: NewTask; now: Date }): Promise<TaskRecord | null>;
 
   // --- task types and workers -------------------------------------------------------------------
   typeRegister(p: { type: TaskTypeInfo; now: Date }): Promise<void>;

@@ -143,7 +143,7 @@ export class Worker {
       maxRescues: settings.max_rescues,
       retentionMs: settings.retention_ms,
       workerStaleMs: STATUS_INTERVAL_MS * 6,
-      onRescued: () => this.#producer.wake(),
+      onTasksDue: () => this.#producer.wake(),
     });
     this.#registration = new WorkerRegistration({
       engine,

@@ -94,9 +94,9 @@ describe.each(testDatabases)('conveyor doctor on a database never migrated [$kin
       expect(find(before, 'schema', 'fail')[0]!.fix).toContain('conveyor migrate');
       expect(find(before, 'workers', 'skip')).toHaveLength(1);
       const fixed = await runDoctorChecks(engine, { ...base, fix: true });
-      expect(find(fixed, 'schema', 'ok')[0]!.summary).toMatch(/^applied 0001_init; now at version 1$/);
+      expect(find(fixed, 'schema', 'ok')[0]!.summary).toMatch(/^applied 0001_init, 0002_schedules; now at version 2$/);
       const again = await runDoctorChecks(engine, { ...base, fix: true });
-      expect(find(again, 'schema', 'ok')[0]!.summary).toBe('up to date (schema version 1)');
+      expect(find(again, 'schema', 'ok')[0]!.summary).toBe('up to date (schema version 2)');
     } finally {
       await engine.close();
       await db.drop();

@@ -5,6 +5,7 @@ import { isUuid } from '../../core/id.ts';
 import { assertJson } from '../../core/json.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 import type { NewTask } from '../../core/new-task.ts';
+import type { NewSchedule, ScheduleChanges, ScheduleRecord } from '../../core/schedule.ts';
 import { DEFAULT_RETRY_STRATEGY, nextRetryAt, type RetryStrategy } from '../../core/retry-strategy.ts';
 import type { ClaimedTask, JsonValue, TaskLease, TaskRecord, TaskStatus } from '../../core/task.ts';
 import type {
@@ -34,6 +35,7 @@ import { insertChannel, postgresSql, type PostgresSql, type Statement } from './
 import { PG_TYPES } from './postgres-types.ts';
 import {
   breakerFromRow,
+  scheduleFromRow,
   sessionFromRow,
   taskTypeFromRow,
   userFromPrefixedRow,
@@ -41,6 +43,7 @@ import {
   workerFromRow,
   type BreakerRow,
   type PrefixedUserRow,
+  type ScheduleRow,
   type SessionRow,
   type TaskTypeRow,
   type UserRow,
@@ -48,6 +51,7 @@ import {
 } from './record-rows.ts';
 import { encodeCursor, taskListQuery } from './task-list-query.ts';
 import { claimedTaskFromRow, compareClaimOrder, taskFromNew, taskFromRow, type ClaimRow, type TaskRow } from './task-row.ts';
+import { splitDue } from '../schedule-due.ts';
 import { emptyTaskStats, taskStatsFromRows, type StatsCountRow, type StatsTimesRow } from './task-stats.ts';
 
 export interface PostgresEngineOptions {
@@ -681,6 +685,64 @@ class PostgresEngine implements Engine {
   async breakerReset(p: { taskType: string; now: Date }): Promise<BreakerState> {
     const { rows } = await this.#run<BreakerRow>('breakerReset', this.#sql.breakerReset, [p.taskType, p.now]);
     return breakerFromRow(rows[0]!);
+  }
+
+  // --- recurring schedules -----------------------------------------------------------------------
+
+  async scheduleInsert(p: { schedule: NewSchedule }): Promise<ScheduleRecord> {
+    const { schedule: x } = p;
+    if (x.createdBy !== null && !isUuid(x.createdBy)) throw validationError('created_by', 'must be a user id');
+    const { rows } = await this.#run<ScheduleRow>('scheduleInsert', this.#sql.scheduleInsert, [
+      x.id, x.name, x.cron, x.timezone, x.taskType, JSON.stringify(x.template), x.enabled, x.nextRunAt, x.createdBy, x.createdAt,
+    ]);
+    return scheduleFromRow(rows[0]!);
+  }
+
+  async scheduleGet(p: { id: string }): Promise<ScheduleRecord | null> {
+    this.#assertOpen();
+    if (!isUuid(p.id)) return null;
+    const { rows } = await this.#run<ScheduleRow>('scheduleGet', this.#sql.scheduleGet, [p.id]);
+    return rows[0] ? scheduleFromRow(rows[0]) : null;
+  }
+
+  async scheduleList(p: { createdBy?: string }): Promise<ScheduleRecord[]> {
+    this.#assertOpen();
+    if (p.createdBy !== undefined && !isUuid(p.createdBy)) return [];
+    const { rows } = await this.#run<ScheduleRow>('scheduleList', this.#sql.scheduleList, [p.createdBy ?? null]);
+    return rows.map(scheduleFromRow);
+  }
+
+  async scheduleUpdate(p: { id: string; changes: ScheduleChanges; now: Date }): Promise<ScheduleRecord | null> {
+    this.#assertOpen();
+    if (!isUuid(p.id)) return null;
+    const { changes: c } = p;
+    const { rows } = await this.#run<ScheduleRow>('scheduleUpdate', this.#sql.scheduleUpdate, [
+      p.id, c.name ?? null, c.cron ?? null, c.timezone ?? null, c.taskType ?? null, c.template === undefined ? null : JSON.stringify(c.template),
+      c.enabled ?? null, c.nextRunAt !== undefined, c.nextRunAt ?? null, p.now,
+    ]);
+    return rows[0] ? scheduleFromRow(rows[0]) : null;
+  }
+
+  async scheduleDelete(p: { id: string }): Promise<boolean> {
+    this.#assertOpen();
+    if (!isUuid(p.id)) return false;
+    const result = await this.#run('scheduleDelete', this.#sql.scheduleDelete, [p.id]);
+    return result.rowCount === 1;
+  }
+
+  async scheduleDue(p: { now: Date; limit: number }): Promise<{ due: ScheduleRecord[]; nextRunAt: Date | null }> {
+    const limit = Math.max(1, Math.floor(p.limit));
+    const { rows } = await this.#run<ScheduleRow>('scheduleDue', this.#sql.scheduleDue, [limit + 1], this.#workerPool);
+    return splitDue(rows.map(scheduleFromRow), p.now, limit);
+  }
+
+  async scheduleFire(p: { id: string; dueAt: Date; nextRunAt: Date | null; task: NewTask; now: Date }): Promise<TaskRecord | null> {
+    return this.#transaction('scheduleFire', async (client) => {
+      const fenced = await this.#run('scheduleFire', this.#sql.scheduleFire, [p.id, p.dueAt, p.nextRunAt, p.task.id, p.now], client);
+      if (fenced.rowCount !== 1) return null;
+      const [result] = await this.#insert('scheduleFire', [p.task], client);
+      return result!.task;
+    });
   }
 
   // --- task types and workers --------------------------------------------------------------------

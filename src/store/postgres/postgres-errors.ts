@@ -21,6 +21,7 @@ const CONFLICT_FIELDS: Record<string, string> = {
   users_pkey: 'id',
   tasks_pkey: 'id',
   sessions_pkey: 'tokenHash',
+  schedules_owner_name_key: 'name',
 };
 
 interface DriverError {
@@ -52,7 +53,7 @@ export function toConveyorError(error: unknown, operation: string): ConveyorErro
       cause: error,
     });
   }
-  if (code === '23503' && constraint === 'tasks_created_by_fkey') {
+  if (code === '23503' && (constraint === 'tasks_created_by_fkey' || constraint === 'schedules_created_by_fkey')) {
     return new ConveyorError(ERROR_CODES.VALIDATION, 'created_by: names no user', { field: 'created_by', cause: error });
   }
   if (code === '23503' && constraint === 'sessions_user_id_fkey') {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { FINISHED_STATUSES, READY_STATUSES } from '../../core/task.ts';
+import { scheduleStatements } from './schedule-sql.ts';
 
 /** A prepared statement: pg parses and plans it once per connection, then only sends the values. */
 export interface Statement {
@@ -378,6 +379,9 @@ export function postgresSql(schema: string) {
     sessionDelete: statement('session_delete', `DELETE FROM ${s}.sessions WHERE token_hash = $1::text`),
     sessionDeleteForUser: statement('session_delete_for_user', `DELETE FROM ${s}.sessions WHERE user_id = $1::uuid`),
     sessionPruneExpired: statement('session_prune_expired', `DELETE FROM ${s}.sessions WHERE expires_at <= $1::timestamptz`),
+
+    // --- recurring schedules -------------------------------------------------------------------
+    ...scheduleStatements(s, statement),
   };
 }
 

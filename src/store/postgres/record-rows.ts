@@ -1,4 +1,5 @@
 import type { BreakerState, BreakerStateName } from '../../core/circuit-breaker.ts';
+import type { ScheduleRecord, ScheduleTemplate } from '../../core/schedule.ts';
 import type { JsonObject, JsonValue } from '../../core/task.ts';
 import type { SessionRecord, TaskTypeRecord, UserRecord, UserRole, WorkerRecord } from '../engine.ts';
 
@@ -134,5 +135,39 @@ export function workerFromRow(row: WorkerRow): WorkerRecord {
     taskTypes: row.task_types,
     startedAt: row.started_at,
     lastHeartbeatAt: row.last_heartbeat_at,
+  };
+}
+
+export interface ScheduleRow {
+  id: string;
+  name: string;
+  cron: string;
+  timezone: string;
+  task_type: string;
+  template: ScheduleTemplate;
+  enabled: boolean;
+  next_run_at: Date | null;
+  last_run_at: Date | null;
+  last_task_id: string | null;
+  created_by: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export function scheduleFromRow(row: ScheduleRow): ScheduleRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    cron: row.cron,
+    timezone: row.timezone,
+    taskType: row.task_type,
+    template: row.template,
+    enabled: row.enabled,
+    nextRunAt: row.next_run_at,
+    lastRunAt: row.last_run_at,
+    lastTaskId: row.last_task_id,
+    createdBy: row.created_by,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
   };
 }

@@ -68,3 +68,28 @@ export const SESSION_UPDATE = `
 export const SESSION_DELETE = `DELETE FROM sessions WHERE token_hash = ?`;
 export const SESSION_DELETE_FOR_USER = `DELETE FROM sessions WHERE user_id = ?`;
 export const SESSION_PRUNE = `DELETE FROM sessions WHERE expires_at <= ?`;
+
+export const SCHEDULE_INSERT = `
+  INSERT INTO schedules (id, name, cron, timezone, task_type, template, enabled, next_run_at, created_by, created_at, updated_at)
+  VALUES (@id, @name, @cron, @timezone, @taskType, @template, @enabled, @nextRunAt, @createdBy, @createdAt, @createdAt)
+  RETURNING *`;
+export const SCHEDULE_GET = `SELECT * FROM schedules WHERE id = ?`;
+export const SCHEDULE_LIST = `SELECT * FROM schedules WHERE @createdBy IS NULL OR created_by = @createdBy ORDER BY name, id`;
+/** NULL leaves a column as it is; next_run_at is set only when @setNextRunAt says so (it may be set to NULL). */
+export const SCHEDULE_UPDATE = `
+  UPDATE schedules
+  SET name = coalesce(@name, name), cron = coalesce(@cron, cron), timezone = coalesce(@timezone, timezone),
+      task_type = coalesce(@taskType, task_type), template = coalesce(@template, template), enabled = coalesce(@enabled, enabled),
+      next_run_at = CASE WHEN @setNextRunAt THEN @nextRunAt ELSE next_run_at END, updated_at = @now
+  WHERE id = @id
+  RETURNING *`;
+export const SCHEDULE_DELETE = `DELETE FROM schedules WHERE id = ?`;
+/** The earliest enabled schedules whose owner may still act (a deactivated user's schedules wait). */
+export const SCHEDULE_DUE = `
+  SELECT s.* FROM schedules s LEFT JOIN users u ON u.id = s.created_by
+  WHERE s.enabled AND s.next_run_at IS NOT NULL AND (s.created_by IS NULL OR u.is_active)
+  ORDER BY s.next_run_at LIMIT ?`;
+/** The fence of a firing: still enabled and still due at the time the scheduler read. */
+export const SCHEDULE_FIRE = `
+  UPDATE schedules SET next_run_at = @nextRunAt, last_run_at = @dueAt, last_task_id = @taskId, updated_at = @now
+  WHERE id = @id AND enabled AND next_run_at = @dueAt`;

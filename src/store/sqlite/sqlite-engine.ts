@@ -3,6 +3,7 @@ import { breakerRecord, closedBreaker, type BreakerConfig, type BreakerState } f
 import { ConveyorError, ERROR_CODES } from '../../core/errors.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 import type { NewTask } from '../../core/new-task.ts';
+import type { NewSchedule, ScheduleChanges, ScheduleRecord } from '../../core/schedule.ts';
 import { nextRetryAt, type RetryStrategy } from '../../core/retry-strategy.ts';
 import { priorityFromRank, TASK_PRIORITIES, TASK_STATUSES, type ClaimedTask, type JsonValue, type TaskLease, type TaskPriority, type TaskRecord, type TaskStatus } from '../../core/task.ts';
 import type {
@@ -29,7 +30,22 @@ import { InsertSignal } from './insert-signal.ts';
 import { SqliteConnection } from './sqlite-connection.ts';
 import { isUniqueViolation, translateSqliteError } from './sqlite-errors.ts';
 import { migrateSqlite } from './sqlite-migrator.ts';
-import { breakerParams, rowToBreaker, rowToSession, rowToTaskType, rowToUser, rowToWorker, type BreakerRow, type SessionRow, type TaskTypeRow, type UserRow, type WorkerRow } from './sqlite-rows.ts';
+import { splitDue } from '../schedule-due.ts';
+import {
+  breakerParams,
+  rowToBreaker,
+  rowToSchedule,
+  rowToSession,
+  rowToTaskType,
+  rowToUser,
+  rowToWorker,
+  type BreakerRow,
+  type ScheduleRow,
+  type SessionRow,
+  type TaskTypeRow,
+  type UserRow,
+  type WorkerRow,
+} from './sqlite-rows.ts';
 import * as other from './other-sql.ts';
 import { buildListQuery, encodeCursor } from './task-list-query.ts';
 import { claimedTaskFromRow, compareClaimOrder, type ClaimRow, insertedTask, rowToTask, taskInsertParams, toDate, type TaskRow } from './task-row.ts';
@@ -499,6 +515,71 @@ class SqliteEngine implements Engine {
     );
   }
 
+  // --- recurring schedules ----------------------------------------------------------------------
+
+  scheduleInsert(p: { schedule: NewSchedule }): Promise<ScheduleRecord> {
+    const x = p.schedule;
+    return this.#c.write('scheduleInsert', () => {
+      try {
+        const row = this.#c.prepare(other.SCHEDULE_INSERT).get({
+          id: x.id, name: x.name, cron: x.cron, timezone: x.timezone, taskType: x.taskType, template: JSON.stringify(x.template),
+          enabled: x.enabled ? 1 : 0, nextRunAt: x.nextRunAt?.getTime() ?? null, createdBy: x.createdBy, createdAt: x.createdAt.getTime(),
+        }) as ScheduleRow;
+        return rowToSchedule(row);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw scheduleNameConflict(x.name, error);
+        throw error;
+      }
+    });
+  }
+
+  scheduleGet(p: { id: string }): Promise<ScheduleRecord | null> {
+    return this.#c.run('scheduleGet', () => {
+      const row = this.#c.prepare(other.SCHEDULE_GET).get(p.id) as ScheduleRow | undefined;
+      return row === undefined ? null : rowToSchedule(row);
+    });
+  }
+
+  scheduleList(p: { createdBy?: string }): Promise<ScheduleRecord[]> {
+    return this.#c.run('scheduleList', () => (this.#c.prepare(other.SCHEDULE_LIST).all({ createdBy: p.createdBy ?? null }) as ScheduleRow[]).map(rowToSchedule));
+  }
+
+  scheduleUpdate(p: { id: string; changes: ScheduleChanges; now: Date }): Promise<ScheduleRecord | null> {
+    const c = p.changes;
+    return this.#c.write('scheduleUpdate', () => {
+      try {
+        const row = this.#c.prepare(other.SCHEDULE_UPDATE).get({
+          id: p.id, name: c.name ?? null, cron: c.cron ?? null, timezone: c.timezone ?? null, taskType: c.taskType ?? null,
+          template: c.template === undefined ? null : JSON.stringify(c.template), enabled: c.enabled === undefined ? null : c.enabled ? 1 : 0,
+          setNextRunAt: c.nextRunAt === undefined ? 0 : 1, nextRunAt: c.nextRunAt?.getTime() ?? null, now: p.now.getTime(),
+        }) as ScheduleRow | undefined;
+        return row === undefined ? null : rowToSchedule(row);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw scheduleNameConflict(c.name ?? '', error);
+        throw error;
+      }
+    });
+  }
+
+  scheduleDelete(p: { id: string }): Promise<boolean> {
+    return this.#c.write('scheduleDelete', () => this.#c.prepare(other.SCHEDULE_DELETE).run(p.id).changes === 1);
+  }
+
+  scheduleDue(p: { now: Date; limit: number }): Promise<{ due: ScheduleRecord[]; nextRunAt: Date | null }> {
+    const limit = Math.max(1, Math.floor(p.limit));
+    return this.#c.run('scheduleDue', () => splitDue((this.#c.prepare(other.SCHEDULE_DUE).all(limit + 1) as ScheduleRow[]).map(rowToSchedule), p.now, limit));
+  }
+
+  async scheduleFire(p: { id: string; dueAt: Date; nextRunAt: Date | null; task: NewTask; now: Date }): Promise<TaskRecord | null> {
+    const results = await this.#c.write('scheduleFire', () => {
+      const fenced = this.#c.prepare(other.SCHEDULE_FIRE).run({ id: p.id, dueAt: p.dueAt.getTime(), nextRunAt: p.nextRunAt?.getTime() ?? null, taskId: p.task.id, now: p.now.getTime() });
+      return fenced.changes === 1 ? insertTasks([p.task], (text) => this.#c.prepare(text)) : null;
+    });
+    if (results === null) return null;
+    this.#signalInserted(results);
+    return results[0]!.task;
+  }
+
   // --- task types and workers ------------------------------------------------------------------
 
   async typeRegister(p: { type: TaskTypeInfo; now: Date }): Promise<void> {
@@ -696,6 +777,10 @@ function fence(lease: TaskLease): { id: string; attempt: number; workerId: strin
 /** `now` as epoch ms for columns, and as ISO text for the attempt history. */
 function stamp(now: Date): { now: number; nowIso: string } {
   return { now: now.getTime(), nowIso: now.toISOString() };
+}
+
+function scheduleNameConflict(name: string, error: unknown): ConveyorError {
+  return new ConveyorError(ERROR_CODES.CONFLICT, `a schedule named ${JSON.stringify(name)} already exists`, { field: 'name', cause: error });
 }
 
 function userConflict(error: unknown): ConveyorError {

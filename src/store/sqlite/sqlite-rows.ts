@@ -1,4 +1,5 @@
 import type { BreakerState, BreakerStateName } from '../../core/circuit-breaker.ts';
+import type { ScheduleRecord, ScheduleTemplate } from '../../core/schedule.ts';
 import type { JsonObject, JsonValue } from '../../core/task.ts';
 import type { SessionRecord, TaskTypeRecord, UserRecord, UserRole, WorkerRecord } from '../engine.ts';
 import { toDate } from './task-row.ts';
@@ -130,5 +131,39 @@ export function rowToSession(row: SessionRow): SessionRecord {
     expiresAt: new Date(row.expires_at),
     lastRefreshedAt: toDate(row.last_refreshed_at),
     userAgent: row.user_agent,
+  };
+}
+
+export interface ScheduleRow {
+  id: string;
+  name: string;
+  cron: string;
+  timezone: string;
+  task_type: string;
+  template: string;
+  enabled: number;
+  next_run_at: number | null;
+  last_run_at: number | null;
+  last_task_id: string | null;
+  created_by: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export function rowToSchedule(row: ScheduleRow): ScheduleRecord {
+  return {
+    id: row.id,
+    name: row.name,
+    cron: row.cron,
+    timezone: row.timezone,
+    taskType: row.task_type,
+    template: JSON.parse(row.template) as ScheduleTemplate,
+    enabled: row.enabled === 1,
+    nextRunAt: toDate(row.next_run_at),
+    lastRunAt: toDate(row.last_run_at),
+    lastTaskId: row.last_task_id,
+    createdBy: row.created_by,
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
   };
 }

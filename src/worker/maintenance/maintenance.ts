@@ -4,6 +4,7 @@ import type { Engine } from '../../store/engine.ts';
 import { LeaderElection } from './leader-election.ts';
 import { Pruner } from './pruner.ts';
 import { Rescuer } from './rescuer.ts';
+import { Scheduler } from './scheduler.ts';
 import { WorkerReaper } from './worker-reaper.ts';
 
 export interface MaintenanceDeps {
@@ -16,8 +17,8 @@ export interface MaintenanceDeps {
   retentionMs: number;
   /** Workers silent for this long are forgotten. */
   workerStaleMs: number;
-  /** Called after the rescuer made tasks due again, so the local producer can claim them at once. */
-  onRescued(): void;
+  /** Called after the rescuer or the scheduler made tasks due, so the local producer can claim them at once. */
+  onTasksDue(): void;
 }
 
 /** Pruning and reaping need not run every round. */
@@ -25,16 +26,22 @@ const SLOW_JOBS_EVERY_MS = 60_000;
 
 /**
  * Every worker runs this loop; only the elected leader does the work. Each round: keep or take the
- * leadership, then rescue expired leases; every minute or so also prune and reap stale workers.
+ * leadership, rescue expired leases and fire due schedules; every minute or so also prune and reap
+ * stale workers. Between rounds the leader keeps a timer for the next schedule, so a firing is on
+ * time rather than up to a round late; a schedule created or changed elsewhere is seen by the next
+ * round.
  */
 export class Maintenance {
   readonly election: LeaderElection;
   readonly rescuer: Rescuer;
   readonly pruner: Pruner;
   readonly reaper: WorkerReaper;
+  readonly scheduler: Scheduler;
   readonly #deps: MaintenanceDeps;
   #timer: NodeJS.Timeout | null = null;
   #round: Promise<void> | null = null;
+  #schedulerTimer: NodeJS.Timeout | null = null;
+  #firing: Promise<void> | null = null;
   #stopped = true;
   #slowJobsAt = 0;
   #failing = false;
@@ -48,6 +55,7 @@ export class Maintenance {
     this.rescuer = new Rescuer({ engine, clock, logger: log, maxRescues: deps.maxRescues });
     this.pruner = new Pruner({ engine, clock, logger: log, retentionMs: deps.retentionMs });
     this.reaper = new WorkerReaper({ engine, clock, logger: log, staleMs: deps.workerStaleMs });
+    this.scheduler = new Scheduler({ engine, clock, logger: log.child({ component: 'scheduler' }) });
   }
 
   /**
@@ -65,7 +73,9 @@ export class Maintenance {
     this.#stopped = true;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
+    this.#disarmScheduler();
     await this.#round;
+    await this.#firing;
     try {
       await this.election.resign();
     } catch (error) {
@@ -75,9 +85,13 @@ export class Maintenance {
 
   /** One round; returns whether this worker led it. */
   async runOnce(): Promise<boolean> {
-    if (!(await this.election.runOnce())) return false;
+    if (!(await this.election.runOnce())) {
+      this.#disarmScheduler();
+      return false;
+    }
     const rescued = await this.rescuer.runOnce();
-    if (rescued.retried.length > 0) this.#deps.onRescued();
+    if (rescued.retried.length > 0) this.#deps.onTasksDue();
+    await this.#fireSchedules();
     const now = this.#deps.clock.nowMs();
     if (now >= this.#slowJobsAt) {
       this.#slowJobsAt = now + SLOW_JOBS_EVERY_MS;
@@ -85,6 +99,41 @@ export class Maintenance {
       await this.reaper.runOnce();
     }
     return true;
+  }
+
+  /** One scheduler run at a time, whether a round or the timer started it; then the timer for the next. */
+  async #fireSchedules(): Promise<void> {
+    while (this.#firing) await this.#firing;
+    const run = (async () => {
+      const { fired, nextRunAt } = await this.scheduler.runOnce();
+      if (fired.length > 0) this.#deps.onTasksDue();
+      this.#armScheduler(nextRunAt);
+    })();
+    // Whoever waits on the next run need not hear of this one's failure: its caller does.
+    this.#firing = run
+      .catch(() => {})
+      .finally(() => {
+        this.#firing = null;
+      });
+    await run;
+  }
+
+  /** A timer for a schedule due before the next round; later ones are the next round's. */
+  #armScheduler(at: Date | null): void {
+    this.#disarmScheduler();
+    if (at === null || this.#stopped) return;
+    const delayMs = Math.max(0, at.getTime() - this.#deps.clock.nowMs());
+    if (delayMs >= this.#deps.intervalMs) return;
+    this.#schedulerTimer = setTimeout(() => {
+      this.#schedulerTimer = null;
+      if (!this.election.isLeader || this.#stopped) return;
+      this.#fireSchedules().catch((error: unknown) => this.#deps.logger.warn({ err: error }, 'firing schedules failed; retrying next round'));
+    }, delayMs);
+  }
+
+  #disarmScheduler(): void {
+    if (this.#schedulerTimer) clearTimeout(this.#schedulerTimer);
+    this.#schedulerTimer = null;
   }
 
   #schedule(delayMs: number): void {
