@@ -1,9 +1,7 @@
-import type { Statement } from './postgres-sql.ts';
-
 export const SCHEDULE_COLUMNS = 'id, name, cron, timezone, task_type, template, enabled, next_run_at, last_run_at, last_task_id, created_by, created_at, updated_at';
 
-/** The statements of the schedules table, for postgresSql. `s` is the quoted schema. */
-export function scheduleStatements(s: string, statement: (suffix: string, text: string) => Statement) {
+/** The statements of the schedules table, for postgresSql. `s` is the quoted schema; `statement` names one. */
+export function scheduleStatements<S>(s: string, statement: (suffix: string, text: string) => S) {
   const columns = SCHEDULE_COLUMNS.split(', ').map((column) => `s.${column}`).join(', ');
   return {
     scheduleInsert: statement('schedule_insert', `
