@@ -16,6 +16,7 @@ import { RateLimiter } from './rate-limiter.ts';
 import { installApiRoutes } from './routes/api-routes.ts';
 import { ErrorEnvelope } from './schemas/common.ts';
 import { TaskDetail, TaskSummary } from './schemas/task-schemas.ts';
+import { ScheduleView } from './schemas/schedule-schemas.ts';
 import { TaskTypeCatalog } from './task-type-catalog.ts';
 
 /**
@@ -52,6 +53,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   app.addSchema(ErrorEnvelope);
   app.addSchema(TaskSummary);
   app.addSchema(TaskDetail);
+  app.addSchema(ScheduleView);
   await installSecurity(app, config);
   if (config.rateLimit.globalPerMinute > 0) {
     await app.register(rateLimit, {

@@ -53,7 +53,7 @@ export async function buildTask(ctx: ApiContext, body: TaskBody, p: { userId: st
   );
 }
 
-function checkMetadata(metadata: Record<string, unknown> | undefined, field: string): void {
+export function checkMetadata(metadata: Record<string, unknown> | undefined, field: string): void {
   if (metadata === undefined) return;
   for (const [key, value] of Object.entries(metadata)) {
     if (!METADATA_KEY.test(key)) throw validationError(`${field}.${key}`, 'keys must be 1-128 characters of letters, digits, _ and -');

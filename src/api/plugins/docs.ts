@@ -24,6 +24,7 @@ export async function installDocs(app: FastifyInstance, ctx: ApiContext): Promis
       tags: [
         { name: 'auth', description: 'Accounts and sessions' },
         { name: 'tasks', description: 'Create, follow and manage tasks' },
+        { name: 'schedules', description: 'Recurring tasks on a cron schedule' },
         { name: 'monitoring', description: 'Workers, circuit breakers, health' },
         { name: 'users', description: 'Account administration (admins)' },
       ],

@@ -6,6 +6,7 @@ import { authRoutes } from './auth-routes.ts';
 import { eventsRoutes } from './events-routes.ts';
 import { healthRoutes } from './health-routes.ts';
 import { monitoringRoutes } from './monitoring-routes.ts';
+import { scheduleRoutes } from './schedule-routes.ts';
 import { taskActionRoutes } from './task-action-routes.ts';
 import { taskCreateRoutes } from './task-create-routes.ts';
 import { taskReadRoutes } from './task-read-routes.ts';
@@ -24,6 +25,7 @@ export async function installApiRoutes(app: FastifyInstance, ctx: ApiContext): P
         taskCreateRoutes(typed, ctx);
         taskReadRoutes(typed, ctx);
         taskActionRoutes(typed, ctx);
+        scheduleRoutes(typed, ctx);
         monitoringRoutes(typed, ctx);
         userRoutes(typed, ctx);
         healthRoutes(typed, ctx);
