@@ -1,6 +1,7 @@
 /** Conveyor's library API: everything an application needs to enqueue tasks and define task types. */
 export { ConveyorClient, type ConveyorClientOptions, type EnqueueOptions } from './client/conveyor-client.ts';
 export type { TaskInput } from './core/new-task.ts';
+export type { ScheduleInput, ScheduleRecord } from './core/schedule.ts';
 export type { TaskRecord, TaskStatus, TaskPriority, JsonValue, JsonObject, AttemptRecord } from './core/task.ts';
 export type { RetryStrategy } from './core/retry-strategy.ts';
 export { ConveyorError, ERROR_CODES, type ErrorCode } from './core/errors.ts';

@@ -16,7 +16,7 @@ export const SETTING_DESCRIPTIONS: { readonly [S in keyof Config]: { readonly [K
     shutdown_grace_ms: 'On SIGTERM, how long running tasks may take to finish before they are aborted and handed back without spending an attempt.',
     task_types: 'Task types this worker takes; empty for every type it knows.',
     max_rescues: 'Lease expiries a task survives before it goes to the dead letter (a task that keeps killing its workers).',
-    maintenance_interval_ms: 'How often the elected leader rescues expired leases and prunes old tasks (default: lease_ms / 2, between 250 ms and 15 s).',
+    maintenance_interval_ms: 'How often the elected leader rescues expired leases, prunes old tasks and looks for new or changed schedules (default: lease_ms / 2, between 250 ms and 15 s); schedules it knows fire on time between rounds.',
     retention_ms: 'Finished tasks (completed, failed, cancelled) older than this are deleted by the pruner; 0 keeps them forever.',
   },
   breaker: {

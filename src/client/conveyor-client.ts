@@ -1,10 +1,12 @@
 import { systemClock, type Clock } from '../core/clock.ts';
 import { newTask, type TaskInput } from '../core/new-task.ts';
+import type { ScheduleInput, ScheduleRecord } from '../core/schedule.ts';
 import type { TaskRecord } from '../core/task.ts';
 import { createEngine } from '../store/create-engine.ts';
 import { DEFAULT_DATABASE_URL } from '../store/database-url.ts';
 import type { Engine, TaskInsertResult, TaskListParams, TaskListResult, TaskStats } from '../store/engine.ts';
 import type { Logger } from '../core/logger.ts';
+import { saveSchedule } from './save-schedule.ts';
 
 export interface ConveyorClientOptions {
   /** `sqlite:./data/conveyor.db` (default) or `postgres://...`. */
@@ -77,6 +79,26 @@ export class ConveyorClient {
 
   retry(id: string) {
     return this.engine.taskRetry({ id, now: this.#clock.now() });
+  }
+
+  /**
+   * Declares a recurring schedule: created the first time, made to match `input` after that (call it
+   * at every start-up). Workers fire it; each firing enqueues one task.
+   *
+   *   await conveyor.schedule({ name: 'nightly-report', cron: '0 3 * * *', timezone: 'Europe/Berlin', taskType: 'report_generation', payload });
+   */
+  async schedule(input: ScheduleInput): Promise<{ schedule: ScheduleRecord; created: boolean }> {
+    return saveSchedule(this.engine, input, this.#clock.now());
+  }
+
+  /** Deletes the schedule of that name (made without an owner); true when there was one. Its tasks stay. */
+  async unschedule(name: string): Promise<boolean> {
+    const schedule = (await this.engine.scheduleList({})).find((s) => s.createdBy === null && s.name === name);
+    return schedule ? this.engine.scheduleDelete({ id: schedule.id }) : false;
+  }
+
+  schedules(): Promise<ScheduleRecord[]> {
+    return this.engine.scheduleList({});
   }
 
   stats(): Promise<TaskStats> {

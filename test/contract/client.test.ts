@@ -91,4 +91,19 @@ describe.each(testDatabases)('library API [$kind]', ({ create }) => {
       await listener.close();
     }
   });
+  it('declares a schedule at every start-up: created once, then kept in line without moving its next run', async () => {
+    const declaration = { name: 'nightly-report', cron: '0 3 * * *', taskType: 'report', payload: { kind: 'daily' } };
+    const first = await conveyor.schedule(declaration);
+    expect(first.created).toBe(true);
+    const again = await conveyor.schedule({ ...declaration, payload: { kind: 'weekly' }, priority: 'high' });
+    expect(again).toMatchObject({ created: false, schedule: { id: first.schedule.id, nextRunAt: first.schedule.nextRunAt, template: { payload: { kind: 'weekly' }, priority: 'high' } } });
+    // Left out now means the default again, not what the last declaration said.
+    expect((await conveyor.schedule(declaration)).schedule.template).toEqual({ payload: { kind: 'daily' }, priority: 'normal' });
+    const paused = await conveyor.schedule({ ...declaration, enabled: false });
+    expect(paused.schedule).toMatchObject({ enabled: false, nextRunAt: null });
+    expect((await conveyor.schedules()).map((s) => s.name)).toEqual(['nightly-report']);
+    expect(await conveyor.unschedule('nightly-report')).toBe(true);
+    expect(await conveyor.unschedule('nightly-report')).toBe(false);
+    await expect(conveyor.schedule({ ...declaration, cron: 'often' })).rejects.toMatchObject({ code: ERROR_CODES.VALIDATION, field: 'cron' });
+  });
 });
