@@ -95,3 +95,12 @@ export function parseListFlag<T extends string>(text: string | undefined, flag: 
   }
   return values as T[];
 }
+
+/** A flag's JSON value; a usage error naming the flag when it is not JSON. */
+export function parseJsonFlag(text: string, flag: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new CliError(`${flag} is not valid JSON: ${(error as Error).message}`, EXIT.USAGE);
+  }
+}

@@ -6,11 +6,11 @@ import { taskDetail } from '../../api/views/task-view.ts';
 import { systemClock } from '../../core/clock.ts';
 import { newTask, type TaskInput } from '../../core/new-task.ts';
 import { TASK_PRIORITIES, type TaskPriority } from '../../core/task.ts';
-import type { Engine } from '../../store/engine.ts';
 import { withEngine } from '../cli-engine.ts';
 import { cliAction, CliError, EXIT } from '../cli-error.ts';
 import { loadConfig, type Config } from '../config.ts';
-import { parseDuration, parseIntFlag, printJson, println } from '../output.ts';
+import { parseDuration, parseIntFlag, parseJsonFlag, printJson, println } from '../output.ts';
+import { payloadValidator } from '../payload-validator.ts';
 import { importTasks, type ImportResult } from '../task-import.ts';
 
 interface EnqueueOptions {
@@ -76,31 +76,10 @@ and the good ones are still enqueued.`,
     );
 }
 
-function jsonFlag(text: string, flag: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new CliError(`${flag} is not valid JSON: ${(error as Error).message}`, EXIT.USAGE);
-  }
-}
-
 function scheduledAtFlag(text: string): string {
   const relative = /^\+(.+)$/.exec(text.trim());
   if (!relative) return text;
   return new Date(systemClock.now().getTime() + parseDuration(relative[1]!, '--scheduled-at')).toISOString();
-}
-
-/** The API's check of type and payload: the types workers registered plus the ones this process knows. */
-async function payloadValidator(config: Config, engine: Engine): Promise<(taskType: string, payload: unknown) => Promise<void>> {
-  // Loaded here, not at the top: the built-in types pull in SMTP and HTTP clients that --no-validate does without.
-  const [{ TaskTypeCatalog }, { createTaskRegistry }, { loadTaskModules }] = await Promise.all([
-    import('../../api/task-type-catalog.ts'),
-    import('../task-catalog.ts'),
-    import('../task-modules.ts'),
-  ]);
-  const registry = createTaskRegistry(config, engine, await loadTaskModules(config.tasks.modules));
-  const catalog = new TaskTypeCatalog({ engine, clock: systemClock, cacheMs: 60_000, registry });
-  return (taskType, payload) => catalog.validate(taskType, payload);
 }
 
 async function enqueueOne(config: Config, taskType: string, options: EnqueueOptions): Promise<void> {
@@ -112,12 +91,12 @@ async function enqueueOne(config: Config, taskType: string, options: EnqueueOpti
   const priority = options.priority as TaskPriority | undefined;
   const input: TaskInput = {
     taskType,
-    payload: jsonFlag(payloadText, options.payloadFile ? '--payload-file' : '--payload'),
+    payload: parseJsonFlag(payloadText, options.payloadFile ? '--payload-file' : '--payload'),
     priority,
     scheduledAt: options.scheduledAt === undefined ? undefined : scheduledAtFlag(options.scheduledAt),
     maxAttempts: options.maxAttempts === undefined ? undefined : parseIntFlag(options.maxAttempts, '--max-attempts', 1, 1000),
-    retryStrategy: options.retryStrategy === undefined ? undefined : jsonFlag(options.retryStrategy, '--retry-strategy'),
-    metadata: options.metadata === undefined ? undefined : jsonFlag(options.metadata, '--metadata'),
+    retryStrategy: options.retryStrategy === undefined ? undefined : parseJsonFlag(options.retryStrategy, '--retry-strategy'),
+    metadata: options.metadata === undefined ? undefined : parseJsonFlag(options.metadata, '--metadata'),
     idempotencyKey: options.idempotencyKey,
   };
   await withEngine(config, async (engine) => {
