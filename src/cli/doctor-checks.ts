@@ -8,7 +8,7 @@ import { formatAgo, formatDuration } from './output.ts';
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 
 export interface Finding {
-  check: 'database' | 'schema' | 'workers' | 'task types' | 'breakers' | 'queue' | 'leases' | 'failures';
+  check: 'database' | 'schema' | 'workers' | 'task types' | 'breakers' | 'queue' | 'leases' | 'schedules' | 'failures';
   status: CheckStatus;
   /** What was found, in one line. */
   summary: string;
@@ -186,7 +186,22 @@ export async function runDoctorChecks(engine: Engine, options: DoctorOptions): P
     findings.push({ check: 'leases', status: 'ok', summary: `${running.tasks.length} running, every lease current` });
   }
 
-  // 8. Recent failures: worth a look, not a failure of the system.
+  // 8. Schedules that should have fired: the leader (any live worker) fires them.
+  const schedules = (await engine.scheduleList({})).filter((s) => s.enabled && s.nextRunAt !== null);
+  const late = schedules.filter((s) => options.now.getTime() - s.nextRunAt!.getTime() > overdueMs);
+  if (late.length > 0) {
+    findings.push({
+      check: 'schedules',
+      status: 'fail',
+      summary: `${late.length} schedule${late.length === 1 ? '' : 's'} due more than ${formatDuration(overdueMs)} ago and not fired: ${late.slice(0, 5).map((s) => s.name).join(', ')}${late.length > 5 ? ', ...' : ''}`,
+      fix: 'Schedules are fired by the elected worker: start a worker (any task types will do); a run missed meanwhile is made once, the rest skipped.',
+      details: { schedule_ids: late.map((s) => s.id) },
+    });
+  } else {
+    findings.push({ check: 'schedules', status: 'ok', summary: schedules.length === 0 ? 'no enabled schedule' : `${schedules.length} enabled, none overdue` });
+  }
+
+  // 9. Recent failures: worth a look, not a failure of the system.
   if (stats.failedLastHour > 0) {
     findings.push({
       check: 'failures',

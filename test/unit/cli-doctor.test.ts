@@ -1,3 +1,4 @@
+import { newSchedule } from '../../src/core/schedule.ts';
 import { describe, expect, it } from 'vitest';
 import { runDoctorChecks, type DoctorOptions, type Finding } from '../../src/cli/doctor-checks.ts';
 import { DEFAULT_BREAKER_CONFIG } from '../../src/core/circuit-breaker.ts';
@@ -56,8 +57,9 @@ describeEachEngine('conveyor doctor checks', (fixture) => {
     expect(find(later, 'breakers', 'warn')[0]!.summary).toContain('webhook: circuit breaker half-open');
   });
 
-  it('old ready tasks, types nobody runs and expired leases are problems', async () => {
+  it('old ready tasks, types nobody runs, expired leases and schedules nobody fired are problems', async () => {
     const { engine, clock } = fixture();
+    const schedule = await engine.scheduleInsert({ schedule: newSchedule({ name: 'hourly-report', cron: '@hourly', taskType: 'report', payload: {} }, clock.now()) });
     await fixture().insert({ taskType: 'report' });
     const running = await fixture().insert({ taskType: 'email' });
     await engine.taskClaim({ workerId: 'w-gone', taskTypes: ['email'], limit: 1, now: clock.now(), leaseMs: 30_000 });
@@ -69,6 +71,11 @@ describeEachEngine('conveyor doctor checks', (fixture) => {
     const [leases] = find(findings, 'leases', 'fail');
     expect(leases!.summary).toContain(running.id);
     expect(leases!.details).toEqual({ task_ids: [running.id] });
+    expect(find(findings, 'schedules', 'ok')).toHaveLength(1);
+    clock.advance(60 * MINUTE);
+    const [late] = find(await runDoctorChecks(engine, options()), 'schedules', 'fail');
+    expect(late!.summary).toMatch(/^1 schedule due more than .* ago and not fired: hourly-report$/);
+    expect(late!.details).toEqual({ schedule_ids: [schedule.id] });
   });
 
   it('recent dead letters are a warning, not a failure', async () => {
