@@ -34,7 +34,7 @@ export class CronTimes {
     try {
       cron = new Cron(normalised, { timezone, paused: true });
     } catch (error) {
-      const reason = error instanceof Error ? error.message.replace(/^CronPattern: /, '') : String(error);
+      const reason = error instanceof Error ? error.message.replace(/^CronPattern: /, '').replace(/\.$/, '') : String(error);
       throw validationError(fields.cron, `is not a cron expression we can read: ${reason}. Use five fields (minute hour day month weekday), six with seconds first, or @hourly, @daily, @weekly, @monthly`);
     }
     const times = new CronTimes(normalised, timezone, cron);

@@ -10,6 +10,7 @@ import { CreatePage } from './pages/create.js';
 import { DeadLetterPage } from './pages/dead-letter.js';
 import { LoginPage } from './pages/login.js';
 import { OverviewPage } from './pages/overview.js';
+import { SchedulesPage } from './pages/schedules.js';
 import { TaskPage } from './pages/task.js';
 import { TasksPage } from './pages/tasks.js';
 import { UsersPage } from './pages/users.js';
@@ -18,6 +19,7 @@ const NAV = [
   { path: '/', label: 'Overview' },
   { path: '/tasks', label: 'Tasks' },
   { path: '/dead-letter', label: 'Dead letter' },
+  { path: '/schedules', label: 'Schedules' },
   { path: '/create', label: 'New task' },
   // Shown to admins only; the API refuses everyone else anyway.
   { path: '/users', label: 'Users', role: 'admin' },
@@ -32,6 +34,7 @@ function Page({ route }) {
   const task = /^\/tasks\/([0-9a-fA-F-]{36})$/.exec(path);
   if (task) return html`<${TaskPage} key=${task[1]} id=${task[1]} />`;
   if (path === '/dead-letter') return html`<${DeadLetterPage} params=${params} />`;
+  if (path === '/schedules') return html`<${SchedulesPage} />`;
   if (path === '/create') return html`<${CreatePage} params=${params} />`;
   if (path === '/users') return html`<${UsersPage} params=${params} />`;
   return html`<div class="page-head"><h1 tabindex="-1">Page not found</h1></div><p><a href="#/">Back to the overview</a></p>`;

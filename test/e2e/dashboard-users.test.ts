@@ -32,7 +32,7 @@ describe.each(testDatabases)('dashboard users and id search [$kind]', ({ kind, c
     const { page, problems, context } = await rig.page();
     try {
       await signIn(page, rig.url, 'admin', ADMIN_PASSWORD);
-      expect(await navLinks(page)).toEqual(['Overview', 'Tasks', 'Dead letter', 'New task', 'Users']);
+      expect(await navLinks(page)).toEqual(['Overview', 'Tasks', 'Dead letter', 'Schedules', 'New task', 'Users']);
       await page.getByRole('link', { name: 'Users' }).click();
       await page.getByRole('heading', { level: 1, name: 'Users' }).waitFor();
       await row(page, bob.id).waitFor();
@@ -92,7 +92,7 @@ describe.each(testDatabases)('dashboard users and id search [$kind]', ({ kind, c
     const { page, problems, context } = await rig.page();
     try {
       await signIn(page, rig.url, 'alice', PASSWORD);
-      expect(await navLinks(page)).toEqual(['Overview', 'Tasks', 'Dead letter', 'New task']);
+      expect(await navLinks(page)).toEqual(['Overview', 'Tasks', 'Dead letter', 'Schedules', 'New task']);
       await page.goto(`${rig.url}/#/users`);
       await page.getByRole('heading', { level: 1, name: 'Users' }).waitFor();
       await page.getByRole('alert').getByText('Admins only').waitFor();
