@@ -37,6 +37,7 @@ const COMMANDS: readonly (readonly [string, () => Promise<(program: Command) => 
   ['workers', async () => (await import('./commands/workers.ts')).registerWorkersCommand],
   ['dead-letter', async () => (await import('./commands/dead-letter.ts')).registerDeadLetterCommand],
   ['schedules', async () => (await import('./commands/schedules.ts')).registerSchedulesCommand],
+  ['types', async () => (await import('./commands/types.ts')).registerTypesCommand],
   ['prune', async () => (await import('./commands/prune.ts')).registerPruneCommand],
   ['doctor', async () => (await import('./commands/doctor.ts')).registerDoctorCommand],
   ['config', async () => (await import('./commands/config.ts')).registerConfigCommand],

@@ -104,6 +104,16 @@ export interface Engine {
   /** Closes a breaker by hand (an admin's reset). */
   breakerReset(p: { taskType: string; now: Date }): Promise<BreakerState>;
 
+  // --- paused task types ------------------------------------------------------------------------
+  /**
+   * Pauses a task type: claims skip it (its tasks wait, spending nothing) until it is resumed. Tasks
+   * already claimed finish. Pausing a paused type keeps its first time and author.
+   */
+  typePause(p: { taskType: string; now: Date; pausedBy: string | null; reason: string | null }): Promise<TypePause>;
+  /** Resumes a paused type and wakes idle workers; false when it was not paused. */
+  typeResume(p: { taskType: string }): Promise<boolean>;
+  typePauseList(): Promise<TypePause[]>;
+
   // --- recurring schedules ----------------------------------------------------------------------
   /** Creates a schedule; CONFLICT when its owner (or, for `createdBy` null, the system) has one of that name. */
   scheduleInsert(p: { schedule: NewSchedule }): Promise<ScheduleRecord>;
@@ -247,6 +257,14 @@ export interface TaskTypeInfo {
   /** Example payloads, shown by the dashboard and docs. */
   examples: JsonValue[];
   timeoutMs: number;
+}
+
+export interface TypePause {
+  taskType: string;
+  pausedAt: Date;
+  /** The user who paused it; null from the CLI or the library. */
+  pausedBy: string | null;
+  reason: string | null;
 }
 
 export interface TaskTypeRecord extends TaskTypeInfo {

@@ -10,6 +10,7 @@ import { scheduleRoutes } from './schedule-routes.ts';
 import { taskActionRoutes } from './task-action-routes.ts';
 import { taskCreateRoutes } from './task-create-routes.ts';
 import { taskReadRoutes } from './task-read-routes.ts';
+import { taskTypeRoutes } from './task-type-routes.ts';
 import { userRoutes } from './user-routes.ts';
 
 /** The starter's prefix; every route answers there as well as at the guide's path. */
@@ -23,6 +24,7 @@ export async function installApiRoutes(app: FastifyInstance, ctx: ApiContext): P
         const typed = scope.withTypeProvider<TypeBoxTypeProvider>();
         authRoutes(typed, ctx);
         taskCreateRoutes(typed, ctx);
+        taskTypeRoutes(typed, ctx);
         taskReadRoutes(typed, ctx);
         taskActionRoutes(typed, ctx);
         scheduleRoutes(typed, ctx);

@@ -1,19 +1,16 @@
-import { Type } from '@sinclair/typebox';
 import { seesAllTasks } from '../../auth/roles.ts';
 import { TASK_PRIORITIES, TASK_STATUSES } from '../../core/task.ts';
 import { ApiError } from '../api-error.ts';
 import type { ApiContext, App } from '../api-context.ts';
 import { csvFilter, dateFilter } from '../list-filters.ts';
-import { liveWorkers } from '../live-workers.ts';
 import { principalOf } from '../plugins/authenticate.ts';
 import { Ok, Page, errors } from '../schemas/common.ts';
-import { ListQuery, PageQuery, TaskDetail, TaskIdParams, TaskStatsView, TaskSummary, TaskTypeView } from '../schemas/task-schemas.ts';
+import { ListQuery, PageQuery, TaskDetail, TaskIdParams, TaskStatsView, TaskSummary } from '../schemas/task-schemas.ts';
 import { visibleTask } from '../task-access.ts';
-import { isoOrNull } from '../views/iso.ts';
 import { taskStatsView } from '../views/stats-view.ts';
 import { taskDetail, taskSummary } from '../views/task-view.ts';
 
-/** Reading tasks: list, one task, stats, the dead letter, and the task types. */
+/** Reading tasks: list, one task, stats and the dead letter. */
 export function taskReadRoutes(app: App, ctx: ApiContext): void {
   app.get('/tasks', {
     schema: {
@@ -79,32 +76,6 @@ export function taskReadRoutes(app: App, ctx: ApiContext): void {
       withTotal: true,
     });
     return { success: true as const, data: result.tasks.map(taskSummary), pagination: { limit, next_cursor: result.nextCursor, total: result.total } };
-  });
-
-  app.get('/tasks/types', {
-    schema: {
-      tags: ['tasks'],
-      summary: 'Registered task types, their payload schemas, and whether a live worker handles them',
-      response: { 200: Ok(Type.Array(TaskTypeView)), ...errors(401) },
-    },
-  }, async () => {
-    const [types, workers] = await Promise.all([ctx.taskTypes.list(), liveWorkers(ctx)]);
-    const data = types.map((t) => {
-      const live = workers.filter((w) => w.taskTypes.includes(t.name)).length;
-      return {
-        task_type: t.name,
-        description: t.description,
-        payload_schema: t.payloadSchema,
-        examples: t.examples,
-        timeout_ms: t.timeoutMs,
-        registered_at: isoOrNull(t.createdAt),
-        updated_at: isoOrNull(t.updatedAt),
-        last_seen_at: isoOrNull(t.lastSeenAt),
-        live_workers: live,
-        has_live_worker: live > 0,
-      };
-    });
-    return { success: true as const, data };
   });
 
   app.get('/tasks/:id', {

@@ -145,6 +145,22 @@ export const TaskTypeView = Type.Object({
   last_seen_at: NullableDateTime,
   live_workers: Type.Integer({ description: 'Workers with a recent heartbeat that handle this type' }),
   has_live_worker: Type.Boolean(),
+  paused: Type.Boolean({ description: 'Paused types are not claimed: their tasks wait (POST /tasks/types/:task_type/resume)' }),
+  paused_at: NullableDateTime,
+  paused_reason: Nullable(Type.String()),
+});
+
+export const TaskTypeParams = Type.Object({ task_type: Type.String({ minLength: 1, maxLength: 128 }) });
+export const PauseBody = Type.Object(
+  { reason: Type.Optional(Type.String({ maxLength: 500, description: 'Shown to everyone who looks: why, and until when' })) },
+  { additionalProperties: false },
+);
+export const TypePauseView = Type.Object({
+  task_type: Type.String(),
+  paused: Type.Boolean(),
+  paused_at: NullableDateTime,
+  paused_by: Nullable(Type.String()),
+  reason: Nullable(Type.String()),
 });
 
 export const BatchResult = Type.Object({

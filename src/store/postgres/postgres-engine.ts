@@ -22,6 +22,7 @@ import type {
   TaskStats,
   TaskTypeInfo,
   TaskTypeRecord,
+  TypePause,
   UserRecord,
   UserRole,
   WorkerInfo,
@@ -38,6 +39,7 @@ import {
   scheduleFromRow,
   sessionFromRow,
   taskTypeFromRow,
+  typePauseFromRow,
   userFromPrefixedRow,
   userFromRow,
   workerFromRow,
@@ -46,6 +48,7 @@ import {
   type ScheduleRow,
   type SessionRow,
   type TaskTypeRow,
+  type TypePauseRow,
   type UserRow,
   type WorkerRow,
 } from './record-rows.ts';
@@ -685,6 +688,24 @@ class PostgresEngine implements Engine {
   async breakerReset(p: { taskType: string; now: Date }): Promise<BreakerState> {
     const { rows } = await this.#run<BreakerRow>('breakerReset', this.#sql.breakerReset, [p.taskType, p.now]);
     return breakerFromRow(rows[0]!);
+  }
+
+  // --- paused task types -------------------------------------------------------------------------
+
+  async typePause(p: { taskType: string; now: Date; pausedBy: string | null; reason: string | null }): Promise<TypePause> {
+    if (p.pausedBy !== null && !isUuid(p.pausedBy)) throw validationError('paused_by', 'must be a user id');
+    const { rows } = await this.#run<TypePauseRow>('typePause', this.#sql.typePause, [p.taskType, p.now, p.pausedBy, p.reason]);
+    return typePauseFromRow(rows[0]!);
+  }
+
+  async typeResume(p: { taskType: string }): Promise<boolean> {
+    const { rows } = await this.#run('typeResume', this.#sql.typeResume, [p.taskType]);
+    return rows.length === 1;
+  }
+
+  async typePauseList(): Promise<TypePause[]> {
+    const { rows } = await this.#run<TypePauseRow>('typePauseList', this.#sql.typePauseList, [], this.#workerPool);
+    return rows.map(typePauseFromRow);
   }
 
   // --- recurring schedules -----------------------------------------------------------------------

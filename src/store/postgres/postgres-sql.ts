@@ -123,7 +123,7 @@ export function postgresSql(schema: string) {
     // --- workers -----------------------------------------------------------------------------
     // One statement: pick in index order, skip rows other claimers hold, take them. The index
     // tasks_ready_idx has exactly this predicate and order, so the scan stops after LIMIT rows. The
-    // open breakers are read once per claim (an init plan), not once per candidate row.
+    // open breakers and paused types are read once per claim (an init plan), not once per candidate row.
     // A claim commits without waiting for its WAL to reach disk (synchronous_commit off for this
     // statement's own transaction only, also an init plan): a claim lost in a database crash leaves
     // its task ready, to run again, which is what a worker crash does too. Inserts, completions and
@@ -133,7 +133,8 @@ export function postgresSql(schema: string) {
         SELECT id FROM ${s}.tasks
         WHERE status IN (${READY}) AND run_at <= $1::timestamptz AND task_type = ANY($2::text[])
           AND task_type <> ALL(ARRAY(
-            SELECT task_type FROM ${s}.circuit_breakers WHERE state = 'open' AND reopens_at > $1::timestamptz))
+            SELECT task_type FROM ${s}.circuit_breakers WHERE state = 'open' AND reopens_at > $1::timestamptz
+            UNION ALL SELECT task_type FROM ${s}.task_type_pauses))
           AND (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL
         ORDER BY priority_rank, run_at, id
         LIMIT $3::int
@@ -324,6 +325,18 @@ export function postgresSql(schema: string) {
       ON CONFLICT (task_type) DO UPDATE SET state = 'closed', consecutive_failures = 0, consecutive_successes = 0, reopens_at = NULL, updated_at = EXCLUDED.updated_at
       RETURNING ${BREAKER_COLUMNS}`),
     breakerList: statement('breaker_list', `SELECT ${BREAKER_COLUMNS} FROM ${s}.circuit_breakers ORDER BY task_type`),
+
+    // --- paused task types ---------------------------------------------------------------------
+    // Pausing again keeps when and by whom it was first paused; the reason may change.
+    typePause: statement('type_pause', `
+      INSERT INTO ${s}.task_type_pauses (task_type, paused_at, paused_by, reason) VALUES ($1::text, $2::timestamptz, $3::uuid, $4::text)
+      ON CONFLICT (task_type) DO UPDATE SET reason = coalesce(EXCLUDED.reason, task_type_pauses.reason)
+      RETURNING task_type, paused_at, paused_by, reason`),
+    // Resuming wakes idle workers of the type, as an insert does: its waiting tasks are due.
+    typeResume: statement('type_resume', `
+      WITH resumed AS (DELETE FROM ${s}.task_type_pauses WHERE task_type = $1::text RETURNING task_type)
+      SELECT task_type FROM resumed WHERE pg_notify(${channel}, task_type) IS NOT NULL`),
+    typePauseList: statement('type_pause_list', `SELECT task_type, paused_at, paused_by, reason FROM ${s}.task_type_pauses ORDER BY task_type`),
 
     // --- task types and workers ----------------------------------------------------------------
     // updated_at moves only when the definition changed; last_seen_at on every registration.

@@ -1,7 +1,7 @@
 import type { BreakerState, BreakerStateName } from '../../core/circuit-breaker.ts';
 import type { ScheduleRecord, ScheduleTemplate } from '../../core/schedule.ts';
 import type { JsonObject, JsonValue } from '../../core/task.ts';
-import type { SessionRecord, TaskTypeRecord, UserRecord, UserRole, WorkerRecord } from '../engine.ts';
+import type { SessionRecord, TaskTypeRecord, TypePause, UserRecord, UserRole, WorkerRecord } from '../engine.ts';
 
 /** Row shapes of the smaller tables, and their mapping to the engine's records. */
 
@@ -170,4 +170,15 @@ export function scheduleFromRow(row: ScheduleRow): ScheduleRecord {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };
+}
+
+export interface TypePauseRow {
+  task_type: string;
+  paused_at: Date;
+  paused_by: string | null;
+  reason: string | null;
+}
+
+export function typePauseFromRow(row: TypePauseRow): TypePause {
+  return { taskType: row.task_type, pausedAt: row.paused_at, pausedBy: row.paused_by, reason: row.reason };
 }

@@ -24,6 +24,14 @@ export const BREAKER_UPSERT = `
     consecutive_successes = excluded.consecutive_successes, opened_at = excluded.opened_at,
     reopens_at = excluded.reopens_at, updated_at = excluded.updated_at`;
 
+/** Pausing again keeps when and by whom it was first paused; the reason may change. */
+export const TYPE_PAUSE = `
+  INSERT INTO task_type_pauses (task_type, paused_at, paused_by, reason) VALUES (@taskType, @now, @pausedBy, @reason)
+  ON CONFLICT (task_type) DO UPDATE SET reason = coalesce(excluded.reason, task_type_pauses.reason)
+  RETURNING *`;
+export const TYPE_RESUME = `DELETE FROM task_type_pauses WHERE task_type = ?`;
+export const TYPE_PAUSE_LIST = `SELECT * FROM task_type_pauses ORDER BY task_type`;
+
 /** created_at is kept; updated_at moves only when the definition changed; last_seen_at always. */
 export const TYPE_UPSERT = `
   INSERT INTO task_types (name, description, payload_schema, examples, timeout_ms, created_at, updated_at, last_seen_at)

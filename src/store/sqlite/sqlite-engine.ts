@@ -21,6 +21,7 @@ import type {
   TaskStats,
   TaskTypeInfo,
   TaskTypeRecord,
+  TypePause,
   UserRecord,
   UserRole,
   WorkerInfo,
@@ -37,12 +38,14 @@ import {
   rowToSchedule,
   rowToSession,
   rowToTaskType,
+  rowToTypePause,
   rowToUser,
   rowToWorker,
   type BreakerRow,
   type ScheduleRow,
   type SessionRow,
   type TaskTypeRow,
+  type TypePauseRow,
   type UserRow,
   type WorkerRow,
 } from './sqlite-rows.ts';
@@ -513,6 +516,25 @@ class SqliteEngine implements Engine {
     return this.#c.write('breakerReset', () =>
       rowToBreaker(this.#c.prepare(other.BREAKER_RESET).get({ taskType: p.taskType, now: p.now.getTime() }) as BreakerRow),
     );
+  }
+
+  // --- paused task types ------------------------------------------------------------------------
+
+  typePause(p: { taskType: string; now: Date; pausedBy: string | null; reason: string | null }): Promise<TypePause> {
+    return this.#c.write('typePause', () =>
+      rowToTypePause(this.#c.prepare(other.TYPE_PAUSE).get({ taskType: p.taskType, now: p.now.getTime(), pausedBy: p.pausedBy, reason: p.reason }) as TypePauseRow),
+    );
+  }
+
+  async typeResume(p: { taskType: string }): Promise<boolean> {
+    const resumed = await this.#c.write('typeResume', () => this.#c.prepare(other.TYPE_RESUME).run(p.taskType).changes === 1);
+    // Its waiting tasks are due: wake idle workers, as an insert does.
+    if (resumed) this.#signal.notify(p.taskType);
+    return resumed;
+  }
+
+  typePauseList(): Promise<TypePause[]> {
+    return this.#c.run('typePauseList', () => (this.#c.prepare(other.TYPE_PAUSE_LIST).all() as TypePauseRow[]).map(rowToTypePause));
   }
 
   // --- recurring schedules ----------------------------------------------------------------------

@@ -1,7 +1,7 @@
 import type { BreakerState, BreakerStateName } from '../../core/circuit-breaker.ts';
 import type { ScheduleRecord, ScheduleTemplate } from '../../core/schedule.ts';
 import type { JsonObject, JsonValue } from '../../core/task.ts';
-import type { SessionRecord, TaskTypeRecord, UserRecord, UserRole, WorkerRecord } from '../engine.ts';
+import type { SessionRecord, TaskTypeRecord, TypePause, UserRecord, UserRole, WorkerRecord } from '../engine.ts';
 import { toDate } from './task-row.ts';
 
 /** Row shapes of the tables other than `tasks`, and their mapping to the engine's records. */
@@ -166,4 +166,15 @@ export function rowToSchedule(row: ScheduleRow): ScheduleRecord {
     createdAt: new Date(row.created_at),
     updatedAt: new Date(row.updated_at),
   };
+}
+
+export interface TypePauseRow {
+  task_type: string;
+  paused_at: number;
+  paused_by: string | null;
+  reason: string | null;
+}
+
+export function rowToTypePause(row: TypePauseRow): TypePause {
+  return { taskType: row.task_type, pausedAt: new Date(row.paused_at), pausedBy: row.paused_by, reason: row.reason };
 }

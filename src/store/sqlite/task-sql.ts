@@ -52,7 +52,8 @@ export function taskClaimSql(typeCount: number): string {
      WHERE id IN (
        SELECT id FROM tasks
         WHERE ${READY} AND run_at <= @now AND task_type IN (${types})
-          AND task_type NOT IN (SELECT task_type FROM circuit_breakers WHERE state = 'open' AND reopens_at > @now)
+          AND task_type NOT IN (SELECT task_type FROM circuit_breakers WHERE state = 'open' AND reopens_at > @now
+                                UNION ALL SELECT task_type FROM task_type_pauses)
         ORDER BY priority_rank, run_at, id
         LIMIT @limit)
     RETURNING ${CLAIM_COLUMNS}`;

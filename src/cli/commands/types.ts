@@ -1,0 +1,77 @@
+import type { Command } from 'commander';
+import { systemClock } from '../../core/clock.ts';
+import { TASK_TYPE_PATTERN } from '../../core/new-task.ts';
+import { withEngine } from '../cli-engine.ts';
+import { cliAction, CliError, EXIT } from '../cli-error.ts';
+import { loadConfig } from '../config.ts';
+import { formatAgo, formatTable, printJson, println } from '../output.ts';
+
+/** `conveyor types`: the task types workers registered, and pausing or resuming one. */
+export function registerTypesCommand(program: Command): void {
+  const types = program.command('types').description('Task types: list them, or pause and resume one (its tasks wait, spending nothing)');
+
+  types
+    .command('list', { isDefault: true })
+    .description('Every registered task type, whether it is paused, and how many of its tasks wait')
+    .option('--json', 'print JSON')
+    .action(
+      cliAction(async (options: { json?: boolean }) => {
+        await withEngine(loadConfig(), async (engine) => {
+          const now = systemClock.now();
+          const [registered, pauses, stats] = await Promise.all([engine.typeList(), engine.typePauseList(), engine.taskStats({ now })]);
+          const pauseOf = new Map(pauses.map((p) => [p.taskType, p]));
+          // A type paused before any worker registered it is listed too.
+          const names = [...new Set([...registered.map((t) => t.name), ...pauses.map((p) => p.taskType)])].sort();
+          const waiting = (name: string) => {
+            const counts = stats.byType[name] ?? {};
+            return (counts.pending ?? 0) + (counts.scheduled ?? 0) + (counts.retrying ?? 0);
+          };
+          const rows = names.map((name) => ({ name, pause: pauseOf.get(name) ?? null, lastSeenAt: registered.find((t) => t.name === name)?.lastSeenAt ?? null, waiting: waiting(name) }));
+          if (options.json) {
+            printJson(rows.map((r) => ({ task_type: r.name, paused: r.pause !== null, paused_at: r.pause?.pausedAt.toISOString() ?? null, reason: r.pause?.reason ?? null, waiting: r.waiting, last_seen_at: r.lastSeenAt?.toISOString() ?? null })));
+            return;
+          }
+          if (rows.length === 0) {
+            println('No task type is registered yet: workers register theirs when they start (conveyor work).');
+            return;
+          }
+          println(
+            formatTable(
+              [{ header: 'TASK TYPE', max: 32 }, { header: 'STATE' }, { header: 'WAITING', right: true }, { header: 'LAST WORKER SEEN' }, { header: 'PAUSED BECAUSE', max: 60 }],
+              rows.map((r) => [r.name, r.pause ? `paused ${formatAgo(r.pause.pausedAt, now)}` : 'active', r.waiting, formatAgo(r.lastSeenAt, now), r.pause?.reason ?? '']),
+            ),
+          );
+        });
+      }),
+    );
+
+  types
+    .command('pause')
+    .description('Stop workers claiming this type until resumed; its tasks wait without spending attempts, running ones finish')
+    .argument('<task_type>', 'e.g. webhook')
+    .option('-r, --reason <text>', 'why, and until when: shown in the dashboard, the API and here')
+    .action(
+      cliAction(async (taskType: string, options: { reason?: string }) => {
+        if (!TASK_TYPE_PATTERN.test(taskType)) throw new CliError(`"${taskType}" is not a task type name`, EXIT.USAGE);
+        await withEngine(loadConfig(), async (engine) => {
+          const known = (await engine.typeList()).some((t) => t.name === taskType);
+          if (!known) println(`Note: no worker has registered ${taskType} yet; it is paused anyway, for when one does.`);
+          const pause = await engine.typePause({ taskType, now: systemClock.now(), pausedBy: null, reason: options.reason ?? null });
+          println(`Paused ${taskType} (since ${pause.pausedAt.toISOString()}${pause.reason ? `: ${pause.reason}` : ''}). Resume: conveyor types resume ${taskType}`);
+        });
+      }),
+    );
+
+  types
+    .command('resume')
+    .description('Let workers claim this type again; its waiting tasks run in their usual order')
+    .argument('<task_type>', 'e.g. webhook')
+    .action(
+      cliAction(async (taskType: string) => {
+        await withEngine(loadConfig(), async (engine) => {
+          const resumed = await engine.typeResume({ taskType });
+          println(resumed ? `Resumed ${taskType}.` : `${taskType} was not paused; nothing changed.`);
+        });
+      }),
+    );
+}
