@@ -39,7 +39,7 @@ const MISSING_TABLE = /no such table|relation "?[\w."]+"? does not exist/i;
 export async function runDoctorChecks(engine: Engine, options: DoctorOptions): Promise<Finding[]> {
   const findings: Finding[] = [];
   const skipRest = (after: Finding['check']) => {
-    for (const check of ['schema', 'workers', 'task types', 'breakers', 'queue', 'leases', 'failures'] as const) {
+    for (const check of ['schema', 'workers', 'task types', 'breakers', 'queue', 'leases', 'schedules', 'failures'] as const) {
       if (!findings.some((f) => f.check === check) && check !== after) findings.push({ check, status: 'skip', summary: `not checked: see ${after}` });
     }
   };
@@ -133,6 +133,17 @@ export async function runDoctorChecks(engine: Engine, options: DoctorOptions): P
     });
   } else if (live.length > 0) {
     findings.push({ check: 'task types', status: 'ok', summary: 'every waiting task type has a live worker' });
+  }
+  // Paused on purpose, so a warning: but its tasks wait, and the queue below counts them.
+  for (const pause of await engine.typePauseList()) {
+    const counts = stats.byType[pause.taskType] ?? {};
+    const waiting = (counts.pending ?? 0) + (counts.scheduled ?? 0) + (counts.retrying ?? 0);
+    findings.push({
+      check: 'task types',
+      status: 'warn',
+      summary: `${pause.taskType} is paused since ${pause.pausedAt.toISOString()}${pause.reason ? ` (${pause.reason})` : ''}; ${waiting} task${waiting === 1 ? ' waits' : 's wait'}`,
+      fix: `When it may run again: conveyor types resume ${pause.taskType} (or POST /tasks/types/${pause.taskType}/resume).`,
+    });
   }
 
   // 5. Circuit breakers.

@@ -78,6 +78,16 @@ describeEachEngine('conveyor doctor checks', (fixture) => {
     expect(late!.details).toEqual({ schedule_ids: [schedule.id] });
   });
 
+  it('a paused type is a warning that says how many wait and how to resume it', async () => {
+    const { engine, clock } = fixture();
+    await engine.workerHeartbeat({ worker: worker('w-live', ['email'], clock.now()), now: clock.now() });
+    await fixture().insert({ taskType: 'email' });
+    await engine.typePause({ taskType: 'email', now: clock.now(), pausedBy: null, reason: 'SMTP maintenance' });
+    const [paused] = find(await runDoctorChecks(engine, options()), 'task types', 'warn');
+    expect(paused!.summary).toBe(`email is paused since ${clock.now().toISOString()} (SMTP maintenance); 1 task waits`);
+    expect(paused!.fix).toContain('conveyor types resume email');
+  });
+
   it('recent dead letters are a warning, not a failure', async () => {
     const { engine, clock } = fixture();
     await engine.workerHeartbeat({ worker: worker('w-live', ['email'], clock.now()), now: clock.now() });
@@ -101,9 +111,9 @@ describe.each(testDatabases)('conveyor doctor on a database never migrated [$kin
       expect(find(before, 'schema', 'fail')[0]!.fix).toContain('conveyor migrate');
       expect(find(before, 'workers', 'skip')).toHaveLength(1);
       const fixed = await runDoctorChecks(engine, { ...base, fix: true });
-      expect(find(fixed, 'schema', 'ok')[0]!.summary).toMatch(/^applied 0001_init, 0002_schedules; now at version 2$/);
+      expect(find(fixed, 'schema', 'ok')[0]!.summary).toMatch(/^applied 0001_init, 0002_schedules, 0003_task_type_pauses; now at version 3$/);
       const again = await runDoctorChecks(engine, { ...base, fix: true });
-      expect(find(again, 'schema', 'ok')[0]!.summary).toBe('up to date (schema version 2)');
+      expect(find(again, 'schema', 'ok')[0]!.summary).toBe('up to date (schema version 3)');
     } finally {
       await engine.close();
       await db.drop();
