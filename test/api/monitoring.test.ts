@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DEFAULT_BREAKER_CONFIG } from '../../src/core/circuit-breaker.ts';
+import { newSchedule } from '../../src/core/schedule.ts';
 import { testDatabases } from '../helpers/databases.ts';
 import { createTask, startApi, type Account, type ApiHarness } from './api-harness.ts';
 
@@ -92,6 +93,22 @@ describe.each(testDatabases)('monitoring, health, docs and HTTP behaviour [$kind
     expect(response.text).toMatch(/conveyor_tasks\{status="pending",task_type="email"\} [1-9]/);
     expect(response.text).toContain('conveyor_workers_live 0');
     expect(response.text).toMatch(/conveyor_circuit_breaker_state\{task_type="email"\} 0/);
+    expect(response.text).toContain('conveyor_schedules_overdue 0');
+    expect(response.text).not.toContain('conveyor_task_type_paused{');
+  });
+
+  test('GET /metrics shows a paused task type, and a schedule no worker fired', async () => {
+    await api.engine.typePause({ taskType: 'report', now: api.clock.now(), pausedBy: null, reason: null });
+    const schedule = await api.engine.scheduleInsert({ schedule: newSchedule({ name: 'metrics-probe', cron: '* * * * *', taskType: 'report', payload: {} }, api.clock.now()) });
+    api.clock.advance(2 * 60_000);
+    try {
+      const text = (await api.call('GET', '/metrics')).text;
+      expect(text).toContain('conveyor_task_type_paused{task_type="report"} 1');
+      expect(text).toContain('conveyor_schedules_overdue 1');
+    } finally {
+      await api.engine.typeResume({ taskType: 'report' });
+      await api.engine.scheduleDelete({ id: schedule.id });
+    }
   });
 
   test('the OpenAPI document and the docs page are served, generated from the route schemas', async () => {

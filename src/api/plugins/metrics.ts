@@ -6,6 +6,8 @@ import type { ApiContext } from '../api-context.ts';
 import { liveWorkers } from '../live-workers.ts';
 
 const BREAKER_STATE_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
+/** A schedule this late was missed by every worker (the leader fires on time, or within a round of starting). */
+const OVERDUE_SCHEDULE_MS = 60_000;
 
 /**
  * Prometheus metrics at GET /metrics: HTTP request counts and durations by route, and the queue as
@@ -60,6 +62,26 @@ export async function installMetrics(app: FastifyInstance, ctx: ApiContext): Pro
       this.reset();
       const now = ctx.clock.now();
       for (const breaker of await ctx.engine.breakerList()) this.set({ task_type: breaker.taskType }, BREAKER_STATE_VALUE[breakerStateAt(breaker, now)]);
+    },
+  });
+
+  new Gauge({
+    name: 'conveyor_task_type_paused',
+    help: 'Task types paused by hand (1), whose tasks wait until resumed',
+    labelNames: ['task_type'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const pause of await ctx.engine.typePauseList()) this.set({ task_type: pause.taskType }, 1);
+    },
+  });
+  new Gauge({
+    name: 'conveyor_schedules_overdue',
+    help: 'Enabled schedules whose run is over a minute late: no worker leads to fire them',
+    registers: [registry],
+    async collect() {
+      const late = ctx.clock.nowMs() - OVERDUE_SCHEDULE_MS;
+      this.set((await ctx.engine.scheduleList({})).filter((s) => s.enabled && s.nextRunAt !== null && s.nextRunAt.getTime() < late).length);
     },
   });
 
