@@ -1,6 +1,6 @@
-import { Type } from '@sinclair/typebox';
+import { Type, type Static } from '@sinclair/typebox';
 import { seesAllTasks } from '../../auth/roles.ts';
-import { newSchedule, reviseSchedule, taskForFiring, type ScheduleRecord } from '../../core/schedule.ts';
+import { newSchedule, reviseSchedule, taskForFiring, type ScheduleRecord, type ScheduleRevision } from '../../core/schedule.ts';
 import type { UserRecord } from '../../store/engine.ts';
 import { ApiError, notFound } from '../api-error.ts';
 import type { ApiContext, App } from '../api-context.ts';
@@ -57,22 +57,9 @@ export function scheduleRoutes(app: App, ctx: ApiContext): void {
     if ((await ctx.engine.scheduleList({ createdBy: user.id })).length >= MAX_SCHEDULES_PER_USER) {
       throw new ApiError('CONFLICT', `You have ${MAX_SCHEDULES_PER_USER} schedules, the most allowed; delete one first`);
     }
-    const schedule = newSchedule(
-      {
-        name: body.name,
-        cron: body.cron,
-        timezone: body.timezone,
-        taskType: body.task_type,
-        payload: body.payload,
-        priority: body.priority,
-        maxAttempts: body.max_attempts,
-        retryStrategy: body.retry_strategy,
-        metadata: body.metadata,
-        enabled: body.enabled,
-        createdBy: user.id,
-      },
-      ctx.clock.now(),
-    );
+    // The required fields again, so that the types know they are there.
+    const input = { ...fieldsOf(body), name: body.name, cron: body.cron, taskType: body.task_type, payload: body.payload, maxAttempts: body.max_attempts, createdBy: user.id };
+    const schedule = newSchedule(input, ctx.clock.now());
     const created = await ctx.engine.scheduleInsert({ schedule });
     return reply.status(201).send({ success: true, data: scheduleView(created) });
   });
@@ -103,22 +90,7 @@ export function scheduleRoutes(app: App, ctx: ApiContext): void {
     }
     checkMetadata(body.metadata, 'metadata');
     const now = ctx.clock.now();
-    const changes = reviseSchedule(
-      current,
-      {
-        name: body.name,
-        cron: body.cron,
-        timezone: body.timezone,
-        taskType: body.task_type,
-        payload: body.payload,
-        priority: body.priority,
-        maxAttempts: body.max_attempts,
-        retryStrategy: body.retry_strategy,
-        metadata: body.metadata,
-        enabled: body.enabled,
-      },
-      now,
-    );
+    const changes = reviseSchedule(current, fieldsOf(body), now);
     const updated = await ctx.engine.scheduleUpdate({ id: current.id, changes, now });
     if (!updated) throw notFound('Schedule');
     return { success: true as const, data: scheduleView(updated) };
@@ -154,4 +126,20 @@ export function scheduleRoutes(app: App, ctx: ApiContext): void {
     const { task: created } = await ctx.engine.taskInsert({ task });
     return reply.status(201).send({ success: true, data: taskDetail(created) });
   });
+}
+
+/** A request body's fields under the core's names (ScheduleRevision; ScheduleInput once its required ones are given). */
+function fieldsOf(body: Static<typeof UpdateScheduleBody>): ScheduleRevision {
+  return {
+    name: body.name,
+    cron: body.cron,
+    timezone: body.timezone,
+    taskType: body.task_type,
+    payload: body.payload,
+    priority: body.priority,
+    maxAttempts: body.max_attempts,
+    retryStrategy: body.retry_strategy,
+    metadata: body.metadata,
+    enabled: body.enabled,
+  };
 }
