@@ -144,6 +144,7 @@ export function CreatePage({ params }) {
             </select>
             <small id="type-help" class="hint">${type?.description ?? ''}${type ? ` Times out after ${formatDuration(type.timeout_ms)}.` : ''}</small>
             ${type && !type.has_live_worker ? html`<p class="notice notice-warn small">No live worker handles ${type.task_type} right now: the task will wait until one starts.</p>` : null}
+            ${type?.paused ? html`<p class="notice notice-info small">This task type is paused: tasks are accepted but wait until it is resumed${type.paused_reason ? ` (${type.paused_reason})` : ''}.</p>` : null}
           </div>
           <div class="field">
             <div class="label-row">

@@ -1,3 +1,4 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { FailureRateChart, ThroughputChart, minuteSlots } from '../components/charts.js';
 import { ConfirmButton, Empty, ErrorNotice, Loading, PageTitle, Progress, RelativeTime, STATUSES, StatusBadge } from '../components/ui.js';
 import { api } from '../lib/api.js';
@@ -125,23 +126,117 @@ function WorkersPanel({ state }) {
   </section>`;
 }
 
-function BreakersPanel({ state, canReset, onReset }) {
-  const { data, error, loading } = state;
-  const open = (data ?? []).filter((b) => b.state !== 'closed');
-  return html`<section class="card" aria-labelledby="breakers-title">
-    <h2 id="breakers-title">Circuit breakers</h2>
+/**
+ * Pausing a type asks for an optional reason in place (no dialog): the reason field takes focus, Enter
+ * pauses, Escape or Keep goes back to the button.
+ */
+function PauseControl({ taskType, onPause }) {
+  const [asking, setAsking] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [reason, setReason] = useState('');
+  const input = useRef(null);
+  const trigger = useRef(null);
+  const asked = useRef(false);
+  useEffect(() => {
+    if (asking) input.current?.focus();
+    else if (asked.current) trigger.current?.focus();
+    asked.current = asking;
+  }, [asking]);
+  const close = () => {
+    setAsking(false);
+    setReason('');
+  };
+  if (!asking) return html`<button type="button" ref=${trigger} class="btn btn-small" data-action="pause" onClick=${() => setAsking(true)}>Pause</button>`;
+  const id = `pause-reason-${taskType}`;
+  return html`<form class="pause-form" aria-label=${`Pause ${taskType}`}
+    onKeyDown=${(e) => {
+      if (e.key === 'Escape' && !busy) close();
+    }}
+    onSubmit=${async (e) => {
+      e.preventDefault();
+      setBusy(true);
+      try {
+        // Stays open when the API refuses, so the reason is not lost.
+        if (await onPause(reason.trim())) close();
+      } finally {
+        setBusy(false);
+      }
+    }}>
+    <label for=${id} class="small">Reason <span class="muted">(optional, shown to everyone)</span></label>
+    <input id=${id} ref=${input} maxlength="500" autocomplete="off" value=${reason} disabled=${busy}
+      placeholder="e.g. the mail provider is down until 14:00" onInput=${(e) => setReason(e.currentTarget.value)} />
+    <span class="confirm">
+      <button type="submit" class="btn btn-primary btn-small" disabled=${busy}>Pause ${taskType}</button>
+      <button type="button" class="btn btn-ghost btn-small" disabled=${busy} onClick=${close}>Keep</button>
+    </span>
+  </form>`;
+}
+
+/** One task type: its circuit breaker and whether it is paused, with the actions the role allows. */
+function TypeRow({ row, canReset, canPause, onReset, onPause, onResume }) {
+  const { taskType, breaker, type } = row;
+  const paused = type?.paused === true;
+  const [resuming, setResuming] = useState(false);
+  const item = useRef(null);
+  const acted = useRef(false);
+  useEffect(() => {
+    // After pausing or resuming here, focus goes to the way back (Resume, or Pause), not to the page's start.
+    if (acted.current) item.current?.querySelector('[data-action]')?.focus();
+    acted.current = false;
+  }, [paused]);
+  return html`<li class="breaker" data-task-type=${taskType} ref=${item}>
+    <span class="mono">${taskType}</span>
+    ${breaker ? html`<span class=${`badge breaker-${breaker.state}`} title=${`Circuit breaker ${breaker.state.replace('_', '-')}`}><span class="sr-only">breaker </span>${breaker.state.replace('_', '-')}</span>` : null}
+    ${paused ? html`<span class="badge type-paused">paused</span>` : null}
+    ${canReset && breaker && breaker.state !== 'closed' ? html`<${ConfirmButton} small kind="primary" label="Reset" confirmLabel="Close breaker" onConfirm=${() => onReset(taskType)} />` : null}
+    ${canPause && paused
+      ? html`<button type="button" class="btn btn-small btn-primary" data-action="resume" disabled=${resuming} onClick=${async () => {
+          setResuming(true);
+          acted.current = true;
+          try {
+            if (!(await onResume(taskType))) acted.current = false;
+          } finally {
+            setResuming(false);
+          }
+        }}>Resume</button>`
+      : null}
+    ${canPause && type && !paused ? html`<${PauseControl} taskType=${taskType} onPause=${(reason) => {
+        acted.current = true;
+        return onPause(taskType, reason).then((ok) => {
+          if (!ok) acted.current = false;
+          return ok;
+        });
+      }} />` : null}
+    ${breaker && breaker.state !== 'closed' ? html`<p class="type-detail muted small">${breaker.consecutive_failures} failures${breaker.reopens_at ? html` · probes <${RelativeTime} iso=${breaker.reopens_at} />` : ''}</p>` : null}
+    ${paused
+      ? html`<p class="type-detail small">
+          ${type.paused_reason ? html`<span class="pause-reason">${type.paused_reason}</span> · ` : null}<span class="muted">since <${RelativeTime} iso=${type.paused_at} /></span>
+        </p>`
+      : null}
+  </li>`;
+}
+
+/** Each task type's circuit breaker (opened by failures) and pause (set by an operator): both stop claims. */
+function TypeStatesPanel({ breakers, types, canReset, canPause, onReset, onPause, onResume }) {
+  const { data, error, loading } = breakers;
+  const byName = new Map();
+  for (const b of data ?? []) byName.set(b.task_type, { taskType: b.task_type, breaker: b, type: null });
+  for (const t of types ?? []) byName.set(t.task_type, { ...(byName.get(t.task_type) ?? { taskType: t.task_type, breaker: null }), type: t });
+  const rows = [...byName.values()].sort((a, b) => a.taskType.localeCompare(b.taskType));
+  const open = rows.filter((r) => r.breaker && r.breaker.state !== 'closed').length;
+  const paused = rows.filter((r) => r.type?.paused).length;
+  const held = [open > 0 ? `${open} breaker${open === 1 ? '' : 's'} not closed` : null, paused > 0 ? `${paused} paused` : null].filter(Boolean);
+  return html`<section class="card" aria-labelledby="type-states-title">
+    <h2 id="type-states-title">Task types</h2>
     ${loading && !data ? html`<${Loading} />` : null}
     <${ErrorNotice} error=${error} title="Could not load breakers" />
-    ${data && data.length === 0 ? html`<${Empty}>No task types yet.<//>` : null}
-    ${data && data.length > 0
-      ? html`<p class="muted small">${open.length === 0 ? 'All closed: every task type is being claimed.' : `${open.length} not closed: their tasks wait without spending attempts.`}</p>
+    ${data && rows.length === 0 ? html`<${Empty}>No task types yet.<//>` : null}
+    ${data && rows.length > 0
+      ? html`<p class="muted small">${held.length === 0
+          ? 'Circuit breakers all closed, none paused: every task type is being claimed.'
+          : `${held.join(', ')}: their tasks wait without spending attempts.`}</p>
         <ul class="breaker-list" role="list">
-          ${data.map((b) => html`<li class="breaker">
-            <span class="mono">${b.task_type}</span>
-            <span class=${`badge breaker-${b.state}`}>${b.state.replace('_', '-')}</span>
-            ${b.state !== 'closed' ? html`<span class="muted small">${b.consecutive_failures} failures${b.reopens_at ? html` · probes <${RelativeTime} iso=${b.reopens_at} />` : ''}</span>` : null}
-            ${canReset && b.state !== 'closed' ? html`<${ConfirmButton} small kind="primary" label="Reset" confirmLabel="Close breaker" onConfirm=${() => onReset(b.task_type)} />` : null}
-          </li>`)}
+          ${rows.map((row) => html`<${TypeRow} key=${row.taskType} row=${row} canReset=${canReset} canPause=${canPause} onReset=${onReset} onPause=${onPause} onResume=${onResume} />`)}
         </ul>`
       : null}
   </section>`;
@@ -164,7 +259,7 @@ function ByTypePanel({ stats }) {
 }
 
 export function OverviewPage() {
-  const { user, stats: liveStats, notify } = useApp();
+  const { user, stats: liveStats, types, reloadTypes, notify } = useApp();
   const moderator = hasRole(user, 'moderator');
   const admin = hasRole(user, 'admin');
   const initial = useLoad(async () => ({ ...(await api('GET', '/tasks/stats')).data, received_at: Date.now() }), []);
@@ -174,14 +269,24 @@ export function OverviewPage() {
   const ready = useLoad(async () => (moderator ? null : (await api('GET', '/health/ready').catch(() => null))?.data?.checks?.workers?.live ?? null), [moderator]);
   const breakers = useLoad(async () => (await api('GET', '/circuit-breakers')).data, []);
   const reloadWorkers = useThrottled(() => workers.reload(), 1500);
+  // The types carry the pause state; the list the shell loaded at sign-in may be old by now.
+  const refreshTypes = useThrottled(() => void reloadTypes(), 1000);
+  useEffect(() => {
+    void reloadTypes();
+  }, [reloadTypes]);
 
   useLive('monitor', (hint) => {
     if (hint.workers) reloadWorkers();
-    if (hint.breakers) void breakers.reload();
+    // Sent when breakers or paused types change (and with every worker change).
+    if (hint.breakers) {
+      void breakers.reload();
+      refreshTypes();
+    }
   });
   useLive('reconnected', () => {
     reloadWorkers();
     void breakers.reload();
+    refreshTypes();
   });
   useLive('tasks', (event) => {
     if (moderator && event.tasks.some((t) => t.status === 'running' || t.started_at)) reloadWorkers();
@@ -197,6 +302,29 @@ export function OverviewPage() {
     }
   };
 
+  const pause = async (taskType, reason) => {
+    try {
+      await api('POST', `/tasks/types/${encodeURIComponent(taskType)}/pause`, { body: reason ? { reason } : {} });
+      notify(`${taskType} is paused: its tasks wait until it is resumed`, 'success');
+      await reloadTypes();
+      return true;
+    } catch (error) {
+      notify(error.message, 'error');
+      return false;
+    }
+  };
+  const resume = async (taskType) => {
+    try {
+      await api('POST', `/tasks/types/${encodeURIComponent(taskType)}/resume`);
+      notify(`${taskType} is resumed: workers claim its tasks again`, 'success');
+      await reloadTypes();
+      return true;
+    } catch (error) {
+      notify(error.message, 'error');
+      return false;
+    }
+  };
+
   const liveWorkers = moderator ? (workers.data ? workers.data.workers.filter((w) => w.live).length : null) : ready.data;
   return html`<div class="page">
     <${PageTitle}>Overview<//>
@@ -206,7 +334,7 @@ export function OverviewPage() {
     <${StatusCards} stats=${stats} />
     <div class="grid">
       <${QueuePanel} stats=${stats} liveWorkers=${liveWorkers} />
-      <${BreakersPanel} state=${breakers} canReset=${admin} onReset=${reset} />
+      <${TypeStatesPanel} breakers=${breakers} types=${types} canReset=${admin} canPause=${moderator} onReset=${reset} onPause=${pause} onResume=${resume} />
       <${ThroughputPanel} stats=${stats} />
       ${moderator ? html`<${WorkersPanel} state=${workers} />` : null}
       <${ByTypePanel} stats=${stats} />
