@@ -236,7 +236,7 @@ export interface TaskStats {
   byStatus: Record<TaskStatus, number>;
   byType: Record<string, Partial<Record<TaskStatus, number>>>;
   byPriority: Record<TaskPriority, Partial<Record<TaskStatus, number>>>;
-  /** Age in ms of the oldest task that is due and waiting for a worker; null when none waits. */
+  /** Age in ms of the oldest task that is due and waiting for a worker (not paused); null when none waits. */
   oldestReadyAgeMs: number | null;
   completedLastMinute: number;
   completedLastHour: number;

@@ -12,6 +12,10 @@ describeEachEngine('paused task types', (f) => {
 
     expect((await claim(10)).map((t) => t.id)).toEqual([report.id]);
     expect(await engine.taskGet({ id: email.id })).toMatchObject({ status: 'pending', currentAttempt: 0 });
+    // It waits for a resume, not for a worker: the oldest ready age leaves it out; the counts keep it.
+    const stats = await engine.taskStats({ now: clock.now() });
+    expect(stats.oldestReadyAgeMs).toBeNull();
+    expect(stats.byStatus.pending).toBe(1);
 
     // Pausing again keeps the first time; a new reason replaces the old one.
     clock.advance(60_000);

@@ -267,7 +267,8 @@ export function postgresSql(schema: string) {
       const recent = (status: string, since: string) =>
         `(SELECT count(*) FROM ${s}.tasks WHERE status IN (${FINISHED}) AND status = '${status}' AND completed_at >= ${since} ${owner})`;
       return statement(`task_stats_times${ownerFilter ? '_owner' : ''}`, `
-        SELECT (SELECT min(run_at) FROM ${s}.tasks WHERE status IN (${READY}) AND run_at <= $1::timestamptz ${owner}) AS oldest_ready,
+        SELECT (SELECT min(run_at) FROM ${s}.tasks WHERE status IN (${READY}) AND run_at <= $1::timestamptz ${owner}
+                  AND task_type NOT IN (SELECT task_type FROM ${s}.task_type_pauses)) AS oldest_ready,
           ${recent('completed', '$2::timestamptz')} AS completed_minute, ${recent('completed', '$3::timestamptz')} AS completed_hour,
           ${recent('failed', '$2::timestamptz')} AS failed_minute, ${recent('failed', '$3::timestamptz')} AS failed_hour`);
     },

@@ -189,7 +189,8 @@ export const STATS_COUNTS = `
 
 export const STATS_OLDEST_READY = `
   SELECT MIN(run_at) AS oldest FROM tasks
-   WHERE ${READY} AND run_at <= @now AND (@createdBy IS NULL OR created_by = @createdBy)`;
+   WHERE ${READY} AND run_at <= @now AND (@createdBy IS NULL OR created_by = @createdBy)
+     AND task_type NOT IN (SELECT task_type FROM task_type_pauses)`;
 
 export const STATS_RECENT = `
   SELECT COALESCE(SUM(status = 'completed' AND completed_at >= @minuteAgo), 0) AS completed_minute,
