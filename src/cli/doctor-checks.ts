@@ -1,6 +1,7 @@
 import { isWorkerLive } from '../api/views/worker-view.ts';
 import { breakerStateAt } from '../core/circuit-breaker.ts';
 import { ConveyorError, ERROR_CODES } from '../core/errors.ts';
+import { storageWarnings } from '../core/storage-health.ts';
 import type { Engine, TaskStats, WorkerRecord } from '../store/engine.ts';
 import { formatAgo, formatDuration } from './output.ts';
 
@@ -8,7 +9,7 @@ import { formatAgo, formatDuration } from './output.ts';
 export type CheckStatus = 'ok' | 'warn' | 'fail' | 'skip';
 
 export interface Finding {
-  check: 'database' | 'schema' | 'workers' | 'task types' | 'breakers' | 'queue' | 'leases' | 'schedules' | 'failures';
+  check: 'database' | 'schema' | 'workers' | 'task types' | 'breakers' | 'queue' | 'leases' | 'schedules' | 'storage' | 'failures';
   status: CheckStatus;
   /** What was found, in one line. */
   summary: string;
@@ -39,7 +40,7 @@ const MISSING_TABLE = /no such table|relation "?[\w."]+"? does not exist/i;
 export async function runDoctorChecks(engine: Engine, options: DoctorOptions): Promise<Finding[]> {
   const findings: Finding[] = [];
   const skipRest = (after: Finding['check']) => {
-    for (const check of ['schema', 'workers', 'task types', 'breakers', 'queue', 'leases', 'schedules', 'failures'] as const) {
+    for (const check of ['schema', 'workers', 'task types', 'breakers', 'queue', 'leases', 'schedules', 'storage', 'failures'] as const) {
       if (!findings.some((f) => f.check === check) && check !== after) findings.push({ check, status: 'skip', summary: `not checked: see ${after}` });
     }
   };
@@ -212,7 +213,20 @@ export async function runDoctorChecks(engine: Engine, options: DoctorOptions): P
     findings.push({ check: 'schedules', status: 'ok', summary: schedules.length === 0 ? 'no enabled schedule' : `${schedules.length} enabled, none overdue` });
   }
 
-  // 9. Recent failures: worth a look, not a failure of the system.
+  // 9. The database's own health: dead rows, a transaction left open, a growing SQLite log.
+  const storage = await engine.storageStats({ now: options.now });
+  const problems = storageWarnings(storage, options.now);
+  for (const problem of problems) findings.push({ check: 'storage', status: 'warn', summary: problem.problem, fix: problem.fix });
+  if (problems.length === 0) {
+    const dead = storage.tables.reduce((sum, t) => sum + t.deadRows, 0);
+    const parts = [
+      storage.walBytes !== null ? `write-ahead log ${Math.round(storage.walBytes / 1024 / 1024)} MB` : `${dead.toLocaleString('en')} dead rows awaiting vacuum`,
+      ...(storage.oldestTransaction ? [`longest open transaction ${Math.round(storage.oldestTransaction.ageMs / 1000)} s`] : []),
+    ];
+    findings.push({ check: 'storage', status: 'ok', summary: parts.join(', ') });
+  }
+
+  // 10. Recent failures: worth a look, not a failure of the system.
   if (stats.failedLastHour > 0) {
     findings.push({
       check: 'failures',

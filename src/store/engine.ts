@@ -1,6 +1,7 @@
 import type { BreakerConfig, BreakerState } from '../core/circuit-breaker.ts';
 import type { NewTask } from '../core/new-task.ts';
 import type { NewSchedule, ScheduleChanges, ScheduleRecord } from '../core/schedule.ts';
+import type { StorageStats } from '../core/storage-health.ts';
 import type { ClaimedTask, JsonObject, JsonValue, TaskLease, TaskPriority, TaskRecord, TaskStatus } from '../core/task.ts';
 
 /**
@@ -95,6 +96,13 @@ export interface Engine {
   /** Takes or keeps a named leadership for `ttlMs`; true when `leaderId` holds it afterwards. */
   leaderAttemptElect(p: { name: string; leaderId: string; now: Date; ttlMs: number }): Promise<boolean>;
   leaderResign(p: { name: string; leaderId: string }): Promise<void>;
+
+  /**
+   * What keeps the database healthy under a queue's churn: dead rows per table and their last vacuum,
+   * the longest-open transaction (it keeps PostgreSQL from cleaning any of them up), the SQLite WAL's
+   * size. For the leader's warnings, doctor and metrics; see core/storage-health.ts for the rules.
+   */
+  storageStats(p: { now: Date }): Promise<StorageStats>;
 
   // --- circuit breakers -------------------------------------------------------------------------
   breakerGet(p: { taskType: string }): Promise<BreakerState | null>;
@@ -287,6 +295,8 @@ export interface WorkerInfo {
 export interface WorkerRecord extends WorkerInfo {
   lastHeartbeatAt: Date;
 }
+
+export type { StorageStats };
 
 export type UserRole = 'user' | 'moderator' | 'admin';
 export const USER_ROLES: readonly UserRole[] = ['user', 'moderator', 'admin'];

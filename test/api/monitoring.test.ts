@@ -94,6 +94,8 @@ describe.each(testDatabases)('monitoring, health, docs and HTTP behaviour [$kind
     expect(response.text).toContain('conveyor_workers_live 0');
     expect(response.text).toMatch(/conveyor_circuit_breaker_state\{task_type="email"\} 0/);
     expect(response.text).toContain('conveyor_schedules_overdue 0');
+    expect(response.text).toMatch(api.db.kind === 'postgres' ? /conveyor_table_dead_rows\{table="[a-z0-9_]+\.tasks"\} \d+/ : /conveyor_sqlite_wal_bytes [1-9]\d*/);
+    expect(response.text).toMatch(/conveyor_oldest_transaction_seconds \d/);
     expect(response.text).not.toContain('conveyor_task_type_paused{');
   });
 

@@ -28,6 +28,7 @@ describeEachEngine('conveyor doctor checks', (fixture) => {
     expect(failed(findings)).toEqual([]);
     expect(find(findings, 'database', 'ok')).toHaveLength(1);
     expect(find(findings, 'workers', 'ok')[0]!.summary).toBe('1 live (0 of 4 slots busy)');
+    expect(find(findings, 'storage', 'ok')[0]!.summary).toMatch(/^(write-ahead log \d+ MB|[\d,]+ dead rows awaiting vacuum)/);
   });
 
   it('a worker whose heartbeat stopped is reported with what to do', async () => {

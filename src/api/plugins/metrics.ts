@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { breakerStateAt } from '../../core/circuit-breaker.ts';
+import type { StorageStats } from '../../core/storage-health.ts';
 import { TASK_STATUSES } from '../../core/task.ts';
 import type { ApiContext } from '../api-context.ts';
 import { liveWorkers } from '../live-workers.ts';
@@ -85,6 +86,36 @@ export async function installMetrics(app: FastifyInstance, ctx: ApiContext): Pro
     },
   });
 
+  // The database's health, read once per scrape for the three gauges below.
+  let storage: Promise<StorageStats> | null = null;
+  const storageStats = () => (storage ??= ctx.engine.storageStats({ now: ctx.clock.now() }));
+  new Gauge({
+    name: 'conveyor_table_dead_rows',
+    help: 'Dead row versions per table awaiting vacuum (PostgreSQL)',
+    labelNames: ['table'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      for (const table of (await storageStats()).tables) this.set({ table: table.name }, table.deadRows);
+    },
+  });
+  new Gauge({
+    name: 'conveyor_oldest_transaction_seconds',
+    help: 'How long the longest-open transaction on the database has been open: it holds back vacuum (PostgreSQL)',
+    registers: [registry],
+    async collect() {
+      this.set(((await storageStats()).oldestTransaction?.ageMs ?? 0) / 1000);
+    },
+  });
+  new Gauge({
+    name: 'conveyor_sqlite_wal_bytes',
+    help: 'Size of the SQLite write-ahead log (SQLite)',
+    registers: [registry],
+    async collect() {
+      this.set((await storageStats()).walBytes ?? 0);
+    },
+  });
+
   app.addHook('onResponse', async (request, reply) => {
     const labels = { method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: String(reply.statusCode) };
     requests.inc(labels);
@@ -92,6 +123,7 @@ export async function installMetrics(app: FastifyInstance, ctx: ApiContext): Pro
   });
 
   app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+    storage = null;
     const body = await registry.metrics();
     return reply.type(registry.contentType).send(body);
   });

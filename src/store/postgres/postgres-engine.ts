@@ -15,6 +15,7 @@ import type {
   NewUser,
   RescueResult,
   SessionRecord,
+  StorageStats,
   TaskFailResult,
   TaskInsertResult,
   TaskListParams,
@@ -688,6 +689,19 @@ class PostgresEngine implements Engine {
   async breakerReset(p: { taskType: string; now: Date }): Promise<BreakerState> {
     const { rows } = await this.#run<BreakerRow>('breakerReset', this.#sql.breakerReset, [p.taskType, p.now]);
     return breakerFromRow(rows[0]!);
+  }
+
+  async storageStats(p: { now: Date }): Promise<StorageStats> {
+    const [tables, oldest] = await Promise.all([
+      this.#run<{ name: string; live_rows: string; dead_rows: string; last_vacuum_at: Date | null }>('storageStats', this.#sql.storageTables, [], this.#workerPool),
+      this.#run<{ pid: number; application_name: string; state: string | null; age_ms: string }>('storageStats', this.#sql.storageOldestTransaction, [p.now], this.#workerPool),
+    ]);
+    const row = oldest.rows[0];
+    return {
+      tables: tables.rows.map((t) => ({ name: t.name, liveRows: Number(t.live_rows), deadRows: Number(t.dead_rows), lastVacuumAt: t.last_vacuum_at })),
+      oldestTransaction: row ? { ageMs: Math.max(0, Math.round(Number(row.age_ms))), pid: row.pid, application: row.application_name, state: row.state ?? 'unknown' } : null,
+      walBytes: null,
+    };
   }
 
   // --- paused task types -------------------------------------------------------------------------

@@ -327,6 +327,18 @@ export function postgresSql(schema: string) {
       RETURNING ${BREAKER_COLUMNS}`),
     breakerList: statement('breaker_list', `SELECT ${BREAKER_COLUMNS} FROM ${s}.circuit_breakers ORDER BY task_type`),
 
+    // --- storage health ------------------------------------------------------------------------
+    storageTables: statement('storage_tables', `
+      SELECT schemaname || '.' || relname AS name, n_live_tup AS live_rows, n_dead_tup AS dead_rows, greatest(last_vacuum, last_autovacuum) AS last_vacuum_at
+      FROM pg_stat_user_tables WHERE schemaname = ${quoteLiteral(schema)} ORDER BY relname`),
+    // Another session's open transaction holds back the cleanup of every row that died since it
+    // began, in every table (the "xmin horizon"). $1 now.
+    storageOldestTransaction: statement('storage_oldest_transaction', `
+      SELECT pid, application_name, state, extract(epoch FROM ($1::timestamptz - xact_start)) * 1000 AS age_ms
+      FROM pg_stat_activity
+      WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL AND backend_type = 'client backend'
+      ORDER BY xact_start LIMIT 1`),
+
     // --- paused task types ---------------------------------------------------------------------
     // Pausing again keeps when and by whom it was first paused; the reason may change.
     typePause: statement('type_pause', `

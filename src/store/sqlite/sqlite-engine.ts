@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import type BetterSqlite3 from 'better-sqlite3';
 import { breakerRecord, closedBreaker, type BreakerConfig, type BreakerState } from '../../core/circuit-breaker.ts';
 import { ConveyorError, ERROR_CODES } from '../../core/errors.ts';
@@ -14,6 +15,7 @@ import type {
   NewUser,
   RescueResult,
   SessionRecord,
+  StorageStats,
   TaskFailResult,
   TaskInsertResult,
   TaskListParams,
@@ -516,6 +518,19 @@ class SqliteEngine implements Engine {
     return this.#c.write('breakerReset', () =>
       rowToBreaker(this.#c.prepare(other.BREAKER_RESET).get({ taskType: p.taskType, now: p.now.getTime() }) as BreakerRow),
     );
+  }
+
+  async storageStats(_p: { now: Date }): Promise<StorageStats> {
+    this.#c.assertOpen();
+    let walBytes: number | null = null;
+    if (!this.#c.inMemory) {
+      try {
+        walBytes = statSync(`${this.#c.filename}-wal`).size;
+      } catch {
+        walBytes = 0; // no WAL file: nothing written since the last checkpoint removed it
+      }
+    }
+    return { tables: [], oldestTransaction: null, walBytes };
   }
 
   // --- paused task types ------------------------------------------------------------------------

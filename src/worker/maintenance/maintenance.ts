@@ -5,6 +5,7 @@ import { LeaderElection } from './leader-election.ts';
 import { Pruner } from './pruner.ts';
 import { Rescuer } from './rescuer.ts';
 import { Scheduler } from './scheduler.ts';
+import { StorageWatch } from './storage-watch.ts';
 import { WorkerReaper } from './worker-reaper.ts';
 
 export interface MaintenanceDeps {
@@ -26,8 +27,8 @@ const SLOW_JOBS_EVERY_MS = 60_000;
 
 /**
  * Every worker runs this loop; only the elected leader does the work. Each round: keep or take the
- * leadership, rescue expired leases and fire due schedules; every minute or so also prune and reap
- * stale workers. Between rounds the leader keeps a timer for the next schedule, so a firing is on
+ * leadership, rescue expired leases and fire due schedules; every minute or so also prune, reap
+ * stale workers and look at the database's health. Between rounds the leader keeps a timer for the next schedule, so a firing is on
  * time rather than up to a round late; a schedule created or changed elsewhere is seen by the next
  * round.
  */
@@ -37,6 +38,7 @@ export class Maintenance {
   readonly pruner: Pruner;
   readonly reaper: WorkerReaper;
   readonly scheduler: Scheduler;
+  readonly storage: StorageWatch;
   readonly #deps: MaintenanceDeps;
   #timer: NodeJS.Timeout | null = null;
   #round: Promise<void> | null = null;
@@ -56,6 +58,7 @@ export class Maintenance {
     this.pruner = new Pruner({ engine, clock, logger: log, retentionMs: deps.retentionMs });
     this.reaper = new WorkerReaper({ engine, clock, logger: log, staleMs: deps.workerStaleMs });
     this.scheduler = new Scheduler({ engine, clock, logger: log.child({ component: 'scheduler' }) });
+    this.storage = new StorageWatch({ engine, clock, logger: log });
   }
 
   /**
@@ -97,6 +100,7 @@ export class Maintenance {
       this.#slowJobsAt = now + SLOW_JOBS_EVERY_MS;
       await this.pruner.runOnce();
       await this.reaper.runOnce();
+      await this.storage.runOnce();
     }
     return true;
   }
