@@ -5,7 +5,7 @@ export type { ScheduleInput, ScheduleRecord } from './core/schedule.ts';
 export type { TaskRecord, TaskStatus, TaskPriority, JsonValue, JsonObject, AttemptRecord } from './core/task.ts';
 export type { RetryStrategy } from './core/retry-strategy.ts';
 export { ConveyorError, ERROR_CODES, type ErrorCode } from './core/errors.ts';
-export { PermanentTaskError, RetryableTaskError } from './core/task-errors.ts';
+export { PermanentTaskError, RetryableTaskError, SnoozeTaskError } from './core/task-errors.ts';
 export { systemClock, ManualClock, type Clock } from './core/clock.ts';
 export { defineTask, type TaskDefinition } from './tasks/define-task.ts';
 // Payload schemas are TypeBox types; re-exported so a task module needs only this package.

@@ -28,7 +28,7 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 export type JsonObject = { [key: string]: JsonValue };
 
 /** How an attempt ended. */
-export type AttemptOutcome = 'completed' | 'failed' | 'cancelled' | 'lease_expired' | 'released';
+export type AttemptOutcome = 'completed' | 'failed' | 'cancelled' | 'lease_expired' | 'released' | 'snoozed';
 
 /** One finished attempt, appended to the task's history when the attempt ends. */
 export interface AttemptRecord {

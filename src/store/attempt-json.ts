@@ -28,7 +28,10 @@ export function attemptFromJson(entry: AttemptJson): AttemptRecord {
  * (it cannot be retried), so those columns never change again and the entry is made here on read.
  */
 export function attemptHistory(stored: AttemptRecord[], task: Pick<TaskRecord, 'status' | 'currentAttempt' | 'workerId' | 'startedAt' | 'completedAt'>): AttemptRecord[] {
-  if (task.status !== 'completed' || task.completedAt === null || stored.at(-1)?.attempt === task.currentAttempt) return stored;
+  // Rows completed before this rule have the entry already. (Not "the last entry has this attempt
+  // number": an attempt handed back at shutdown or snoozed gives its number back, and the attempt
+  // that completes then has the same one.)
+  if (task.status !== 'completed' || task.completedAt === null || stored.at(-1)?.outcome === 'completed') return stored;
   stored.push({ attempt: task.currentAttempt, workerId: task.workerId, startedAt: task.startedAt, finishedAt: task.completedAt, outcome: 'completed', error: null });
   return stored;
 }

@@ -49,8 +49,12 @@ export interface Engine {
   taskFail(p: { lease: TaskLease; error: string; permanent?: boolean; now: Date; random?: () => number; minDelayMs?: number }): Promise<TaskFailResult>;
   /** Ends a running attempt as cancelled (its handler stopped after a cancel request). */
   taskCancelRunning(p: { lease: TaskLease; now: Date; reason?: string }): Promise<boolean>;
-  /** Hands a running task back without spending its attempt (graceful shutdown); due at once. */
-  taskRelease(p: { lease: TaskLease; now: Date }): Promise<boolean>;
+  /**
+   * Hands a running task back without spending its attempt: due at once (a graceful shutdown), or at
+   * `until` (the handler snoozed it: SnoozeTaskError), recorded in its history as `released` or
+   * `snoozed`. A task whose cancellation was requested meanwhile ends `cancelled`.
+   */
+  taskRelease(p: { lease: TaskLease; now: Date; until?: Date }): Promise<boolean>;
   /**
    * Hands back tasks this worker claimed but never started (a prefetch it will not run: shutdown, an
    * open breaker, a cancel request): as if they had not been claimed. The attempt number is given

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Static, TSchema } from '@sinclair/typebox';
 import { assertJson } from '../core/json.ts';
 import type { JsonObject, JsonValue } from '../core/task.ts';
-import { PermanentTaskError } from '../core/task-errors.ts';
+import { PermanentTaskError, SnoozeTaskError } from '../core/task-errors.ts';
 import { DEFAULT_TASK_TIMEOUT_MS, type TaskDefinition } from '../tasks/define-task.ts';
 import type { TaskContext } from '../tasks/task-context.ts';
 import { TaskRegistry } from '../tasks/task-registry.ts';
@@ -32,9 +32,10 @@ export interface RunTaskOptions {
 export interface TaskRun {
   /**
    * completed: the handler returned. failed: it threw (or timed out); `permanent` says whether the
-   * worker would send the task straight to the dead letter. cancelled: `signal` aborted it.
+   * worker would send the task straight to the dead letter. cancelled: `signal` aborted it. snoozed:
+   * it threw SnoozeTaskError (`error` holds it, with its delayMs): the worker would run it again later.
    */
-  status: 'completed' | 'failed' | 'cancelled';
+  status: 'completed' | 'failed' | 'cancelled' | 'snoozed';
   /** What the handler returned (null when it returned nothing, or did not complete). */
   output: JsonValue | null;
   /** What the handler threw, or the abort reason; null when it completed. */
@@ -146,5 +147,6 @@ export async function runTask<S extends TSchema>(definition: TaskDefinition<S>, 
   if (kind === 'cancelled') return result({ status: 'cancelled', output: null, error: controller.signal.reason, permanent: false });
   if (kind === 'timeout') return result({ status: 'failed', output: null, error: controller.signal.reason, permanent: false });
   const error = settled.kind === 'threw' ? settled.error : new Error('the handler stopped without an outcome');
+  if (error instanceof SnoozeTaskError) return result({ status: 'snoozed', output: null, error, permanent: false });
   return result({ status: 'failed', output: null, error, permanent: error instanceof PermanentTaskError });
 }

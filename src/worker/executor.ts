@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.ts';
 import { ERROR_CODES, isConveyorError } from '../core/errors.ts';
 import { assertJson } from '../core/json.ts';
 import type { JsonValue } from '../core/task.ts';
-import { PermanentTaskError, RetryableTaskError } from '../core/task-errors.ts';
+import { PermanentTaskError, RetryableTaskError, SnoozeTaskError } from '../core/task-errors.ts';
 import type { Engine } from '../store/engine.ts';
 import type { TaskRegistry } from '../tasks/task-registry.ts';
 import { AttemptContext } from './attempt-context.ts';
@@ -17,6 +17,8 @@ export type Outcome =
   | { kind: 'failed'; error: string; permanent: boolean; breaker: boolean; minDelayMs?: number }
   | { kind: 'cancelled'; reason: string }
   | { kind: 'released' }
+  /** The handler put the task off (SnoozeTaskError): due again in `delayMs`, its attempt unspent. */
+  | { kind: 'snoozed'; delayMs: number; reason: string }
   | { kind: 'lost' };
 
 type Settled = { kind: 'returned'; value: unknown } | { kind: 'threw'; error: unknown } | { kind: 'abandoned' };
@@ -157,6 +159,7 @@ export class Executor {
       case null: {
         const error = settled.kind === 'threw' ? settled.error : new Error('the handler stopped without an outcome');
         if (error instanceof PermanentTaskError) return { kind: 'failed', error: describeError(error), permanent: true, breaker: false };
+        if (error instanceof SnoozeTaskError) return { kind: 'snoozed', delayMs: error.delayMs, reason: error.message };
         if (error instanceof RetryableTaskError && error.retryAfterMs !== undefined) {
           return { kind: 'failed', error: describeError(error), permanent: false, breaker: true, minDelayMs: error.retryAfterMs };
         }
@@ -211,6 +214,15 @@ export class Executor {
       case 'released': {
         const applied = await this.#write(running, 'release', (now) => engine.taskRelease({ lease, now }));
         if (applied) running.logger.info({ duration_ms: durationMs }, 'task handed back for another worker (shutdown)');
+        return;
+      }
+      case 'snoozed': {
+        const until = new Date(this.#deps.clock.nowMs() + outcome.delayMs);
+        const applied = await this.#write(running, 'snooze', (now) => engine.taskRelease({ lease, now, until }));
+        if (applied) {
+          running.debug({ duration_ms: durationMs, until: until.toISOString(), reason: outcome.reason }, 'task snoozed; its attempt is not spent');
+          this.#deps.onRetry?.(until);
+        }
         return;
       }
       case 'lost':

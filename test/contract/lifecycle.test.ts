@@ -259,4 +259,34 @@ describeEachEngine('cancel, retry, delete', (f) => {
     expect(await engine.taskGet({ id: task.id })).toBeNull();
     expect(await engine.taskDelete({ id: task.id })).toBe('not_found');
   });
+  it('a snooze hands the task back due later, its attempt unspent and recorded as snoozed; a cancel request wins', async () => {
+    const { engine, clock, insert, claim } = f();
+    const task = await insert({ maxAttempts: 1 });
+    const [first] = await claim(1);
+    const until = new Date(clock.now().getTime() + 60_000);
+    expect(await engine.taskRelease({ lease: leaseOf(first!), now: clock.now(), until })).toBe(true);
+    const snoozed = await engine.taskGet({ id: task.id });
+    expect(snoozed).toMatchObject({ status: 'scheduled', currentAttempt: 0, runAt: until, workerId: null, leaseExpiresAt: null });
+    expect(snoozed!.attempts).toEqual([expect.objectContaining({ attempt: 1, outcome: 'snoozed' })]);
+    expect(await claim(1)).toEqual([]);
+    clock.advance(60_000);
+    const [again] = await claim(1);
+    expect(again).toMatchObject({ id: task.id, currentAttempt: 1, maxAttempts: 1 });
+
+    await engine.taskCancel({ id: task.id, now: clock.now() });
+    expect(await engine.taskRelease({ lease: leaseOf(again!), now: clock.now(), until })).toBe(true);
+    expect(await engine.taskGet({ id: task.id })).toMatchObject({ status: 'cancelled' });
+  });
+  it('a task handed back at shutdown and then completed shows both attempts in its history', async () => {
+    const { engine, clock, insert, claim } = f();
+    const task = await insert();
+    const [first] = await claim(1, 'worker-leaving');
+    await engine.taskRelease({ lease: leaseOf(first!), now: clock.now() });
+    const [second] = await claim(1, 'worker-staying');
+    expect(second!.currentAttempt).toBe(1);
+    await engine.taskComplete({ lease: leaseOf(second!), output: null, now: clock.now() });
+    const done = await engine.taskGet({ id: task.id });
+    expect(done!.attempts.map((a) => [a.attempt, a.workerId, a.outcome])).toEqual([[1, 'worker-leaving', 'released'], [1, 'worker-staying', 'completed']]);
+    expect((await engine.taskList({ limit: 10 })).tasks[0]!.attempts.map((a) => a.outcome)).toEqual(['released', 'completed']);
+  });
 });

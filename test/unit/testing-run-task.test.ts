@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 // Through the package's export path, exactly as a user's test imports it.
-import { PermanentTaskError, Type, defineTask } from 'conveyor';
+import { PermanentTaskError, SnoozeTaskError, Type, defineTask } from 'conveyor';
 import { runTask } from 'conveyor/testing';
 
 const greet = defineTask({
@@ -19,9 +19,10 @@ const greet = defineTask({
 const picky = defineTask({
   name: 'picky',
   description: 'refuses some inputs for good, fails others for now',
-  payload: Type.Object({ mode: Type.Union([Type.Literal('permanent'), Type.Literal('retry')]) }),
+  payload: Type.Object({ mode: Type.Union([Type.Literal('permanent'), Type.Literal('retry'), Type.Literal('snooze')]) }),
   async handler(payload) {
     if (payload.mode === 'permanent') throw new PermanentTaskError('will never work');
+    if (payload.mode === 'snooze') throw new SnoozeTaskError(30_000, 'not ready');
     throw new Error('try again later');
   },
 });
@@ -54,13 +55,15 @@ describe('runTask', () => {
     expect(String(run.error)).toContain('payload.name');
   });
 
-  it('tells a permanent failure (dead letter) from one the worker would retry', async () => {
+  it('tells a permanent failure (dead letter) from one the worker would retry, and a snooze', async () => {
     const permanent = await runTask(picky, { mode: 'permanent' });
     expect(permanent).toMatchObject({ status: 'failed', permanent: true });
     expect(permanent.error).toBeInstanceOf(PermanentTaskError);
     const retry = await runTask(picky, { mode: 'retry' });
     expect(retry).toMatchObject({ status: 'failed', permanent: false });
     expect((retry.error as Error).message).toBe('try again later');
+    const snoozed = await runTask(picky, { mode: 'snooze' });
+    expect(snoozed).toMatchObject({ status: 'snoozed', permanent: false, error: { delayMs: 30_000, message: 'not ready' } });
   });
 
   it('aborts the handler at its timeout; the attempt fails and would be retried', async () => {

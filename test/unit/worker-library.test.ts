@@ -2,7 +2,7 @@ import { Type } from '@sinclair/typebox';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConveyorError, ERROR_CODES } from '../../src/core/errors.ts';
 import type { TaskRecord } from '../../src/core/task.ts';
-import { PermanentTaskError } from '../../src/core/task-errors.ts';
+import { PermanentTaskError, SnoozeTaskError } from '../../src/core/task-errors.ts';
 import type { Engine } from '../../src/store/engine.ts';
 import { delayTask } from '../../src/tasks/builtin/delay-task.ts';
 import { defineTask } from '../../src/tasks/define-task.ts';
@@ -184,5 +184,27 @@ describe.each(testDatabases)('Worker (library) on $kind', ({ create }) => {
     expect(done.status).toBe('completed');
     console.log(`[${db!.kind}] insert to completion on an idle worker: ${Date.now() - insertedAt} ms`);
     expect(Date.now() - insertedAt).toBeLessThan(10_000);
+  });
+  it('a handler that snoozes is run again later without spending an attempt, even its only one', async () => {
+    const snoozes = new Map<string, number>();
+    const registry = new TaskRegistry().register(
+      defineTask({
+        name: 'wait_for_report',
+        description: 'snoozes twice, then finishes',
+        payload: Type.Object({}),
+        async handler(_payload, context) {
+          const seen = snoozes.get(context.taskId) ?? 0;
+          snoozes.set(context.taskId, seen + 1);
+          if (seen < 2) throw new SnoozeTaskError(50, 'the report is not ready yet');
+          return { ready: true, attempt: context.attempt };
+        },
+      }),
+    );
+    await startWorker(registry);
+    const [task] = await insertTasks(engine, [{ taskType: 'wait_for_report', payload: {}, maxAttempts: 1 }]);
+    const done = await finished(task!.id);
+    expect(done).toMatchObject({ status: 'completed', currentAttempt: 1, output: { ready: true, attempt: 1 } });
+    expect(done.attempts.map((a) => a.outcome)).toEqual(['snoozed', 'snoozed', 'completed']);
+    expect(snoozes.get(task!.id)).toBe(3);
   });
 });

@@ -40,7 +40,7 @@ export const Attempt = Type.Object({
   worker_id: Nullable(Type.String()),
   started_at: NullableDateTime,
   finished_at: DateTime,
-  outcome: Type.String({ description: 'completed, failed, cancelled, lease_expired or released' }),
+  outcome: Type.String({ description: 'completed, failed, cancelled, lease_expired, released (handed back at shutdown) or snoozed (put off by the handler, attempt unspent)' }),
   error: Nullable(Type.String()),
 });
 

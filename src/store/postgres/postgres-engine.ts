@@ -533,9 +533,9 @@ class PostgresEngine implements Engine {
     return result.rowCount === 1;
   }
 
-  async taskRelease(p: { lease: TaskLease; now: Date }): Promise<boolean> {
+  async taskRelease(p: { lease: TaskLease; now: Date; until?: Date }): Promise<boolean> {
     if (!isUuid(p.lease.id)) return false;
-    const { rows } = await this.#run('taskRelease', this.#sql.taskRelease, [...fence(p.lease), p.now]);
+    const { rows } = await this.#run('taskRelease', this.#sql.taskRelease, [...fence(p.lease), p.now, p.until ?? null]);
     return rows.length === 1;
   }
 

@@ -203,14 +203,15 @@ export function postgresSql(schema: string) {
     // The attempt is handed back unspent, so its number is given back too. A task whose cancellation
     // was requested is not handed to another worker only to be aborted there: it ends cancelled.
     // The task is due at once, so idle workers are told (as for an insert).
+    // $4 now; $5 when it is due again (a snooze), NULL for at once (a shutdown).
     taskRelease: statement('task_release', `
       WITH released AS (
         UPDATE ${s}.tasks
-        SET status = CASE WHEN cancel_requested_at IS NULL THEN 'pending' ELSE 'cancelled' END,
+        SET status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled' WHEN $5::timestamptz > $4::timestamptz THEN 'scheduled' ELSE 'pending' END,
             completed_at = CASE WHEN cancel_requested_at IS NULL THEN NULL ELSE $4::timestamptz END,
-            current_attempt = current_attempt - 1, run_at = $4::timestamptz, updated_at = $4::timestamptz,
+            current_attempt = current_attempt - 1, run_at = coalesce($5::timestamptz, $4::timestamptz), updated_at = $4::timestamptz,
             worker_id = NULL, lease_expires_at = NULL, started_at = NULL,
-            attempts = ${appendAttempt(`'released'`, 'NULL', '$4::timestamptz')}
+            attempts = ${appendAttempt(`CASE WHEN $5::timestamptz IS NULL THEN 'released' ELSE 'snoozed' END`, 'NULL', '$4::timestamptz')}
         WHERE ${FENCE}
         RETURNING task_type, status)
       SELECT status FROM released WHERE ${notifyUnless(`status = 'cancelled'`, channel)}`),

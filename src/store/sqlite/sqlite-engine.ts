@@ -328,10 +328,11 @@ class SqliteEngine implements Engine {
     return this.#fenced('taskCancelRunning', sql.TASK_CANCEL_RUNNING, { ...fence(p.lease), ...stamp(p.now), reason: p.reason ?? null });
   }
 
-  async taskRelease(p: { lease: TaskLease; now: Date }): Promise<boolean> {
-    const released = await this.#c.write('taskRelease', () => this.#c.prepare(sql.TASK_RELEASE).get({ ...fence(p.lease), ...stamp(p.now) }) as { status: TaskStatus; task_type: string } | undefined);
-    // Due at once: idle workers are told, as for an insert.
-    if (released?.status === 'pending') this.#signal.notify(released.task_type);
+  async taskRelease(p: { lease: TaskLease; now: Date; until?: Date }): Promise<boolean> {
+    const params = { ...fence(p.lease), ...stamp(p.now), until: p.until?.getTime() ?? null };
+    const released = await this.#c.write('taskRelease', () => this.#c.prepare(sql.TASK_RELEASE).get(params) as { status: TaskStatus; task_type: string } | undefined);
+    // Idle workers are told, as for an insert: to claim it, or to wake when it is due.
+    if (released !== undefined && released.status !== 'cancelled') this.#signal.notify(released.task_type);
     return released !== undefined;
   }
 

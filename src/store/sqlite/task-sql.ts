@@ -98,13 +98,14 @@ export const TASK_CANCEL_RUNNING = `
  * The attempt was never really run (shutdown), so its number is handed back with the task. A task whose
  * cancellation was requested is not handed to another worker only to be aborted there: it ends cancelled.
  */
+/** @until: when it is due again (a snooze), NULL for at once (a shutdown). */
 export const TASK_RELEASE = `
   UPDATE tasks
-     SET status = CASE WHEN cancel_requested_at IS NULL THEN 'pending' ELSE 'cancelled' END,
+     SET status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled' WHEN @until > @now THEN 'scheduled' ELSE 'pending' END,
          completed_at = CASE WHEN cancel_requested_at IS NULL THEN NULL ELSE @now END,
-         current_attempt = current_attempt - 1, run_at = @now, updated_at = @now,
+         current_attempt = current_attempt - 1, run_at = coalesce(@until, @now), updated_at = @now,
          worker_id = NULL, lease_expires_at = NULL, started_at = NULL,
-         attempts = ${appendAttempt(`'released'`, 'NULL')}
+         attempts = ${appendAttempt(`CASE WHEN @until IS NULL THEN 'released' ELSE 'snoozed' END`, 'NULL')}
    WHERE ${FENCE}
   RETURNING status, task_type`;
 
