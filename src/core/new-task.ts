@@ -3,6 +3,7 @@ import { uuidv7 } from './id.ts';
 import { assertJson, assertJsonObject } from './json.ts';
 import { DEFAULT_RETRY_STRATEGY, MAX_ATTEMPTS_LIMIT, parseRetryStrategy, type RetryStrategy } from './retry-strategy.ts';
 import { PRIORITY_RANK, TASK_PRIORITIES, type JsonObject, type JsonValue, type TaskPriority } from './task.ts';
+import { withTraceContext } from './trace-context.ts';
 
 /** What a caller gives to create a task. Only `taskType` and `payload` are required. */
 export interface TaskInput {
@@ -77,6 +78,11 @@ export function newTask(input: TaskInput, now: Date, field = ''): NewTask {
   } else {
     if (!isPlainObject(input.metadata) || !isPlainJson(input.metadata, 0)) assertJsonObject(input.metadata, at('metadata'));
     metadata = input.metadata as JsonObject;
+    metadataJson = JSON.stringify(metadata);
+  }
+  const traced = withTraceContext(metadata);
+  if (traced !== metadata) {
+    metadata = traced;
     metadataJson = JSON.stringify(metadata);
   }
   if (metadataJson.length * 3 > MAX_METADATA_BYTES && Buffer.byteLength(metadataJson) > MAX_METADATA_BYTES) throw validationError(at('metadata'), 'must be at most 64KB of JSON');

@@ -1,3 +1,4 @@
+import type { Context } from '@opentelemetry/api';
 import type { Clock } from '../core/clock.ts';
 import { ERROR_CODES, isConveyorError } from '../core/errors.ts';
 import { assertJson } from '../core/json.ts';
@@ -9,6 +10,7 @@ import { AttemptContext } from './attempt-context.ts';
 import type { BreakerTracker } from './breaker-tracker.ts';
 import type { RunningTask } from './running-task.ts';
 import { describeError } from './describe-error.ts';
+import { endTaskSpan, inSpan, startTaskSpan } from './task-tracing.ts';
 
 /** How an attempt ended, before it is written down. */
 export type Outcome =
@@ -55,12 +57,15 @@ export class Executor {
   }
 
   /** Runs the handler (or decides without it: unknown type, invalid payload); never throws. */
-  run(running: RunningTask): Promise<Outcome> {
-    return this.#run(running).catch((error: unknown): Outcome => {
+  async run(running: RunningTask): Promise<Outcome> {
+    const traced = startTaskSpan(running.task, running.lease.attempt);
+    const outcome = await this.#run(running, traced.context).catch((error: unknown): Outcome => {
       // Only a bug in Conveyor gets here.
       running.logger.error({ err: error }, 'unexpected error while running a task');
       return { kind: 'failed', error: `internal error in the worker: ${describeError(error)}`, permanent: false, breaker: false };
     });
+    endTaskSpan(traced.span, outcome.kind, outcome.kind === 'failed' ? outcome : undefined);
+    return outcome;
   }
 
   /** Writes the outcome down (fenced by the lease) and feeds the circuit breaker; never throws. */
@@ -71,7 +76,7 @@ export class Executor {
     });
   }
 
-  async #run(running: RunningTask): Promise<Outcome> {
+  async #run(running: RunningTask, spanContext: Context): Promise<Outcome> {
     const { registry } = this.#deps;
     const { task } = running;
     const definition = registry.get(task.taskType);
@@ -91,7 +96,8 @@ export class Executor {
     try {
       let returned: unknown;
       try {
-        returned = definition.handler(task.payload as never, new AttemptContext(running, this.#reportProgress));
+        const attemptContext = new AttemptContext(running, this.#reportProgress);
+        returned = inSpan(spanContext, () => definition.handler(task.payload as never, attemptContext));
       } catch (error) {
         returned = Promise.reject(error);
       }
