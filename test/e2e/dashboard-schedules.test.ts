@@ -121,6 +121,8 @@ describe.each(testDatabases)('dashboard schedules [$kind]', ({ kind, create }) =
     expect(await toast.getByRole('link').getAttribute('href')).toBe(`#/tasks/${made[0].id}`);
     await toast.getByRole('link').click();
     await page.locator('.id-line', { hasText: made[0].id }).waitFor();
+    // The task's page names the schedule that made it, linking back to the schedules.
+    expect(await page.locator('dl.details a', { hasText: 'nightly-report' }).getAttribute('href')).toBe('#/schedules');
     await page.goBack();
     await nightly.waitFor();
 

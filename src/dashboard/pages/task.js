@@ -140,6 +140,7 @@ export function TaskPage({ id }) {
           ${t.idempotency_key ? html`<dt>Idempotency key</dt><dd class="mono">${t.idempotency_key}</dd>` : null}
           ${t.worker_id ? html`<dt>Worker</dt><dd class="mono">${t.worker_id}</dd>` : null}
           <dt>Created by</dt><dd>${t.created_by === user.id ? 'you' : t.created_by ? html`<span class="mono">${shortId(t.created_by)}</span>` : '—'}</dd>
+          ${typeof t.metadata?.schedule === 'string' ? html`<dt>Schedule</dt><dd><a href=${href('/schedules')}>${t.metadata.schedule}</a></dd>` : null}
         </dl>
       </section>
       <section class="card" aria-labelledby="progress-title">
