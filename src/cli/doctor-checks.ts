@@ -1,8 +1,7 @@
 import { isWorkerLive } from '../api/views/worker-view.ts';
 import { breakerStateAt } from '../core/circuit-breaker.ts';
-import { ConveyorError, ERROR_CODES } from '../core/errors.ts';
 import { storageWarnings } from '../core/storage-health.ts';
-import type { Engine, TaskStats, WorkerRecord } from '../store/engine.ts';
+import type { Engine, MigrationStatus, WorkerRecord } from '../store/engine.ts';
 import { formatAgo, formatDuration } from './output.ts';
 
 /** ok: fine; warn: worth a look; fail: a problem (doctor exits 1); skip: not checked (an earlier check failed). */
@@ -29,8 +28,6 @@ export interface DoctorOptions {
   /** Apply pending migrations (the only read-write step). */
   fix: boolean;
 }
-
-const MISSING_TABLE = /no such table|relation "?[\w."]+"? does not exist/i;
 
 /**
  * Looks at a Conveyor installation the way an operator would and says what is wrong and what to do.
@@ -63,8 +60,7 @@ export async function runDoctorChecks(engine: Engine, options: DoctorOptions): P
     return findings;
   }
 
-  // 2. The schema. Pending migrations can only be seen by applying them (the engine offers no
-  // read-only look), so without --fix this checks that the tables answer and says so.
+  // 2. The schema: applied with --fix, otherwise compared with the migrations this Conveyor knows.
   if (options.fix) {
     const report = await engine.migrate();
     findings.push({
@@ -72,24 +68,20 @@ export async function runDoctorChecks(engine: Engine, options: DoctorOptions): P
       status: 'ok',
       summary: report.applied.length === 0
         ? `up to date (schema version ${report.current})`
-        : `applied ${report.applied.map((m) => `${String(m.version).padStart(4, '0')}_${m.name}`).join(', ')}; now at version ${report.current}`,
+        : `applied ${report.applied.map(migrationName).join(', ')}; now at version ${report.current}`,
       details: { applied: report.applied, current: report.current },
     });
-  }
-  let stats: TaskStats;
-  try {
-    stats = await engine.taskStats({ now: options.now });
-  } catch (error) {
-    if (error instanceof ConveyorError && error.code === ERROR_CODES.DATABASE && MISSING_TABLE.test(error.message)) {
-      findings.push({ check: 'schema', status: 'fail', summary: 'the database has no Conveyor tables: it was never migrated', fix: 'Run `conveyor migrate` (or ./scripts/dev.sh, or `conveyor doctor --fix`).' });
+  } else {
+    const status = await engine.migrationStatus();
+    const problem = schemaProblem(status);
+    if (problem) {
+      findings.push({ check: 'schema', status: 'fail', ...problem, details: { current: status.current, latest: status.latest, pending: status.pending } });
       skipRest('schema');
       return findings;
     }
-    throw error;
+    findings.push({ check: 'schema', status: 'ok', summary: `up to date (schema version ${status.current})` });
   }
-  if (!options.fix) {
-    findings.push({ check: 'schema', status: 'ok', summary: 'tables present (migrations newer than the schema are found only by applying them: conveyor doctor --fix or conveyor migrate)' });
-  }
+  const stats = await engine.taskStats({ now: options.now });
 
   // 3. Workers: alive by heartbeat.
   const workers = await engine.workerList();
@@ -238,6 +230,27 @@ export async function runDoctorChecks(engine: Engine, options: DoctorOptions): P
     findings.push({ check: 'failures', status: 'ok', summary: `none in the last hour (${stats.completedLastHour} completed)` });
   }
   return findings;
+}
+
+function migrationName(m: { version: number; name: string }): string {
+  return `${String(m.version).padStart(4, '0')}_${m.name}`;
+}
+
+/** What is wrong with the schema, if anything: never migrated, migrations pending, or newer than this code. */
+function schemaProblem(status: MigrationStatus): { summary: string; fix: string } | null {
+  if (status.current > status.latest) {
+    return { summary: `the schema is at version ${status.current}, newer than this Conveyor knows (${status.latest})`, fix: 'Upgrade Conveyor here to the version the workers and servers run.' };
+  }
+  if (status.current === 0) {
+    return { summary: 'the database has no Conveyor tables: it was never migrated', fix: 'Run `conveyor migrate` (or ./scripts/dev.sh, or `conveyor doctor --fix`).' };
+  }
+  if (status.pending.length > 0) {
+    return {
+      summary: `the schema is at version ${status.current}; ${status.pending.length} migration${status.pending.length === 1 ? '' : 's'} pending: ${status.pending.map(migrationName).join(', ')}`,
+      fix: 'Run `conveyor migrate` (or `conveyor doctor --fix`); workers and servers also apply them when they start.',
+    };
+  }
+  return null;
 }
 
 function messageOf(error: unknown): string {

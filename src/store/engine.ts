@@ -15,6 +15,8 @@ export interface Engine {
 
   /** Applies pending migrations; safe when several processes call it at once. */
   migrate(): Promise<MigrationReport>;
+  /** Which migrations the database has and which it lacks, without changing anything. */
+  migrationStatus(): Promise<MigrationStatus>;
   close(): Promise<void>;
   /** Cheap round trip, for health checks. */
   ping(): Promise<void>;
@@ -198,6 +200,15 @@ export interface EngineCapabilities {
 export interface MigrationReport {
   applied: { version: number; name: string }[];
   current: number;
+}
+
+export interface MigrationStatus {
+  /** The newest version applied; 0 for a database never migrated. */
+  current: number;
+  /** The newest version this Conveyor knows. */
+  latest: number;
+  /** Known migrations not applied yet, in order. */
+  pending: { version: number; name: string }[];
 }
 
 export interface TaskInsertResult {

@@ -21,3 +21,13 @@ export function readMigrations(folder: string): Migration[] {
       sql: readFileSync(join(folder, file), 'utf8'),
     }));
 }
+
+/** Compares the versions a database has applied with the known migrations (see Engine.migrationStatus). */
+export function migrationStatusOf(applied: Iterable<number>, migrations: readonly Migration[]): { current: number; latest: number; pending: { version: number; name: string }[] } {
+  const done = new Set(applied);
+  return {
+    current: Math.max(0, ...done),
+    latest: migrations.at(-1)?.version ?? 0,
+    pending: migrations.filter((m) => !done.has(m.version)).map((m) => ({ version: m.version, name: m.name })),
+  };
+}

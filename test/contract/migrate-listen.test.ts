@@ -1,37 +1,26 @@
-import Database from 'better-sqlite3';
-import pg from 'pg';
 import { expect, it } from 'vitest';
 import { ERROR_CODES } from '../../src/core/errors.ts';
 import { newTask } from '../../src/core/new-task.ts';
 import { createEngine } from '../../src/store/create-engine.ts';
 import { parseDatabaseUrl } from '../../src/store/database-url.ts';
-import type { TestDatabase } from '../helpers/databases.ts';
+import { rawExec } from '../helpers/raw-exec.ts';
 import { describeEachEngine } from './engine-fixture.ts';
-
-/** Runs one SQL statement on a test database with the raw driver, to set up what the engine must refuse. */
-async function rawExec(db: TestDatabase, sql: string): Promise<void> {
-  const target = parseDatabaseUrl(db.url);
-  if (target.kind === 'sqlite') {
-    const raw = new Database(target.filename);
-    raw.exec(sql);
-    raw.close();
-    return;
-  }
-  const client = new pg.Client({ connectionString: target.connectionString });
-  await client.connect();
-  try {
-    await client.query(`SET search_path TO ${target.schema}`);
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 describeEachEngine('migrations and notifications', (f) => {
   it('migrating again applies nothing', async () => {
     const report = await f().engine.migrate();
     expect(report.applied).toEqual([]);
     expect(report.current).toBeGreaterThanOrEqual(1);
+  });
+
+  it('says which migrations a database lacks without applying them', async () => {
+    const { engine, db } = f();
+    const status = await engine.migrationStatus();
+    expect(status).toEqual({ current: status.latest, latest: status.latest, pending: [] });
+    await rawExec(db, `DELETE FROM conveyor_migrations WHERE version >= 2`);
+    expect(await engine.migrationStatus()).toEqual({ current: 1, latest: status.latest, pending: [{ version: 2, name: 'schedules' }, { version: 3, name: 'task_type_pauses' }] });
+    // Still nothing applied: reading the status changes nothing.
+    expect((await engine.migrationStatus()).current).toBe(1);
   });
 
   it('lets several connections migrate a fresh database at once, each migration applied once', async () => {

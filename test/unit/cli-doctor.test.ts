@@ -6,6 +6,7 @@ import { createEngine } from '../../src/store/create-engine.ts';
 import type { WorkerInfo } from '../../src/store/engine.ts';
 import { describeEachEngine } from '../contract/engine-fixture.ts';
 import { testDatabases } from '../helpers/databases.ts';
+import { rawExec } from '../helpers/raw-exec.ts';
 
 const MINUTE = 60_000;
 
@@ -87,6 +88,17 @@ describeEachEngine('conveyor doctor checks', (fixture) => {
     const [paused] = find(await runDoctorChecks(engine, options()), 'task types', 'warn');
     expect(paused!.summary).toBe(`email is paused since ${clock.now().toISOString()} (SMTP maintenance); 1 task waits`);
     expect(paused!.fix).toContain('conveyor types resume email');
+  });
+
+  it('a database behind this version names the pending migrations and stops there, without applying them', async () => {
+    const { engine, db } = fixture();
+    await rawExec(db, 'DELETE FROM conveyor_migrations WHERE version >= 2');
+    const findings = await runDoctorChecks(engine, options());
+    const [behind] = find(findings, 'schema', 'fail');
+    expect(behind!.summary).toBe('the schema is at version 1; 2 migrations pending: 0002_schedules, 0003_task_type_pauses');
+    expect(behind!.fix).toContain('conveyor migrate');
+    expect(find(findings, 'workers', 'skip')).toHaveLength(1);
+    expect((await engine.migrationStatus()).pending).toHaveLength(2);
   });
 
   it('recent dead letters are a warning, not a failure', async () => {

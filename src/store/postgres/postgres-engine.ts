@@ -12,6 +12,7 @@ import type {
   Engine,
   HeartbeatResult,
   MigrationReport,
+  MigrationStatus,
   NewUser,
   RescueResult,
   SessionRecord,
@@ -32,7 +33,7 @@ import type {
 import { toConveyorError } from './postgres-errors.ts';
 import { GroupCommit } from './group-commit.ts';
 import { PostgresListener } from './postgres-listener.ts';
-import { migratePostgres } from './postgres-migrator.ts';
+import { migratePostgres, postgresMigrationStatus } from './postgres-migrator.ts';
 import { insertChannel, postgresSql, type PostgresSql, type Statement } from './postgres-sql.ts';
 import { PG_TYPES } from './postgres-types.ts';
 import {
@@ -300,6 +301,15 @@ class PostgresEngine implements Engine {
     } catch (error) {
       release(true);
       throw toConveyorError(error, 'migrate');
+    }
+  }
+
+  async migrationStatus(): Promise<MigrationStatus> {
+    this.#assertOpen();
+    try {
+      return await postgresMigrationStatus(this.#pool, this.#options.schema);
+    } catch (error) {
+      throw toConveyorError(error, 'migrationStatus');
     }
   }
 

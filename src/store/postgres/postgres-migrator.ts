@@ -3,8 +3,8 @@ import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { ConveyorError, ERROR_CODES } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import type { MigrationReport } from '../engine.ts';
-import { readMigrations, type Migration } from '../migration-files.ts';
+import type { MigrationReport, MigrationStatus } from '../engine.ts';
+import { migrationStatusOf, readMigrations, type Migration } from '../migration-files.ts';
 import { insertChannel, quoteIdentifier, quoteLiteral } from './postgres-sql.ts';
 
 const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations/', import.meta.url));
@@ -65,4 +65,12 @@ export async function migratePostgres(client: pg.ClientBase, schema: string, log
   } finally {
     await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]).catch(() => {});
   }
+}
+
+/** The applied and pending migrations, read only (a schema never migrated has no table yet). */
+export async function postgresMigrationStatus(client: pg.ClientBase | pg.Pool, schema: string, migrations: Migration[] = readMigrations(MIGRATIONS_FOLDER)): Promise<MigrationStatus> {
+  const { rows } = await client.query<{ exists: boolean }>('SELECT to_regclass($1) IS NOT NULL AS exists', [`${quoteIdentifier(schema)}.conveyor_migrations`]);
+  if (!rows[0]!.exists) return migrationStatusOf([], migrations);
+  const applied = await client.query<{ version: number }>(`SELECT version FROM ${quoteIdentifier(schema)}.conveyor_migrations`);
+  return migrationStatusOf(applied.rows.map((row) => Number(row.version)), migrations);
 }

@@ -12,6 +12,7 @@ import type {
   EngineCapabilities,
   HeartbeatResult,
   MigrationReport,
+  MigrationStatus,
   NewUser,
   RescueResult,
   SessionRecord,
@@ -32,7 +33,7 @@ import type {
 import { InsertSignal } from './insert-signal.ts';
 import { SqliteConnection } from './sqlite-connection.ts';
 import { isUniqueViolation, translateSqliteError } from './sqlite-errors.ts';
-import { migrateSqlite } from './sqlite-migrator.ts';
+import { migrateSqlite, sqliteMigrationStatus } from './sqlite-migrator.ts';
 import { splitDue } from '../schedule-due.ts';
 import {
   breakerParams,
@@ -94,6 +95,10 @@ class SqliteEngine implements Engine {
 
   migrate(): Promise<MigrationReport> {
     return this.#c.run('migrate', () => migrateSqlite(this.#c.db, this.#logger));
+  }
+
+  migrationStatus(): Promise<MigrationStatus> {
+    return this.#c.run('migrationStatus', () => sqliteMigrationStatus(this.#c.db));
   }
 
   async close(): Promise<void> {

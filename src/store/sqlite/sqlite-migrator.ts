@@ -2,8 +2,8 @@ import { fileURLToPath } from 'node:url';
 import type BetterSqlite3 from 'better-sqlite3';
 import { ConveyorError, ERROR_CODES } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import type { MigrationReport } from '../engine.ts';
-import { readMigrations, type Migration } from '../migration-files.ts';
+import type { MigrationReport, MigrationStatus } from '../engine.ts';
+import { migrationStatusOf, readMigrations, type Migration } from '../migration-files.ts';
 
 const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations', import.meta.url));
 
@@ -48,4 +48,11 @@ export function migrateSqlite(db: BetterSqlite3.Database, logger: Logger, migrat
   const current = currentVersion();
   refuseNewer(current);
   return { applied, current };
+}
+
+/** The applied and pending migrations, read only (a database never migrated has no table yet). */
+export function sqliteMigrationStatus(db: BetterSqlite3.Database, migrations: Migration[] = readMigrations(MIGRATIONS_FOLDER)): MigrationStatus {
+  const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'conveyor_migrations'").get();
+  const applied = table === undefined ? [] : (db.prepare('SELECT version FROM conveyor_migrations').all() as { version: number }[]).map((row) => row.version);
+  return migrationStatusOf(applied, migrations);
 }

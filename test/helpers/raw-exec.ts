@@ -1,0 +1,23 @@
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { parseDatabaseUrl } from '../../src/store/database-url.ts';
+import type { TestDatabase } from './databases.ts';
+
+/** Runs one SQL statement on a test database with the raw driver, to set up what the engine must refuse. */
+export async function rawExec(db: TestDatabase, sql: string): Promise<void> {
+  const target = parseDatabaseUrl(db.url);
+  if (target.kind === 'sqlite') {
+    const raw = new Database(target.filename);
+    raw.exec(sql);
+    raw.close();
+    return;
+  }
+  const client = new pg.Client({ connectionString: target.connectionString });
+  await client.connect();
+  try {
+    await client.query(`SET search_path TO ${target.schema}`);
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
