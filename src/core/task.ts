@@ -81,7 +81,10 @@ export interface TaskRecord {
 export type ClaimedTask = Pick<
   TaskRecord,
   'id' | 'taskType' | 'payload' | 'priority' | 'runAt' | 'currentAttempt' | 'maxAttempts' | 'metadata' | 'idempotencyKey' | 'createdBy' | 'createdAt'
->;
+> & {
+  /** Its type has a concurrency limit: when it ends, a slot of that limit frees, worth claiming for at once. */
+  limited?: true;
+};
 
 /** What identifies one attempt of one running task: every change to a running task is fenced by it. */
 export interface TaskLease {

@@ -30,7 +30,8 @@ export interface Engine {
   // --- tasks: workers (every change to a running task is fenced by its lease) -------------------
   /**
    * Claims up to `limit` due tasks of the given types: critical > high > normal > low, then due time
-   * (`run_at`), then creation. Skips types whose breaker is open. Each claimed task becomes `running`,
+   * (`run_at`), then creation. Skips types whose breaker is open or that are paused, and never claims
+   * past a type's concurrency limit (claimed tasks count as running; see typeLimitSet). Each claimed task becomes `running`,
    * its attempt goes up by one, and it is leased to `workerId` until `leaseExpiresAt`.
    */
   taskClaim(p: { workerId: string; taskTypes: readonly string[]; limit: number; now: Date; leaseMs: number }): Promise<ClaimedTask[]>;
@@ -127,6 +128,14 @@ export interface Engine {
   /** Resumes a paused type and wakes idle workers; false when it was not paused. */
   typeResume(p: { taskType: string }): Promise<boolean>;
   typePauseList(): Promise<TypePause[]>;
+
+  // --- concurrency limits per task type -----------------------------------------------------------
+  /**
+   * At most `maxRunning` tasks of the type claimed at once, across every worker (null removes the
+   * limit). Claims apply a new limit within a second (LIMITS_REFRESH_MS).
+   */
+  typeLimitSet(p: { taskType: string; maxRunning: number | null; now: Date; by: string | null }): Promise<TypeLimit | null>;
+  typeLimitList(): Promise<TypeLimit[]>;
 
   // --- recurring schedules ----------------------------------------------------------------------
   /** Creates a schedule; CONFLICT when its owner (or, for `createdBy` null, the system) has one of that name. */
@@ -288,6 +297,14 @@ export interface TypePause {
   /** The user who paused it; null from the CLI or the library. */
   pausedBy: string | null;
   reason: string | null;
+}
+
+export interface TypeLimit {
+  taskType: string;
+  maxRunning: number;
+  updatedAt: Date;
+  /** Who set it; null from the CLI or the library. */
+  updatedBy: string | null;
 }
 
 export interface TaskTypeRecord extends TaskTypeInfo {

@@ -281,6 +281,9 @@ export class Worker {
       await this.#executor.record(running, outcome);
       this.#freeSlot(running);
     }
+    // Once written, the attempt no longer counts against its type's limit: a waiting task of the
+    // type may be claimed now, by this worker, rather than at the next look.
+    if (running.task.limited) this.#producer.wake();
   }
 
   #freeSlot(running: RunningTask): void {

@@ -95,10 +95,10 @@ describeEachEngine('conveyor doctor checks', (fixture) => {
     await rawExec(db, 'DELETE FROM conveyor_migrations WHERE version >= 2');
     const findings = await runDoctorChecks(engine, options());
     const [behind] = find(findings, 'schema', 'fail');
-    expect(behind!.summary).toBe('the schema is at version 1; 2 migrations pending: 0002_schedules, 0003_task_type_pauses');
+    expect(behind!.summary).toBe('the schema is at version 1; 3 migrations pending: 0002_schedules, 0003_task_type_pauses, 0004_task_type_limits');
     expect(behind!.fix).toContain('conveyor migrate');
     expect(find(findings, 'workers', 'skip')).toHaveLength(1);
-    expect((await engine.migrationStatus()).pending).toHaveLength(2);
+    expect((await engine.migrationStatus()).pending).toHaveLength(3);
   });
 
   it('recent dead letters are a warning, not a failure', async () => {
@@ -124,9 +124,9 @@ describe.each(testDatabases)('conveyor doctor on a database never migrated [$kin
       expect(find(before, 'schema', 'fail')[0]!.fix).toContain('conveyor migrate');
       expect(find(before, 'workers', 'skip')).toHaveLength(1);
       const fixed = await runDoctorChecks(engine, { ...base, fix: true });
-      expect(find(fixed, 'schema', 'ok')[0]!.summary).toMatch(/^applied 0001_init, 0002_schedules, 0003_task_type_pauses; now at version 3$/);
+      expect(find(fixed, 'schema', 'ok')[0]!.summary).toMatch(/^applied 0001_init, 0002_schedules, 0003_task_type_pauses, 0004_task_type_limits; now at version 4$/);
       const again = await runDoctorChecks(engine, { ...base, fix: true });
-      expect(find(again, 'schema', 'ok')[0]!.summary).toBe('up to date (schema version 3)');
+      expect(find(again, 'schema', 'ok')[0]!.summary).toBe('up to date (schema version 4)');
     } finally {
       await engine.close();
       await db.drop();

@@ -31,7 +31,7 @@ describe('SQLite engine (smoke)', () => {
     const other = openSqliteEngine({ filename });
     const report = await other.migrate();
     expect(report.applied).toEqual([]);
-    expect(report.current).toBe(3);
+    expect(report.current).toBe(4);
     await other.close();
   });
 
@@ -126,7 +126,7 @@ describe('SQLite engine (smoke)', () => {
 
   it('creates the folder of a new database file', async () => {
     const nested = openSqliteEngine({ filename: `${filename}.d/deeper/conveyor.db` });
-    expect((await nested.migrate()).current).toBe(3);
+    expect((await nested.migrate()).current).toBe(4);
     await nested.close();
   });
 

@@ -24,6 +24,7 @@ import type {
   TaskStats,
   TaskTypeInfo,
   TaskTypeRecord,
+  TypeLimit,
   TypePause,
   UserRecord,
   UserRole,
@@ -41,6 +42,7 @@ import {
   scheduleFromRow,
   sessionFromRow,
   taskTypeFromRow,
+  typeLimitFromRow,
   typePauseFromRow,
   userFromPrefixedRow,
   userFromRow,
@@ -50,6 +52,7 @@ import {
   type ScheduleRow,
   type SessionRow,
   type TaskTypeRow,
+  type TypeLimitRow,
   type TypePauseRow,
   type UserRow,
   type WorkerRow,
@@ -57,6 +60,7 @@ import {
 import { encodeCursor, taskListQuery } from './task-list-query.ts';
 import { claimedTaskFromRow, compareClaimOrder, taskFromNew, taskFromRow, type ClaimRow, type TaskRow } from './task-row.ts';
 import { splitDue } from '../schedule-due.ts';
+import { LIMIT_RECHECK_MS, TypeLimitCache } from '../type-limit-cache.ts';
 import { emptyTaskStats, taskStatsFromRows, type StatsCountRow, type StatsTimesRow } from './task-stats.ts';
 
 export interface PostgresEngineOptions {
@@ -148,6 +152,7 @@ class PostgresEngine implements Engine {
   readonly #logger: Logger;
   readonly #listeners = new Set<PostgresListener>();
   readonly #completions: GroupCommit<Completion, boolean>;
+  readonly #limits = new TypeLimitCache(async () => (await this.typeLimitList()).map((limit) => limit.taskType));
   #closing: Promise<void> | null = null;
   /** Set once close() has let the work in flight finish; from then on every call fails CLOSED. */
   #closed = false;
@@ -215,29 +220,62 @@ class PostgresEngine implements Engine {
    * statement failed is not reused.
    */
   async #runOnWorkerPool<R extends pg.QueryResultRow>(operation: string, statement: Statement, values: unknown[]): Promise<pg.QueryResult<R>> {
+    const { client, release } = await this.#workerConnection(operation);
+    try {
+      const result = await client.query<R>({ name: statement.name, text: statement.text, values, types: PG_TYPES });
+      release();
+      return result;
+    } catch (error) {
+      release(true);
+      throw toConveyorError(error, operation);
+    }
+  }
+
+  /** A transaction on a worker-pool connection, as #transaction on the general pool. */
+  async #workerTransaction<T>(operation: string, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    this.#assertOpen();
+    const { client, release } = await this.#workerConnection(operation);
+    try {
+      await client.query('BEGIN');
+      const result = await body(client);
+      await client.query('COMMIT');
+      release();
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => {});
+      release(true);
+      throw toConveyorError(error, operation);
+    }
+  }
+
+  /**
+   * A worker-pool connection with WORKER_PLANNER_SETTINGS applied, and how to give it back (`destroy`
+   * after an error). Checked out, a connection has no 'error' listener of the pool's: unheard, a drop
+   * would crash the process, so one is added for the time it is out.
+   */
+  async #workerConnection(operation: string): Promise<{ client: pg.PoolClient; release(destroy?: boolean): void }> {
     let client: pg.PoolClient;
     try {
       client = await this.#workerPool.connect();
     } catch (error) {
       throw toConveyorError(error, operation);
     }
-    // Checked out, a connection has no 'error' listener of the pool's: unheard, a drop would crash the process.
     const onError = (error: Error) => this.#logger.warn({ err: error, operation }, 'PostgreSQL connection lost while in use');
     client.on('error', onError);
-    try {
-      if (!this.#tunedClients.has(client)) {
+    const release = (destroy = false) => {
+      client.removeListener('error', onError);
+      client.release(destroy);
+    };
+    if (!this.#tunedClients.has(client)) {
+      try {
         await client.query(WORKER_PLANNER_SETTINGS);
-        this.#tunedClients.add(client);
+      } catch (error) {
+        release(true);
+        throw toConveyorError(error, operation);
       }
-      const result = await client.query<R>({ name: statement.name, text: statement.text, values, types: PG_TYPES });
-      client.removeListener('error', onError);
-      client.release();
-      return result;
-    } catch (error) {
-      client.removeListener('error', onError);
-      client.release(error instanceof Error ? error : true);
-      throw toConveyorError(error, operation);
+      this.#tunedClients.add(client);
     }
+    return { client, release };
   }
 
   /** Runs unprepared SQL (text that varies with its filters, such as taskList's). */
@@ -421,16 +459,44 @@ class PostgresEngine implements Engine {
     this.#assertOpen();
     if (p.taskTypes.length === 0 || p.limit <= 0) return [];
     const leaseExpiresAt = new Date(p.now.getTime() + p.leaseMs);
-    const { rows } = await this.#run<ClaimRow>('taskClaim', this.#sql.taskClaim, [p.now, p.taskTypes, Math.floor(p.limit), p.workerId, leaseExpiresAt], this.#workerPool);
+    const values = [p.now, p.taskTypes, Math.floor(p.limit), p.workerId, leaseExpiresAt];
+    const limited = await this.#limits.limitedAmong(p.taskTypes);
+    if (limited.length > 0) return this.#claimLimited(values, limited);
+    const { rows } = await this.#run<ClaimRow>('taskClaim', this.#sql.taskClaim, values, this.#workerPool);
     // UPDATE ... RETURNING does not keep the CTE's order.
     return rows.sort(compareClaimOrder).map(claimedTaskFromRow);
+  }
+
+  /**
+   * A claim that involves limited types: in one transaction, each limited type's advisory lock (in
+   * name order, so two claimers cannot deadlock), then the claim that counts what runs. Claimers of
+   * the same limited type take turns; the others do not wait.
+   */
+  async #claimLimited(values: unknown[], limited: readonly string[]): Promise<ClaimedTask[]> {
+    const rows = await this.#workerTransaction('taskClaim', async (client) => {
+      for (const type of [...limited].sort()) await this.#run('taskClaim', this.#sql.typeLimitLock, [type], client);
+      return (await this.#run<ClaimRow>('taskClaim', this.#sql.taskClaimLimited, values, client)).rows;
+    });
+    const isLimited = new Set(limited);
+    return rows.sort(compareClaimOrder).map((row) => {
+      const task = claimedTaskFromRow(row);
+      if (isLimited.has(task.taskType)) task.limited = true;
+      return task;
+    });
   }
 
   async taskNextDueAt(p: { taskTypes: readonly string[]; now: Date }): Promise<Date | null> {
     this.#assertOpen();
     if (p.taskTypes.length === 0) return null;
     const { rows } = await this.#run<{ next_due_at: Date | null }>('taskNextDueAt', this.#sql.taskNextDueAt, [p.now, p.taskTypes], this.#workerPool);
-    return rows[0]?.next_due_at ?? null;
+    const next = rows[0]?.next_due_at ?? null;
+    // Tasks held back by a limit are due already: look again soon, a slot may free on another worker.
+    const limited = await this.#limits.limitedAmong(p.taskTypes);
+    if (limited.length === 0) return next;
+    const waiting = await this.#run<{ waiting: boolean }>('taskNextDueAt', this.#sql.typeLimitWaiting, [p.now, limited], this.#workerPool);
+    if (!waiting.rows[0]?.waiting) return next;
+    const recheck = new Date(p.now.getTime() + LIMIT_RECHECK_MS);
+    return next === null || recheck < next ? recheck : next;
   }
 
   async taskUnclaim(p: { workerId: string; leases: readonly TaskLease[]; now: Date }): Promise<{ released: string[]; cancelled: string[] }> {
@@ -712,6 +778,26 @@ class PostgresEngine implements Engine {
       oldestTransaction: row ? { ageMs: Math.max(0, Math.round(Number(row.age_ms))), pid: row.pid, application: row.application_name, state: row.state ?? 'unknown' } : null,
       walBytes: null,
     };
+  }
+
+  // --- concurrency limits ------------------------------------------------------------------------
+
+  async typeLimitSet(p: { taskType: string; maxRunning: number | null; now: Date; by: string | null }): Promise<TypeLimit | null> {
+    this.#assertOpen();
+    this.#limits.invalidate();
+    if (p.maxRunning === null) {
+      await this.#run('typeLimitSet', this.#sql.typeLimitDelete, [p.taskType]);
+      return null;
+    }
+    if (!Number.isInteger(p.maxRunning) || p.maxRunning < 1) throw validationError('max_running', 'must be a whole number of at least 1');
+    if (p.by !== null && !isUuid(p.by)) throw validationError('updated_by', 'must be a user id');
+    const { rows } = await this.#run<TypeLimitRow>('typeLimitSet', this.#sql.typeLimitSet, [p.taskType, p.maxRunning, p.now, p.by]);
+    return typeLimitFromRow(rows[0]!);
+  }
+
+  async typeLimitList(): Promise<TypeLimit[]> {
+    const { rows } = await this.#run<TypeLimitRow>('typeLimitList', this.#sql.typeLimitList, [], this.#workerPool);
+    return rows.map(typeLimitFromRow);
   }
 
   // --- paused task types -------------------------------------------------------------------------

@@ -77,6 +77,11 @@ function notifyUnless(skip: string, channel: string): string {
   return `(${skip} OR pg_notify(${channel}, task_type) IS NOT NULL)`;
 }
 
+/** The first half of a limited type's advisory-lock key: one number per schema, so schemas do not wait for each other. */
+function limitLockSpace(schema: string): number {
+  return createHash('sha256').update(`conveyor:limits:${schema}`).digest().readInt32BE(0);
+}
+
 /** The lease fence: a change to a running task applies only to the attempt and worker that hold it. */
 const FENCE = `id = $1::uuid AND status = 'running' AND current_attempt = $2::int AND worker_id = $3::text`;
 
@@ -144,6 +149,40 @@ export function postgresSql(schema: string) {
           lease_expires_at = $5::timestamptz, updated_at = $1::timestamptz, progress = NULL
       FROM picked WHERE t.id = picked.id
       RETURNING ${CLAIM_COLUMN_NAMES.map((column) => `t.${column}`).join(', ')}`),
+    // The claim when some of the types have a concurrency limit, run in a transaction that first took
+    // each limited type's advisory lock (typeLimitLock), so no other claimer counts at the same time:
+    // types at their limit are left out of the candidates, and a limited type gets at most its free
+    // slots of them (claimed tasks count as running). Same parameters as taskClaim.
+    taskClaimLimited: statement('task_claim_limited', `
+      WITH lim AS (
+        SELECT l.task_type, l.max_running - (SELECT count(*) FROM ${s}.tasks r WHERE r.status = 'running' AND r.task_type = l.task_type) AS free
+        FROM ${s}.task_type_limits l WHERE l.task_type = ANY($2::text[])),
+      candidates AS (
+        SELECT id, task_type, priority_rank, run_at FROM ${s}.tasks
+        WHERE status IN (${READY}) AND run_at <= $1::timestamptz AND task_type = ANY($2::text[])
+          AND task_type <> ALL(ARRAY(
+            SELECT task_type FROM ${s}.circuit_breakers WHERE state = 'open' AND reopens_at > $1::timestamptz
+            UNION ALL SELECT task_type FROM ${s}.task_type_pauses
+            UNION ALL SELECT task_type FROM lim WHERE free <= 0))
+          AND (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL
+        ORDER BY priority_rank, run_at, id
+        LIMIT $3::int
+        FOR UPDATE SKIP LOCKED),
+      picked AS (
+        SELECT c.id FROM (
+          SELECT id, task_type, row_number() OVER (PARTITION BY task_type ORDER BY priority_rank, run_at, id) AS n FROM candidates) c
+        LEFT JOIN lim ON lim.task_type = c.task_type
+        WHERE lim.free IS NULL OR c.n <= lim.free)
+      UPDATE ${s}.tasks t
+      SET status = 'running', current_attempt = t.current_attempt + 1, worker_id = $4::text, started_at = $1::timestamptz,
+          lease_expires_at = $5::timestamptz, updated_at = $1::timestamptz, progress = NULL
+      FROM picked WHERE t.id = picked.id
+      RETURNING ${CLAIM_COLUMN_NAMES.map((column) => `t.${column}`).join(', ')}`),
+    // One limited type's lock, held to the end of the claim's transaction. $1 the type.
+    typeLimitLock: statement('type_limit_lock', `SELECT pg_advisory_xact_lock(${limitLockSpace(schema)}, hashtext($1::text))`),
+    // Whether tasks of these limited types wait, due, for a slot. $1 now, $2 types.
+    typeLimitWaiting: statement('type_limit_waiting', `
+      SELECT EXISTS (SELECT 1 FROM ${s}.tasks WHERE status IN (${READY}) AND run_at <= $1::timestamptz AND task_type = ANY($2::text[])) AS waiting`),
     // After a claim found nothing: when the next waiting task of these types comes due (a schedule
     // or a retry), so that an idle worker wakes then instead of polling. One probe of the ready index
     // per priority, each stopping at its first match.
@@ -406,6 +445,14 @@ export function postgresSql(schema: string) {
     sessionDelete: statement('session_delete', `DELETE FROM ${s}.sessions WHERE token_hash = $1::text`),
     sessionDeleteForUser: statement('session_delete_for_user', `DELETE FROM ${s}.sessions WHERE user_id = $1::uuid`),
     sessionPruneExpired: statement('session_prune_expired', `DELETE FROM ${s}.sessions WHERE expires_at <= $1::timestamptz`),
+
+    // --- concurrency limits ----------------------------------------------------------------------
+    typeLimitSet: statement('type_limit_set', `
+      INSERT INTO ${s}.task_type_limits (task_type, max_running, updated_at, updated_by) VALUES ($1::text, $2::int, $3::timestamptz, $4::uuid)
+      ON CONFLICT (task_type) DO UPDATE SET max_running = EXCLUDED.max_running, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by
+      RETURNING task_type, max_running, updated_at, updated_by`),
+    typeLimitDelete: statement('type_limit_delete', `DELETE FROM ${s}.task_type_limits WHERE task_type = $1::text`),
+    typeLimitList: statement('type_limit_list', `SELECT task_type, max_running, updated_at, updated_by FROM ${s}.task_type_limits ORDER BY task_type`),
 
     // --- recurring schedules -------------------------------------------------------------------
     ...scheduleStatements(s, statement),

@@ -1,7 +1,7 @@
 import type { BreakerState, BreakerStateName } from '../../core/circuit-breaker.ts';
 import type { ScheduleRecord, ScheduleTemplate } from '../../core/schedule.ts';
 import type { JsonObject, JsonValue } from '../../core/task.ts';
-import type { SessionRecord, TaskTypeRecord, TypePause, UserRecord, UserRole, WorkerRecord } from '../engine.ts';
+import type { SessionRecord, TaskTypeRecord, TypeLimit, TypePause, UserRecord, UserRole, WorkerRecord } from '../engine.ts';
 
 /** Row shapes of the smaller tables, and their mapping to the engine's records. */
 
@@ -181,4 +181,15 @@ export interface TypePauseRow {
 
 export function typePauseFromRow(row: TypePauseRow): TypePause {
   return { taskType: row.task_type, pausedAt: row.paused_at, pausedBy: row.paused_by, reason: row.reason };
+}
+
+export interface TypeLimitRow {
+  task_type: string;
+  max_running: number;
+  updated_at: Date;
+  updated_by: string | null;
+}
+
+export function typeLimitFromRow(row: TypeLimitRow): TypeLimit {
+  return { taskType: row.task_type, maxRunning: row.max_running, updatedAt: row.updated_at, updatedBy: row.updated_by };
 }

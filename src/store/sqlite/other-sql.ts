@@ -24,6 +24,13 @@ export const BREAKER_UPSERT = `
     consecutive_successes = excluded.consecutive_successes, opened_at = excluded.opened_at,
     reopens_at = excluded.reopens_at, updated_at = excluded.updated_at`;
 
+export const TYPE_LIMIT_SET = `
+  INSERT INTO task_type_limits (task_type, max_running, updated_at, updated_by) VALUES (@taskType, @maxRunning, @now, @by)
+  ON CONFLICT (task_type) DO UPDATE SET max_running = excluded.max_running, updated_at = excluded.updated_at, updated_by = excluded.updated_by
+  RETURNING *`;
+export const TYPE_LIMIT_DELETE = `DELETE FROM task_type_limits WHERE task_type = ?`;
+export const TYPE_LIMIT_LIST = `SELECT * FROM task_type_limits ORDER BY task_type`;
+
 /** Pausing again keeps when and by whom it was first paused; the reason may change. */
 export const TYPE_PAUSE = `
   INSERT INTO task_type_pauses (task_type, paused_at, paused_by, reason) VALUES (@taskType, @now, @pausedBy, @reason)

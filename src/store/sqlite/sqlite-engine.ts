@@ -24,6 +24,7 @@ import type {
   TaskStats,
   TaskTypeInfo,
   TaskTypeRecord,
+  TypeLimit,
   TypePause,
   UserRecord,
   UserRole,
@@ -35,12 +36,14 @@ import { SqliteConnection } from './sqlite-connection.ts';
 import { isUniqueViolation, translateSqliteError } from './sqlite-errors.ts';
 import { migrateSqlite, sqliteMigrationStatus } from './sqlite-migrator.ts';
 import { splitDue } from '../schedule-due.ts';
+import { LIMIT_RECHECK_MS, TypeLimitCache } from '../type-limit-cache.ts';
 import {
   breakerParams,
   rowToBreaker,
   rowToSchedule,
   rowToSession,
   rowToTaskType,
+  rowToTypeLimit,
   rowToTypePause,
   rowToUser,
   rowToWorker,
@@ -48,6 +51,7 @@ import {
   type ScheduleRow,
   type SessionRow,
   type TaskTypeRow,
+  type TypeLimitRow,
   type TypePauseRow,
   type UserRow,
   type WorkerRow,
@@ -85,6 +89,8 @@ class SqliteEngine implements Engine {
   /** Completions waiting to be written together (see taskComplete). */
   #completions: { params: Record<string, unknown>; resolve: (applied: boolean) => void; reject: (error: unknown) => void }[] = [];
   readonly #claimSql = new Map<number, string>();
+  readonly #claimLimitedSql = new Map<number, string>();
+  readonly #limits = new TypeLimitCache(async () => (await this.typeLimitList()).map((limit) => limit.taskType));
   readonly #nextDueSql = new Map<number, string>();
 
   constructor(options: SqliteEngineOptions) {
@@ -203,16 +209,20 @@ class SqliteEngine implements Engine {
     const now = p.now.getTime();
     const params: Record<string, string | number> = { workerId: p.workerId, now, leaseExpiresAt: now + p.leaseMs, limit: p.limit };
     p.taskTypes.forEach((type, i) => (params[`t${i}`] = type));
-    const text = this.#claimText(p.taskTypes.length);
+    const limited = await this.#limits.limitedAmong(p.taskTypes);
+    const text = limited.length === 0 ? this.#sqlFor(this.#claimSql, p.taskTypes.length, sql.taskClaimSql) : this.#sqlFor(this.#claimLimitedSql, p.taskTypes.length, sql.taskClaimLimitedSql);
     const rows = await this.#c.write('taskClaim', () => this.#c.prepare(text).all(params) as ClaimRow[]);
-    return rows.sort(compareClaimOrder).map(claimedTaskFromRow);
+    const tasks = rows.sort(compareClaimOrder).map(claimedTaskFromRow);
+    if (limited.length > 0) for (const task of tasks) if (limited.includes(task.taskType)) task.limited = true;
+    return tasks;
   }
 
-  #claimText(typeCount: number): string {
-    let text = this.#claimSql.get(typeCount);
+  /** The statement text for `typeCount` task types, built once per count. */
+  #sqlFor(cache: Map<number, string>, typeCount: number, build: (typeCount: number) => string): string {
+    let text = cache.get(typeCount);
     if (text === undefined) {
-      text = sql.taskClaimSql(typeCount);
-      this.#claimSql.set(typeCount, text);
+      text = build(typeCount);
+      cache.set(typeCount, text);
     }
     return text;
   }
@@ -222,10 +232,17 @@ class SqliteEngine implements Engine {
     if (p.taskTypes.length === 0) return null;
     const params: Record<string, string | number> = { now: p.now.getTime() };
     p.taskTypes.forEach((type, i) => (params[`t${i}`] = type));
-    const text = this.#nextDueSql.get(p.taskTypes.length) ?? sql.taskNextDueSql(p.taskTypes.length);
-    this.#nextDueSql.set(p.taskTypes.length, text);
-    const row = await this.#c.run('taskNextDueAt', () => this.#c.prepare(text).get(params) as { next: number | null });
-    return toDate(row.next);
+    const text = this.#sqlFor(this.#nextDueSql, p.taskTypes.length, sql.taskNextDueSql);
+    const next = toDate((await this.#c.run('taskNextDueAt', () => this.#c.prepare(text).get(params) as { next: number | null })).next);
+    // Tasks held back by a limit are due already: look again soon, a slot may free in another process.
+    const limited = await this.#limits.limitedAmong(p.taskTypes);
+    if (limited.length === 0) return next;
+    const limitedParams: Record<string, string | number> = { now: p.now.getTime() };
+    limited.forEach((type, i) => (limitedParams[`t${i}`] = type));
+    const waiting = await this.#c.run('taskNextDueAt', () => (this.#c.prepare(sql.typeLimitWaitingSql(limited.length)).get(limitedParams) as { waiting: number }).waiting === 1);
+    if (!waiting) return next;
+    const recheck = new Date(p.now.getTime() + LIMIT_RECHECK_MS);
+    return next === null || recheck < next ? recheck : next;
   }
 
   async taskUnclaim(p: { workerId: string; leases: readonly TaskLease[]; now: Date }): Promise<{ released: string[]; cancelled: string[] }> {
@@ -537,6 +554,23 @@ class SqliteEngine implements Engine {
       }
     }
     return { tables: [], oldestTransaction: null, walBytes };
+  }
+
+  // --- concurrency limits -----------------------------------------------------------------------
+
+  async typeLimitSet(p: { taskType: string; maxRunning: number | null; now: Date; by: string | null }): Promise<TypeLimit | null> {
+    this.#limits.invalidate();
+    if (p.maxRunning === null) {
+      await this.#c.write('typeLimitSet', () => this.#c.prepare(other.TYPE_LIMIT_DELETE).run(p.taskType));
+      return null;
+    }
+    if (!Number.isInteger(p.maxRunning) || p.maxRunning < 1) throw new ConveyorError(ERROR_CODES.VALIDATION, 'max_running: must be a whole number of at least 1', { field: 'max_running' });
+    const params = { taskType: p.taskType, maxRunning: p.maxRunning, now: p.now.getTime(), by: p.by };
+    return this.#c.write('typeLimitSet', () => rowToTypeLimit(this.#c.prepare(other.TYPE_LIMIT_SET).get(params) as TypeLimitRow));
+  }
+
+  typeLimitList(): Promise<TypeLimit[]> {
+    return this.#c.run('typeLimitList', () => (this.#c.prepare(other.TYPE_LIMIT_LIST).all() as TypeLimitRow[]).map(rowToTypeLimit));
   }
 
   // --- paused task types ------------------------------------------------------------------------

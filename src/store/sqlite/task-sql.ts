@@ -59,6 +59,40 @@ export function taskClaimSql(typeCount: number): string {
     RETURNING ${CLAIM_COLUMNS}`;
 }
 
+/**
+ * The claim when some of the types have a concurrency limit. SQLite's single writer makes the count
+ * and the claim one atomic step: types at their limit are left out of the candidates, and a limited
+ * type gets at most its free slots of them (claimed tasks count as running).
+ */
+export function taskClaimLimitedSql(typeCount: number): string {
+  const types = Array.from({ length: typeCount }, (_, i) => `@t${i}`).join(', ');
+  const free = `(SELECT l.task_type, l.max_running - (SELECT COUNT(*) FROM tasks r WHERE r.status = 'running' AND r.task_type = l.task_type) AS free
+                  FROM task_type_limits l WHERE l.task_type IN (${types}))`;
+  return `
+    UPDATE tasks
+       SET status = 'running', current_attempt = current_attempt + 1, worker_id = @workerId, started_at = @now,
+           lease_expires_at = @leaseExpiresAt, updated_at = @now, progress = NULL
+     WHERE id IN (
+       SELECT ranked.id FROM (
+         SELECT id, task_type, row_number() OVER (PARTITION BY task_type ORDER BY priority_rank, run_at, id) AS n FROM (
+           SELECT id, task_type, priority_rank, run_at FROM tasks
+            WHERE ${READY} AND run_at <= @now AND task_type IN (${types})
+              AND task_type NOT IN (SELECT task_type FROM circuit_breakers WHERE state = 'open' AND reopens_at > @now
+                                    UNION ALL SELECT task_type FROM task_type_pauses
+                                    UNION ALL SELECT task_type FROM ${free} WHERE free <= 0)
+            ORDER BY priority_rank, run_at, id
+            LIMIT @limit)) AS ranked
+       LEFT JOIN ${free} AS lim ON lim.task_type = ranked.task_type
+       WHERE lim.free IS NULL OR ranked.n <= lim.free)
+    RETURNING ${CLAIM_COLUMNS}`;
+}
+
+/** Whether tasks of these limited types wait, due, for a slot. */
+export function typeLimitWaitingSql(typeCount: number): string {
+  const types = Array.from({ length: typeCount }, (_, i) => `@t${i}`).join(', ');
+  return `SELECT EXISTS (SELECT 1 FROM tasks WHERE ${READY} AND run_at <= @now AND task_type IN (${types})) AS waiting`;
+}
+
 export const TASK_HEARTBEAT = `
   UPDATE tasks SET lease_expires_at = @leaseExpiresAt
    WHERE ${FENCE}
