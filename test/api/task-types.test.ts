@@ -43,4 +43,23 @@ describe.each(testDatabases)('pausing a task type over HTTP [$kind]', ({ create 
     expect(tooLong.status).toBe(400);
     expect(tooLong.body.error.field).toBe('reason');
   });
+  test('a moderator limits a type across every worker; GET /tasks/types shows the limit and what runs; the limit can be removed', async () => {
+    await createTask(api, user.token, { task_type: 'report', payload: { n: 1 } });
+    await createTask(api, user.token, { task_type: 'report', payload: { n: 2 } });
+    const set = await api.call('PUT', '/tasks/types/report/limit', { token: moderator.token, body: { max_running: 1 } });
+    expect(set.status).toBe(200);
+    expect(set.body.data).toEqual({ task_type: 'report', max_running: 1, updated_at: api.clock.now().toISOString(), updated_by: moderator.id });
+    const claimed = await api.engine.taskClaim({ workerId: 'w', taskTypes: ['report'], limit: 10, now: api.clock.now(), leaseMs: 30_000 });
+    expect(claimed).toHaveLength(1);
+    expect(await typeOf('report')).toMatchObject({ max_running: 1, running: 1 });
+
+    expect((await api.call('PUT', '/tasks/types/report/limit', { token: user.token, body: { max_running: 5 } })).status).toBe(403);
+    const zero = await api.call('PUT', '/tasks/types/report/limit', { token: moderator.token, body: { max_running: 0 } });
+    expect(zero.status).toBe(400);
+    expect(zero.body.error.field).toBe('max_running');
+
+    const removed = await api.call('DELETE', '/tasks/types/report/limit', { token: moderator.token });
+    expect(removed.body.data).toEqual({ task_type: 'report', max_running: null, updated_at: null, updated_by: null });
+    expect((await typeOf('report')).max_running).toBeNull();
+  });
 });

@@ -27,7 +27,7 @@ describe('conveyor types', () => {
     expect(await engine.typePauseList()).toEqual([expect.objectContaining({ taskType: 'webhook', reason: 'partner API down until 15:00', pausedBy: null })]);
 
     const list = await runCli(['types'], { env: box.env });
-    expect(list.stdout).toMatch(/webhook\s+paused .* ago\s+3\s+.*partner API down until 15:00/);
+    expect(list.stdout).toMatch(/webhook\s+paused .* ago\s+0\s+-\s+3\s+.*partner API down until 15:00/);
     const json = await runCliJson(['types', 'list', '--json'], { env: box.env });
     expect(json.data).toEqual([expect.objectContaining({ task_type: 'webhook', paused: true, waiting: 3, reason: 'partner API down until 15:00' })]);
 
@@ -44,5 +44,16 @@ describe('conveyor types', () => {
     const bad = await runCli(['types', 'pause', 'not a type'], { env: box.env });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('"not a type" is not a task type name');
+  });
+  it('limits a type across every worker and removes the limit; the list shows it', async () => {
+    const limited = await runCli(['types', 'limit', 'webhook', '2'], { env: box.env });
+    expect(limited.stdout).toContain('At most 2 webhook tasks will run at once, across every worker');
+    expect(await engine.typeLimitList()).toEqual([expect.objectContaining({ taskType: 'webhook', maxRunning: 2 })]);
+    const json = await runCliJson(['types', '--json'], { env: box.env });
+    expect(json.data.find((t: { task_type: string }) => t.task_type === 'webhook')).toMatchObject({ max_running: 2, running: 0 });
+    const bad = await runCli(['types', 'limit', 'webhook', '0'], { env: box.env });
+    expect(bad.code).toBe(2);
+    expect((await runCli(['types', 'limit', 'webhook', 'none'], { env: box.env })).stdout).toContain('webhook has no concurrency limit.');
+    expect(await engine.typeLimitList()).toEqual([]);
   });
 });

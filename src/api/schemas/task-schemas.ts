@@ -148,6 +148,19 @@ export const TaskTypeView = Type.Object({
   paused: Type.Boolean({ description: 'Paused types are not claimed: their tasks wait (POST /tasks/types/:task_type/resume)' }),
   paused_at: NullableDateTime,
   paused_reason: Nullable(Type.String()),
+  max_running: Nullable(Type.Integer({ description: 'Its concurrency limit across every worker, or null for none (PUT /tasks/types/:task_type/limit)' })),
+  running: Type.Integer({ description: 'Its tasks running (claimed) now' }),
+});
+
+export const LimitBody = Type.Object(
+  { max_running: Type.Integer({ minimum: 1, maximum: 100_000, description: 'At most this many of its tasks run at once, across every worker' }) },
+  { additionalProperties: false },
+);
+export const TypeLimitView = Type.Object({
+  task_type: Type.String(),
+  max_running: Nullable(Type.Integer()),
+  updated_at: NullableDateTime,
+  updated_by: Nullable(Type.String()),
 });
 
 export const TaskTypeParams = Type.Object({ task_type: Type.String({ minLength: 1, maxLength: 128 }) });

@@ -4,11 +4,11 @@ import { TASK_TYPE_PATTERN } from '../../core/new-task.ts';
 import { withEngine } from '../cli-engine.ts';
 import { cliAction, CliError, EXIT } from '../cli-error.ts';
 import { loadConfig } from '../config.ts';
-import { formatAgo, formatTable, printJson, println } from '../output.ts';
+import { formatAgo, formatTable, parseIntFlag, printJson, println } from '../output.ts';
 
 /** `conveyor types`: the task types workers registered, and pausing or resuming one. */
 export function registerTypesCommand(program: Command): void {
-  const types = program.command('types').description('Task types: list them, or pause and resume one (its tasks wait, spending nothing)');
+  const types = program.command('types').description('Task types: list them, pause and resume one (its tasks wait, spending nothing), or limit how many run at once');
 
   types
     .command('list', { isDefault: true })
@@ -18,17 +18,36 @@ export function registerTypesCommand(program: Command): void {
       cliAction(async (options: { json?: boolean }) => {
         await withEngine(loadConfig(), async (engine) => {
           const now = systemClock.now();
-          const [registered, pauses, stats] = await Promise.all([engine.typeList(), engine.typePauseList(), engine.taskStats({ now })]);
+          const [registered, pauses, limits, stats] = await Promise.all([engine.typeList(), engine.typePauseList(), engine.typeLimitList(), engine.taskStats({ now })]);
           const pauseOf = new Map(pauses.map((p) => [p.taskType, p]));
-          // A type paused before any worker registered it is listed too.
-          const names = [...new Set([...registered.map((t) => t.name), ...pauses.map((p) => p.taskType)])].sort();
+          const limitOf = new Map(limits.map((l) => [l.taskType, l.maxRunning]));
+          // A type paused or limited before any worker registered it is listed too.
+          const names = [...new Set([...registered.map((t) => t.name), ...pauses.map((p) => p.taskType), ...limits.map((l) => l.taskType)])].sort();
           const waiting = (name: string) => {
             const counts = stats.byType[name] ?? {};
             return (counts.pending ?? 0) + (counts.scheduled ?? 0) + (counts.retrying ?? 0);
           };
-          const rows = names.map((name) => ({ name, pause: pauseOf.get(name) ?? null, lastSeenAt: registered.find((t) => t.name === name)?.lastSeenAt ?? null, waiting: waiting(name) }));
+          const rows = names.map((name) => ({
+            name,
+            pause: pauseOf.get(name) ?? null,
+            limit: limitOf.get(name) ?? null,
+            running: stats.byType[name]?.running ?? 0,
+            lastSeenAt: registered.find((t) => t.name === name)?.lastSeenAt ?? null,
+            waiting: waiting(name),
+          }));
           if (options.json) {
-            printJson(rows.map((r) => ({ task_type: r.name, paused: r.pause !== null, paused_at: r.pause?.pausedAt.toISOString() ?? null, reason: r.pause?.reason ?? null, waiting: r.waiting, last_seen_at: r.lastSeenAt?.toISOString() ?? null })));
+            printJson(
+              rows.map((r) => ({
+                task_type: r.name,
+                paused: r.pause !== null,
+                paused_at: r.pause?.pausedAt.toISOString() ?? null,
+                reason: r.pause?.reason ?? null,
+                max_running: r.limit,
+                running: r.running,
+                waiting: r.waiting,
+                last_seen_at: r.lastSeenAt?.toISOString() ?? null,
+              })),
+            );
             return;
           }
           if (rows.length === 0) {
@@ -37,8 +56,8 @@ export function registerTypesCommand(program: Command): void {
           }
           println(
             formatTable(
-              [{ header: 'TASK TYPE', max: 32 }, { header: 'STATE' }, { header: 'WAITING', right: true }, { header: 'LAST WORKER SEEN' }, { header: 'PAUSED BECAUSE', max: 60 }],
-              rows.map((r) => [r.name, r.pause ? `paused ${formatAgo(r.pause.pausedAt, now)}` : 'active', r.waiting, formatAgo(r.lastSeenAt, now), r.pause?.reason ?? '']),
+              [{ header: 'TASK TYPE', max: 32 }, { header: 'STATE' }, { header: 'RUNNING', right: true }, { header: 'LIMIT', right: true }, { header: 'WAITING', right: true }, { header: 'LAST WORKER SEEN' }, { header: 'PAUSED BECAUSE', max: 60 }],
+              rows.map((r) => [r.name, r.pause ? `paused ${formatAgo(r.pause.pausedAt, now)}` : 'active', r.running, r.limit ?? '-', r.waiting, formatAgo(r.lastSeenAt, now), r.pause?.reason ?? '']),
             ),
           );
         });
@@ -71,6 +90,22 @@ export function registerTypesCommand(program: Command): void {
         await withEngine(loadConfig(), async (engine) => {
           const resumed = await engine.typeResume({ taskType });
           println(resumed ? `Resumed ${taskType}.` : `${taskType} was not paused; nothing changed.`);
+        });
+      }),
+    );
+
+  types
+    .command('limit')
+    .description('At most this many tasks of the type run at once, across every worker ("none" removes the limit)')
+    .argument('<task_type>', 'e.g. webhook')
+    .argument('<max_running>', 'a whole number of at least 1, or none')
+    .action(
+      cliAction(async (taskType: string, maxRunning: string) => {
+        if (!TASK_TYPE_PATTERN.test(taskType)) throw new CliError(`"${taskType}" is not a task type name`, EXIT.USAGE);
+        const max = maxRunning === 'none' ? null : parseIntFlag(maxRunning, '<max_running>', 1, 100_000);
+        await withEngine(loadConfig(), async (engine) => {
+          await engine.typeLimitSet({ taskType, maxRunning: max, now: systemClock.now(), by: null });
+          println(max === null ? `${taskType} has no concurrency limit.` : `At most ${max} ${taskType} task${max === 1 ? '' : 's'} will run at once, across every worker (within a second).`);
         });
       }),
     );
