@@ -13,5 +13,5 @@ export { Type, type Static } from '@sinclair/typebox';
 export { Worker } from './worker/worker.ts';
 export { TaskRegistry } from './tasks/task-registry.ts';
 export type { TaskContext } from './tasks/task-context.ts';
-export type { Engine } from './store/engine.ts';
+export type { Engine, TypeLimit, TypePause } from './store/engine.ts';
 export { createEngine } from './store/create-engine.ts';

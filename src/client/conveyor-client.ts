@@ -4,7 +4,7 @@ import type { ScheduleInput, ScheduleRecord } from '../core/schedule.ts';
 import type { TaskRecord } from '../core/task.ts';
 import { createEngine } from '../store/create-engine.ts';
 import { DEFAULT_DATABASE_URL } from '../store/database-url.ts';
-import type { Engine, TaskInsertResult, TaskListParams, TaskListResult, TaskStats } from '../store/engine.ts';
+import type { Engine, TaskInsertResult, TaskListParams, TaskListResult, TaskStats, TypeLimit, TypePause } from '../store/engine.ts';
 import type { Logger } from '../core/logger.ts';
 import { saveSchedule } from './save-schedule.ts';
 
@@ -99,6 +99,21 @@ export class ConveyorClient {
 
   schedules(): Promise<ScheduleRecord[]> {
     return this.engine.scheduleList({});
+  }
+
+  /** Workers stop claiming the type until resume(); its tasks wait, spending nothing. */
+  pause(taskType: string, reason: string | null = null): Promise<TypePause> {
+    return this.engine.typePause({ taskType, now: this.#clock.now(), pausedBy: null, reason });
+  }
+
+  /** Lets workers claim a paused type again; false when it was not paused. */
+  resume(taskType: string): Promise<boolean> {
+    return this.engine.typeResume({ taskType });
+  }
+
+  /** At most `maxRunning` tasks of the type at once, across every worker; null removes the limit. */
+  limit(taskType: string, maxRunning: number | null): Promise<TypeLimit | null> {
+    return this.engine.typeLimitSet({ taskType, maxRunning, now: this.#clock.now(), by: null });
   }
 
   stats(): Promise<TaskStats> {

@@ -106,4 +106,17 @@ describe.each(testDatabases)('library API [$kind]', ({ create }) => {
     expect(await conveyor.unschedule('nightly-report')).toBe(false);
     await expect(conveyor.schedule({ ...declaration, cron: 'often' })).rejects.toMatchObject({ code: ERROR_CODES.VALIDATION, field: 'cron' });
   });
+  it('pauses, resumes and limits a task type from the application', async () => {
+    await conveyor.enqueue({ taskType: 'email', payload: {} });
+    await conveyor.enqueue({ taskType: 'email', payload: {} });
+    const claim = () => conveyor.engine.taskClaim({ workerId: 'w', taskTypes: ['email'], limit: 10, now: new Date(), leaseMs: 30_000 });
+    expect(await conveyor.pause('email', 'maintenance')).toMatchObject({ taskType: 'email', reason: 'maintenance' });
+    expect(await claim()).toEqual([]);
+    expect(await conveyor.resume('email')).toBe(true);
+    expect(await conveyor.limit('email', 1)).toMatchObject({ taskType: 'email', maxRunning: 1 });
+    expect(await claim()).toHaveLength(1);
+    expect(await claim()).toEqual([]);
+    expect(await conveyor.limit('email', null)).toBeNull();
+    expect(await claim()).toHaveLength(1);
+  });
 });
