@@ -130,34 +130,24 @@ function WorkersPanel({ state }) {
  * Pausing a type asks for an optional reason in place (no dialog): the reason field takes focus, Enter
  * pauses, Escape or Keep goes back to the button.
  */
-function PauseControl({ taskType, onPause }) {
-  const [asking, setAsking] = useState(false);
+function PauseForm({ taskType, onPause, onClose }) {
   const [busy, setBusy] = useState(false);
   const [reason, setReason] = useState('');
   const input = useRef(null);
-  const trigger = useRef(null);
-  const asked = useRef(false);
   useEffect(() => {
-    if (asking) input.current?.focus();
-    else if (asked.current) trigger.current?.focus();
-    asked.current = asking;
-  }, [asking]);
-  const close = () => {
-    setAsking(false);
-    setReason('');
-  };
-  if (!asking) return html`<button type="button" ref=${trigger} class="btn btn-small" data-action="pause" onClick=${() => setAsking(true)}>Pause</button>`;
+    input.current?.focus();
+  }, []);
   const id = `pause-reason-${taskType}`;
   return html`<form class="pause-form" aria-label=${`Pause ${taskType}`}
     onKeyDown=${(e) => {
-      if (e.key === 'Escape' && !busy) close();
+      if (e.key === 'Escape' && !busy) onClose();
     }}
     onSubmit=${async (e) => {
       e.preventDefault();
       setBusy(true);
       try {
         // Stays open when the API refuses, so the reason is not lost.
-        if (await onPause(reason.trim())) close();
+        if (await onPause(reason.trim())) onClose();
       } finally {
         setBusy(false);
       }
@@ -167,23 +157,95 @@ function PauseControl({ taskType, onPause }) {
       placeholder="e.g. the mail provider is down until 14:00" onInput=${(e) => setReason(e.currentTarget.value)} />
     <span class="confirm">
       <button type="submit" class="btn btn-primary btn-small" disabled=${busy}>Pause ${taskType}</button>
-      <button type="button" class="btn btn-ghost btn-small" disabled=${busy} onClick=${close}>Keep</button>
+      <button type="button" class="btn btn-ghost btn-small" disabled=${busy} onClick=${onClose}>Keep</button>
     </span>
   </form>`;
 }
 
-/** One task type: its circuit breaker and whether it is paused, with the actions the role allows. */
-function TypeRow({ row, canReset, canPause, onReset, onPause, onResume }) {
+/**
+ * Setting (or removing) a type's concurrency limit in place, like pausing: the number takes focus, Enter
+ * sets it, Escape or Keep goes back to the button. A value the API refuses is explained next to the
+ * number, and the form stays open to correct it.
+ */
+function LimitForm({ taskType, limit, onLimit, onClose }) {
+  const [value, setValue] = useState(limit === null ? '' : String(limit));
+  const [busy, setBusy] = useState(false);
+  const [problem, setProblem] = useState(null);
+  const input = useRef(null);
+  useEffect(() => {
+    input.current?.focus();
+    input.current?.select();
+  }, []);
+  useEffect(() => {
+    if (problem) input.current?.focus();
+  }, [problem]);
+  const act = async (maxRunning) => {
+    setBusy(true);
+    setProblem(null);
+    try {
+      const outcome = await onLimit(maxRunning);
+      if (outcome.ok) onClose();
+      else if (outcome.problem) setProblem(outcome.problem);
+    } finally {
+      setBusy(false);
+    }
+  };
+  const id = `limit-${taskType}`;
+  // The API judges the number (the browser's own checks are off), so its message is the one shown.
+  return html`<form class="limit-form" aria-label=${`Limit ${taskType}`} noValidate
+    onKeyDown=${(e) => {
+      if (e.key === 'Escape' && !busy) onClose();
+    }}
+    onSubmit=${(e) => {
+      e.preventDefault();
+      if (busy) return;
+      const text = value.trim();
+      if (text === '') setProblem('Enter a whole number: at most this many of its tasks run at once.');
+      else void act(Number(text));
+    }}>
+    <label for=${id} class="small">At most this many at once <span class="muted">(across every worker)</span></label>
+    <input id=${id} ref=${input} type="number" inputmode="numeric" min="1" max="100000" step="1" autocomplete="off"
+      value=${value} readOnly=${busy} placeholder="e.g. 5" aria-invalid=${problem ? 'true' : 'false'} aria-describedby=${problem ? `${id}-error` : undefined}
+      onInput=${(e) => setValue(e.currentTarget.value)} />
+    <span class="confirm">
+      <button type="submit" class="btn btn-primary btn-small" disabled=${busy}>Set limit</button>
+      ${limit !== null ? html`<button type="button" class="btn btn-small" disabled=${busy} onClick=${() => act(null)}>Remove limit</button>` : null}
+      <button type="button" class="btn btn-ghost btn-small" disabled=${busy} onClick=${onClose}>Keep</button>
+    </span>
+    ${problem ? html`<small id=${`${id}-error`} class="hint bad" role="alert">${problem}</small>` : null}
+  </form>`;
+}
+
+/**
+ * One task type: its circuit breaker, whether it is paused and its concurrency limit, with the actions
+ * the role allows. At most one of its forms (pause, limit) is open at a time.
+ */
+function TypeRow({ row, canReset, canPause, onReset, onPause, onResume, onLimit }) {
   const { taskType, breaker, type } = row;
   const paused = type?.paused === true;
+  const limit = type?.max_running ?? null;
   const [resuming, setResuming] = useState(false);
+  const [editing, setEditing] = useState(null);
   const item = useRef(null);
   const acted = useRef(false);
+  const triggers = useRef({});
+  const edited = useRef(null);
   useEffect(() => {
     // After pausing or resuming here, focus goes to the way back (Resume, or Pause), not to the page's start.
     if (acted.current) item.current?.querySelector('[data-action]')?.focus();
     acted.current = false;
+    // Paused meanwhile (here or elsewhere): the pause form has nothing left to do.
+    if (paused) setEditing((open) => (open === 'pause' ? null : open));
   }, [paused]);
+  useEffect(() => {
+    // A closed form hands focus back to the button that opened it, if that is still there.
+    if (editing === null && edited.current) triggers.current[edited.current]?.focus();
+    edited.current = editing;
+  }, [editing]);
+  const close = () => setEditing(null);
+  const trigger = (name) => (el) => {
+    triggers.current[name] = el;
+  };
   return html`<li class="breaker" data-task-type=${taskType} ref=${item}>
     <span class="mono">${taskType}</span>
     ${breaker ? html`<span class=${`badge breaker-${breaker.state}`} title=${`Circuit breaker ${breaker.state.replace('_', '-')}`}><span class="sr-only">breaker </span>${breaker.state.replace('_', '-')}</span>` : null}
@@ -200,24 +262,37 @@ function TypeRow({ row, canReset, canPause, onReset, onPause, onResume }) {
           }
         }}>Resume</button>`
       : null}
-    ${canPause && type && !paused ? html`<${PauseControl} taskType=${taskType} onPause=${(reason) => {
+    ${canPause && type && !paused && editing !== 'pause'
+      ? html`<button type="button" ref=${trigger('pause')} class="btn btn-small" data-action="pause" onClick=${() => setEditing('pause')}>Pause</button>`
+      : null}
+    ${canPause && type && editing !== 'limit'
+      ? html`<button type="button" ref=${trigger('limit')} class="btn btn-small" data-action="limit" onClick=${() => setEditing('limit')}>Limit</button>`
+      : null}
+    ${canPause && type && !paused && editing === 'pause' ? html`<${PauseForm} taskType=${taskType} onClose=${close} onPause=${(reason) => {
         acted.current = true;
         return onPause(taskType, reason).then((ok) => {
           if (!ok) acted.current = false;
           return ok;
         });
       }} />` : null}
+    ${canPause && type && editing === 'limit' ? html`<${LimitForm} taskType=${taskType} limit=${limit} onClose=${close} onLimit=${(maxRunning) => onLimit(taskType, maxRunning)} />` : null}
     ${breaker && breaker.state !== 'closed' ? html`<p class="type-detail muted small">${breaker.consecutive_failures} failures${breaker.reopens_at ? html` · probes <${RelativeTime} iso=${breaker.reopens_at} />` : ''}</p>` : null}
     ${paused
       ? html`<p class="type-detail small">
           ${type.paused_reason ? html`<span class="pause-reason">${type.paused_reason}</span> · ` : null}<span class="muted">since <${RelativeTime} iso=${type.paused_at} /></span>
         </p>`
       : null}
+    ${limit !== null
+      ? html`<p class="type-detail muted small type-limit">Limit ${formatNumber(limit)} at once · ${formatNumber(type.running ?? 0)} running${(type.running ?? 0) >= limit ? ' (at the limit)' : ''}</p>`
+      : null}
   </li>`;
 }
 
-/** Each task type's circuit breaker (opened by failures) and pause (set by an operator): both stop claims. */
-function TypeStatesPanel({ breakers, types, canReset, canPause, onReset, onPause, onResume }) {
+/**
+ * Each task type's circuit breaker (opened by failures) and pause (set by an operator): both stop claims.
+ * A concurrency limit (set by an operator) only caps how many of its tasks run at once.
+ */
+function TypeStatesPanel({ breakers, types, canReset, canPause, onReset, onPause, onResume, onLimit }) {
   const { data, error, loading } = breakers;
   const byName = new Map();
   for (const b of data ?? []) byName.set(b.task_type, { taskType: b.task_type, breaker: b, type: null });
@@ -236,7 +311,7 @@ function TypeStatesPanel({ breakers, types, canReset, canPause, onReset, onPause
           ? 'Circuit breakers all closed, none paused: every task type is being claimed.'
           : `${held.join(', ')}: their tasks wait without spending attempts.`}</p>
         <ul class="breaker-list" role="list">
-          ${rows.map((row) => html`<${TypeRow} key=${row.taskType} row=${row} canReset=${canReset} canPause=${canPause} onReset=${onReset} onPause=${onPause} onResume=${onResume} />`)}
+          ${rows.map((row) => html`<${TypeRow} key=${row.taskType} row=${row} canReset=${canReset} canPause=${canPause} onReset=${onReset} onPause=${onPause} onResume=${onResume} onLimit=${onLimit} />`)}
         </ul>`
       : null}
   </section>`;
@@ -283,6 +358,13 @@ export function OverviewPage() {
       refreshTypes();
     }
   });
+  // A limited type's running count moves with its tasks: the live stats say when (the viewer's own tasks,
+  // for role user), and the types are loaded again for the count across every worker.
+  const limited = (types ?? []).filter((t) => t.max_running !== null && t.max_running !== undefined).map((t) => t.task_type);
+  const runningKey = liveStats && limited.length > 0 ? JSON.stringify(limited.map((t) => [t, liveStats.by_type?.[t]?.running ?? 0])) : '';
+  useEffect(() => {
+    if (runningKey) refreshTypes();
+  }, [runningKey, refreshTypes]);
   useLive('reconnected', () => {
     reloadWorkers();
     void breakers.reload();
@@ -325,6 +407,27 @@ export function OverviewPage() {
     }
   };
 
+  /** Sets the type's limit, or removes it (null). A refused value comes back for the form to show. */
+  const limitType = async (taskType, maxRunning) => {
+    const path = `/tasks/types/${encodeURIComponent(taskType)}/limit`;
+    try {
+      if (maxRunning === null) {
+        await api('DELETE', path);
+        notify(`${taskType} has no limit now: workers claim its tasks freely`, 'success');
+      } else {
+        const { data } = await api('PUT', path, { body: { max_running: maxRunning } });
+        notify(`${taskType} is limited to ${formatNumber(data.max_running)} at once: the rest wait their turn`, 'success');
+      }
+      await reloadTypes();
+      return { ok: true };
+    } catch (error) {
+      // A value the API refuses is explained by the field; anything else (rights gone, server away) in a notice.
+      if (error.status === 400) return { ok: false, problem: error.message };
+      notify(error.message, 'error');
+      return { ok: false };
+    }
+  };
+
   const liveWorkers = moderator ? (workers.data ? workers.data.workers.filter((w) => w.live).length : null) : ready.data;
   return html`<div class="page">
     <${PageTitle}>Overview<//>
@@ -334,7 +437,7 @@ export function OverviewPage() {
     <${StatusCards} stats=${stats} />
     <div class="grid">
       <${QueuePanel} stats=${stats} liveWorkers=${liveWorkers} />
-      <${TypeStatesPanel} breakers=${breakers} types=${types} canReset=${admin} canPause=${moderator} onReset=${reset} onPause=${pause} onResume=${resume} />
+      <${TypeStatesPanel} breakers=${breakers} types=${types} canReset=${admin} canPause=${moderator} onReset=${reset} onPause=${pause} onResume=${resume} onLimit=${limitType} />
       <${ThroughputPanel} stats=${stats} />
       ${moderator ? html`<${WorkersPanel} state=${workers} />` : null}
       <${ByTypePanel} stats=${stats} />

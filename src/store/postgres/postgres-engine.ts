@@ -468,14 +468,15 @@ class PostgresEngine implements Engine {
   }
 
   /**
-   * A claim that involves limited types: in one transaction, each limited type's advisory lock (in
-   * name order, so two claimers cannot deadlock), then the claim that counts what runs. Claimers of
-   * the same limited type take turns; the others do not wait.
+   * A claim that involves limited types, in one transaction: try each limited type's advisory lock,
+   * then claim, counting what runs, and leaving out the limited types another claimer is counting at
+   * that moment (it takes their free slots; this claim takes the other types). Nobody waits, so a
+   * limit on one type never slows the claims of the others.
    */
   async #claimLimited(values: unknown[], limited: readonly string[]): Promise<ClaimedTask[]> {
     const rows = await this.#workerTransaction('taskClaim', async (client) => {
-      for (const type of [...limited].sort()) await this.#run('taskClaim', this.#sql.typeLimitLock, [type], client);
-      return (await this.#run<ClaimRow>('taskClaim', this.#sql.taskClaimLimited, values, client)).rows;
+      const locked = await this.#run<{ busy: string[] | null }>('taskClaim', this.#sql.typeLimitLock, [limited], client);
+      return (await this.#run<ClaimRow>('taskClaim', this.#sql.taskClaimLimited, [...values, locked.rows[0]?.busy ?? []], client)).rows;
     });
     const isLimited = new Set(limited);
     return rows.sort(compareClaimOrder).map((row) => {

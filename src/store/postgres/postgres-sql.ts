@@ -149,17 +149,18 @@ export function postgresSql(schema: string) {
           lease_expires_at = $5::timestamptz, updated_at = $1::timestamptz, progress = NULL
       FROM picked WHERE t.id = picked.id
       RETURNING ${CLAIM_COLUMN_NAMES.map((column) => `t.${column}`).join(', ')}`),
-    // The claim when some of the types have a concurrency limit, run in a transaction that first took
-    // each limited type's advisory lock (typeLimitLock), so no other claimer counts at the same time:
-    // types at their limit are left out of the candidates, and a limited type gets at most its free
-    // slots of them (claimed tasks count as running). Same parameters as taskClaim.
+    // The claim when some of the types have a concurrency limit, run in a transaction that first tried
+    // each limited type's advisory lock (typeLimitLock): a type whose lock another claimer holds is
+    // left out ($6), so no two claimers count the same type at once and none waits for another.
+    // Types at their limit are left out too, and a limited type gets at most its free slots (claimed
+    // tasks count as running). $1-$5 as for taskClaim.
     taskClaimLimited: statement('task_claim_limited', `
       WITH lim AS (
         SELECT l.task_type, l.max_running - (SELECT count(*) FROM ${s}.tasks r WHERE r.status = 'running' AND r.task_type = l.task_type) AS free
         FROM ${s}.task_type_limits l WHERE l.task_type = ANY($2::text[])),
       candidates AS (
         SELECT id, task_type, priority_rank, run_at FROM ${s}.tasks
-        WHERE status IN (${READY}) AND run_at <= $1::timestamptz AND task_type = ANY($2::text[])
+        WHERE status IN (${READY}) AND run_at <= $1::timestamptz AND task_type = ANY($2::text[]) AND task_type <> ALL($6::text[])
           AND task_type <> ALL(ARRAY(
             SELECT task_type FROM ${s}.circuit_breakers WHERE state = 'open' AND reopens_at > $1::timestamptz
             UNION ALL SELECT task_type FROM ${s}.task_type_pauses
@@ -178,8 +179,11 @@ export function postgresSql(schema: string) {
           lease_expires_at = $5::timestamptz, updated_at = $1::timestamptz, progress = NULL
       FROM picked WHERE t.id = picked.id
       RETURNING ${CLAIM_COLUMN_NAMES.map((column) => `t.${column}`).join(', ')}`),
-    // One limited type's lock, held to the end of the claim's transaction. $1 the type.
-    typeLimitLock: statement('type_limit_lock', `SELECT pg_advisory_xact_lock(${limitLockSpace(schema)}, hashtext($1::text))`),
+    // Tries each limited type's lock, held to the end of the claim's transaction; answers the types
+    // another claimer holds. $1 the types.
+    typeLimitLock: statement('type_limit_lock', `
+      SELECT array_agg(t) FILTER (WHERE NOT pg_try_advisory_xact_lock(${limitLockSpace(schema)}, hashtext(t))) AS busy
+      FROM unnest($1::text[]) AS t`),
     // Whether tasks of these limited types wait, due, for a slot. $1 now, $2 types.
     typeLimitWaiting: statement('type_limit_waiting', `
       SELECT EXISTS (SELECT 1 FROM ${s}.tasks WHERE status IN (${READY}) AND run_at <= $1::timestamptz AND task_type = ANY($2::text[])) AS waiting`),
