@@ -65,7 +65,7 @@ const SERIES_MINUTES = 60;
  * the engine once per interval (not once per stream): overall stats, the newest tasks and the running
  * and retrying ones. It compares them with the last poll and pushes to each stream only what that
  * user may see: changed tasks (their own, or all for moderators and admins), stats of their scope, and
- * hints that workers, breakers or paused types changed. No engine change is needed, and the cost does not grow with
+ * hints that workers, breakers, paused types or limits changed. No engine change is needed, and the cost does not grow with
  * the number of viewers, only (for role user) with the number of distinct users watching.
  *
  * Change detection is best effort (a task created and finished between two polls and already pushed
@@ -203,13 +203,14 @@ export class TaskEventHub {
     await this.#checkSessions(now);
     if (this.#streams.size === 0) return;
 
-    const [stats, recent, active, workers, breakers, pauses] = await Promise.all([
+    const [stats, recent, active, workers, breakers, pauses, limits] = await Promise.all([
       engine.taskStats({ now }),
       engine.taskList({ limit: WATCH_LIMIT }),
       engine.taskList({ status: ['running', 'retrying'], limit: WATCH_LIMIT }),
       engine.workerList(),
       engine.breakerList(),
       engine.typePauseList(),
+      engine.typeLimitList(),
     ]);
     const { changed, deleted } = await this.#diff(recent.tasks, active.tasks);
 
@@ -223,6 +224,7 @@ export class TaskEventHub {
       workers.map((w) => [w.id, w.running, w.concurrency, isLive(this.#ctx, w, now)]).sort(),
       breakers.map((b) => [b.taskType, breakerStateAt(b, now), b.consecutiveFailures]),
       pauses.map((p) => [p.taskType, p.reason]),
+      limits.map((l) => [l.taskType, l.maxRunning]),
     ]);
     const monitorMoved = this.#monitorKey !== '' && monitorKey !== this.#monitorKey;
     this.#monitorKey = monitorKey;

@@ -224,6 +224,7 @@ function TypeRow({ row, canReset, canPause, onReset, onPause, onResume, onLimit 
   const { taskType, breaker, type } = row;
   const paused = type?.paused === true;
   const limit = type?.max_running ?? null;
+  const resettable = canReset && breaker && breaker.state !== 'closed';
   const [resuming, setResuming] = useState(false);
   const [editing, setEditing] = useState(null);
   const item = useRef(null);
@@ -250,24 +251,26 @@ function TypeRow({ row, canReset, canPause, onReset, onPause, onResume, onLimit 
     <span class="mono">${taskType}</span>
     ${breaker ? html`<span class=${`badge breaker-${breaker.state}`} title=${`Circuit breaker ${breaker.state.replace('_', '-')}`}><span class="sr-only">breaker </span>${breaker.state.replace('_', '-')}</span>` : null}
     ${paused ? html`<span class="badge type-paused">paused</span>` : null}
-    ${canReset && breaker && breaker.state !== 'closed' ? html`<${ConfirmButton} small kind="primary" label="Reset" confirmLabel="Close breaker" onConfirm=${() => onReset(taskType)} />` : null}
-    ${canPause && paused
-      ? html`<button type="button" class="btn btn-small btn-primary" data-action="resume" disabled=${resuming} onClick=${async () => {
-          setResuming(true);
-          acted.current = true;
-          try {
-            if (!(await onResume(taskType))) acted.current = false;
-          } finally {
-            setResuming(false);
-          }
-        }}>Resume</button>`
-      : null}
-    ${canPause && type && !paused && editing !== 'pause'
-      ? html`<button type="button" ref=${trigger('pause')} class="btn btn-small" data-action="pause" onClick=${() => setEditing('pause')}>Pause</button>`
-      : null}
-    ${canPause && type && editing !== 'limit'
-      ? html`<button type="button" ref=${trigger('limit')} class="btn btn-small" data-action="limit" onClick=${() => setEditing('limit')}>Limit</button>`
-      : null}
+    ${resettable || (canPause && type) ? html`<span class="type-actions">
+      ${resettable ? html`<${ConfirmButton} small kind="primary" label="Reset" confirmLabel="Close breaker" onConfirm=${() => onReset(taskType)} />` : null}
+      ${canPause && paused
+        ? html`<button type="button" class="btn btn-small btn-primary" data-action="resume" disabled=${resuming} onClick=${async () => {
+            setResuming(true);
+            acted.current = true;
+            try {
+              if (!(await onResume(taskType))) acted.current = false;
+            } finally {
+              setResuming(false);
+            }
+          }}>Resume</button>`
+        : null}
+      ${canPause && type && !paused && editing !== 'pause'
+        ? html`<button type="button" ref=${trigger('pause')} class="btn btn-small" data-action="pause" onClick=${() => setEditing('pause')}>Pause</button>`
+        : null}
+      ${canPause && type && editing !== 'limit'
+        ? html`<button type="button" ref=${trigger('limit')} class="btn btn-small" data-action="limit" onClick=${() => setEditing('limit')}>Limit</button>`
+        : null}
+    </span>` : null}
     ${canPause && type && !paused && editing === 'pause' ? html`<${PauseForm} taskType=${taskType} onClose=${close} onPause=${(reason) => {
         acted.current = true;
         return onPause(taskType, reason).then((ok) => {
