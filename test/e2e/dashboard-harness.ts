@@ -42,7 +42,8 @@ export interface DashboardRig {
   browser: Browser;
   call(method: string, path: string, token?: string, body?: unknown): Promise<ApiAnswer>;
   /** Registers (role user) and logs in; returns the session token. */
-  account(username: string): Promise<{ id: string; token: string }>;
+  /** Registers and logs in an account; a moderator or admin is promoted by the first admin, as the API allows. */
+  account(username: string, role?: 'user' | 'moderator' | 'admin'): Promise<{ id: string; token: string }>;
   login(username: string, password: string): Promise<string>;
   /** A new browser context (its own sessionStorage) and page, failing the test on page errors and CSP reports. */
   page(viewport?: { width: number; height: number }): Promise<{ context: BrowserContext; page: Page; problems: string[] }>;
@@ -99,10 +100,15 @@ export async function startRig(db: TestDatabase): Promise<DashboardRig> {
     browser,
     call,
     login,
-    account: async (username) => {
+    account: async (username, role = 'user') => {
       const made = await call('POST', '/auth/register', undefined, { username, email: `${username}@example.com`, password: PASSWORD });
       if (made.status !== 201) throw new Error(`register ${username}: ${made.status} ${JSON.stringify(made.body)}`);
-      return { id: made.body.data.id, token: await login(username, PASSWORD) };
+      const id: string = made.body.data.id;
+      if (role !== 'user') {
+        const promoted = await call('PATCH', `/users/${id}`, await login('admin', ADMIN_PASSWORD), { role });
+        if (promoted.status !== 200) throw new Error(`promote ${username}: ${promoted.status} ${JSON.stringify(promoted.body)}`);
+      }
+      return { id, token: await login(username, PASSWORD) };
     },
     page: async (viewport = { width: 1280, height: 860 }) => {
       const context = await browser.newContext({ viewport, deviceScaleFactor: 1, reducedMotion: 'reduce', timezoneId: 'UTC', locale: 'en-GB' });

@@ -2,7 +2,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { testDatabases } from '../helpers/databases.ts';
 import { waitFor } from '../helpers/wait-for.ts';
-import { ADMIN_PASSWORD, PASSWORD, signIn, startRig, type DashboardRig } from './dashboard-harness.ts';
+import { PASSWORD, signIn, startRig, type DashboardRig } from './dashboard-harness.ts';
 
 // Browser globals, for the functions that run in the page (the project's TypeScript has no DOM library).
 declare const document: any;
@@ -14,17 +14,13 @@ declare const document: any;
  */
 describe.each(testDatabases)('dashboard task type limits [$kind]', ({ create }) => {
   let rig: DashboardRig;
-  let adminToken: string;
   let mod: { id: string; token: string };
   let plain: { id: string; token: string };
 
   beforeAll(async () => {
     rig = await startRig(create());
-    adminToken = await rig.login('admin', ADMIN_PASSWORD);
-    mod = await rig.account('maya');
+    mod = await rig.account('maya', 'moderator');
     plain = await rig.account('pete');
-    const promoted = await rig.call('PATCH', `/users/${mod.id}`, adminToken, { role: 'moderator' });
-    expect(promoted.status).toBe(200);
   });
   afterAll(async () => rig?.close());
 

@@ -1,7 +1,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { testDatabases } from '../helpers/databases.ts';
-import { ADMIN_PASSWORD, PASSWORD, screenshot, signIn, startRig, type DashboardRig } from './dashboard-harness.ts';
+import { PASSWORD, screenshot, signIn, startRig, type DashboardRig } from './dashboard-harness.ts';
 
 // Browser globals, for the functions that run in the page (the project's TypeScript has no DOM library).
 declare const document: any;
@@ -13,7 +13,6 @@ declare const document: any;
  */
 describe.each(testDatabases)('dashboard task type pauses [$kind]', ({ kind, create }) => {
   let rig: DashboardRig;
-  let adminToken: string;
   let mod: { id: string; token: string };
   let plain: { id: string; token: string };
   const shots = kind === 'sqlite';
@@ -21,11 +20,8 @@ describe.each(testDatabases)('dashboard task type pauses [$kind]', ({ kind, crea
 
   beforeAll(async () => {
     rig = await startRig(create());
-    adminToken = await rig.login('admin', ADMIN_PASSWORD);
-    mod = await rig.account('mona');
+    mod = await rig.account('mona', 'moderator');
     plain = await rig.account('paul');
-    const promoted = await rig.call('PATCH', `/users/${mod.id}`, adminToken, { role: 'moderator' });
-    expect(promoted.status).toBe(200);
   });
   afterAll(async () => rig?.close());
 

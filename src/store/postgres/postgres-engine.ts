@@ -234,18 +234,7 @@ class PostgresEngine implements Engine {
   /** A transaction on a worker-pool connection, as #transaction on the general pool. */
   async #workerTransaction<T>(operation: string, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     this.#assertOpen();
-    const { client, release } = await this.#workerConnection(operation);
-    try {
-      await client.query('BEGIN');
-      const result = await body(client);
-      await client.query('COMMIT');
-      release();
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      release(true);
-      throw toConveyorError(error, operation);
-    }
+    return this.#inTransaction(operation, await this.#workerConnection(operation), body);
   }
 
   /**
@@ -314,7 +303,12 @@ class PostgresEngine implements Engine {
   }
 
   async #transaction<T>(operation: string, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-    const { client, release } = await this.#connect(operation);
+    return this.#inTransaction(operation, await this.#connect(operation), body);
+  }
+
+  /** `body` between BEGIN and COMMIT on a checked-out connection; a failure rolls back and drops the connection. */
+  async #inTransaction<T>(operation: string, connection: { client: pg.PoolClient; release(destroy?: boolean): void }, body: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const { client, release } = connection;
     try {
       await client.query('BEGIN');
       const result = await body(client);
