@@ -7,55 +7,56 @@ const NONE: readonly string[] = Object.freeze([]);
 
 /**
  * Which task types have a concurrency limit, as each engine's claim needs to know before choosing its
- * statement: most claims involve none, and keep the one-statement path. Read at the first claim, then
- * refreshed in the background at most once a second, so no claim waits for it after the first; a
- * limit changed through this engine is waited for at the next claim.
+ * statement: most claims involve none, and keep the one-statement path. The list is read again when it
+ * is more than a second old, and the claim waits for it: a worker that idled for a while must not
+ * claim by the list it had before a limit was set. A busy worker so pays one small read a second.
  */
 export class TypeLimitCache {
   readonly #load: () => Promise<string[]>;
   #limited = new Set<string>();
   #loadedAt = -Infinity;
   #loading: Promise<void> | null = null;
-  /** The list is current: loaded, and no change made here since that load began. */
-  #ready = false;
-  /** Counts changes made here, so that a load begun before one does not count as current. */
+  /** Counts changes made through this engine, so that a read begun before one does not count as current. */
   #generation = 0;
+  #loadedGeneration = -1;
 
   constructor(load: () => Promise<string[]>) {
     this.#load = load;
   }
 
-  /** The types of `types` that have a limit. */
-  async limitedAmong(types: readonly string[]): Promise<readonly string[]> {
-    if (performance.now() - this.#loadedAt >= LIMITS_REFRESH_MS) this.#refresh();
-    // Twice at most: once for a load already on its way when a change was made, once for a fresh one.
-    for (let round = 0; !this.#ready && round < 2; round++) {
-      this.#refresh();
+  /** The types of `types` that have a limit, by a list read at most a second before `now` (the caller's clock). */
+  async limitedAmong(types: readonly string[], now: Date): Promise<readonly string[]> {
+    // Twice at most: once for a read already on its way when a change was made here, once for a fresh one.
+    for (let round = 0; round < 2 && !this.#current(now.getTime()); round++) {
+      this.#refresh(now.getTime());
       await this.#loading;
     }
     if (this.#limited.size === 0) return NONE;
     return types.filter((type) => this.#limited.has(type));
   }
 
-  /** A limit changed through this engine: the next claim reads the list again, and waits for it. */
+  /** A limit changed through this engine: the next claim reads the list again. */
   invalidate(): void {
     this.#generation += 1;
-    this.#loadedAt = -Infinity;
-    this.#ready = false;
   }
 
-  #refresh(): void {
+  #current(nowMs: number): boolean {
+    const age = nowMs - this.#loadedAt;
+    return this.#loadedGeneration === this.#generation && age >= 0 && age < LIMITS_REFRESH_MS;
+  }
+
+  #refresh(nowMs: number): void {
     if (this.#loading) return;
     const generation = this.#generation;
     this.#loading = this.#load()
       .then((types) => {
         this.#limited = new Set(types);
-        if (generation === this.#generation) this.#ready = true;
+        this.#loadedAt = nowMs;
+        this.#loadedGeneration = generation;
       })
-      // The last list stands (none, the first time: claims then ignore limits until it loads).
+      // The last list stands (none, the first time); the claim goes on without a fresh one.
       .catch(() => {})
       .finally(() => {
-        this.#loadedAt = performance.now();
         this.#loading = null;
       });
   }

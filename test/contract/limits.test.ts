@@ -67,4 +67,19 @@ describeEachEngine('concurrency limits per task type', (f) => {
       await Promise.all(claimers.map((c) => c.close()));
     }
   });
+  it('a limit set by another process applies to a worker that claimed before it, once a second has passed on its clock', async () => {
+    const { db, clock, insertMany, claim } = f();
+    await insertMany(3);
+    // This worker claims once, with no limit known, then idles.
+    expect(await claim(1)).toHaveLength(1);
+    const other = createEngine(db.url);
+    try {
+      await other.typeLimitSet({ taskType: 'email', maxRunning: 1, now: clock.now(), by: null });
+    } finally {
+      await other.close();
+    }
+    clock.advance(1000);
+    // One email already runs: the limit holds the rest back.
+    expect(await claim(10)).toEqual([]);
+  });
 });

@@ -454,7 +454,7 @@ class PostgresEngine implements Engine {
     if (p.taskTypes.length === 0 || p.limit <= 0) return [];
     const leaseExpiresAt = new Date(p.now.getTime() + p.leaseMs);
     const values = [p.now, p.taskTypes, Math.floor(p.limit), p.workerId, leaseExpiresAt];
-    const limited = await this.#limits.limitedAmong(p.taskTypes);
+    const limited = await this.#limits.limitedAmong(p.taskTypes, p.now);
     if (limited.length > 0) return this.#claimLimited(values, limited);
     const { rows } = await this.#run<ClaimRow>('taskClaim', this.#sql.taskClaim, values, this.#workerPool);
     // UPDATE ... RETURNING does not keep the CTE's order.
@@ -486,7 +486,7 @@ class PostgresEngine implements Engine {
     const { rows } = await this.#run<{ next_due_at: Date | null }>('taskNextDueAt', this.#sql.taskNextDueAt, [p.now, p.taskTypes], this.#workerPool);
     const next = rows[0]?.next_due_at ?? null;
     // Tasks held back by a limit are due already: look again soon, a slot may free on another worker.
-    const limited = await this.#limits.limitedAmong(p.taskTypes);
+    const limited = await this.#limits.limitedAmong(p.taskTypes, p.now);
     if (limited.length === 0) return next;
     const waiting = await this.#run<{ waiting: boolean }>('taskNextDueAt', this.#sql.typeLimitWaiting, [p.now, limited], this.#workerPool);
     if (!waiting.rows[0]?.waiting) return next;

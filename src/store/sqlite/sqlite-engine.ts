@@ -209,7 +209,7 @@ class SqliteEngine implements Engine {
     const now = p.now.getTime();
     const params: Record<string, string | number> = { workerId: p.workerId, now, leaseExpiresAt: now + p.leaseMs, limit: p.limit };
     p.taskTypes.forEach((type, i) => (params[`t${i}`] = type));
-    const limited = await this.#limits.limitedAmong(p.taskTypes);
+    const limited = await this.#limits.limitedAmong(p.taskTypes, p.now);
     const text = limited.length === 0 ? this.#sqlFor(this.#claimSql, p.taskTypes.length, sql.taskClaimSql) : this.#sqlFor(this.#claimLimitedSql, p.taskTypes.length, sql.taskClaimLimitedSql);
     const rows = await this.#c.write('taskClaim', () => this.#c.prepare(text).all(params) as ClaimRow[]);
     const tasks = rows.sort(compareClaimOrder).map(claimedTaskFromRow);
@@ -235,7 +235,7 @@ class SqliteEngine implements Engine {
     const text = this.#sqlFor(this.#nextDueSql, p.taskTypes.length, sql.taskNextDueSql);
     const next = toDate((await this.#c.run('taskNextDueAt', () => this.#c.prepare(text).get(params) as { next: number | null })).next);
     // Tasks held back by a limit are due already: look again soon, a slot may free in another process.
-    const limited = await this.#limits.limitedAmong(p.taskTypes);
+    const limited = await this.#limits.limitedAmong(p.taskTypes, p.now);
     if (limited.length === 0) return next;
     const limitedParams: Record<string, string | number> = { now: p.now.getTime() };
     limited.forEach((type, i) => (limitedParams[`t${i}`] = type));

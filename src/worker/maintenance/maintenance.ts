@@ -24,11 +24,13 @@ export interface MaintenanceDeps {
 
 /** Pruning and reaping need not run every round. */
 const SLOW_JOBS_EVERY_MS = 60_000;
+/** Nor the look at the database's health: its problems take minutes to matter (and an idle worker's statements count). */
+const STORAGE_CHECK_EVERY_MS = 5 * 60_000;
 
 /**
  * Every worker runs this loop; only the elected leader does the work. Each round: keep or take the
- * leadership, rescue expired leases and fire due schedules; every minute or so also prune, reap
- * stale workers and look at the database's health. Between rounds the leader keeps a timer for the next schedule, so a firing is on
+ * leadership, rescue expired leases and fire due schedules; every minute or so also prune and reap
+ * stale workers, and every five minutes look at the database's health. Between rounds the leader keeps a timer for the next schedule, so a firing is on
  * time rather than up to a round late; a schedule created or changed elsewhere is seen by the next
  * round.
  */
@@ -46,6 +48,7 @@ export class Maintenance {
   #firing: Promise<void> | null = null;
   #stopped = true;
   #slowJobsAt = 0;
+  #storageCheckAt = 0;
   #failing = false;
 
   constructor(deps: MaintenanceDeps) {
@@ -100,7 +103,10 @@ export class Maintenance {
       this.#slowJobsAt = now + SLOW_JOBS_EVERY_MS;
       await this.pruner.runOnce();
       await this.reaper.runOnce();
-      await this.storage.runOnce();
+      if (now >= this.#storageCheckAt) {
+        this.#storageCheckAt = now + STORAGE_CHECK_EVERY_MS;
+        await this.storage.runOnce();
+      }
     }
     return true;
   }
