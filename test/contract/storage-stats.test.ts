@@ -17,7 +17,8 @@ describeEachEngine('database health', (f) => {
       expect(stats.walBytes).toBeGreaterThan(0);
       return;
     }
-    // Another session leaves a transaction open; seen ten minutes later, it is at least that old.
+    // Another session leaves a transaction open; seen ten minutes later, it is about that old (the
+    // server's clock and ours may differ by a moment).
     const other = new pg.Client({ connectionString: target.connectionString, application_name: 'left-open' });
     await other.connect();
     try {
@@ -26,7 +27,7 @@ describeEachEngine('database health', (f) => {
       const stats = await engine.storageStats({ now: new Date(Date.now() + 10 * 60_000) });
       expect(stats.walBytes).toBeNull();
       expect(stats.tables.map((t) => t.name)).toContain(`${target.schema}.tasks`);
-      expect(stats.oldestTransaction!.ageMs).toBeGreaterThanOrEqual(10 * 60_000);
+      expect(stats.oldestTransaction!.ageMs).toBeGreaterThanOrEqual(9 * 60_000);
     } finally {
       await other.end();
     }
