@@ -67,9 +67,7 @@ export function newSchedule(input: ScheduleInput, now: Date): NewSchedule {
   checkName(input.name);
   const timezone = input.timezone ?? DEFAULT_TIMEZONE;
   const times = CronTimes.parse(input.cron, timezone);
-  if (typeof input.taskType !== 'string' || !TASK_TYPE_PATTERN.test(input.taskType)) {
-    throw validationError('task_type', 'must be 1-128 characters of letters, digits, _ . : - starting with a letter or digit');
-  }
+  checkTaskType(input.taskType);
   const template = templateOf(input);
   const enabled = checkEnabled(input.enabled);
   const createdBy = input.createdBy ?? null;
@@ -114,7 +112,7 @@ export function reviseSchedule(current: ScheduleRecord, revision: ScheduleRevisi
   if (revision.cron !== undefined) changes.cron = times.expression;
   if (revision.timezone !== undefined) changes.timezone = times.timezone;
   if (revision.taskType !== undefined) {
-    if (typeof revision.taskType !== 'string' || !TASK_TYPE_PATTERN.test(revision.taskType)) throw validationError('task_type', 'must be 1-128 characters of letters, digits, _ . : - starting with a letter or digit');
+    checkTaskType(revision.taskType);
     changes.taskType = revision.taskType;
   }
   const touchesTemplate = ['payload', 'priority', 'maxAttempts', 'retryStrategy', 'metadata'].some((key) => (revision as Record<string, unknown>)[key] !== undefined);
@@ -160,6 +158,11 @@ export function taskForFiring(schedule: Pick<NewSchedule, 'id' | 'name' | 'taskT
   );
 }
 
+/** The task a person asks for now ("run now"): like a firing, but its own task each time, with no idempotency key. */
+export function taskRunNow(schedule: Pick<NewSchedule, 'id' | 'name' | 'taskType' | 'template' | 'createdBy'>, now: Date): NewTask {
+  return { ...taskForFiring(schedule, now, now), idempotencyKey: null };
+}
+
 function templateOf(input: Pick<ScheduleInput, 'payload' | 'priority' | 'maxAttempts' | 'retryStrategy' | 'metadata'>): ScheduleTemplate {
   if (input.payload === undefined) throw validationError('payload', 'is required');
   const template: ScheduleTemplate = { payload: input.payload as JsonValue };
@@ -170,10 +173,14 @@ function templateOf(input: Pick<ScheduleInput, 'payload' | 'priority' | 'maxAtte
   return template;
 }
 
+const NAME_RULE = 'must be 1-128 characters of letters, digits, _ . : - starting with a letter or digit';
+
 function checkName(name: unknown): asserts name is string {
-  if (typeof name !== 'string' || !SCHEDULE_NAME_PATTERN.test(name)) {
-    throw validationError('name', 'must be 1-128 characters of letters, digits, _ . : - starting with a letter or digit');
-  }
+  if (typeof name !== 'string' || !SCHEDULE_NAME_PATTERN.test(name)) throw validationError('name', NAME_RULE);
+}
+
+function checkTaskType(taskType: unknown): asserts taskType is string {
+  if (typeof taskType !== 'string' || !TASK_TYPE_PATTERN.test(taskType)) throw validationError('task_type', NAME_RULE);
 }
 
 function checkEnabled(enabled: unknown): boolean {

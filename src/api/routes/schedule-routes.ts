@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { seesAllTasks } from '../../auth/roles.ts';
-import { newSchedule, reviseSchedule, taskForFiring, type ScheduleRecord, type ScheduleRevision } from '../../core/schedule.ts';
+import { newSchedule, reviseSchedule, taskRunNow, type ScheduleRecord, type ScheduleRevision } from '../../core/schedule.ts';
 import type { UserRecord } from '../../store/engine.ts';
 import { ApiError, notFound } from '../api-error.ts';
 import type { ApiContext, App } from '../api-context.ts';
@@ -120,10 +120,7 @@ export function scheduleRoutes(app: App, ctx: ApiContext): void {
     },
   }, async (request, reply) => {
     const schedule = await visibleSchedule(principalOf(request).user, request.params.id);
-    const now = ctx.clock.now();
-    // No idempotency key: each press of "run now" is its own task.
-    const task = { ...taskForFiring(schedule, now, now), idempotencyKey: null };
-    const { task: created } = await ctx.engine.taskInsert({ task });
+    const { task: created } = await ctx.engine.taskInsert({ task: taskRunNow(schedule, ctx.clock.now()) });
     return reply.status(201).send({ success: true, data: taskDetail(created) });
   });
 }

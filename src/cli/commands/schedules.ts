@@ -4,7 +4,7 @@ import { scheduleView } from '../../api/views/schedule-view.ts';
 import { taskDetail } from '../../api/views/task-view.ts';
 import { saveSchedule } from '../../client/save-schedule.ts';
 import { systemClock } from '../../core/clock.ts';
-import { reviseSchedule, taskForFiring, type ScheduleRecord } from '../../core/schedule.ts';
+import { reviseSchedule, taskRunNow, type ScheduleRecord } from '../../core/schedule.ts';
 import { TASK_PRIORITIES, type TaskPriority } from '../../core/task.ts';
 import type { Engine } from '../../store/engine.ts';
 import { withEngine } from '../cli-engine.ts';
@@ -151,8 +151,7 @@ export function registerSchedulesCommand(program: Command): void {
       cliAction(async (ref: string, options: { json?: boolean }) => {
         await withEngine(loadConfig(), async (engine) => {
           const schedule = await findSchedule(engine, ref);
-          const now = systemClock.now();
-          const { task } = await engine.taskInsert({ task: { ...taskForFiring(schedule, now, now), idempotencyKey: null } });
+          const { task } = await engine.taskInsert({ task: taskRunNow(schedule, systemClock.now()) });
           if (options.json) printJson(taskDetail(task));
           else println(`Enqueued ${task.taskType} task ${task.id} from schedule ${schedule.name}.`);
         });
