@@ -1,6 +1,7 @@
 import { isWorkerLive } from '../api/views/worker-view.ts';
 import { breakerStateAt } from '../core/circuit-breaker.ts';
 import { storageWarnings } from '../core/storage-health.ts';
+import { readyCount } from '../core/task.ts';
 import type { Engine, MigrationStatus, WorkerRecord } from '../store/engine.ts';
 import { formatAgo, formatDuration } from './output.ts';
 
@@ -129,8 +130,7 @@ export async function runDoctorChecks(engine: Engine, options: DoctorOptions): P
   }
   // Paused on purpose, so a warning: but its tasks wait, and the queue below counts them.
   for (const pause of await engine.typePauseList()) {
-    const counts = stats.byType[pause.taskType] ?? {};
-    const waiting = (counts.pending ?? 0) + (counts.scheduled ?? 0) + (counts.retrying ?? 0);
+    const waiting = readyCount(stats.byType[pause.taskType] ?? {});
     findings.push({
       check: 'task types',
       status: 'warn',

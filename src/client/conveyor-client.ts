@@ -6,7 +6,7 @@ import { createEngine } from '../store/create-engine.ts';
 import { DEFAULT_DATABASE_URL } from '../store/database-url.ts';
 import type { Engine, TaskInsertResult, TaskListParams, TaskListResult, TaskStats, TypeLimit, TypePause } from '../store/engine.ts';
 import type { Logger } from '../core/logger.ts';
-import { saveSchedule } from './save-schedule.ts';
+import { saveSchedule, scheduleNamed } from './save-schedule.ts';
 
 export interface ConveyorClientOptions {
   /** `sqlite:./data/conveyor.db` (default) or `postgres://...`. */
@@ -93,7 +93,7 @@ export class ConveyorClient {
 
   /** Deletes the schedule of that name (made without an owner); true when there was one. Its tasks stay. */
   async unschedule(name: string): Promise<boolean> {
-    const schedule = (await this.engine.scheduleList({})).find((s) => s.createdBy === null && s.name === name);
+    const schedule = await scheduleNamed(this.engine, name, null);
     return schedule ? this.engine.scheduleDelete({ id: schedule.id }) : false;
   }
 

@@ -8,8 +8,7 @@ import type { Engine } from '../store/engine.ts';
  * restarting an application neither skips nor repeats a run.
  */
 export async function saveSchedule(engine: Engine, input: ScheduleInput, now: Date): Promise<{ schedule: ScheduleRecord; created: boolean }> {
-  const owner = input.createdBy ?? null;
-  const existing = (await engine.scheduleList(owner === null ? {} : { createdBy: owner })).find((s) => s.createdBy === owner && s.name === input.name);
+  const existing = await scheduleNamed(engine, input.name, input.createdBy ?? null);
   if (!existing) return { schedule: await engine.scheduleInsert({ schedule: newSchedule(input, now) }), created: true };
 
   const cron = CronTimes.parse(input.cron, input.timezone ?? DEFAULT_TIMEZONE);
@@ -34,4 +33,10 @@ export async function saveSchedule(engine: Engine, input: ScheduleInput, now: Da
   // Deleted between the two statements: create it as asked.
   if (!schedule) return { schedule: await engine.scheduleInsert({ schedule: newSchedule(input, now) }), created: true };
   return { schedule, created: false };
+}
+
+/** The schedule of that name and owner (null: made by the CLI or the library), if there is one. */
+export async function scheduleNamed(engine: Engine, name: string, owner: string | null): Promise<ScheduleRecord | null> {
+  const candidates = await engine.scheduleList(owner === null ? {} : { createdBy: owner });
+  return candidates.find((s) => s.createdBy === owner && s.name === name) ?? null;
 }

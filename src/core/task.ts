@@ -6,6 +6,10 @@ export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 /** States a worker may claim from, once the task is due. */
 export const READY_STATUSES = ['pending', 'scheduled', 'retrying'] as const satisfies readonly TaskStatus[];
+/** How many tasks wait to be claimed (due or not), from counts by status. */
+export function readyCount(counts: Partial<Record<TaskStatus, number>>): number {
+  return READY_STATUSES.reduce((sum, status) => sum + (counts[status] ?? 0), 0);
+}
 /** States a task never leaves on its own; only these may be deleted or pruned. */
 export const FINISHED_STATUSES = ['completed', 'failed', 'cancelled'] as const satisfies readonly TaskStatus[];
 

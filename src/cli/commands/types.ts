@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { systemClock } from '../../core/clock.ts';
 import { TASK_TYPE_PATTERN } from '../../core/new-task.ts';
+import { readyCount } from '../../core/task.ts';
 import { withEngine } from '../cli-engine.ts';
 import { cliAction, CliError, EXIT } from '../cli-error.ts';
 import { loadConfig } from '../config.ts';
@@ -23,17 +24,13 @@ export function registerTypesCommand(program: Command): void {
           const limitOf = new Map(limits.map((l) => [l.taskType, l.maxRunning]));
           // A type paused or limited before any worker registered it is listed too.
           const names = [...new Set([...registered.map((t) => t.name), ...pauses.map((p) => p.taskType), ...limits.map((l) => l.taskType)])].sort();
-          const waiting = (name: string) => {
-            const counts = stats.byType[name] ?? {};
-            return (counts.pending ?? 0) + (counts.scheduled ?? 0) + (counts.retrying ?? 0);
-          };
           const rows = names.map((name) => ({
             name,
             pause: pauseOf.get(name) ?? null,
             limit: limitOf.get(name) ?? null,
             running: stats.byType[name]?.running ?? 0,
             lastSeenAt: registered.find((t) => t.name === name)?.lastSeenAt ?? null,
-            waiting: waiting(name),
+            waiting: readyCount(stats.byType[name] ?? {}),
           }));
           if (options.json) {
             printJson(
