@@ -160,3 +160,15 @@ export async function screenshot(page: Page, name: string, fullPage = true): Pro
   await page.evaluate(() => window.scrollTo(0, 0));
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage, animations: 'disabled', caret: 'hide' });
 }
+
+/** A task type's row in the overview's Task types panel. */
+export function taskTypeRow(page: Page, taskType: string) {
+  return page.locator(`.breaker[data-task-type="${taskType}"]`);
+}
+
+/** A task type as GET /tasks/types shows it to `token`'s user. */
+export async function taskTypeState(rig: DashboardRig, token: string, taskType: string): Promise<any> {
+  const answer = await rig.call('GET', '/tasks/types', token);
+  if (answer.status !== 200) throw new Error(`GET /tasks/types: ${answer.status} ${JSON.stringify(answer.body)}`);
+  return answer.body.data.find((t: { task_type: string }) => t.task_type === taskType);
+}

@@ -2,7 +2,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { testDatabases } from '../helpers/databases.ts';
 import { waitFor } from '../helpers/wait-for.ts';
-import { PASSWORD, signIn, startRig, type DashboardRig } from './dashboard-harness.ts';
+import { PASSWORD, signIn, startRig, taskTypeRow, taskTypeState, type DashboardRig } from './dashboard-harness.ts';
 
 // Browser globals, for the functions that run in the page (the project's TypeScript has no DOM library).
 declare const document: any;
@@ -24,12 +24,8 @@ describe.each(testDatabases)('dashboard task type limits [$kind]', ({ create }) 
   });
   afterAll(async () => rig?.close());
 
-  const typeRow = (page: Page, taskType: string) => page.locator(`.breaker[data-task-type="${taskType}"]`);
-  const typeState = async (taskType: string) => {
-    const answer = await rig.call('GET', '/tasks/types', plain.token);
-    expect(answer.status).toBe(200);
-    return answer.body.data.find((t: { task_type: string }) => t.task_type === taskType);
-  };
+  const typeRow = taskTypeRow;
+  const typeState = (taskType: string) => taskTypeState(rig, plain.token, taskType);
   const focused = (page: Page) => page.evaluate(() => ({ id: document.activeElement?.id, text: document.activeElement?.textContent }));
 
   test('a moderator limits delay_task to one at a time, the worker keeps to it, and the limit comes off again', async () => {

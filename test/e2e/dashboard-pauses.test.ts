@@ -1,7 +1,6 @@
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { testDatabases } from '../helpers/databases.ts';
-import { PASSWORD, screenshot, signIn, startRig, type DashboardRig } from './dashboard-harness.ts';
+import { PASSWORD, screenshot, signIn, startRig, taskTypeRow, taskTypeState, type DashboardRig } from './dashboard-harness.ts';
 
 // Browser globals, for the functions that run in the page (the project's TypeScript has no DOM library).
 declare const document: any;
@@ -25,12 +24,8 @@ describe.each(testDatabases)('dashboard task type pauses [$kind]', ({ kind, crea
   });
   afterAll(async () => rig?.close());
 
-  const typeRow = (page: Page, taskType: string) => page.locator(`.breaker[data-task-type="${taskType}"]`);
-  const typeState = async (taskType: string) => {
-    const answer = await rig.call('GET', '/tasks/types', plain.token);
-    expect(answer.status).toBe(200);
-    return answer.body.data.find((t: { task_type: string }) => t.task_type === taskType);
-  };
+  const typeRow = taskTypeRow;
+  const typeState = (taskType: string) => taskTypeState(rig, plain.token, taskType);
   const status = async (id: string) => (await rig.call('GET', `/tasks/${id}`, mod.token)).body.data.status;
 
   test('a moderator pauses delay_task with a reason, its tasks wait while others run, and Resume lets them run', async () => {
