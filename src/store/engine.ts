@@ -136,6 +136,8 @@ export interface Engine {
    */
   typeLimitSet(p: { taskType: string; maxRunning: number | null; now: Date; by: string | null }): Promise<TypeLimit | null>;
   typeLimitList(): Promise<TypeLimit[]>;
+  /** Running (claimed) tasks per task type: what counts against each limit. Reads only running tasks. */
+  typeRunningCounts(): Promise<Record<string, number>>;
 
   // --- recurring schedules ----------------------------------------------------------------------
   /** Creates a schedule; CONFLICT when its owner (or, for `createdBy` null, the system) has one of that name. */

@@ -17,13 +17,12 @@ export function taskTypeRoutes(app: App, ctx: ApiContext): void {
       response: { 200: Ok(Type.Array(TaskTypeView)), ...errors(401) },
     },
   }, async () => {
-    const now = ctx.clock.now();
-    const [types, workers, pauses, limits, stats] = await Promise.all([
+    const [types, workers, pauses, limits, running] = await Promise.all([
       ctx.taskTypes.list(),
       liveWorkers(ctx),
       ctx.engine.typePauseList(),
       ctx.engine.typeLimitList(),
-      ctx.engine.taskStats({ now }),
+      ctx.engine.typeRunningCounts(),
     ]);
     const pausedBy = new Map(pauses.map((p) => [p.taskType, p]));
     const limitOf = new Map(limits.map((l) => [l.taskType, l.maxRunning]));
@@ -45,7 +44,7 @@ export function taskTypeRoutes(app: App, ctx: ApiContext): void {
         paused_at: isoOrNull(pause?.pausedAt),
         paused_reason: pause?.reason ?? null,
         max_running: limitOf.get(t.name) ?? null,
-        running: stats.byType[t.name]?.running ?? 0,
+        running: running[t.name] ?? 0,
       };
     });
     return { success: true as const, data };

@@ -790,6 +790,11 @@ class PostgresEngine implements Engine {
     return typeLimitFromRow(rows[0]!);
   }
 
+  async typeRunningCounts(): Promise<Record<string, number>> {
+    const { rows } = await this.#run<{ task_type: string; running: number }>('typeRunningCounts', this.#sql.typeRunningCounts, []);
+    return Object.fromEntries(rows.map((row) => [row.task_type, row.running]));
+  }
+
   async typeLimitList(): Promise<TypeLimit[]> {
     const { rows } = await this.#run<TypeLimitRow>('typeLimitList', this.#sql.typeLimitList, [], this.#workerPool);
     return rows.map(typeLimitFromRow);

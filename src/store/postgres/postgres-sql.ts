@@ -456,6 +456,7 @@ export function postgresSql(schema: string) {
       ON CONFLICT (task_type) DO UPDATE SET max_running = EXCLUDED.max_running, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by
       RETURNING task_type, max_running, updated_at, updated_by`),
     typeLimitDelete: statement('type_limit_delete', `DELETE FROM ${s}.task_type_limits WHERE task_type = $1::text`),
+    typeRunningCounts: statement('type_running_counts', `SELECT task_type, count(*)::int AS running FROM ${s}.tasks WHERE status = 'running' GROUP BY task_type`),
     typeLimitList: statement('type_limit_list', `SELECT task_type, max_running, updated_at, updated_by FROM ${s}.task_type_limits ORDER BY task_type`),
 
     // --- recurring schedules -------------------------------------------------------------------

@@ -29,6 +29,7 @@ export const TYPE_LIMIT_SET = `
   ON CONFLICT (task_type) DO UPDATE SET max_running = excluded.max_running, updated_at = excluded.updated_at, updated_by = excluded.updated_by
   RETURNING *`;
 export const TYPE_LIMIT_DELETE = `DELETE FROM task_type_limits WHERE task_type = ?`;
+export const TYPE_RUNNING_COUNTS = `SELECT task_type, COUNT(*) AS running FROM tasks WHERE status = 'running' GROUP BY task_type`;
 export const TYPE_LIMIT_LIST = `SELECT * FROM task_type_limits ORDER BY task_type`;
 
 /** Pausing again keeps when and by whom it was first paused; the reason may change. */

@@ -569,6 +569,12 @@ class SqliteEngine implements Engine {
     return this.#c.write('typeLimitSet', () => rowToTypeLimit(this.#c.prepare(other.TYPE_LIMIT_SET).get(params) as TypeLimitRow));
   }
 
+  typeRunningCounts(): Promise<Record<string, number>> {
+    return this.#c.run('typeRunningCounts', () =>
+      Object.fromEntries((this.#c.prepare(other.TYPE_RUNNING_COUNTS).all() as { task_type: string; running: number }[]).map((row) => [row.task_type, row.running])),
+    );
+  }
+
   typeLimitList(): Promise<TypeLimit[]> {
     return this.#c.run('typeLimitList', () => (this.#c.prepare(other.TYPE_LIMIT_LIST).all() as TypeLimitRow[]).map(rowToTypeLimit));
   }
