@@ -1,10 +1,12 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
 import { PermanentTaskError } from '../../src/core/task-errors.ts';
-import { createFileCleanupTask, globMatcher } from '../../src/tasks/builtin/file-cleanup.ts';
+import { createFileCleanupTask } from '../../src/tasks/builtin/file-cleanup.ts';
+import { globMatcher } from '../../src/tasks/builtin/name-glob.ts';
+import { defaultCleanupRoots, resolveRoots } from '../../src/tasks/builtin/path-guard.ts';
 import { TaskRegistry } from '../../src/tasks/task-registry.ts';
 import { taskContext } from './builtin-context.ts';
 
@@ -122,13 +124,70 @@ describe('file_cleanup', () => {
     expect(await run({ file_path: join(base, 'later', 'x'), max_age_hours: 1 }, [join(base, 'later')])).toMatchObject({ missing: true });
   });
 
-  it('accepts the guide example where /tmp/uploads is a root, and fails it naming the roots otherwise', async () => {
+  it('accepts a relative file_path (resolved against the working directory) and the guide example; other roots still fail it', async () => {
     const registry = new TaskRegistry().register(task());
     registry.validatePayload('file_cleanup', { file_path: '/tmp/uploads', max_age_hours: 24 });
-    expect(() => registry.validatePayload('file_cleanup', { file_path: 'relative/path', max_age_hours: 24 })).toThrow();
+    registry.validatePayload('file_cleanup', { file_path: './data/reports', max_age_hours: 168 });
     expect(() => registry.validatePayload('file_cleanup', { file_path: '/tmp', max_age_hours: -1 })).toThrow();
-    expect(() => registry.validatePayload('file_cleanup', { file_path: '/tmp', max_age_hours: 1, pattern: '../*' })).toThrow();
     await expect(run({ file_path: '/tmp/uploads', max_age_hours: 24 })).rejects.toThrow(`outside the allowed cleanup roots: ${root}`);
+  });
+
+  it('resolves relative roots and relative paths against the working directory; ../ out still fails', async () => {
+    const relative = createFileCleanupTask({ roots: ['root/uploads'], baseDir: base }, new ManualClock(NOW));
+    const output = (await relative.handler({ file_path: './root/uploads/nested', max_age_hours: 24 }, taskContext())) as Output;
+    expect(output.removed_files).toBe(1);
+    expect(existsSync(join(root, 'uploads', 'nested', 'older.tmp'))).toBe(false);
+    const escape = relative.handler({ file_path: 'root/uploads/../../outside', max_age_hours: 0 }, taskContext());
+    await expect(escape).rejects.toThrow(`outside the allowed cleanup roots: root/uploads (${join(root, 'uploads')})`);
+    expectCanariesIntact();
+  });
+
+  it('makes the README schedule and the guide example work with the default roots', async () => {
+    const roots = defaultCleanupRoots(join(base, 'data'));
+    const defaults = createFileCleanupTask({ roots, baseDir: base }, new ManualClock(NOW));
+    file(join(base, 'data', 'reports', 'january.csv'), 24 * 200);
+    const readme = (await defaults.handler({ file_path: './data/reports', max_age_hours: 168 }, taskContext())) as Output;
+    expect(readme).toMatchObject({ removed_files: 1, files: ['january.csv'] });
+    // /tmp/uploads is shared with the machine: only look.
+    const guide = (await defaults.handler({ file_path: '/tmp/uploads', max_age_hours: 24, dry_run: true }, taskContext())) as Output;
+    expect(guide).toMatchObject({ dry_run: true, removed_files: 0 });
+  });
+
+  it('refuses a root in a shared sticky folder that another user owns (anyone could have made it first)', () => {
+    const shared = join(base, 'shared');
+    mkdirSync(join(shared, 'uploads'), { recursive: true });
+    chmodSync(shared, 0o1777);
+    const owner = statSync(join(shared, 'uploads')).uid;
+    expect(resolveRoots([join(shared, 'uploads')], base, owner).usable).toEqual([join(shared, 'uploads')]);
+    expect(resolveRoots([join(shared, 'uploads')], base, owner + 1).refused).toEqual([
+      { root: join(shared, 'uploads'), reason: `belongs to another user inside the shared folder ${shared}` },
+    ]);
+  });
+
+  it('refuses a pattern with / or a NUL in a path permanently, saying why', async () => {
+    const slash = run({ file_path: root, max_age_hours: 1, pattern: '../*' });
+    await expect(slash).rejects.toBeInstanceOf(PermanentTaskError);
+    await expect(slash).rejects.toThrow('pattern is matched against file names only, so it cannot contain "/"');
+    await expect(run({ file_path: `${root}/\0x`, max_age_hours: 1 })).rejects.toThrow('file_path must not contain a NUL character');
+    expectCanariesIntact();
+  });
+
+  it('completes a pattern built to backtrack (****************! over a 40-character name, *a*a...! over 250 a)', async () => {
+    file(join(root, 'uploads', 'a'.repeat(40)), 48);
+    file(join(root, 'uploads', 'a'.repeat(250)), 48);
+    for (const pattern of ['****************!', `${'*a'.repeat(127)}!`, `${'?*'.repeat(127)}!`]) {
+      const output = await run({ file_path: join(root, 'uploads'), max_age_hours: 24, pattern });
+      expect(output).toMatchObject({ matched_files: 0, removed_files: 0 });
+    }
+    expect(globMatcher(`${'*a'.repeat(127)}*`)('a'.repeat(126))).toBe(false);
+    expect(globMatcher(`${'*a'.repeat(127)}*`)('a'.repeat(127))).toBe(true);
+  });
+
+  it('stops after the entries it may visit and says the result is incomplete', async () => {
+    const limited = createFileCleanupTask({ roots: [root], maxEntries: 2 }, new ManualClock(NOW));
+    const output = (await limited.handler({ file_path: join(root, 'uploads'), max_age_hours: 24, dry_run: true }, taskContext())) as Output & { incomplete: boolean };
+    expect(output.incomplete).toBe(true);
+    expect(output.matched_files).toBeLessThanOrEqual(2);
   });
 
   it('matches simple globs on the file name only', () => {
@@ -138,5 +197,11 @@ describe('file_cleanup', () => {
     expect(globMatcher('log-?.txt')('log-12.txt')).toBe(false);
     expect(globMatcher('a.b')('axb')).toBe(false);
     expect(globMatcher('(x)+[y]')('(x)+[y]')).toBe(true);
+    expect(globMatcher('a*b*c')('aXbYbZc')).toBe(true);
+    expect(globMatcher('a*b*c')('aXbYbZ')).toBe(false);
+    expect(globMatcher('*')('')).toBe(true);
+    expect(globMatcher('?')('é')).toBe(true);
+    expect(globMatcher('??')('😀')).toBe(false);
+    expect(globMatcher('\\*.tmp')('\\x.tmp')).toBe(true);
   });
 });

@@ -1,16 +1,21 @@
-import { lstat, readdir, realpath, unlink } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
-import { join, relative } from 'node:path';
+import type { BigIntStats } from 'node:fs';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { systemClock, type Clock } from '../../core/clock.ts';
 import type { JsonObject } from '../../core/task.ts';
 import { PermanentTaskError } from '../../core/task-errors.ts';
 import { defineTask, type TaskDefinition } from '../define-task.ts';
-import { isInside, locate, resolveRoots } from './path-guard.ts';
+import { globMatcher } from './name-glob.ts';
+import { locate, resolveRoots, type CleanupRoots } from './path-guard.ts';
+import { DirectoryChangedError, PinnedDirectory, sameInode } from './pinned-directory.ts';
 
 export interface FileCleanupSettings {
-  /** The only folders file_cleanup may delete in (and below). */
+  /** The only folders file_cleanup may delete in (and below); relative ones are resolved against `baseDir`. */
   roots: string[];
+  /** What relative roots and relative `file_path`s are resolved against (default: the working directory at start-up). */
+  baseDir?: string;
+  /** At most this many directory entries are looked at per task (default 1,000,000); beyond, the output says `incomplete`. */
+  maxEntries?: number;
 }
 
 /** How many file names the output lists; the counts cover all of them. */
@@ -21,10 +26,11 @@ const HOUR_MS = 3_600_000;
 
 const FileCleanupPayload = Type.Object(
   {
-    file_path: Type.String({ minLength: 1, maxLength: 4096, pattern: '^/[^\\x00]*$', description: 'An absolute path inside one of the configured roots' }),
+    // No regex pattern here: a schema's pattern error shows the raw regex; the handler says what is wrong instead.
+    file_path: Type.String({ minLength: 1, maxLength: 4096, description: 'A folder or file inside one of the configured cleanup roots; a relative path is resolved against the working directory of the workers' }),
     max_age_hours: Type.Number({ minimum: 0, maximum: 87_600, description: 'Delete files last modified longer ago than this' }),
     dry_run: Type.Optional(Type.Boolean({ description: 'Report what would be deleted, delete nothing' })),
-    pattern: Type.Optional(Type.String({ minLength: 1, maxLength: 255, pattern: '^[^/\\x00]+$', description: 'Only file names matching this glob (* and ?)' })),
+    pattern: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: 'Only file names matching this glob: * any run of characters, ? one character (no /)' })),
   },
   { additionalProperties: false },
 );
@@ -45,27 +51,35 @@ interface Tally {
 
 /**
  * `file_cleanup`: deletes regular files older than `max_age_hours` under `file_path`, which must
- * really (after realpath) lie inside a configured root. The walk uses lstat and never follows a
- * symlink; a folder is entered only if its real path is still itself; folders are never removed.
- * Just before each unlink the folder and the file are lstat-ed again and must still be the same
- * (device and inode), the file still old enough.
+ * really (after realpath) lie inside a configured root. Roots are resolved once, at start-up.
+ *
+ * No path is resolved again between a check and a delete: from the root down, each folder is opened
+ * (O_NOFOLLOW, so never through a symlink) and everything below it is listed, checked and unlinked
+ * relative to that open folder (see PinnedDirectory). Symlinks are never followed, folders never
+ * removed; just before each unlink the file is lstat-ed again and must still be the same file (device
+ * and inode), still old enough.
  */
 export function createFileCleanupTask(settings: FileCleanupSettings, clock: Clock = systemClock): TaskDefinition<typeof FileCleanupPayload> {
+  const baseDir = settings.baseDir ?? process.cwd();
+  const maxEntries = settings.maxEntries ?? MAX_ENTRIES;
+  let roots = resolveRoots(settings.roots, baseDir);
   return defineTask({
     name: 'file_cleanup',
     description: 'Deletes files older than max_age_hours under a path inside the configured cleanup roots (never follows symlinks).',
     payload: FileCleanupPayload,
     examples: [
       { file_path: '/tmp/uploads', max_age_hours: 24 },
-      { file_path: '/tmp/uploads', max_age_hours: 168, pattern: '*.tmp', dry_run: true },
+      { file_path: './data/uploads', max_age_hours: 168, pattern: '*.tmp', dry_run: true },
     ],
     timeoutMs: 600_000,
     async handler(payload, context) {
-      const roots = await resolveRoots(settings.roots);
-      const rootList = settings.roots.length === 0 ? '(none configured)' : settings.roots.join(', ');
-      const located = await locate(payload.file_path, roots);
+      const problem = payloadProblem(payload);
+      if (problem !== null) throw new PermanentTaskError(problem);
+      // A root missing at start-up may have been made since.
+      if (roots.missing.length > 0) roots = resolveRoots(settings.roots, baseDir);
+      const located = await locate(resolve(baseDir, payload.file_path), roots);
       if (located.kind === 'outside') {
-        throw new PermanentTaskError(`file_path ${payload.file_path} is outside the allowed cleanup roots: ${rootList}`);
+        throw new PermanentTaskError(`file_path ${payload.file_path} is outside the allowed cleanup roots: ${describeRoots(settings.roots, baseDir, roots)}`);
       }
       const dryRun = payload.dry_run === true;
       const cutoffMs = clock.now().getTime() - payload.max_age_hours * HOUR_MS;
@@ -77,106 +91,164 @@ export function createFileCleanupTask(settings: FileCleanupSettings, clock: Cloc
       if (located.kind === 'missing') return { ...base, missing: true, ...summary(tally) };
 
       const matches = payload.pattern === undefined ? () => true : globMatcher(payload.pattern);
-      const consider = async (path: string, stats: Stats, folder: Folder | null) => {
+      const consider = async (dir: PinnedDirectory, name: string, stats: BigIntStats) => {
         tally.scanned++;
-        if (!matches(path.slice(path.lastIndexOf('/') + 1)) || stats.mtimeMs >= cutoffMs) return;
+        if (!matches(name) || Number(stats.mtimeMs) >= cutoffMs) return;
         tally.matched++;
-        tally.matchedBytes += stats.size;
+        tally.matchedBytes += Number(stats.size);
+        const path = join(dir.path, name);
         if (tally.files.length < LISTED_FILES_LIMIT) tally.files.push(relative(located.root, path) || path);
-        if (!dryRun) await removeIfUnchanged(path, stats, folder, cutoffMs, tally);
+        if (dryRun) return;
+        try {
+          const removed = await dir.remove(name, (now) => now.isFile() && sameInode(now, stats) && Number(now.mtimeMs) < cutoffMs);
+          if (removed === null) tally.skippedChanged++;
+          else {
+            tally.removed++;
+            tally.removedBytes += Number(removed.size);
+          }
+        } catch (error) {
+          noteFailure(tally, path, error);
+        }
       };
 
-      const top = await lstat(located.path);
-      if (top.isFile()) await consider(located.path, top, null);
-      else if (top.isDirectory()) await walk({ path: located.path, stats: top }, located.root, consider, tally, context.signal);
+      const target = await openTarget(located.root, located.path);
+      try {
+        if (target.kind === 'gone') return { ...base, missing: true, ...summary(tally) };
+        if (target.kind === 'other') tally.scanned++;
+        else if (target.kind === 'file') await consider(target.folder, target.name, target.stats);
+        else await walk(target.folder, target.depth, { tally, consider, signal: context.signal, budget: { left: maxEntries } });
+      } finally {
+        await target.close();
+      }
       context.logger.info({ removed: tally.removed, matched: tally.matched, dryRun }, 'file cleanup finished');
       return { ...base, ...summary(tally) };
     },
   });
 }
 
-/** A folder of the walk and what lstat said it was when it was found. */
-interface Folder {
-  path: string;
-  stats: Stats;
+/** What the schema leaves to the handler, said plainly. */
+function payloadProblem(payload: { file_path: string; pattern?: string }): string | null {
+  if (payload.file_path.includes('\0')) return 'file_path must not contain a NUL character';
+  if (payload.pattern?.includes('/')) return `pattern is matched against file names only, so it cannot contain "/" (got ${JSON.stringify(payload.pattern)})`;
+  if (payload.pattern?.includes('\0')) return 'pattern must not contain a NUL character';
+  return null;
 }
 
-async function walk(start: Folder, root: string, consider: (path: string, stats: Stats, folder: Folder) => Promise<void>, tally: Tally, signal: AbortSignal): Promise<void> {
-  const stack: { folder: Folder; depth: number }[] = [{ folder: start, depth: 0 }];
-  let entries = 0;
-  while (stack.length > 0) {
-    const { folder, depth } = stack.pop()!;
-    const dir = folder.path;
-    // A folder swapped for a symlink after it was listed must not be entered.
-    let real: string;
-    try {
-      real = await realpath(dir);
-    } catch (error) {
-      recordError(tally, dir, error);
-      continue;
-    }
-    if (real !== dir || !isInside(real, root)) {
-      tally.skippedSymlinks++;
-      continue;
-    }
-    let names: string[];
-    try {
-      names = await readdir(dir);
-    } catch (error) {
-      recordError(tally, dir, error);
-      continue;
-    }
-    for (const name of names) {
-      if (signal.aborted) throw signal.reason;
-      if (++entries > MAX_ENTRIES) {
-        tally.incomplete = true;
-        return;
-      }
-      const path = join(dir, name);
-      let stats: Stats;
-      try {
-        stats = await lstat(path);
-      } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') recordError(tally, path, error);
-        continue;
-      }
-      if (stats.isSymbolicLink()) tally.skippedSymlinks++;
-      else if (stats.isDirectory()) {
-        if (depth + 1 < MAX_DEPTH) stack.push({ folder: { path, stats }, depth: depth + 1 });
-        else tally.incomplete = true;
-      } else if (stats.isFile()) await consider(path, stats, folder);
-    }
-  }
+/** The configured roots for an error message: relative ones with what they resolved to, refused ones with why. */
+function describeRoots(configured: readonly string[], baseDir: string, roots: CleanupRoots): string {
+  if (configured.length === 0) return '(none configured)';
+  const listed = configured.map((root) => (isAbsolute(root) ? root : `${root} (${resolve(baseDir, root)})`)).join(', ');
+  const refused = roots.refused.map(({ root, reason }) => `${root} ${reason}`);
+  return refused.length === 0 ? listed : `${listed}; refused: ${refused.join('; ')}`;
 }
+
+type Target =
+  | { kind: 'folder'; folder: PinnedDirectory; depth: number; close(): Promise<void> }
+  | { kind: 'file'; folder: PinnedDirectory; name: string; stats: BigIntStats; close(): Promise<void> }
+  | { kind: 'gone'; close(): Promise<void> }
+  | { kind: 'other'; close(): Promise<void> };
 
 /**
- * Node has no unlinkat, so a path is all there is: just before unlinking, the folder must still be the
- * very folder that was listed (not a symlink swapped in since, which would send the unlink elsewhere)
- * and the file the very file that was judged. A swap in the instant between these checks and the
- * unlink remains possible; running the worker as an unprivileged user bounds what that could reach.
+ * Opens the root, then each folder down to `path` (a real path inside it), each relative to the one
+ * above and never through a symlink. realpath said there was none; one appearing now means the path is
+ * being changed under us: that is an error (retried, when realpath will judge it anew), not a guess.
  */
-async function removeIfUnchanged(path: string, seen: Stats, folder: Folder | null, cutoffMs: number, tally: Tally): Promise<void> {
+async function openTarget(root: string, path: string): Promise<Target> {
+  const opened: PinnedDirectory[] = [];
+  const close = async () => {
+    for (const folder of opened.reverse()) await folder.close();
+  };
+  const changed = () => new Error(`file_path ${path} changed while it was being opened (a folder or file was replaced); not cleaned`);
   try {
-    if (folder !== null && !sameFolder(await lstat(folder.path), folder.stats)) {
-      tally.skippedChanged++;
-      return;
+    opened.push(await PinnedDirectory.open(root));
+    const parts = relative(root, path).split(sep).filter((part) => part !== '');
+    for (const [index, part] of parts.entries()) {
+      const folder = opened.at(-1)!;
+      const stats = await folder.entry(part);
+      if (stats === null) {
+        await close();
+        return { kind: 'gone', close: async () => {} };
+      }
+      if (index === parts.length - 1 && stats.isFile()) return { kind: 'file', folder, name: part, stats, close };
+      if (index === parts.length - 1 && !stats.isDirectory() && !stats.isSymbolicLink()) return { kind: 'other', close }; // a socket, a FIFO
+      const child = stats.isDirectory() ? await folder.child(part, stats) : 'changed';
+      if (child === 'changed') throw changed();
+      opened.push(child);
     }
-    const now = await lstat(path);
-    if (!now.isFile() || now.dev !== seen.dev || now.ino !== seen.ino || now.mtimeMs >= cutoffMs) {
-      tally.skippedChanged++;
-      return;
-    }
-    await unlink(path);
-    tally.removed++;
-    tally.removedBytes += now.size;
+    return { kind: 'folder', folder: opened.at(-1)!, depth: parts.length, close };
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') tally.skippedChanged++;
-    else recordError(tally, path, error);
+    await close();
+    throw error;
   }
 }
 
-function sameFolder(now: Stats, seen: Stats): boolean {
-  return now.isDirectory() && now.dev === seen.dev && now.ino === seen.ino;
+interface Walk {
+  tally: Tally;
+  consider(folder: PinnedDirectory, name: string, stats: BigIntStats): Promise<void>;
+  signal: AbortSignal;
+  /** Directory entries this task may still look at. */
+  budget: { left: number };
+}
+
+/** Files first, then each subfolder, opened relative to its open parent and still the folder that was listed. */
+async function walk(folder: PinnedDirectory, depth: number, work: Walk): Promise<void> {
+  const { tally } = work;
+  let names: string[];
+  try {
+    names = await folder.names();
+  } catch (error) {
+    noteFailure(tally, folder.path, error);
+    return;
+  }
+  const subfolders: [string, BigIntStats][] = [];
+  for (const name of names) {
+    if (work.signal.aborted) throw work.signal.reason;
+    if (work.budget.left-- <= 0) {
+      tally.incomplete = true;
+      return;
+    }
+    let stats: BigIntStats | null;
+    try {
+      stats = await folder.entry(name);
+    } catch (error) {
+      noteFailure(tally, join(folder.path, name), error);
+      if (error instanceof DirectoryChangedError) return;
+      continue;
+    }
+    if (stats === null) continue;
+    if (stats.isSymbolicLink()) tally.skippedSymlinks++;
+    else if (stats.isDirectory()) subfolders.push([name, stats]);
+    else if (stats.isFile()) await work.consider(folder, name, stats);
+  }
+  for (const [name, seen] of subfolders) {
+    if (depth + 1 >= MAX_DEPTH) {
+      tally.incomplete = true;
+      continue;
+    }
+    let child: PinnedDirectory | 'changed';
+    try {
+      child = await folder.child(name, seen);
+    } catch (error) {
+      noteFailure(tally, join(folder.path, name), error);
+      if (error instanceof DirectoryChangedError) return;
+      continue;
+    }
+    if (child === 'changed') {
+      tally.skippedChanged++;
+      continue;
+    }
+    try {
+      await walk(child, depth + 1, work);
+    } finally {
+      await child.close();
+    }
+  }
+}
+
+/** A file or folder that vanished or changed under us is skipped and counted; anything else is an error sample. */
+function noteFailure(tally: Tally, path: string, error: unknown): void {
+  if (error instanceof DirectoryChangedError || (error as NodeJS.ErrnoException).code === 'ENOENT') tally.skippedChanged++;
+  else recordError(tally, path, error);
 }
 
 function recordError(tally: Tally, path: string, error: unknown): void {
@@ -199,11 +271,4 @@ function summary(tally: Tally): JsonObject {
     error_samples: tally.errors,
     incomplete: tally.incomplete,
   };
-}
-
-/** A file-name glob: `*` any run of characters, `?` one character, everything else literal. */
-export function globMatcher(pattern: string): (name: string) => boolean {
-  const source = [...pattern].map((char) => (char === '*' ? '.*' : char === '?' ? '.' : char.replace(/[.+^${}()|[\]\\]/g, '\\$&'))).join('');
-  const regex = new RegExp(`^${source}$`, 's');
-  return (name) => regex.test(name);
 }
