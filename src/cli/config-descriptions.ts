@@ -68,7 +68,7 @@ export const SETTING_DESCRIPTIONS: { readonly [S in keyof Config]: { readonly [K
     timeout_ms: 'Time limit of one webhook request.',
   },
   file_cleanup: {
-    roots: 'Folders file-cleanup tasks may delete in; paths outside are refused (empty: <data.dir>/uploads).',
+    roots: 'Folders file-cleanup tasks may delete in; paths outside are refused. Relative ones, like a relative file_path, are resolved against the working directory (empty: <data.dir>/uploads, <data.dir>/reports and /tmp/uploads, created if missing).',
   },
   reports: {
     artifacts_dir: 'Where report tasks write their files (empty: <data.dir>/artifacts).',

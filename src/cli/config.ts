@@ -275,7 +275,7 @@ const SPEC: Spec = {
     timeout_ms: { ...integer(100, 10 * 60 * 1000, ' (milliseconds)'), default: 15_000 },
   },
   file_cleanup: {
-    roots: { ...list('a comma-separated list of folder paths (empty: <data.dir>/uploads)', (path) => path !== ''), default: Object.freeze([]) },
+    roots: { ...list('a comma-separated list of folder paths (empty: <data.dir>/uploads, <data.dir>/reports and /tmp/uploads)', (path) => path !== ''), default: Object.freeze([]) },
   },
   reports: {
     artifacts_dir: { ...anyText('a folder path (empty: <data.dir>/artifacts)'), default: '' },

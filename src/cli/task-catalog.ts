@@ -1,8 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Engine } from '../store/engine.ts';
 import { createBuiltinTasks } from '../tasks/builtin/builtin-tasks.ts';
 import { delayTask } from '../tasks/builtin/delay-task.ts';
+import { defaultCleanupRoots } from '../tasks/builtin/path-guard.ts';
 import type { TaskDefinition } from '../tasks/define-task.ts';
 import { TaskRegistry } from '../tasks/task-registry.ts';
 import type { Config } from './config.ts';
@@ -14,9 +13,7 @@ import { createEngineReportSources } from './report-sources.ts';
  * the workers will.
  */
 export function createTaskRegistry(config: Config, engine: Engine, custom: readonly TaskDefinition[] = []): TaskRegistry {
-  const defaultRoot = join(config.data.dir, 'uploads');
-  const roots = config.file_cleanup.roots.length > 0 ? [...config.file_cleanup.roots] : [defaultRoot];
-  if (roots[0] === defaultRoot) mkdirSync(defaultRoot, { recursive: true });
+  const roots = config.file_cleanup.roots.length > 0 ? [...config.file_cleanup.roots] : defaultCleanupRoots(config.data.dir);
   const builtins = createBuiltinTasks({
     dataDir: config.data.dir,
     email: { smtpUrl: config.email.smtp_url || undefined, from: config.email.from, outboxDir: config.email.outbox_dir },
