@@ -111,6 +111,9 @@ export function createFileCleanupTask(settings: FileCleanupSettings, clock: Cloc
         }
       };
 
+      if (relative(located.root, located.path).split(sep).length > MAX_DEPTH) {
+        throw new PermanentTaskError(`file_path ${payload.file_path} is more than ${MAX_DEPTH} folders below its cleanup root`);
+      }
       const target = await openTarget(located.root, located.path);
       try {
         if (target.kind === 'gone') return { ...base, missing: true, ...summary(tally) };

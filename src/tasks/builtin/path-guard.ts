@@ -65,10 +65,13 @@ export function resolveRoots(roots: readonly string[], baseDir: string, uid = pr
 /** Why a root in a world-writable sticky folder (/tmp) is refused: another user made it, so they control it. */
 function ownerReason(real: string, uid: number | undefined): string | null {
   if (uid === undefined) return null;
-  const parent = lstatSync(dirname(real));
-  const shared = (parent.mode & 0o1002) === 0o1002; // sticky and writable by everyone
-  if (!shared || lstatSync(real).uid === uid) return null;
-  return `belongs to another user inside the shared folder ${dirname(real)}`;
+  try {
+    const shared = (lstatSync(dirname(real)).mode & 0o1002) === 0o1002; // sticky and writable by everyone
+    if (!shared || lstatSync(real).uid === uid) return null;
+    return `belongs to another user inside the shared folder ${dirname(real)}`;
+  } catch (error) {
+    return `cannot be checked: ${(error as Error).message}`;
+  }
 }
 
 function systemFolderReason(real: string): string | null {

@@ -24,10 +24,16 @@ export const sameInode = (a: BigIntStats, b: BigIntStats): boolean => a.dev === 
  * the descriptor holds, never re-reading the path, which gives the *at calls' guarantee. Children are
  * opened the same way with O_NOFOLLOW, so a walk from a root never leaves it through a symlink.
  *
+ * What remains on Linux: an entry of an open folder may be replaced between its last lstat and the
+ * unlink, but only by another entry of that same folder (inside the root), and a symlink is removed
+ * itself. A folder that someone able to write both inside and outside the root moves out while it is
+ * being cleaned is still cleaned; they could delete those files themselves.
+ *
  * Where /proc/self/fd does not name directories (not Linux), operations go by path, and before each
  * one every folder from the root down is lstat-ed and must still be the same directory (device and
  * inode; the open descriptors keep those inodes from being reused). There a swap in the instant
- * between that check and the call remains possible.
+ * between that check and the call remains possible: the racer of the tests, swapping about 20,000
+ * times a second, got 1 to 3 of 20 outside files deleted in 10 s that way (none through /proc).
  */
 export class PinnedDirectory {
   readonly path: string;
