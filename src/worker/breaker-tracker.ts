@@ -2,6 +2,7 @@ import { breakerStateAt, type BreakerConfig, type BreakerState } from '../core/c
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Engine } from '../store/engine.ts';
+import type { WorkerEventEmitter } from './worker-events.ts';
 
 /**
  * Keeps this worker's view of the shared circuit breakers, so that the hot path costs nothing: a
@@ -9,6 +10,8 @@ import type { Engine } from '../store/engine.ts';
  * matters: it resets a failure run or counts toward closing a half-open breaker). Failures are always
  * written. The view is learned from every breakerRecord answer and refreshed from breakerList when it
  * is older than `refreshMs` and a success needs the answer, so an idle worker reads nothing.
+ * When it learns that a breaker is open it says so with `breaker-opened` (with when it half-opens):
+ * the worker's claimed tasks of that type must not start, and claims of it resume then.
  */
 export class BreakerTracker {
   readonly #engine: Engine;
@@ -21,13 +24,11 @@ export class BreakerTracker {
   #refreshing: Promise<void> | null = null;
   /** Types with a success being written: one is enough to reset a failure run, so others skip it. */
   readonly #successInFlight = new Set<string>();
-  /** Told when a breaker this worker saw open will allow claims again. */
-  onReopenDue: (at: Date) => void = () => {};
-  /** Told when this worker learns that a type's breaker is open: its claimed tasks must not start. */
-  onOpen: (taskType: string) => void = () => {};
+  readonly #events: WorkerEventEmitter | null;
 
-  constructor(deps: { engine: Engine; clock: Clock; logger: Logger; config: BreakerConfig; refreshMs?: number }) {
+  constructor(deps: { engine: Engine; clock: Clock; logger: Logger; config: BreakerConfig; events?: WorkerEventEmitter; refreshMs?: number }) {
     this.#engine = deps.engine;
+    this.#events = deps.events ?? null;
     this.#clock = deps.clock;
     this.#logger = deps.logger;
     this.#config = deps.config;
@@ -110,9 +111,6 @@ export class BreakerTracker {
     } else {
       this.#logger.debug(fields, `circuit breaker for ${next.taskType} is ${after}`);
     }
-    if (after === 'open') {
-      this.onOpen(next.taskType);
-      if (next.reopensAt) this.onReopenDue(next.reopensAt);
-    }
+    if (after === 'open') this.#events?.emit('breaker-opened', next.taskType, next.reopensAt);
   }
 }

@@ -8,22 +8,13 @@ import type { Engine } from '../store/engine.ts';
 import type { TaskRegistry } from '../tasks/task-registry.ts';
 import { AttemptContext } from './attempt-context.ts';
 import type { BreakerTracker } from './breaker-tracker.ts';
-import type { RunningTask } from './running-task.ts';
+import type { Outcome } from './outcome.ts';
+import type { RunningTask, Settled } from './running-task.ts';
 import { describeError } from './describe-error.ts';
 import { endTaskSpan, inSpan, startTaskSpan } from './task-tracing.ts';
+import type { WorkerEventEmitter } from './worker-events.ts';
 
-/** How an attempt ended, before it is written down. */
-export type Outcome =
-  | { kind: 'completed'; output: JsonValue | null }
-  /** `breaker`: the failure says something about the type's dependency (not a bad payload). */
-  | { kind: 'failed'; error: string; permanent: boolean; breaker: boolean; minDelayMs?: number }
-  | { kind: 'cancelled'; reason: string }
-  | { kind: 'released' }
-  /** The handler put the task off (SnoozeTaskError): due again in `delayMs`, its attempt unspent. */
-  | { kind: 'snoozed'; delayMs: number; reason: string }
-  | { kind: 'lost' };
-
-type Settled = { kind: 'returned'; value: unknown } | { kind: 'threw'; error: unknown } | { kind: 'abandoned' };
+export type { Outcome } from './outcome.ts';
 
 const MAX_ERROR_LENGTH = 4000;
 
@@ -34,8 +25,8 @@ export interface ExecutorDeps {
   breakers: BreakerTracker;
   /** How long an aborted handler may take to stop before its attempt is recorded without it. */
   abortGraceMs: number;
-  /** Told when a failed attempt was scheduled for a retry at `runAt`, so the worker wakes to claim it then. */
-  onRetry?: (runAt: Date) => void;
+  /** Hears `task-due` when a retry or a snooze is written, so the worker wakes to claim it then. */
+  events: WorkerEventEmitter;
 }
 
 /**
@@ -89,8 +80,9 @@ export class Executor {
       return { kind: 'failed', error: `invalid payload: ${describeError(error)}`, permanent: true, breaker: false };
     }
 
+    const { clock } = this.#deps;
     const timeoutMs = registry.timeoutMs(task.taskType);
-    const timer = setTimeout(abortOnTimeout, timeoutMs, running, timeoutMs);
+    const timer = clock.setTimeout(abortOnTimeout, timeoutMs, running, timeoutMs);
     running.debug(NO_FIELDS, 'task started');
     let settled: Settled;
     try {
@@ -103,10 +95,8 @@ export class Executor {
       }
       settled = await this.#race(running, returned);
     } finally {
-      clearTimeout(timer);
-      running.setAbortHandler(null);
-      clearTimeout(running.graceTimer);
-      running.abandon = null;
+      clock.clearTimeout(timer);
+      running.unwatchHandler(clock);
     }
     return this.#classify(running, settled);
   }
@@ -114,7 +104,7 @@ export class Executor {
   /**
    * The handler's result, or `abandoned` when it ignores an abort for longer than the grace. This runs
    * for every task, so it makes no closure of its own: the abort handler is made once per executor and
-   * the wait is ended through the RunningTask's fields.
+   * the wait is ended through the RunningTask.
    */
   #race(running: RunningTask, returned: unknown): Promise<Settled> {
     // A handler written as a plain (non-async) function still works.
@@ -122,7 +112,7 @@ export class Executor {
       return Promise.resolve({ kind: 'returned', value: returned });
     }
     return new Promise<Settled>((resolve) => {
-      running.abandon = resolve;
+      running.watchHandler(resolve);
       Promise.resolve(returned).then(settledReturned, settledThrew).then(resolve);
       running.setAbortHandler(this.#startGrace);
     });
@@ -130,7 +120,7 @@ export class Executor {
 
   /** Once a running attempt is aborted, its handler has the grace period to stop before it is abandoned. */
   readonly #startGrace = (running: RunningTask): void => {
-    running.graceTimer = setTimeout(abandonHandler, running.abortGraceMs ?? this.#deps.abortGraceMs, running);
+    running.startGrace(this.#deps.clock, running.abortGraceMs ?? this.#deps.abortGraceMs);
   };
 
   readonly #reportProgress = async (running: RunningTask, report: JsonValue): Promise<void> => {
@@ -203,7 +193,7 @@ export class Executor {
           running.logger.warn(fields, 'task failed but its lease was gone; the attempt that holds it now stands');
         } else if (result.status === 'retrying') {
           running.logger.warn({ ...fields, retry_at: result.runAt.toISOString() }, 'task failed; it will be retried');
-          this.#deps.onRetry?.(result.runAt);
+          this.#deps.events.emit('task-due', result.runAt);
         } else if (result.status === 'failed') {
           running.logger.error({ ...fields, permanent: outcome.permanent }, outcome.permanent ? 'task failed permanently: dead letter' : 'task failed on its last attempt: dead letter');
         } else {
@@ -227,7 +217,7 @@ export class Executor {
         const applied = await this.#write(running, 'snooze', (now) => engine.taskRelease({ lease, now, until }));
         if (applied) {
           running.debug({ duration_ms: durationMs, until: until.toISOString(), reason: outcome.reason }, 'task snoozed; its attempt is not spent');
-          this.#deps.onRetry?.(until);
+          this.#deps.events.emit('task-due', until);
         }
         return;
       }
@@ -255,23 +245,18 @@ export class Executor {
           return null;
         }
         if (attempt === 1) running.logger.warn({ err: error, action }, `could not record the outcome (${action}); retrying`);
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        await this.#deps.clock.sleep(delayMs);
         delayMs = Math.min(delayMs * 2, 1000);
       }
     }
   }
 }
 
-/** Shared by every task: a log line without fields, and the end of a wait for a handler that ignored its abort. */
+/** Shared by every task: a log line without fields. */
 const NO_FIELDS = Object.freeze({});
-const ABANDONED = Object.freeze({ kind: 'abandoned' }) as { kind: 'abandoned' };
 
 function abortOnTimeout(running: RunningTask, timeoutMs: number): void {
   running.abort('timeout', `timed out after ${timeoutMs} ms`);
-}
-
-function abandonHandler(running: RunningTask): void {
-  running.abandon?.(ABANDONED);
 }
 
 function settledReturned(value: unknown): Settled {

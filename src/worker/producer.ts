@@ -4,26 +4,24 @@ import type { Logger } from '../core/logger.ts';
 import { PRIORITY_RANK, type ClaimedTask } from '../core/task.ts';
 import type { Engine } from '../store/engine.ts';
 import { RunningTask } from './running-task.ts';
-import { WakeSignal } from './wake-signal.ts';
+import type { TaskSlots } from './task-slots.ts';
+import type { WorkerEventEmitter } from './worker-events.ts';
+import { WorkerService } from './worker-service.ts';
 
 export interface ProducerDeps {
   engine: Engine;
   clock: Clock;
   logger: Logger;
+  /** What the producer hears (slots freed, tasks due, breakers opened...) and tells (tasks claimed, handed back). */
+  events: WorkerEventEmitter;
+  /** Where claimed tasks start. */
+  slots: TaskSlots;
+  /** The circuit breakers as this worker sees them: a claimed task of an open type goes back instead of starting. */
+  breakers: { isOpen(taskType: string): boolean };
   workerId: string;
   taskTypes: readonly string[];
   leaseMs: number;
   pollIntervalMs: number;
-  /** Tasks run at once. */
-  concurrency: number;
-  /** Slots not running a task right now. */
-  freeSlots(): number;
-  /** How many running tasks started before `epochMs` (by the clock). */
-  runningSince(epochMs: number): number;
-  /** Starts a claimed task; it takes its slot at once. */
-  start(running: RunningTask): void;
-  /** True while the type's circuit breaker is open: its claimed tasks go back instead of starting. */
-  blocked(taskType: string): boolean;
 }
 
 /** Without insert notifications (none subscribed, or the subscription failed), poll at least this often. */
@@ -52,6 +50,8 @@ const DURATION_WEIGHT = 0.2;
  * task arrived among fast ones); another worker may have room for it. Checked every quarter of it.
  */
 const QUEUE_MAX_WAIT_MS = 1000;
+/** Claimed tasks start in the producer's queue. */
+const QUEUED = Object.freeze({ queued: true });
 
 /**
  * Claims work and hands it to free slots. Whenever slots are free it claims in one round trip; a slow
@@ -66,12 +66,14 @@ const QUEUE_MAX_WAIT_MS = 1000;
  * insert notification, a task coming due (the next due time is asked for after an empty claim, and
  * the worker's own retries are known when written), or the poll timer, the fallback for lost
  * notifications. An idle worker so costs one claim per poll interval.
+ *
+ * A claim that fails (the database is away) crashes the loop: the supervisor (WorkerService) logs it
+ * and starts the loop again after a backoff, as it does for any other error in it.
  */
-export class Producer {
+export class Producer extends WorkerService {
+  protected readonly name = 'claiming';
   readonly #deps: ProducerDeps;
-  readonly #wake = new WakeSignal();
-  #stopped = false;
-  #loop: Promise<void> | null = null;
+  readonly #slots: TaskSlots;
   readonly #inFlight = new Set<Promise<void>>();
   /** Tasks asked for by claims in flight. */
   #reserved = 0;
@@ -79,10 +81,11 @@ export class Producer {
   #backlog = true;
   /** Something happened that may have made tasks claimable (an insert, a due time, the poll timer). */
   #wanted = true;
-  #failures = 0;
-  /** performance.now() before which no claim is tried (backoff runs on real time, whatever the Clock says). */
-  #retryAt = 0;
-  /** performance.now() at which a waiting task comes due; null when none is known. */
+  /** The error of a claim that failed; the loop throws it, for the supervisor to back off. */
+  #claimError: { error: unknown } | null = null;
+  /** The last claim error thrown, to tell it from other crashes in the log. */
+  #claimErrorSeen: unknown = undefined;
+  /** When (by the clock, epoch ms) a waiting task comes due; null when none is known. */
   #dueAt: number | null = null;
   /** Claimed tasks waiting for a slot, in claim order, from #head on; entries no longer `queued` are skipped. */
   #queue: RunningTask[] = [];
@@ -91,7 +94,7 @@ export class Producer {
   /** Tasks to hand back, and the taskUnclaim call in flight. */
   #toUnclaim: RunningTask[] = [];
   #unclaiming: Promise<void> | null = null;
-  /** performance.now() of the last look for queued tasks that waited too long. */
+  /** When (by the clock) queued tasks were last looked at for waiting too long. */
   #expiryCheckedAt = 0;
   /** Insert notifications reach this worker, so the poll is only a fallback. */
   #notified = false;
@@ -99,50 +102,75 @@ export class Producer {
   #meanDurationMs: number | null = null;
 
   constructor(deps: ProducerDeps) {
+    super(deps);
     this.#deps = deps;
+    this.#slots = deps.slots;
+    const { events } = deps;
+    events.on('slot-freed', (heldMs) => this.slotFreed(heldMs));
+    events.on('task-due', (at) => this.wakeAt(at));
+    events.on('tasks-available', () => this.wake());
+    events.on('notifications', (working) => this.notificationsWork(working));
+    events.on('breaker-opened', (taskType, reopensAt) => {
+      // Claimed tasks of the type go back at once rather than wait out the open period here, and claims
+      // of it resume when it half-opens, without waiting for the poll timer.
+      this.releaseType(taskType);
+      if (reopensAt) this.wakeAt(new Date(reopensAt.getTime() + 10));
+    });
+    events.on('task-finished', (running) => {
+      // Once written, the attempt no longer counts against its type's limit: a waiting task of the
+      // type may be claimed now, by this worker, rather than at the next look.
+      if (running.task.limited) this.wake();
+    });
   }
 
   /** One function for every queued task (made once, not per task). */
   readonly #onQueuedAbort = (running: RunningTask): void => this.#evict(running, 'aborted');
 
-  start(): void {
-    this.#stopped = false;
-    this.#loop = this.#run();
+  protected maxBackoffMs(): number {
+    return Math.min(MAX_CLAIM_BACKOFF_MS, this.#pollMs());
+  }
+
+  protected override crashMessage(error: unknown): string {
+    return this.#claimErrorSeen === error ? 'could not claim tasks; retrying' : 'the claim loop failed; restarting it';
+  }
+
+  protected override recoveredMessage(): string {
+    return 'claiming works again';
   }
 
   /** Something may be claimable now (an insert, a release, a breaker reopening). */
-  wake(): void {
+  override wake(): void {
     this.#wanted = true;
-    this.#wake.notify();
+    super.wake();
   }
 
   /**
    * A slot freed: a queued task starts in it at once; the loop claims more if the queue ran low.
    * `heldMs` is how long the task that ends held it (it sizes the prefetch).
    */
-  slotFreed(heldMs?: number): void {
-    if (heldMs !== undefined) {
+  slotFreed(heldMs: number | null = null): void {
+    if (heldMs !== null) {
       const sample = Math.max(0, heldMs);
       this.#meanDurationMs = this.#meanDurationMs === null ? sample : this.#meanDurationMs + (sample - this.#meanDurationMs) * DURATION_WEIGHT;
     }
     this.#fill();
-    this.#wake.notify();
+    super.wake();
   }
 
   /** Whether insert notifications reach this worker; without them it polls at least every second. */
   notificationsWork(working: boolean): void {
     if (this.#notified === working) return;
     this.#notified = working;
-    this.#wake.notify();
+    super.wake();
   }
 
   /** A waiting task comes due at `at` (a retry this worker wrote, a schedule): claim then. */
   wakeAt(at: Date): void {
-    const deadline = performance.now() + Math.max(0, at.getTime() - this.#deps.clock.nowMs()) + 1;
+    const deadline = Math.max(at.getTime(), this.clock.nowMs()) + 1;
     if (this.#dueAt !== null && this.#dueAt <= deadline) return;
     this.#dueAt = deadline;
     // Let the loop shorten its wait.
-    this.#wake.notify();
+    super.wake();
   }
 
   /** Tasks claimed and waiting for a slot: their leases must be renewed like running ones. */
@@ -165,10 +193,8 @@ export class Producer {
   }
 
   /** Stops claiming and starting; resolves once no claim is in flight. Queued tasks stay until releaseQueued(). */
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    this.#wake.notify();
-    await this.#loop;
+  override async stop(): Promise<void> {
+    await super.stop();
     await Promise.all(this.#inFlight);
   }
 
@@ -185,7 +211,8 @@ export class Producer {
     while (this.#unclaiming) await this.#unclaiming;
     const limit = this.#demand();
     if (limit <= 0) return 0;
-    const { engine, clock, workerId, taskTypes, leaseMs } = this.#deps;
+    const { engine, workerId, taskTypes, leaseMs } = this.#deps;
+    const { clock } = this;
     this.#reserved += limit;
     try {
       const now = clock.now();
@@ -201,19 +228,25 @@ export class Producer {
     }
   }
 
-  async #run(): Promise<void> {
-    while (!this.#stopped) {
+  protected async loop(): Promise<void> {
+    while (!this.stopping) {
+      if (this.#claimError) {
+        const { error } = this.#claimError;
+        this.#claimError = null;
+        this.#claimErrorSeen = error;
+        throw error;
+      }
       this.#fill();
       this.#expireQueued();
       if (this.#canClaim()) {
         this.#wanted = false;
         this.#startClaim();
       } else {
-        const notified = await this.#wake.wait(this.#waitMs());
+        const notified = await this.wait(this.#waitMs());
         // The timer: the poll interval passed, or a waiting task came due. Either way, look again.
         if (!notified) {
           this.#wanted = true;
-          if (this.#dueAt !== null && performance.now() >= this.#dueAt) this.#dueAt = null;
+          if (this.#dueAt !== null && this.clock.nowMs() >= this.#dueAt) this.#dueAt = null;
         }
       }
       // Let the other slots that free in this same turn land, so that one claim fills them all.
@@ -226,9 +259,8 @@ export class Producer {
   }
 
   #waitMs(): number {
-    if (this.#failures > 0) return Math.max(1, this.#retryAt - performance.now());
     let waitMs = this.#pollMs();
-    if (this.#dueAt !== null) waitMs = Math.min(waitMs, this.#dueAt - performance.now());
+    if (this.#dueAt !== null) waitMs = Math.min(waitMs, this.#dueAt - this.clock.nowMs());
     if (this.#queuedCount > 0) waitMs = Math.min(waitMs, QUEUE_MAX_WAIT_MS / 4);
     return Math.max(0, waitMs);
   }
@@ -236,17 +268,17 @@ export class Producer {
   /** Hands back queued tasks that waited longer than QUEUE_MAX_WAIT_MS for a slot. */
   #expireQueued(): void {
     if (this.#queuedCount === 0) return;
-    const checkedAt = performance.now();
+    const checkedAt = this.clock.nowMs();
     if (checkedAt - this.#expiryCheckedAt < QUEUE_MAX_WAIT_MS / 4) return;
     this.#expiryCheckedAt = checkedAt;
-    const tooOld = this.#deps.clock.nowMs() - QUEUE_MAX_WAIT_MS;
+    const tooOld = checkedAt - QUEUE_MAX_WAIT_MS;
     let expired = 0;
     for (const running of this.queued()) {
       if (running.startedAtMs > tooOld) continue;
       this.#evict(running, 'waited');
       expired += 1;
     }
-    if (expired > 0) this.#deps.logger.debug({ tasks: expired }, 'handed back claimed tasks that waited too long for a slot');
+    if (expired > 0) this.logger.debug({ tasks: expired }, 'handed back claimed tasks that waited too long for a slot');
   }
 
   /**
@@ -255,18 +287,18 @@ export class Producer {
    * the queue fed better than one twice as large, which would take twice as long to come back).
    */
   #demand(target = this.#backlog ? this.#prefetchTarget() : 0): number {
-    const free = Math.max(0, this.#deps.freeSlots());
+    const free = Math.max(0, this.#slots.free());
     const demand = free + target - this.#queuedCount - this.#reserved;
     return demand <= 0 ? 0 : Math.min(demand, free + PREFETCH_CLAIM_MAX);
   }
 
   #canClaim(): boolean {
-    if (this.#stopped || performance.now() < this.#retryAt) return false;
+    if (this.stopping || this.#claimError !== null) return false;
     const target = this.#backlog ? this.#prefetchTarget() : 0;
     const demand = this.#demand(target);
     if (demand <= 0) return false;
     // Topping up the prefetch (no slot free): only for a claim of some size.
-    if (this.#deps.freeSlots() <= 0 && demand * 2 < Math.min(target, PREFETCH_CLAIM_MAX)) return false;
+    if (this.#slots.free() <= 0 && demand * 2 < Math.min(target, PREFETCH_CLAIM_MAX)) return false;
     // With a backlog, keep claiming (up to two at once); otherwise only when there is news.
     if (this.#inFlight.size === 0) return this.#wanted || this.#backlog;
     return this.#backlog && this.#inFlight.size < MAX_CLAIMS_IN_FLIGHT;
@@ -275,20 +307,15 @@ export class Producer {
   #startClaim(): void {
     const claim = this.runOnce().then(
       () => {
-        if (this.#failures > 0) this.#deps.logger.info({ failures: this.#failures }, 'claiming works again');
-        this.#failures = 0;
-        this.#retryAt = 0;
+        this.recovered();
         // Look again: with a backlog, claim more at once if there is room; and news that came while
         // this claim was on its way (an insert it may have missed) is acted on now, not at the poll.
-        this.#wake.notify();
+        super.wake();
       },
       (error: unknown) => {
-        this.#failures += 1;
-        // Back off while the database is away, but come back soon: it is usually a restart.
-        const delayMs = Math.min(MAX_CLAIM_BACKOFF_MS, this.#pollMs(), 100 * 2 ** Math.min(this.#failures, 6));
-        this.#retryAt = performance.now() + delayMs;
-        if (this.#failures === 1 || this.#failures % 20 === 0) this.#deps.logger.warn({ err: error, failures: this.#failures }, 'could not claim tasks; retrying');
-        this.#wake.notify();
+        // The loop throws it: the supervisor logs it and backs off (the database is usually restarting).
+        this.#claimError ??= { error };
+        super.wake();
       },
     );
     this.#inFlight.add(claim);
@@ -301,21 +328,21 @@ export class Producer {
       const next = await this.#deps.engine.taskNextDueAt({ taskTypes: this.#deps.taskTypes, now });
       if (next !== null) this.wakeAt(next);
     } catch (error) {
-      this.#deps.logger.debug({ err: error }, 'could not read when the next task comes due; the poll timer stands in');
+      this.logger.debug({ err: error }, 'could not read when the next task comes due; the poll timer stands in');
     }
   }
 
   /** Claimed tasks join the queue in claim order (an urgent task claimed later goes ahead of what waits). */
   #enqueue(tasks: ClaimedTask[], claimedAtMs: number): void {
-    const { workerId, leaseMs, logger } = this.#deps;
+    const { workerId, leaseMs, logger, events } = this.#deps;
     const waiting = this.#queue.length - this.#head;
     const last = waiting > 0 ? this.#queue[this.#queue.length - 1]!.task : null;
     for (const task of tasks) {
-      const running = new RunningTask(task, workerId, claimedAtMs, leaseMs, logger);
-      running.queued = true;
+      const running = new RunningTask(task, workerId, claimedAtMs, leaseMs, logger, QUEUED);
       // A queued task's lease can be lost, or its cancellation requested (both seen by the lease keeper).
       running.setAbortHandler(this.#onQueuedAbort);
       this.#queue.push(running);
+      events.emit('task-claimed', running);
     }
     this.#queuedCount += tasks.length;
     if (last !== null && compareClaimOrder(tasks[0]!, last) < 0) {
@@ -328,19 +355,19 @@ export class Producer {
 
   /** Starts queued tasks in the free slots. */
   #fill(): void {
-    if (this.#stopped) return;
-    let free = this.#deps.freeSlots();
+    if (this.stopping) return;
+    let free = this.#slots.free();
     while (free > 0 && this.#head < this.#queue.length) {
       const running = this.#queue[this.#head]!;
       this.#head += 1;
-      if (!running.queued) continue;
-      running.queued = false;
+      if (!running.leaveQueue()) continue;
       this.#queuedCount -= 1;
-      if (this.#deps.blocked(running.task.taskType)) {
+      if (this.#deps.breakers.isOpen(running.task.taskType)) {
         this.#unclaim(running);
         continue;
       }
-      this.#deps.start(running);
+      running.setAbortHandler(null);
+      this.#slots.occupy(running);
       free -= 1;
     }
     if (this.#head === this.#queue.length) {
@@ -353,8 +380,7 @@ export class Producer {
   }
 
   #evict(running: RunningTask, why: 'aborted' | 'breaker' | 'shutdown' | 'waited'): void {
-    if (!running.queued) return;
-    running.queued = false;
+    if (!running.leaveQueue()) return;
     this.#queuedCount -= 1;
     if (why === 'aborted' && running.abortKind === 'lease_lost') {
       running.logger.warn({}, 'lease lost before the task started: another worker owns it now');
@@ -365,6 +391,7 @@ export class Producer {
   }
 
   #unclaim(running: RunningTask): void {
+    this.#deps.events.emit('task-unclaimed', running);
     this.#toUnclaim.push(running);
     this.#flushUnclaims();
   }
@@ -390,7 +417,7 @@ export class Producer {
       .finally(() => {
         this.#unclaiming = null;
         this.#flushUnclaims();
-        this.#wake.notify();
+        super.wake();
       });
   }
 
@@ -402,8 +429,8 @@ export class Producer {
   #prefetchTarget(): number {
     const mean = this.#meanDurationMs;
     if (mean === null) return 0;
-    const stuckBefore = this.#deps.clock.nowMs() - Math.max(mean * 4, QUEUE_MAX_WAIT_MS);
-    const slots = this.#deps.concurrency - this.#deps.runningSince(stuckBefore);
+    const stuckBefore = this.clock.nowMs() - Math.max(mean * 4, QUEUE_MAX_WAIT_MS);
+    const slots = this.#slots.concurrency - this.#slots.runningSince(stuckBefore);
     if (slots <= 0) return 0;
     return Math.min(PREFETCH_MAX, Math.floor((slots * PREFETCH_HORIZON_MS) / Math.max(mean, 0.01)));
   }

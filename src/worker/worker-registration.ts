@@ -4,34 +4,46 @@ import type { Logger } from '../core/logger.ts';
 import type { JsonObject, JsonValue } from '../core/task.ts';
 import type { Engine, TaskTypeInfo } from '../store/engine.ts';
 import type { TaskRegistry } from '../tasks/task-registry.ts';
+import { WorkerService } from './worker-service.ts';
 
 /**
  * Tells the database who this worker is: the task types it handles (name, description, payload
  * schema, examples, timeout), and a periodic heartbeat (host, pid, concurrency, running count) that
- * the API and dashboard show. Removed again on a clean shutdown.
+ * the API and dashboard show, every `heartbeatMs` while started. Removed again on a clean shutdown.
  */
-export class WorkerRegistration {
+export class WorkerRegistration extends WorkerService {
+  protected readonly name = 'worker heartbeat';
   readonly #engine: Engine;
-  readonly #clock: Clock;
-  readonly #logger: Logger;
   readonly #registry: TaskRegistry;
+  readonly #heartbeatMs: number;
   readonly #info: { id: string; concurrency: number; taskTypes: string[]; startedAt: Date };
   readonly #running: () => number;
 
-  constructor(deps: { engine: Engine; clock: Clock; logger: Logger; registry: TaskRegistry; workerId: string; concurrency: number; taskTypes: string[]; running: () => number }) {
+  constructor(deps: {
+    engine: Engine;
+    clock: Clock;
+    logger: Logger;
+    registry: TaskRegistry;
+    workerId: string;
+    concurrency: number;
+    taskTypes: string[];
+    heartbeatMs: number;
+    /** How many tasks run now, for the heartbeat. */
+    running: () => number;
+  }) {
+    super(deps);
     this.#engine = deps.engine;
-    this.#clock = deps.clock;
-    this.#logger = deps.logger;
     this.#registry = deps.registry;
+    this.#heartbeatMs = deps.heartbeatMs;
     this.#info = { id: deps.workerId, concurrency: deps.concurrency, taskTypes: deps.taskTypes, startedAt: deps.clock.now() };
     this.#running = deps.running;
   }
 
   async registerTypes(): Promise<void> {
     for (const name of this.#info.taskTypes) {
-      await this.#engine.typeRegister({ type: this.typeInfo(name), now: this.#clock.now() });
+      await this.#engine.typeRegister({ type: this.typeInfo(name), now: this.clock.now() });
     }
-    this.#logger.debug({ task_types: this.#info.taskTypes }, 'task types registered');
+    this.logger.debug({ task_types: this.#info.taskTypes }, 'task types registered');
   }
 
   typeInfo(name: string): TaskTypeInfo {
@@ -47,10 +59,29 @@ export class WorkerRegistration {
     };
   }
 
-  async heartbeat(): Promise<void> {
+  protected maxBackoffMs(): number {
+    return this.#heartbeatMs;
+  }
+
+  protected override crashMessage(): string {
+    return 'could not write the worker heartbeat; retrying';
+  }
+
+  /** A heartbeat every heartbeatMs; the first is the caller's (start writes one before the loop). */
+  protected async loop(): Promise<void> {
+    while (!this.stopping) {
+      await this.wait(this.#heartbeatMs);
+      if (this.stopping) return;
+      await this.runOnce();
+      this.recovered();
+    }
+  }
+
+  /** One heartbeat. */
+  async runOnce(): Promise<void> {
     await this.#engine.workerHeartbeat({
       worker: { ...this.#info, host: hostname(), pid: process.pid, running: this.#running() },
-      now: this.#clock.now(),
+      now: this.clock.now(),
     });
   }
 

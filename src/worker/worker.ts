@@ -7,11 +7,14 @@ import type { Engine } from '../store/engine.ts';
 import type { TaskRegistry } from '../tasks/task-registry.ts';
 import { BreakerTracker } from './breaker-tracker.ts';
 import { Executor } from './executor.ts';
+import { InsertListener } from './insert-listener.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
 import { Maintenance } from './maintenance/maintenance.ts';
 import { Producer } from './producer.ts';
 import type { RunningTask } from './running-task.ts';
+import { TaskSlots } from './task-slots.ts';
 import { resolveWorkerConfig, toBreakerConfig, type PartialWorkerConfig, type WorkerConfig } from './worker-config.ts';
+import { WorkerEventEmitter, type WorkerEvents } from './worker-events.ts';
 import { WorkerRegistration } from './worker-registration.ts';
 
 export interface WorkerOptions {
@@ -47,7 +50,12 @@ const STATUS_INTERVAL_MS = 10_000;
  *   ...
  *   await worker.stop(); // waits for running tasks up to the grace period, hands back the rest
  *
- * It does not own the engine: whoever created it closes it after stop().
+ * It does not own the engine: whoever created it closes it after stop(). Nor the process: it installs
+ * no signal or error handlers (`conveyor work` does, for its own process).
+ *
+ * Inside, each job is a WorkerService (producer, lease keeper, maintenance, registration heartbeat,
+ * insert listener) with its own supervised loop, and the parts tell each other what happened through
+ * typed events (`worker.events`), which a user or a test may watch too.
  */
 export class Worker {
   readonly id: string;
@@ -56,20 +64,16 @@ export class Worker {
   readonly #engine: Engine;
   readonly #clock: Clock;
   readonly #logger: Logger;
-  /** Attempts whose handler runs (or whose failure is being written): each holds a slot. */
-  readonly #running = new Map<string, RunningTask>();
-  /** Completed attempts whose completion is being written; they hold a lease but no slot. */
-  readonly #finishing = new Set<RunningTask>();
+  readonly #events: WorkerEventEmitter;
+  readonly #slots: TaskSlots;
   readonly #breakers: BreakerTracker;
   readonly #executor: Executor;
   readonly #producer: Producer;
   readonly #leases: LeaseKeeper;
   readonly #maintenance: Maintenance;
   readonly #registration: WorkerRegistration;
+  readonly #inserts: InsertListener;
   readonly #abortGraceMs: number;
-  readonly #finishingAllowance: number;
-  #listener: { close(): Promise<void> } | null = null;
-  #statusTimer: NodeJS.Timeout | null = null;
   #started: Promise<void> | null = null;
   #stopping: Promise<void> | null = null;
   #stopRequested = false;
@@ -89,77 +93,71 @@ export class Worker {
     this.#forced = new Promise((resolve) => (this.#force = resolve));
     this.#stopRequestedSignal = new Promise((resolve) => (this.#stopRequest = resolve));
     const settings = this.config.worker;
-    this.#finishingAllowance = Math.max(settings.concurrency, FINISHING_ALLOWANCE);
-
     this.taskTypes = resolveTaskTypes(options.registry, settings.task_types);
     const engine = this.#engine;
     const clock = this.#clock;
     const logger = this.#logger;
+    const events = new WorkerEventEmitter((error, event) => logger.error({ err: error, event }, 'a worker event listener threw'));
+    this.#events = events;
+    const workerId = this.id;
 
-    this.#breakers = new BreakerTracker({ engine, clock, logger, config: toBreakerConfig(this.config.breaker) });
+    this.#slots = new TaskSlots({ concurrency: settings.concurrency, finishingAllowance: Math.max(settings.concurrency, FINISHING_ALLOWANCE), clock, events });
+    this.#breakers = new BreakerTracker({ engine, clock, logger, events, config: toBreakerConfig(this.config.breaker) });
     this.#abortGraceMs = options.abortGraceMs ?? 1000;
-    this.#executor = new Executor({
-      engine,
-      registry: options.registry,
-      clock,
-      breakers: this.#breakers,
-      abortGraceMs: this.#abortGraceMs,
-      // The retry is claimed when due, without waiting for the poll timer.
-      onRetry: (runAt) => this.#producer.wakeAt(runAt),
-    });
+    this.#executor = new Executor({ engine, registry: options.registry, clock, events, breakers: this.#breakers, abortGraceMs: this.#abortGraceMs });
     this.#producer = new Producer({
       engine,
       clock,
       logger,
-      workerId: this.id,
+      events,
+      slots: this.#slots,
+      breakers: this.#breakers,
+      workerId,
       taskTypes: this.taskTypes,
       leaseMs: settings.lease_ms,
       pollIntervalMs: settings.poll_interval_ms,
-      concurrency: settings.concurrency,
-      freeSlots: () => this.#freeSlots(),
-      runningSince: (epochMs) => this.#runningSince(epochMs),
-      start: (running) => this.#runTask(running),
-      blocked: (taskType) => this.#breakers.isOpen(taskType),
     });
-    // Claimed tasks of a type whose breaker opened go back at once rather than wait out the open period here.
-    this.#breakers.onOpen = (taskType) => this.#producer.releaseType(taskType);
-    // Claims of that type resume when its breaker half-opens; no need to wait for the poll timer.
-    this.#breakers.onReopenDue = (at) => this.#producer.wakeAt(new Date(at.getTime() + 10));
-    this.#leases = new LeaseKeeper({
-      engine,
-      clock,
-      logger,
-      workerId: this.id,
-      leaseMs: settings.lease_ms,
-      heartbeatMs: settings.heartbeat_ms,
-      running: () => this.#held(),
-    });
+    this.#leases = new LeaseKeeper({ engine, clock, logger, events, workerId, leaseMs: settings.lease_ms, heartbeatMs: settings.heartbeat_ms, running: () => this.#held() });
     this.#maintenance = new Maintenance({
       engine,
       clock,
       logger,
-      workerId: this.id,
+      events,
+      workerId,
       intervalMs: settings.maintenance_interval_ms,
       maxRescues: settings.max_rescues,
       retentionMs: settings.retention_ms,
       workerStaleMs: STATUS_INTERVAL_MS * 6,
-      onTasksDue: () => this.#producer.wake(),
     });
     this.#registration = new WorkerRegistration({
       engine,
       clock,
       logger,
       registry: options.registry,
-      workerId: this.id,
+      workerId,
       concurrency: settings.concurrency,
       taskTypes: [...this.taskTypes],
-      running: () => this.#running.size,
+      heartbeatMs: STATUS_INTERVAL_MS,
+      running: () => this.#slots.runningCount,
     });
+    this.#inserts = new InsertListener({ engine, clock, logger, events, taskTypes: this.taskTypes, retryMs: STATUS_INTERVAL_MS });
+    // A claimed task that takes a slot runs: its handler, then its outcome written down.
+    events.on('task-started', (running) => running.start(clock.nowMs(), this.#execute));
+  }
+
+  /** What happens inside this worker, as it happens: tasks claimed, started, finished, slots freed, leases lost... */
+  get events(): Pick<WorkerEventEmitter, 'on' | 'off'> {
+    return this.#events;
+  }
+
+  /** Adds a listener to one of the worker's events; returns the function that removes it. */
+  on<E extends keyof WorkerEvents>(event: E, listener: (...args: WorkerEvents[E]) => void): () => void {
+    return this.#events.on(event, listener);
   }
 
   /** Attempts this worker holds now (running, or having their outcome written). */
   get runningCount(): number {
-    return this.#running.size + this.#finishing.size;
+    return this.#slots.heldCount;
   }
 
   /**
@@ -177,12 +175,14 @@ export class Worker {
     await this.#retry('register task types', () => this.#registration.registerTypes());
     if (this.#stopRequested) return;
     await this.#breakers.refresh();
-    await this.#status();
-    await this.#listen();
+    await this.#registration.runOnce().catch((error: unknown) => this.#logger.debug({ err: error }, 'could not write the worker heartbeat'));
+    if (this.#stopRequested) return;
+    await this.#inserts.runOnce();
     this.#producer.start();
     this.#leases.start();
     this.#maintenance.start();
-    this.#statusTimer = setInterval(() => void this.#status().then(() => this.#listen()), STATUS_INTERVAL_MS);
+    this.#registration.start();
+    this.#inserts.start();
     this.#logger.info(
       {
         concurrency: settings.concurrency,
@@ -212,9 +212,8 @@ export class Worker {
     this.#stopRequest();
     await this.#started?.catch(() => {});
     await this.#producer.stop();
-    if (this.#statusTimer) clearInterval(this.#statusTimer);
-    await this.#listener?.close().catch(() => {});
-    this.#listener = null;
+    await this.#inserts.stop();
+    await this.#registration.stop();
     // Claimed but not started: back to the queue at once, for other workers.
     await this.#producer.releaseQueued();
 
@@ -224,19 +223,15 @@ export class Worker {
       // that must be aborted to stop (and for handing their tasks back).
       const stopSliceMs = Math.min(this.#abortGraceMs, Math.floor(graceMs / 4));
       this.#logger.info({ running: waiting.length, grace_ms: graceMs }, 'stopping: no new claims; waiting for running tasks');
-      let graceTimer: NodeJS.Timeout | undefined;
-      const graceOver = new Promise<void>((resolve) => (graceTimer = setTimeout(resolve, graceMs - stopSliceMs)));
-      await Promise.race([Promise.all(waiting.map((r) => r.done)), graceOver, this.#forced]);
-      clearTimeout(graceTimer);
+      const graceOver = new AbortController();
+      await Promise.race([Promise.all(waiting.map((r) => r.done)), this.#clock.sleep(graceMs - stopSliceMs, graceOver.signal), this.#forced]);
+      graceOver.abort();
       // From here on a write that fails is not retried: the rescuer will take those tasks back.
       if ([...this.#held()].length > 0) this.#executor.hurry();
-      const left = [...this.#running.values()];
+      const left = [...this.#slots.running()];
       if (left.length > 0) {
         this.#logger.warn({ running: left.length }, 'grace period over: aborting the remaining tasks and handing them back');
-        for (const running of left) {
-          running.abortGraceMs = stopSliceMs;
-          running.abort('shutdown', 'the worker is shutting down');
-        }
+        for (const running of left) running.abort('shutdown', 'the worker is shutting down', stopSliceMs);
       }
       await Promise.all([...this.#held()].map((r) => r.done));
     }
@@ -251,97 +246,30 @@ export class Worker {
     this.#logger.info({}, 'worker stopped');
   }
 
-  /** Runs a claimed task in a free slot (the producer calls this). */
-  #runTask(running: RunningTask): void {
-    const id = running.task.id;
-    const previous = this.#running.get(id);
-    // Only possible if an earlier attempt of ours lost its lease and still runs: it is superseded.
-    previous?.abort('lease_lost', 'a later attempt of this task was claimed');
-    running.startedAtMs = this.#clock.nowMs();
-    this.#running.set(id, running);
-    running.done = this.#execute(running);
-  }
-
-  async #execute(running: RunningTask): Promise<void> {
+  /** A started attempt's whole run: the handler, then its outcome written; its slot frees on the way. */
+  readonly #execute = async (running: RunningTask): Promise<void> => {
     const outcome = await this.#executor.run(running);
     if (outcome.kind === 'completed') {
       // The handler is done, so its slot is free now; the completion is written meanwhile (and
       // joins other completions in one statement on PostgreSQL). Failures are written before the
       // slot frees, so that a breaker they open is seen by the next claim.
-      this.#finishing.add(running);
-      this.#freeSlot(running);
+      this.#slots.handOver(running);
       try {
         await this.#executor.record(running, outcome);
       } finally {
-        this.#finishing.delete(running);
-        // A long backlog of completions holds slots (see #freeSlots); this may have freed one.
-        if (this.#finishing.size >= this.#finishingAllowance) this.#producer.slotFreed();
+        this.#slots.written(running);
       }
     } else {
       await this.#executor.record(running, outcome);
-      this.#freeSlot(running);
+      this.#slots.vacate(running);
     }
-    // Once written, the attempt no longer counts against its type's limit: a waiting task of the
-    // type may be claimed now, by this worker, rather than at the next look.
-    if (running.task.limited) this.#producer.wake();
-  }
-
-  #freeSlot(running: RunningTask): void {
-    if (this.#running.get(running.task.id) === running) this.#running.delete(running.task.id);
-    this.#producer.slotFreed(this.#clock.nowMs() - running.startedAtMs);
-  }
-
-  /**
-   * Slots free for claiming. Completions still being written cost nothing up to FINISHING_ALLOWANCE
-   * of them (they go to the database together, in batches as large as that); beyond it they hold
-   * slots, so a slow database slows claiming instead of piling up work.
-   */
-  #freeSlots(): number {
-    return this.config.worker.concurrency - this.#running.size - Math.max(0, this.#finishing.size - this.#finishingAllowance);
-  }
-
-  /**
-   * How many running tasks started before `epochMs`. The map holds them in the order they started,
-   * so the count stops at the first later one: usually at once.
-   */
-  #runningSince(epochMs: number): number {
-    let count = 0;
-    for (const running of this.#running.values()) {
-      if (running.startedAtMs >= epochMs) break;
-      count += 1;
-    }
-    return count;
-  }
+    this.#events.emit('task-finished', running, outcome);
+  };
 
   /** Every attempt whose lease this worker must keep: running, being written down, or queued to start. */
   *#held(): Iterable<RunningTask> {
-    yield* this.#running.values();
-    yield* this.#finishing;
+    yield* this.#slots.held();
     yield* this.#producer.queued();
-  }
-
-  async #status(): Promise<void> {
-    try {
-      await this.#registration.heartbeat();
-    } catch (error) {
-      this.#logger.debug({ err: error }, 'could not write the worker heartbeat');
-    }
-  }
-
-  /** Subscribes to insert notifications; on failure the status timer tries again. */
-  async #listen(): Promise<void> {
-    if (this.#listener || this.#stopRequested) return;
-    const handled = new Set(this.taskTypes);
-    try {
-      this.#listener = await this.#engine.listen({
-        onInsert: (taskType) => {
-          if (taskType === null || handled.has(taskType)) this.#producer.wake();
-        },
-      });
-      this.#producer.notificationsWork(true);
-    } catch (error) {
-      this.#logger.warn({ err: error }, 'could not listen for insert notifications; polling until it works');
-    }
   }
 
   /** Runs `fn` until it succeeds or stop() is called, backing off while the database is away. */
@@ -353,9 +281,9 @@ export class Worker {
       } catch (error) {
         if (!isConveyorError(error, ERROR_CODES.DATABASE_UNAVAILABLE)) throw error;
         if (failures === 0 || failures % 10 === 0) this.#logger.warn({ err: error }, `could not ${what}; retrying`);
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([new Promise((resolve) => (timer = setTimeout(resolve, Math.min(5000, 250 * 2 ** failures)))), this.#stopRequestedSignal]);
-        clearTimeout(timer);
+        const stopped = new AbortController();
+        await Promise.race([this.#clock.sleep(Math.min(5000, 250 * 2 ** failures), stopped.signal), this.#stopRequestedSignal]);
+        stopped.abort();
       }
     }
   }

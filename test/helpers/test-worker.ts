@@ -17,7 +17,7 @@ setInterval(() => {
   last = now;
 }, 100).unref();
 try {
-  process.exitCode = await runWork({ registry });
+  process.exitCode = await runWork({ registry, processHandlers: true });
 } catch (error) {
   process.stderr.write(`test worker: ${error instanceof Error ? error.stack : String(error)}\n`);
   process.exitCode = 1;

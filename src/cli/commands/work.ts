@@ -16,12 +16,22 @@ export interface RunWorkOptions {
   env?: Record<string, string | undefined>;
   /** Apply pending migrations before starting (default true; safe with several processes). */
   migrate?: boolean;
+  /**
+   * This process is the worker (`conveyor work`, a test worker process): SIGTERM and SIGINT stop it,
+   * and an unhandled rejection or exception is logged (and the latter exits). Default false: run
+   * inside someone else's process, it leaves that process's handlers alone and stops on `signal`.
+   * The handlers are removed again when the worker has stopped.
+   */
+  processHandlers?: boolean;
+  /** Aborting it stops the worker gracefully (as a first SIGTERM does). */
+  signal?: AbortSignal;
 }
 
 /**
- * Runs one worker process until SIGTERM or SIGINT: config -> logger -> engine -> worker. The first
- * signal stops claiming and waits up to worker.shutdown_grace_ms for running tasks, then hands the rest
- * back; a second signal skips the rest of the wait. Resolves with the exit code.
+ * Runs one worker until SIGTERM or SIGINT (with `processHandlers`) or `signal`: config -> logger ->
+ * engine -> worker. The first signal stops claiming and waits up to worker.shutdown_grace_ms for
+ * running tasks, then hands the rest back; a second signal skips the rest of the wait. Resolves with
+ * the exit code.
  *
  * Exported so that other entry points (a test worker with extra task types, a user's own script) run
  * a worker exactly as `conveyor work` does.
@@ -32,14 +42,6 @@ export async function runWork(options: RunWorkOptions): Promise<number> {
   // Every line this process writes carries the worker id, the engine's included.
   const workerId = defaultWorkerId();
   const logger = root.child({ worker_id: workerId });
-  // A handler that leaves a promise rejected must not take the worker (and every other task) down.
-  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled promise rejection (ignored)'));
-  process.on('uncaughtException', (error) => {
-    // The process state is unknown now; leases expire and the rescuer hands the tasks to others.
-    logger.error({ err: error }, 'uncaught exception: exiting');
-    process.exit(1);
-  });
-
   const engine = createEngine(config.database.url, { logger });
   let signals = 0;
   // Built before anything touches the database, so that a configuration mistake stops us at once.
@@ -53,8 +55,10 @@ export async function runWork(options: RunWorkOptions): Promise<number> {
     stopRequested();
     void worker.stop(signals === 1 ? {} : { graceMs: 0 });
   };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
+  const removeHandlers = options.processHandlers ? installProcessHandlers(logger, onSignal) : () => {};
+  const onAbort = () => onSignal('SIGTERM');
+  if (options.signal?.aborted) onAbort();
+  else options.signal?.addEventListener('abort', onAbort, { once: true });
 
   try {
     logger.info({ database: redactDatabaseUrl(config.database.url), engine: engine.kind }, 'starting worker');
@@ -70,7 +74,30 @@ export async function runWork(options: RunWorkOptions): Promise<number> {
     return 0;
   } finally {
     await engine.close().catch((error: unknown) => logger.warn({ err: error }, 'could not close the engine cleanly'));
+    options.signal?.removeEventListener('abort', onAbort);
+    removeHandlers();
   }
+}
+
+/** The handlers a worker process needs on its own process; returns the function that removes them. */
+function installProcessHandlers(logger: Logger, onSignal: (signal: NodeJS.Signals) => void): () => void {
+  // A handler that leaves a promise rejected must not take the worker (and every other task) down.
+  const onRejection = (reason: unknown) => logger.error({ err: reason }, 'unhandled promise rejection (ignored)');
+  const onException = (error: Error) => {
+    // The process state is unknown now; leases expire and the rescuer hands the tasks to others.
+    logger.error({ err: error }, 'uncaught exception: exiting');
+    process.exit(1);
+  };
+  process.on('unhandledRejection', onRejection);
+  process.on('uncaughtException', onException);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return () => {
+    process.off('unhandledRejection', onRejection);
+    process.off('uncaughtException', onException);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGINT', onSignal);
+  };
 }
 
 /** Tries while the database is unreachable (a worker may start before its database); null if asked to stop meanwhile. */
@@ -105,7 +132,7 @@ export function registerWorkCommand(program: Command): void {
       if (options.concurrency !== undefined) env.CONVEYOR__WORKER__CONCURRENCY = options.concurrency;
       if (options.taskTypes !== undefined) env.CONVEYOR__WORKER__TASK_TYPES = options.taskTypes;
       if (options.tasks !== undefined) env.CONVEYOR__TASKS__MODULES = options.tasks;
-      process.exitCode = await runWork({ env, migrate: options.migrate });
+      process.exitCode = await runWork({ env, migrate: options.migrate, processHandlers: true });
     });
 }
 

@@ -1,6 +1,8 @@
-import type { Clock } from '../../core/clock.ts';
+import type { Clock, ClockTimer } from '../../core/clock.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { Engine } from '../../store/engine.ts';
+import type { WorkerEventEmitter } from '../worker-events.ts';
+import { WorkerService } from '../worker-service.ts';
 import { LeaderElection } from './leader-election.ts';
 import { Pruner } from './pruner.ts';
 import { Rescuer } from './rescuer.ts';
@@ -18,8 +20,8 @@ export interface MaintenanceDeps {
   retentionMs: number;
   /** Workers silent for this long are forgotten. */
   workerStaleMs: number;
-  /** Called after the rescuer or the scheduler made tasks due, so the local producer can claim them at once. */
-  onTasksDue(): void;
+  /** Hears `tasks-available` after the rescuer or the scheduler made tasks due, so the local producer claims them at once. */
+  events: WorkerEventEmitter;
 }
 
 /** Pruning and reaping need not run every round. */
@@ -32,9 +34,10 @@ const STORAGE_CHECK_EVERY_MS = 5 * 60_000;
  * leadership, rescue expired leases and fire due schedules; every minute or so also prune and reap
  * stale workers, and every five minutes look at the database's health. Between rounds the leader keeps a timer for the next schedule, so a firing is on
  * time rather than up to a round late; a schedule created or changed elsewhere is seen by the next
- * round.
+ * round. A round that fails (the database is away) is tried again after a backoff of at most a round.
  */
-export class Maintenance {
+export class Maintenance extends WorkerService {
+  protected readonly name = 'maintenance';
   readonly election: LeaderElection;
   readonly rescuer: Rescuer;
   readonly pruner: Pruner;
@@ -42,16 +45,15 @@ export class Maintenance {
   readonly scheduler: Scheduler;
   readonly storage: StorageWatch;
   readonly #deps: MaintenanceDeps;
-  #timer: NodeJS.Timeout | null = null;
-  #round: Promise<void> | null = null;
-  #schedulerTimer: NodeJS.Timeout | null = null;
+  #schedulerTimer: ClockTimer | null = null;
   #firing: Promise<void> | null = null;
-  #stopped = true;
+  /** The wait before the next round; 0 after a failed one (the supervisor's backoff came first). */
+  #nextRoundInMs = 0;
   #slowJobsAt = 0;
   #storageCheckAt = 0;
-  #failing = false;
 
   constructor(deps: MaintenanceDeps) {
+    super(deps);
     this.#deps = deps;
     const { engine, clock, logger } = deps;
     const log = logger.child({ component: 'maintenance' });
@@ -69,23 +71,42 @@ export class Maintenance {
    * start-up (expired leases wait at most one interval more), and workers started together then do
    * not all run their rounds at the same moment. Pruning and reaping start a minute in.
    */
-  start(): void {
-    this.#stopped = false;
-    this.#slowJobsAt = this.#deps.clock.nowMs() + SLOW_JOBS_EVERY_MS;
-    this.#schedule(Math.round(this.#deps.intervalMs * (0.5 + Math.random() / 2)));
+  override start(): void {
+    if (!this.stopping) return;
+    this.#slowJobsAt = this.clock.nowMs() + SLOW_JOBS_EVERY_MS;
+    this.#nextRoundInMs = Math.round(this.#deps.intervalMs * (0.5 + Math.random() / 2));
+    super.start();
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
+  protected maxBackoffMs(): number {
+    return this.#deps.intervalMs;
+  }
+
+  protected override crashMessage(): string {
+    return 'maintenance round failed; retrying';
+  }
+
+  protected async loop(): Promise<void> {
+    while (!this.stopping) {
+      if (this.#nextRoundInMs > 0) {
+        await this.wait(this.#nextRoundInMs);
+        if (this.stopping) return;
+      }
+      this.#nextRoundInMs = 0;
+      await this.runOnce();
+      this.recovered();
+      this.#nextRoundInMs = this.#deps.intervalMs;
+    }
+  }
+
+  override async stop(): Promise<void> {
+    await super.stop();
     this.#disarmScheduler();
-    await this.#round;
     await this.#firing;
     try {
       await this.election.resign();
     } catch (error) {
-      this.#deps.logger.debug({ err: error }, 'could not resign the maintenance leadership; it expires by itself');
+      this.logger.debug({ err: error }, 'could not resign the maintenance leadership; it expires by itself');
     }
   }
 
@@ -96,9 +117,9 @@ export class Maintenance {
       return false;
     }
     const rescued = await this.rescuer.runOnce();
-    if (rescued.retried.length > 0) this.#deps.onTasksDue();
+    if (rescued.retried.length > 0) this.#deps.events.emit('tasks-available');
     await this.#fireSchedules();
-    const now = this.#deps.clock.nowMs();
+    const now = this.clock.nowMs();
     if (now >= this.#slowJobsAt) {
       this.#slowJobsAt = now + SLOW_JOBS_EVERY_MS;
       await this.pruner.runOnce();
@@ -116,7 +137,7 @@ export class Maintenance {
     while (this.#firing) await this.#firing;
     const run = (async () => {
       const { fired, nextRunAt } = await this.scheduler.runOnce();
-      if (fired.length > 0) this.#deps.onTasksDue();
+      if (fired.length > 0) this.#deps.events.emit('tasks-available');
       this.#armScheduler(nextRunAt);
     })();
     // Whoever waits on the next run need not hear of this one's failure: its caller does.
@@ -131,37 +152,20 @@ export class Maintenance {
   /** A timer for a schedule due before the next round; later ones are the next round's. */
   #armScheduler(at: Date | null): void {
     this.#disarmScheduler();
-    if (at === null || this.#stopped) return;
-    const delayMs = Math.max(0, at.getTime() - this.#deps.clock.nowMs());
+    if (at === null || this.stopping) return;
+    const delayMs = Math.max(0, at.getTime() - this.clock.nowMs());
     if (delayMs >= this.#deps.intervalMs) return;
-    this.#schedulerTimer = setTimeout(() => {
-      this.#schedulerTimer = null;
-      if (!this.election.isLeader || this.#stopped) return;
-      this.#fireSchedules().catch((error: unknown) => this.#deps.logger.warn({ err: error }, 'firing schedules failed; retrying next round'));
-    }, delayMs);
+    this.#schedulerTimer = this.clock.setTimeout(this.#scheduleDue, delayMs);
   }
+
+  readonly #scheduleDue = (): void => {
+    this.#schedulerTimer = null;
+    if (!this.election.isLeader || this.stopping) return;
+    this.#fireSchedules().catch((error: unknown) => this.logger.warn({ err: error }, 'firing schedules failed; retrying next round'));
+  };
 
   #disarmScheduler(): void {
-    if (this.#schedulerTimer) clearTimeout(this.#schedulerTimer);
+    this.clock.clearTimeout(this.#schedulerTimer);
     this.#schedulerTimer = null;
-  }
-
-  #schedule(delayMs: number): void {
-    if (this.#stopped) return;
-    this.#timer = setTimeout(() => {
-      this.#round = this.runOnce()
-        .then(() => {
-          if (this.#failing) this.#deps.logger.info({}, 'maintenance works again');
-          this.#failing = false;
-        })
-        .catch((error: unknown) => {
-          if (!this.#failing) this.#deps.logger.warn({ err: error }, 'maintenance round failed; retrying next round');
-          this.#failing = true;
-        })
-        .finally(() => {
-          this.#round = null;
-          this.#schedule(this.#deps.intervalMs);
-        });
-    }, delayMs);
   }
 }
