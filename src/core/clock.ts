@@ -33,8 +33,9 @@ function sleepOn(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> 
 export const systemClock: Clock = {
   now: () => new Date(),
   nowMs: () => Date.now(),
-  setTimeout: (fn, ms, ...args) => setTimeout(fn, ms, ...args),
-  clearTimeout: (timer) => clearTimeout(timer as NodeJS.Timeout | undefined),
+  // Node's own functions, not wrappers: the worker sets a timer for every task.
+  setTimeout: setTimeout as Clock['setTimeout'],
+  clearTimeout: clearTimeout as Clock['clearTimeout'],
   sleep: (ms, signal) => sleepOn(systemClock, ms, signal),
 };
 
@@ -47,7 +48,9 @@ interface ManualTimer {
 
 /**
  * A clock that moves only when told to; for tests and simulations. Its timers fire when advance() or
- * set() moves the clock past their due time, in due order, each seeing now() at its own due time.
+ * set() moves the clock past their due time, in due order, each seeing now() at its own due time. A
+ * timer set for a time that has already come (a delay of 0 or less) fires on the next turn of the
+ * event loop, as a real one would, without the clock moving.
  */
 export class ManualClock implements Clock {
   #ms: number;
@@ -69,6 +72,7 @@ export class ManualClock implements Clock {
   setTimeout<A extends unknown[]>(fn: (...args: A) => void, ms: number, ...args: A): ClockTimer {
     const timer: ManualTimer = { dueMs: this.#ms + Math.max(0, Number.isFinite(ms) ? ms : 0), order: this.#order++, fire: () => fn(...args) };
     this.#timers.push(timer);
+    if (timer.dueMs <= this.#ms) setImmediate(() => this.#fireIfPending(timer));
     return timer;
   }
 
@@ -82,15 +86,9 @@ export class ManualClock implements Clock {
     return sleepOn(this, ms, signal);
   }
 
-  /** Timers set and not yet fired or cleared. */
-  get pendingTimers(): number {
-    return this.#timers.length;
-  }
-
-  /** When the next timer fires (epoch ms); null when none is set. */
-  nextTimerAt(): number | null {
-    const next = this.#next();
-    return next ? next.dueMs : null;
+  /** When each timer set and not yet fired or cleared comes due (epoch ms), soonest first. */
+  timerDueTimes(): number[] {
+    return this.#timers.map((timer) => timer.dueMs).sort((a, b) => a - b);
   }
 
   /** Moves the clock forward, firing every timer that comes due on the way (also those they set). */
@@ -112,6 +110,13 @@ export class ManualClock implements Clock {
       next.fire();
     }
     this.#ms = Math.max(this.#ms, target);
+  }
+
+  #fireIfPending(timer: ManualTimer): void {
+    const index = this.#timers.indexOf(timer);
+    if (index < 0) return;
+    this.#timers.splice(index, 1);
+    timer.fire();
   }
 
   #next(): ManualTimer | null {

@@ -1,6 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/clock.ts';
 import { ConveyorError, ERROR_CODES } from '../../src/core/errors.ts';
+import { newTask } from '../../src/core/new-task.ts';
 import type { TaskRecord } from '../../src/core/task.ts';
 import { PermanentTaskError, SnoozeTaskError } from '../../src/core/task-errors.ts';
 import type { Engine } from '../../src/store/engine.ts';
@@ -166,25 +168,29 @@ describe.each(testDatabases)('Worker (library) on $kind', ({ create }) => {
     db = create();
     engine = await openTestEngine(db);
     const { engine: counting, claims } = countingClaims(engine);
-    worker = new Worker({ engine: counting, registry: new TaskRegistry().register(delayTask), config: { worker: { poll_interval_ms: 300 } } });
-    const started = Date.now();
+    // The worker's time is a manual clock: its poll timer fires only when the test moves it.
+    const clock = new ManualClock(Date.UTC(2026, 0, 1, 12));
+    worker = new Worker({ engine: counting, registry: new TaskRegistry().register(delayTask), clock, config: { worker: { poll_interval_ms: 300 } } });
     await worker.start();
-    await waitFor(() => claims() >= 4, { message: 'four idle polls' });
-    // Four claims need at least three intervals between them: no tight loop.
-    expect(Date.now() - started).toBeGreaterThanOrEqual(3 * 300 * 0.9);
-    await worker.stop();
+    // The claim loop waits for its poll timer: the only one due 300 ms from now (the others are seconds away).
+    const waitingForPoll = () => clock.timerDueTimes().includes(clock.nowMs() + 300);
+    await waitFor(waitingForPoll, { message: 'the first claim, at start, then the wait for the poll' });
+    expect(claims()).toBe(1);
+    // One claim per interval: each 300 ms of the clock brings exactly one more.
+    for (let polls = 1; polls <= 3; polls++) {
+      clock.advance(300);
+      await waitFor(() => claims() === 1 + polls && waitingForPoll(), { message: `poll ${polls}` });
+    }
 
-    // With a one-minute poll, only the insert notification can make the task run soon.
-    worker = new Worker({ engine, registry: new TaskRegistry().register(delayTask), config: { worker: { poll_interval_ms: 60_000 } } });
-    await worker.start();
-    await waitFor(async () => (await engine.taskStats({ now: new Date() })).byStatus.pending === 0, { message: 'nothing pending' });
-    const insertedAt = Date.now();
-    const [task] = await insertTasks(engine, [{ taskType: 'delay_task', payload: { delay_ms: 0 } }]);
-    const done: TaskRecord = await finished(task!.id);
+    // Without the clock moving, only the insert notification can make the task run.
+    const [inserted] = await engine.taskInsertMany({ tasks: [newTask({ taskType: 'delay_task', payload: { delay_ms: 0 } }, clock.now())] });
+    const done: TaskRecord = await finished(inserted!.task.id);
     expect(done.status).toBe('completed');
-    console.log(`[${db!.kind}] insert to completion on an idle worker: ${Date.now() - insertedAt} ms`);
-    expect(Date.now() - insertedAt).toBeLessThan(10_000);
+    // A claim or two for the insert (a notification may come twice), then waiting again: no loop of claims.
+    await waitFor(waitingForPoll, { message: 'the wait for the poll, again' });
+    expect(claims()).toBeLessThanOrEqual(6);
   });
+
   it('a handler that snoozes is run again later without spending an attempt, even its only one', async () => {
     const snoozes = new Map<string, number>();
     const registry = new TaskRegistry().register(

@@ -1,5 +1,7 @@
 import { Type } from '@sinclair/typebox';
 import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/core/clock.ts';
+import { newTask, type TaskInput } from '../../src/core/new-task.ts';
 import type { TaskRecord } from '../../src/core/task.ts';
 import type { Engine } from '../../src/store/engine.ts';
 import { defineTask } from '../../src/tasks/define-task.ts';
@@ -140,30 +142,55 @@ describe.each(testDatabases)('Worker prefetch and wake-ups on $kind', ({ create 
     expect((await engine.taskGet({ id: gate.id }))!.attempts.map((a) => a.outcome)).toEqual(['released']);
   });
 
-  it('a retry due in 2 s starts when due, with no poll to find it', async () => {
+  /**
+   * A worker on a manual clock: nothing is found by a poll (one a minute) or by time passing unless the
+   * test moves the clock. `parkedUntil(at)` waits until the worker has a timer for `at` (the claim loop
+   * waking for a due task), so that the clock is moved only once the worker knows.
+   */
+  async function startOnManualClock(clock: ManualClock): Promise<(at: number) => Promise<void>> {
     db = create();
     engine = await openTestEngine(db);
-    await start(registry([]), { worker: { poll_interval_ms: 60_000 } });
-    const [task] = await insertTasks(engine, [{ taskType: 'fail_once', payload: {}, retryStrategy: { type: 'fixed', interval_ms: 2000, jitter: 0, max_attempts: 2 } }]);
-    const done = await finished(task!.id);
+    worker = new Worker({ engine, registry: registry([]), clock, config: { worker: { poll_interval_ms: 60_000 } } });
+    await worker.start();
+    return async (at) => {
+      await waitFor(() => clock.timerDueTimes().some((due) => due >= at && due <= at + 1), { message: `a timer for ${new Date(at).toISOString()}` });
+    };
+  }
+  const insertAt = async (clock: ManualClock, input: TaskInput) => (await engine.taskInsertMany({ tasks: [newTask(input, clock.now())] })).map((result) => ({ task: result.task })) as [{ task: TaskRecord }];
+  const statusOf = async (id: string) => (await engine.taskGet({ id }))!.status;
+
+  it('a retry due in 2 s starts when due, with no poll to find it', async () => {
+    const clock = new ManualClock(Date.UTC(2026, 0, 1, 12));
+    const parkedUntil = await startOnManualClock(clock);
+    const [{ task }] = await insertAt(clock, { taskType: 'fail_once', payload: {}, retryStrategy: { type: 'fixed', interval_ms: 2000, jitter: 0, max_attempts: 2 } });
+    await waitFor(async () => (await statusOf(task.id)) === 'retrying', { message: 'the first attempt failed' });
+    const retryAt = (await engine.taskGet({ id: task.id }))!.runAt.getTime();
+    expect(retryAt).toBe(clock.nowMs() + 2000);
+    await parkedUntil(retryAt);
+
+    clock.advance(1999);
+    expect(await statusOf(task.id)).toBe('retrying');
+    clock.advance(2);
+    const done = await finished(task.id);
     expect(done).toMatchObject({ status: 'completed', currentAttempt: 2 });
-    const [first, second] = done.attempts;
-    const waitedMs = second!.startedAt!.getTime() - first!.finishedAt.getTime();
-    console.log(`[${db.kind}] retry due after 2000 ms started after ${waitedMs} ms`);
-    expect(waitedMs).toBeGreaterThanOrEqual(1995);
-    expect(waitedMs).toBeLessThan(3000);
+    // Started by the timer for its due time, not by a poll (the next one is a minute away).
+    expect(done.attempts[1]!.startedAt!.getTime() - retryAt).toBeLessThanOrEqual(1);
   });
 
   it('a task scheduled 1.5 s ahead starts when due, with no poll to find it', async () => {
-    db = create();
-    engine = await openTestEngine(db);
-    await start(registry([]), { worker: { poll_interval_ms: 60_000 } });
-    const [task] = await insertTasks(engine, [{ taskType: 'quick', payload: { n: 1 }, scheduledAt: new Date(Date.now() + 1500) }]);
-    expect(task!.status).toBe('scheduled');
-    const done = await finished(task!.id);
-    const lateMs = done.attempts[0]!.startedAt!.getTime() - task!.scheduledAt!.getTime();
-    console.log(`[${db.kind}] task scheduled 1.5 s ahead started ${lateMs} ms after its time`);
-    expect(lateMs).toBeGreaterThanOrEqual(0);
-    expect(lateMs).toBeLessThan(1000);
+    const clock = new ManualClock(Date.UTC(2026, 0, 1, 12));
+    const parkedUntil = await startOnManualClock(clock);
+    const dueAt = clock.nowMs() + 1500;
+    const [{ task }] = await insertAt(clock, { taskType: 'quick', payload: { n: 1 }, scheduledAt: new Date(dueAt) });
+    expect(task.status).toBe('scheduled');
+    // The insert woke the worker; its claim found nothing due and asked when the next task is.
+    await parkedUntil(dueAt);
+
+    clock.advance(1499);
+    expect(await statusOf(task.id)).toBe('scheduled');
+    clock.advance(2);
+    const done = await finished(task.id);
+    expect(done.status).toBe('completed');
+    expect(done.attempts[0]!.startedAt!.getTime() - dueAt).toBeLessThanOrEqual(1);
   });
 });
