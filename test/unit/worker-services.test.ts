@@ -107,6 +107,39 @@ describe.each(testDatabases)('worker services on $kind', ({ create }) => {
     expect(seen).toEqual(['claimed 1', 'started', 'slot freed after 0 ms', 'finished it: completed']);
   });
 
+  it('a cancel request reaches the running handler with the lease heartbeat: the next one on the clock', async () => {
+    db = create();
+    engine = await openTestEngine(db);
+    const clock = new ManualClock(Date.UTC(2026, 0, 1, 12));
+    const aborted: string[] = [];
+    const registry = new TaskRegistry().register(
+      defineTask({
+        name: 'wait_for_abort',
+        description: 'runs until aborted',
+        payload: Type.Object({}),
+        handler: (_payload, context) =>
+          new Promise((_resolve, reject) =>
+            context.signal.addEventListener('abort', () => {
+              aborted.push(String((context.signal.reason as Error).message));
+              reject(context.signal.reason);
+            }),
+          ),
+      }),
+    );
+    // lease_ms 3000: a heartbeat every 1000 ms of the clock, the first one 1000 ms after start.
+    worker = new Worker({ engine, registry, clock, config: { worker: { lease_ms: 3000, poll_interval_ms: 60_000 } } });
+    await worker.start();
+    const [{ task }] = (await insertAt(clock, [{ taskType: 'wait_for_abort', payload: {} }])).map((result) => ({ task: result.task })) as [{ task: { id: string } }];
+    await waitFor(async () => (await engine.taskGet({ id: task.id }))?.status === 'running', { message: 'the task running' });
+    expect((await engine.taskCancel({ id: task.id, now: clock.now() })).outcome).toBe('cancel_requested');
+
+    clock.advance(999);
+    expect(aborted).toEqual([]);
+    clock.advance(1);
+    await waitFor(async () => (await engine.taskGet({ id: task.id }))?.status === 'cancelled', { message: 'the task cancelled' });
+    expect(aborted).toEqual(['the task was cancelled']);
+  });
+
   it('an embedded worker, and runWork without processHandlers, leave the process handlers alone; with them, removes its own on stop', async () => {
     db = create();
     engine = await openTestEngine(db);
