@@ -129,7 +129,7 @@ describe.each(testDatabases)('worker services on $kind', ({ create }) => {
     // lease_ms 3000: a heartbeat every 1000 ms of the clock, the first one 1000 ms after start.
     worker = new Worker({ engine, registry, clock, config: { worker: { lease_ms: 3000, poll_interval_ms: 60_000 } } });
     await worker.start();
-    const [{ task }] = (await insertAt(clock, [{ taskType: 'wait_for_abort', payload: {} }])).map((result) => ({ task: result.task })) as [{ task: { id: string } }];
+    const task = (await insertAt(clock, [{ taskType: 'wait_for_abort', payload: {} }]))[0]!.task;
     await waitFor(async () => (await engine.taskGet({ id: task.id }))?.status === 'running', { message: 'the task running' });
     expect((await engine.taskCancel({ id: task.id, now: clock.now() })).outcome).toBe('cancel_requested');
 
