@@ -1,4 +1,3 @@
-import { createInterface } from 'node:readline';
 import { CliError, EXIT } from './cli-error.ts';
 
 /**
@@ -13,24 +12,22 @@ export function canAsk(): boolean {
 
 /** One line typed by the user, trimmed. */
 export async function ask(question: string): Promise<string> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-  try {
-    return await new Promise<string>((resolve, reject) => {
-      // Ctrl-C or Ctrl-D at the prompt: stop the command, having done nothing.
-      rl.once('SIGINT', () => reject(new CliError('cancelled; nothing was changed', EXIT.FAILURE)));
-      rl.once('close', () => reject(new CliError('cancelled; nothing was changed', EXIT.FAILURE)));
-      rl.question(question, (answer) => resolve(answer.trim()));
-    });
-  } finally {
-    rl.removeAllListeners('close');
-    rl.close();
-  }
+  return (await readLine(question, true)).trim();
 }
 
 /** A password: read without echoing what is typed. */
-export async function askSecret(question: string): Promise<string> {
+export function askSecret(question: string): Promise<string> {
+  return readLine(question, false);
+}
+
+/**
+ * Reads one line in raw mode, echoing it or not. Not node:readline: an interface closed after one
+ * question leaves its keypress decoding on stdin, and the next question then echoes every key twice.
+ */
+async function readLine(question: string, echo: boolean): Promise<string> {
   const stdin = process.stdin;
-  process.stderr.write(question);
+  const out = process.stderr;
+  out.write(question);
   stdin.setRawMode(true);
   stdin.setEncoding('utf8');
   stdin.resume();
@@ -44,13 +41,19 @@ export async function askSecret(question: string): Promise<string> {
             resolve(value);
             return;
           }
+          // Ctrl-C or Ctrl-D: stop the command, having changed nothing.
           if (ch === '\u0003' || ch === '\u0004') {
             stdin.off('data', onData);
             reject(new CliError('cancelled; nothing was changed', EXIT.FAILURE));
             return;
           }
-          if (ch === '\u007f' || ch === '\b') value = value.slice(0, -1);
-          else if (ch >= ' ') value += ch;
+          if (ch === '\u007f' || ch === '\b') {
+            if (echo && value.length > 0) out.write('\b \b');
+            value = value.slice(0, -1);
+          } else if (ch >= ' ') {
+            value += ch;
+            if (echo) out.write(ch);
+          }
         }
       };
       stdin.on('data', onData);
@@ -58,7 +61,7 @@ export async function askSecret(question: string): Promise<string> {
   } finally {
     stdin.setRawMode(false);
     stdin.pause();
-    process.stderr.write('\n');
+    out.write('\n');
   }
 }
 
