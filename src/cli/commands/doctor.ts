@@ -7,6 +7,7 @@ import { assertDatabaseExists, cliLogger } from '../cli-engine.ts';
 import { cliAction, CliError, EXIT } from '../cli-error.ts';
 import { loadConfig } from '../config.ts';
 import { runDoctorChecks, type Finding } from '../doctor-checks.ts';
+import { workerLogHint } from '../log-locations.ts';
 import { parseDuration, printJson, println } from '../output.ts';
 
 const MARK: Record<Finding['status'], string> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL', skip: 'skip' };
@@ -44,6 +45,7 @@ export function registerDoctorCommand(program: Command): void {
             maxWaitMs,
             maintenanceIntervalMs: config.worker.maintenance_interval_ms,
             fix: !!options.fix,
+            workerLogs: workerLogHint({ dataDir: config.data.dir, scriptsLogDir: process.env.CONVEYOR_LOG_DIR }),
           }),
           config,
         );
