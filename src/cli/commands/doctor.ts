@@ -33,7 +33,7 @@ export function registerDoctorCommand(program: Command): void {
     .option('--fix', 'apply pending migrations (creating the SQLite database if missing); every other check only reads')
     .option('--max-wait <duration>', 'a ready task waiting longer than this is a problem (e.g. 60s, 5m)', '5m')
     .option('--json', 'print JSON: {ok, problems, warnings, findings}')
-    .addHelpText('after', '\nExit codes: 0 nothing wrong (warnings allowed), 1 a problem was found, 2 invalid usage or configuration.')
+    .addHelpText('after', '\nExit codes: 0 nothing wrong (warnings allowed), 1 a problem was found, 2 invalid usage, 6 a configuration error.')
     .action(
       cliAction(async (options: { fix?: boolean; maxWait: string; json?: boolean }) => {
         const config = loadConfig();
