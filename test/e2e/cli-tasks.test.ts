@@ -200,4 +200,12 @@ describe('conveyor stats and usage', () => {
     expect(result.stderr).toContain('does not exist yet: run `conveyor migrate` or ./scripts/dev.sh');
     expect(existsSync(missing)).toBe(false);
   });
+
+  it('an unreachable database exits 5, as the table of exit codes says; migrate too', async () => {
+    const env = { ...box.env, CONVEYOR__DATABASE__URL: 'postgres://nobody@127.0.0.1:1/none' };
+    const [migrate, list] = await Promise.all([runCli(['migrate'], { env }), runCli(['tasks'], { env })]);
+    expect(migrate.code).toBe(5);
+    expect(migrate.stderr).toContain('the database did not answer: check database.url');
+    expect(list.code).toBe(5);
+  });
 });

@@ -130,7 +130,7 @@ export async function runStart(options: { workers: number; env?: NodeJS.ProcessE
     say(`  Logs       ${logDir}/`);
     say();
     if (adminPassword) say(`  Log in as admin with password ${adminPassword} (shown once)`);
-    say('  Your own admin:    npx conveyor users create --admin --username <name> --email <address>');
+    say('  Your own admin:      npx conveyor users create --admin --username <name> --email <address>');
     say(`  Or make an account:  curl -X POST ${url}/auth/register -H 'Content-Type: application/json' \\`);
     say(`                         -d '{"username":"test","email":"test@example.com","password":"password123"}'`);
     say();

@@ -6,6 +6,7 @@ import { ConveyorError, ERROR_CODES } from '../../core/errors.ts';
 import { createEngine } from '../../store/create-engine.ts';
 import { USER_ROLES, type Engine, type UserRecord, type UserRole } from '../../store/engine.ts';
 import { userProfile } from '../../api/views/user-view.ts';
+import { withEngine } from '../cli-engine.ts';
 import { cliAction, CliError, EXIT } from '../cli-error.ts';
 import { loadConfig } from '../config.ts';
 import { formatAgo, formatTable, printJson, printJsonList, println } from '../output.ts';
@@ -33,7 +34,8 @@ export function registerUsersCommand(program: Command): void {
     .option('--json', 'print JSON: {items, total, next_cursor}, each item as GET /users shows it')
     .action(
       cliAction(async (options: { json?: boolean }) => {
-        await withAccounts(async (_auth, engine) => {
+        // Read-only: like the other listing commands it neither migrates nor creates a database.
+        await withEngine(loadConfig(), async (engine) => {
           const accounts: UserRecord[] = [];
           // Page through all of them: the engine lists by offset.
           for (let offset = 0; ; offset += USERS_PAGE) {
