@@ -24,6 +24,9 @@ export function askSecret(question: string): Promise<string> {
  * Reads one line in raw mode, echoing it or not. Not node:readline: an interface closed after one
  * question leaves its keypress decoding on stdin, and the next question then echoes every key twice.
  */
+/** What was typed (or pasted) after the line a question took: the answer to the next question. */
+let typedAhead = '';
+
 async function readLine(question: string, echo: boolean): Promise<string> {
   const stdin = process.stdin;
   const out = process.stderr;
@@ -35,9 +38,12 @@ async function readLine(question: string, echo: boolean): Promise<string> {
     return await new Promise<string>((resolve, reject) => {
       let value = '';
       const onData = (chunk: string) => {
-        for (const ch of chunk) {
+        // Arrow and function keys arrive as escape sequences: they edit nothing here.
+        const chars = [...chunk.replace(/\u001b\[[0-9;]*[A-Za-z~]/g, '')];
+        for (const [i, ch] of chars.entries()) {
           if (ch === '\r' || ch === '\n') {
             stdin.off('data', onData);
+            typedAhead = chars.slice(i + 1).join('').replace(/^\n/, '');
             resolve(value);
             return;
           }
@@ -57,6 +63,11 @@ async function readLine(question: string, echo: boolean): Promise<string> {
         }
       };
       stdin.on('data', onData);
+      if (typedAhead !== '') {
+        const ahead = typedAhead;
+        typedAhead = '';
+        onData(ahead);
+      }
     });
   } finally {
     stdin.setRawMode(false);
