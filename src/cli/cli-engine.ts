@@ -6,6 +6,7 @@ import { parseDatabaseUrl, redactDatabaseUrl } from '../store/database-url.ts';
 import type { Engine } from '../store/engine.ts';
 import { CliError, EXIT } from './cli-error.ts';
 import type { Config } from './config.ts';
+import { createLogger } from './logger.ts';
 
 /**
  * Operator commands print results on stdout (tables, or JSON for scripts), so their logs go to stderr,
@@ -14,7 +15,7 @@ import type { Config } from './config.ts';
  */
 export function cliLogger(config: Config): Logger {
   const level = config.log.level === 'info' ? 'warn' : config.log.level;
-  return pino({ level, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime, formatters: { level: (label) => ({ level: label }) } }, pino.destination({ dest: 2, sync: true }));
+  return createLogger({ level, destination: pino.destination({ dest: 2, sync: true }) });
 }
 
 /**

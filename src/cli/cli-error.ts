@@ -1,9 +1,14 @@
 import { ConveyorError, ERROR_CODES } from '../core/errors.ts';
 
 /**
- * The exit codes of `conveyor` commands, so that scripts can branch on them:
- *   0 ok, 1 failure or problem found, 2 invalid usage, input or configuration, 3 not found,
- *   4 not possible in the task's current state, 5 database unreachable.
+ * The exit codes of `conveyor` commands, so that scripts and supervisors can branch on them (the
+ * table in docs/operations.md and `conveyor --help` say the same):
+ *   0 ok, 1 failure or problem found, 2 invalid usage or input (a flag, an argument, a payload; a
+ *   deletion not confirmed), 3 not found, 4 not possible in the current state, 5 database
+ *   unreachable, 6 configuration error (a setting is invalid, or the process cannot run as
+ *   configured, such as a port in use).
+ * 2 and 6 mean that running the same command again fails the same way: `conveyor start` does not
+ * restart a process that exits with them.
  */
 export const EXIT = {
   OK: 0,
@@ -12,7 +17,13 @@ export const EXIT = {
   NOT_FOUND: 3,
   INVALID_STATE: 4,
   UNAVAILABLE: 5,
+  CONFIG: 6,
 } as const;
+
+/** The one-line summary `conveyor --help` prints. */
+export const EXIT_CODES_HELP =
+  'Exit codes: 0 ok, 1 failure or problem found, 2 invalid usage or input, 3 not found,\n' +
+  '4 not possible in the current state, 5 database unreachable, 6 configuration error (a setting, a port in use).';
 
 export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 
@@ -37,7 +48,7 @@ export function toCliError(error: unknown): CliError | unknown {
     case ERROR_CODES.VALIDATION:
       return new CliError(error.message, EXIT.USAGE);
     case ERROR_CODES.CONFIG:
-      return new CliError(`configuration error: ${error.message}`, EXIT.USAGE);
+      return new CliError(`configuration error: ${error.message}`, EXIT.CONFIG);
     case ERROR_CODES.NOT_FOUND:
       return new CliError(error.message, EXIT.NOT_FOUND);
     case ERROR_CODES.INVALID_STATE:

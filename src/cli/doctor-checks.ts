@@ -28,6 +28,8 @@ export interface DoctorOptions {
   maintenanceIntervalMs: number;
   /** Apply pending migrations (the only read-write step). */
   fix: boolean;
+  /** Where the workers' logs are, for the hints (log-locations.ts); a general description by default. */
+  workerLogs?: string;
 }
 
 /**
@@ -37,6 +39,7 @@ export interface DoctorOptions {
  */
 export async function runDoctorChecks(engine: Engine, options: DoctorOptions): Promise<Finding[]> {
   const findings: Finding[] = [];
+  const logs = options.workerLogs ?? 'the worker\'s log';
   const skipRest = (after: Finding['check']) => {
     for (const check of ['schema', 'workers', 'task types', 'breakers', 'queue', 'leases', 'schedules', 'storage', 'failures'] as const) {
       if (!findings.some((f) => f.check === check) && check !== after) findings.push({ check, status: 'skip', summary: `not checked: see ${after}` });
@@ -95,7 +98,7 @@ export async function runDoctorChecks(engine: Engine, options: DoctorOptions): P
       status: 'fail',
       summary: `${stopped.length} worker${stopped.length === 1 ? ' has' : 's have'} stopped sending heartbeats: ${stopped.map(describe).join('; ')}`,
       fix:
-        'If it crashed or was killed, start it again (./scripts/worker.sh or conveyor work; under conveyor start the supervisor restarts it itself) and read its log for the cause. ' +
+        `If it crashed or was killed, start it again (./scripts/worker.sh or conveyor work; under conveyor start the supervisor restarts it itself) and read its log for the cause: ${logs}. ` +
         'Its running tasks return to the queue when their leases expire; a live worker forgets its record within about a minute.',
       details: { stopped: stopped.map((w) => w.id) },
     });
@@ -150,7 +153,7 @@ export async function runDoctorChecks(engine: Engine, options: DoctorOptions): P
       summary: `${b.taskType}: circuit breaker open after ${b.consecutiveFailures} failures in a row; its tasks wait until ${b.reopensAt?.toISOString() ?? '?'} (${formatAgo(b.reopensAt, options.now)})`,
       fix:
         `Its tasks wait without spending attempts. Find the cause: conveyor tasks list --type ${b.taskType} --status retrying,failed; ` +
-        `conveyor dead-letter list --type ${b.taskType}; grep -i error in the worker log (/tmp/starter-worker.log with the scripts). It half-opens by itself; an admin can close it now with POST /circuit-breakers/${b.taskType}/reset.`,
+        `conveyor dead-letter list --type ${b.taskType}; grep -i error ${logs}. It half-opens by itself; an admin can close it now with POST /circuit-breakers/${b.taskType}/reset.`,
       details: { task_type: b.taskType, reopens_at: b.reopensAt?.toISOString() ?? null },
     });
   }
@@ -224,7 +227,7 @@ export async function runDoctorChecks(engine: Engine, options: DoctorOptions): P
       check: 'failures',
       status: 'warn',
       summary: `${stats.failedLastHour} task(s) went to the dead letter in the last hour (${stats.completedLastHour} completed)`,
-      fix: 'conveyor dead-letter list shows their errors; grep -i error in the worker log (/tmp/starter-worker.log with the scripts) for patterns; conveyor dead-letter retry-all once the cause is fixed.',
+      fix: `conveyor dead-letter list shows their errors; grep -i error ${logs} for patterns; conveyor dead-letter retry-all once the cause is fixed.`,
     });
   } else {
     findings.push({ check: 'failures', status: 'ok', summary: `none in the last hour (${stats.completedLastHour} completed)` });

@@ -1,6 +1,7 @@
-import { pino } from 'pino';
+import { pino, type DestinationStream } from 'pino';
 import type { Logger } from '../core/logger.ts';
 import type { LogLevel } from './config.ts';
+import { serializeError } from './log-error.ts';
 
 /**
  * The process's root logger: JSON lines on stdout (pipes and files are written synchronously on
@@ -8,13 +9,15 @@ import type { LogLevel } from './config.ts';
  * lines read well with grep. Components add their own bindings (worker_id, task_id, ...). No logger
  * `name` by default: engines log a migration's `name`, and JSON lines must not repeat a key.
  */
-export function createLogger(options: { level: LogLevel; name?: string; bindings?: Record<string, unknown> }): Logger {
-  const root = pino({
+export function createLogger(options: { level: LogLevel; name?: string; bindings?: Record<string, unknown>; destination?: DestinationStream }): Logger {
+  const settings = {
     level: options.level,
     ...(options.name ? { name: options.name } : {}),
     timestamp: pino.stdTimeFunctions.isoTime,
-    formatters: { level: (label) => ({ level: label }) },
+    formatters: { level: (label: string) => ({ level: label }) },
+    // Errors as code, message and stack: never a driver's client or socket (see log-error.ts).
+    serializers: { err: serializeError },
     base: { pid: process.pid, ...options.bindings },
-  });
-  return root;
+  };
+  return options.destination ? pino(settings, options.destination) : pino(settings);
 }

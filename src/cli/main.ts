@@ -1,6 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { ConveyorError, ERROR_CODES } from '../core/errors.ts';
-import { CliError } from './cli-error.ts';
+import { CliError, EXIT, EXIT_CODES_HELP, toCliError } from './cli-error.ts';
 import { CONFIG_FILE_ENV } from './config-file.ts';
 
 /**
@@ -12,7 +11,7 @@ const program = new Command('conveyor')
   .showHelpAfterError()
   .exitOverride()
   .option('--config <file>', `read settings from this JSON file (like ${CONFIG_FILE_ENV}=<file>; default ./conveyor.config.json if present)`)
-  .addHelpText('after', '\nExit codes: 0 ok, 1 failure or problem found, 2 invalid usage, input or configuration, 3 not found,\n4 not possible in the task\'s current state, 5 database unreachable.');
+  .addHelpText('after', `\n${EXIT_CODES_HELP}`);
 
 // --config works like CONVEYOR_CONFIG, so it also reaches the processes `conveyor start` runs.
 program.hook('preAction', () => {
@@ -63,19 +62,18 @@ if (process.send) process.once('disconnect', () => process.kill(process.pid, 'SI
 
 try {
   await program.parseAsync(process.argv);
-} catch (error) {
+} catch (caught) {
+  // Engine and core errors (a validation, a missing account, a bad setting) get their exit code here.
+  const error = toCliError(caught);
   if (error instanceof CommanderError) {
     // Help and --version leave with 0; any other complaint of the parser is a usage error.
-    process.exitCode = error.exitCode === 0 ? 0 : 2;
+    process.exitCode = error.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
   } else if (error instanceof CliError) {
     process.stderr.write(`conveyor: ${error.message}\n`);
     process.exitCode = error.exitCode;
-  } else if (error instanceof ConveyorError && error.code === ERROR_CODES.CONFIG) {
-    process.stderr.write(`conveyor: configuration error: ${error.message}\n`);
-    process.exitCode = 2;
   } else {
     process.stderr.write(`conveyor: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
+    process.exitCode = EXIT.FAILURE;
   }
 }
 // Leave even if a handler that ignored its abort still holds a timer: the work is recorded or handed back.

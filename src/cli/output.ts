@@ -1,9 +1,22 @@
 import { CliError, EXIT } from './cli-error.ts';
 
-/** Output helpers for operator commands: plain tables for people, JSON for scripts. */
+/**
+ * Output helpers for operator commands: plain tables for people, JSON for scripts.
+ *
+ * The JSON rule, the same for every command: `--json` prints one JSON object on stdout (never a bare
+ * array), and nothing else; errors go to stderr as text and the exit code says which. A list is
+ * `{"items": [...], "total": n, "next_cursor": c}` (next_cursor null on the last page, total null when
+ * not counted); one thing is that thing in the API's shape; an action on several things is
+ * `{"items": [{"id", "outcome", ...}]}`; a count is named for what it counts (`{"deleted": 3}`).
+ */
 
-export function printJson(value: unknown): void {
+export function printJson(value: object): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** A list in the JSON rule's shape (see above). */
+export function printJsonList(items: readonly unknown[], page: { total?: number | null; nextCursor?: string | null } = {}): void {
+  printJson({ items, total: page.total === undefined ? items.length : page.total, next_cursor: page.nextCursor ?? null });
 }
 
 export function println(line = ''): void {
@@ -63,12 +76,17 @@ export function formatAgo(at: Date | null, now: Date): string {
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
 /**
- * A duration given on the command line: `500ms`, `90s`, `15m`, `2h`, `7d`, `2w`, or a plain number of
- * seconds; combinations such as `1h30m` too. Throws a usage error naming the flag.
+ * A duration given on the command line: `500ms`, `90s`, `15m`, `2h`, `7d`, `2w`, or combinations such
+ * as `1h30m`. A bare number is refused (is `--older-than 7` seven seconds or seven days?) unless the
+ * flag says its unit, as `stats --watch [seconds]` does: pass `bareUnitMs` for that. Throws a usage
+ * error naming the flag.
  */
-export function parseDuration(text: string, flag: string): number {
+export function parseDuration(text: string, flag: string, options: { bareUnitMs?: number } = {}): number {
   const trimmed = text.trim().toLowerCase();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  if (/^\d+(\.\d+)?$/.test(trimmed)) {
+    if (options.bareUnitMs !== undefined) return Math.round(Number(trimmed) * options.bareUnitMs);
+    throw new CliError(`${flag} needs a unit: ${trimmed}d, ${trimmed}h, ${trimmed}m or ${trimmed}s (a bare number is ambiguous); got ${JSON.stringify(text)}`, EXIT.USAGE);
+  }
   const parts = [...trimmed.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d|w)/g)];
   if (parts.length === 0 || parts.map((p) => p[0]).join('') !== trimmed) {
     throw new CliError(`${flag} must be a duration such as 90s, 15m, 2h, 7d or 1h30m; got ${JSON.stringify(text)}`, EXIT.USAGE);

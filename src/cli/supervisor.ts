@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync, mkdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export interface ChildSpec {
@@ -14,6 +14,16 @@ export interface ChildSpec {
 export interface SupervisorEvents {
   started(name: string, pid: number): void;
   exited(name: string, code: number | null, signal: string | null, restartInMs: number | null): void;
+  /**
+   * The child exited with one of the `fatalExitCodes`: it was not restarted. `reason` is the last
+   * `conveyor: ...` line it wrote to its log in this run (what main.ts prints for an error), if any.
+   */
+  gaveUp(name: string, code: number, reason: string | null): void;
+}
+
+export interface SupervisorOptions {
+  /** Exit codes that mean "running again unchanged fails the same way" (a bad setting, a port in use). */
+  fatalExitCodes?: readonly number[];
 }
 
 const MIN_BACKOFF_MS = 1000;
@@ -27,16 +37,20 @@ const HEALTHY_AFTER_MS = 60_000;
  * SIGTERM to every child (their own graceful shutdown) and resolves when all have exited.
  *
  * Children get an IPC channel so that they can stop themselves if the supervisor dies (see main.ts).
+ * A child that exits with one of `fatalExitCodes` is not restarted: its configuration is wrong, and
+ * restarting it would only fill its log (events.gaveUp says why, from the child's own last words).
  */
 export class Supervisor {
   readonly #script: string;
   readonly #events: SupervisorEvents;
   readonly #children = new Map<string, { spec: ChildSpec; process: ChildProcess | null; backoffMs: number; timer?: NodeJS.Timeout }>();
+  readonly #fatalExitCodes: ReadonlySet<number>;
   #stopping = false;
 
-  constructor(script: string, events: SupervisorEvents) {
+  constructor(script: string, events: SupervisorEvents, options: SupervisorOptions = {}) {
     this.#script = script;
     this.#events = events;
+    this.#fatalExitCodes = new Set(options.fatalExitCodes ?? []);
   }
 
   add(spec: ChildSpec): void {
@@ -49,6 +63,7 @@ export class Supervisor {
     if (!entry || this.#stopping) return;
     mkdirSync(dirname(entry.spec.logFile), { recursive: true });
     const log = openSync(entry.spec.logFile, 'a');
+    const logOffset = statSync(entry.spec.logFile).size;
     const child = spawn(process.execPath, [this.#script, ...entry.spec.args], {
       env: entry.spec.env,
       stdio: ['ignore', log, log, 'ipc'],
@@ -61,6 +76,10 @@ export class Supervisor {
       entry.process = null;
       if (this.#stopping) {
         this.#events.exited(name, code, signal, null);
+        return;
+      }
+      if (code !== null && this.#fatalExitCodes.has(code)) {
+        this.#events.gaveUp(name, code, lastErrorLine(entry.spec.logFile, logOffset));
         return;
       }
       if (Date.now() - startedAt >= HEALTHY_AFTER_MS) entry.backoffMs = MIN_BACKOFF_MS;
@@ -91,5 +110,20 @@ export class Supervisor {
       );
     }
     await Promise.all(exits);
+  }
+}
+
+/** How much of the end of a log is searched for the child's last words. */
+const LAST_WORDS_BYTES = 64 * 1024;
+
+/** The last line starting with "conveyor: " that a child appended to its log after `offset`, without the prefix. */
+function lastErrorLine(logFile: string, offset: number): string | null {
+  try {
+    const log = readFileSync(logFile);
+    const lines = log.subarray(Math.max(offset, log.length - LAST_WORDS_BYTES)).toString('utf8').split('\n');
+    const last = lines.reverse().find((line) => line.startsWith('conveyor: '));
+    return last === undefined ? null : last.slice('conveyor: '.length);
+  } catch {
+    return null;
   }
 }

@@ -40,7 +40,7 @@ describe.each(testDatabases)('conveyor serve and users [$kind]', ({ create }) =>
     expect(made.status).toBe(0);
     expect(made.stdout).toMatch(/^Created admin boss <boss@example.com>/);
     const bad = spawnSync(process.execPath, [CLI_PATH, 'users', 'create', '-u', 'x', '-e', 'x@example.com', '--password', 'Boss-Password-42'], { env, encoding: 'utf8' });
-    expect(bad.status).toBe(1);
+    expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('username');
   });
 

@@ -51,20 +51,38 @@ describe('conveyor config', () => {
     }
   });
 
-  it('an invalid setting stops the command with exit 2, naming the setting, the file and what is allowed', async () => {
+  it('an invalid setting stops the command with exit 6, naming the setting, the file and what is allowed', async () => {
     const bad = join(box.dir, 'bad.json');
     writeFileSync(bad, JSON.stringify({ worker: { concurrency: 'lots' } }));
     const result = await runCli(['--config', bad, 'tasks', 'list'], { env: box.env });
-    expect(result.code).toBe(2);
+    expect(result.code).toBe(6);
     expect(result.stderr).toBe(`conveyor: configuration error: worker.concurrency in ${bad} must be a whole number from 1 to 1000; got "lots"\n`);
     const env = await runCli(['stats'], { env: { ...box.env, CONVEYOR__WORKER__CONCURENCY: '3' } });
-    expect(env.code).toBe(2);
+    expect(env.code).toBe(6);
     expect(env.stderr).toContain('CONVEYOR__WORKER__CONCURENCY is not a setting; worker settings are concurrency');
+  });
+
+  it('a bad flag is a usage error (exit 2) that names the flag, not the environment variable it stands for', async () => {
+    const [work, serve, start, fromEnv] = await Promise.all([
+      runCli(['work', '--concurrency', 'abc'], { env: box.env }),
+      runCli(['serve', '--port', 'http'], { env: box.env }),
+      runCli(['start', '--workers', 'two'], { env: box.env }),
+      runCli(['work'], { env: { ...box.env, CONVEYOR__WORKER__CONCURRENCY: 'abc' } }),
+    ]);
+    expect(work.code).toBe(2);
+    expect(work.stderr).toBe('conveyor: --concurrency must be a whole number from 1 to 1000; got "abc"\n');
+    expect(serve.code).toBe(2);
+    expect(serve.stderr).toBe('conveyor: --port must be a whole number from 0 to 65535; got "http"\n');
+    expect(start.code).toBe(2);
+    expect(start.stderr).toBe('conveyor: --workers must be a whole number from 0 to 64; got "two"\n');
+    // Set in the environment, the environment variable is what to fix: a configuration error.
+    expect(fromEnv.code).toBe(6);
+    expect(fromEnv.stderr).toContain('CONVEYOR__WORKER__CONCURRENCY (worker.concurrency) must be a whole number from 1 to 1000; got "abc"');
   });
 
   it('--defaults prints the reference of every setting', async () => {
     const json = await runCliJson(['config', '--defaults'], { env: box.env });
-    expect(json.data).toContainEqual(expect.objectContaining({ setting: 'worker.concurrency', default: 4, env: ['CONVEYOR__WORKER__CONCURRENCY', 'STARTER__WORKER__CONCURRENCY'] }));
+    expect(json.data.items).toContainEqual(expect.objectContaining({ setting: 'worker.concurrency', default: 4, env: ['CONVEYOR__WORKER__CONCURRENCY', 'STARTER__WORKER__CONCURRENCY'] }));
     const text = await runCli(['config', '--defaults'], { env: box.env });
     expect(text.stdout).toContain('worker.concurrency = 4\n    CONVEYOR__WORKER__CONCURRENCY, STARTER__WORKER__CONCURRENCY\n    a whole number from 1 to 1000. Tasks one worker process runs at once.');
   });

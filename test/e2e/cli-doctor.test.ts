@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_BREAKER_CONFIG } from '../../src/core/circuit-breaker.ts';
@@ -81,5 +81,36 @@ describe('conveyor doctor', () => {
     expect(stopped.fix).toContain('./scripts/worker.sh');
     expect(report.data.findings).toContainEqual(expect.objectContaining({ check: 'breakers', status: 'fail' }));
     expect(report.data).toMatchObject({ ok: false, problems: expect.any(Number) });
+  });
+
+  it('names the worker logs where they are: data/logs under npm start, the scripts\' log dir under ./scripts/worker.sh', async () => {
+    const dataDir = join(box.dir, 'hints-data');
+    const scriptsDir = join(box.dir, 'hints-scripts');
+    const env = { ...box.env, CONVEYOR__DATA__DIR: dataDir, CONVEYOR_LOG_DIR: scriptsDir };
+    const now = new Date();
+    for (let i = 0; i < DEFAULT_BREAKER_CONFIG.failureThreshold; i++) {
+      await engine.breakerRecord({ taskType: 'sms', outcome: 'failure', now, config: DEFAULT_BREAKER_CONFIG });
+    }
+    const hint = async () => {
+      const run = await runCliJson(['doctor'], { env });
+      return run.data.findings.find((f: { details?: { task_type?: string } }) => f.details?.task_type === 'sms').fix as string;
+    };
+    const startLogs = join(dataDir, 'logs', 'worker-*.log');
+    const scriptsLog = join(scriptsDir, 'starter-worker.log');
+
+    // Neither exists here: both are named, each with the way of starting that writes it.
+    expect(await hint()).toContain(`grep -i error ${startLogs} under npm start, ${scriptsLog} under ./scripts/worker.sh, or the output of conveyor work.`);
+
+    // Started with npm start: only its logs are named.
+    mkdirSync(join(dataDir, 'logs'), { recursive: true });
+    writeFileSync(join(dataDir, 'logs', 'worker-1.log'), '');
+    const underStart = await hint();
+    expect(underStart).toContain(`grep -i error ${startLogs} (conveyor start / npm start).`);
+    expect(underStart).not.toContain('starter-worker.log');
+
+    // Both exist: both, each with its condition.
+    mkdirSync(scriptsDir, { recursive: true });
+    writeFileSync(scriptsLog, '');
+    expect(await hint()).toContain(`grep -i error ${startLogs} (conveyor start / npm start) or ${scriptsLog} (./scripts/worker.sh).`);
   });
 });

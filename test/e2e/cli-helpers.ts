@@ -72,3 +72,37 @@ export async function runCliJson<T = any>(args: string[], options: { env: Record
     throw new Error(`conveyor ${args.join(' ')} --json printed no JSON (exit ${result.code})\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
   }
 }
+
+/**
+ * Runs `conveyor <args>` on a terminal (a pseudo-terminal made by util-linux `script`), as a person at
+ * a shell would: each time the output shows the next prompt, its answer is typed. Resolves with
+ * everything the terminal showed (stdout and stderr, as one stream) and the exit code.
+ */
+export function runCliOnTerminal(args: string[], options: { env: Record<string, string>; answers: readonly (readonly [prompt: string, answer: string])[]; cwd?: string }): Promise<{ code: number | null; screen: string }> {
+  const quote = (arg: string) => `'${arg.replace(/'/g, `'\\''`)}'`;
+  const command = [process.execPath, CLI_PATH, ...args].map(quote).join(' ');
+  return new Promise((resolve, reject) => {
+    // --echo never: what is typed appears only if the program itself echoes it (a password must not).
+    const child = spawn('script', ['--quiet', '--flush', '--return', '--echo', 'never', '--command', command, '/dev/null'], {
+      env: options.env,
+      cwd: options.cwd ?? tmpdir(),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let screen = '';
+    let seen = 0;
+    let next = 0;
+    const onOutput = (chunk: Buffer) => {
+      screen += chunk.toString();
+      const step = options.answers[next];
+      if (step && screen.indexOf(step[0], seen) >= 0) {
+        seen = screen.length;
+        next += 1;
+        child.stdin.write(`${step[1]}\r`);
+      }
+    };
+    child.stdout.on('data', onOutput);
+    child.stderr.on('data', onOutput);
+    child.once('error', reject);
+    child.once('close', (code) => resolve({ code, screen: screen.replace(/\r\n/g, '\n') }));
+  });
+}

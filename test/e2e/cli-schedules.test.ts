@@ -55,10 +55,15 @@ describe('conveyor schedules', () => {
     expect(resumed.stdout).toMatch(/^Resumed hourly; next run \S+:00:00\.000Z\.$/m);
 
     const run = await runCliJson(['schedules', 'run', 'hourly', '--json'], { env: box.env });
-    expect(run.data).toMatchObject({ task_type: 'delay_task', status: 'pending', metadata: { schedule: 'hourly' } });
-    expect(await engine.taskGet({ id: run.data.id })).not.toBeNull();
+    expect(run.data).toMatchObject({ created: true, task: { task_type: 'delay_task', status: 'pending', metadata: { schedule: 'hourly' } } });
+    expect(await engine.taskGet({ id: run.data.task.id })).not.toBeNull();
 
-    expect((await runCli(['schedules', 'remove', 'hourly'], { env: box.env })).stdout).toContain('Removed schedule hourly.');
+    // Removing asks first; with no terminal to ask on, only --yes removes.
+    const unconfirmed = await runCli(['schedules', 'remove', 'hourly'], { env: box.env });
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toContain('schedule hourly (delay_task at "@hourly" UTC) would be deleted: not deleted without confirmation; add --yes');
+    expect((await runCliJson(['schedules'], { env: box.env })).data.items.map((s: { name: string }) => s.name)).toContain('hourly');
+    expect((await runCli(['schedules', 'remove', 'hourly', '--yes'], { env: box.env })).stdout).toContain('Removed schedule hourly.');
     const gone = await runCli(['schedules', 'pause', 'hourly'], { env: box.env });
     expect(gone.code).toBe(3);
     expect(gone.stderr).toContain('no schedule is named hourly');

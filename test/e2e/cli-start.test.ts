@@ -2,11 +2,14 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createServer, type Server } from 'node:net';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/free-port.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { CLI_PATH, isAlive } from '../helpers/worker-process.ts';
+import { Supervisor } from '../../src/cli/supervisor.ts';
+import { runCli } from './cli-helpers.ts';
 
 /**
  * `conveyor start` (what `npm start` runs) as a newcomer meets it: the banner, the guide's "Manual
@@ -45,6 +48,7 @@ describe('conveyor start', () => {
     const base = `http://127.0.0.1:${port}`;
     await line(new RegExp(`^  API\\s+${base.replaceAll('.', '\\.')}$`));
     expect(out.join('\n')).toMatch(/Log in as admin with password \S+ \(shown once/);
+    expect(out.join('\n')).toContain('npx conveyor users create --admin --username <name> --email <address>');
     const pidOf = async (name: string, from = 0) => Number((await line(new RegExp(`^  started ${name} \\(pid (\\d+)\\)$`), from))[1]);
     const serverPid = await pidOf('server');
     const workerPid = await pidOf('worker-1');
@@ -81,5 +85,69 @@ describe('conveyor start', () => {
     expect(await exited).toBe(0);
     expect(out.join('\n')).toContain('Stopped.');
     for (const pid of [serverPid, restartedPid, otherWorkerPid]) expect(isAlive(pid), `pid ${pid} still runs`).toBe(false);
+  });
+});
+
+/** A port some other program holds, as when a second `npm start` meets the first. */
+async function occupiedPort(): Promise<{ port: number; server: Server }> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
+  return { port: (server.address() as { port: number }).port, server };
+}
+
+describe('conveyor start that cannot run as configured', () => {
+  const env = (extra: Record<string, string>) => ({
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    HOME: process.env.HOME ?? '/tmp',
+    CONVEYOR__DATA__DIR: join(dir, 'data-bad'),
+    CONVEYOR__DATABASE__URL: `sqlite:${join(dir, 'data-bad', 'conveyor.db')}`,
+    ...extra,
+  });
+
+  it('says the port is in use and which setting changes it, starts nothing and exits 6', async () => {
+    const { port, server } = await occupiedPort();
+    try {
+      const result = await runCli(['start'], { env: env({ CONVEYOR__SERVER__PORT: String(port) }), cwd: dir });
+      expect(result.code).toBe(6);
+      expect(result.stderr).toBe(`conveyor: port ${port} is in use (set CONVEYOR__SERVER__PORT or --port)\n`);
+      expect(result.stdout).not.toContain('started');
+      const flag = await runCli(['start', '--port', String(port)], { env: env({}), cwd: dir });
+      expect(flag.code).toBe(6);
+      expect(flag.stderr).toContain(`port ${port} is in use`);
+    } finally {
+      server.close();
+    }
+  });
+
+  it('does not restart a process that exits for a configuration reason: it stops everything and says why', async () => {
+    const result = await runCli(['start', '--workers', '1'], { env: env({ CONVEYOR__SERVER__PORT: String(await freePort()), CONVEYOR__TASKS__MODULES: './no-such-tasks.ts' }), cwd: dir });
+    expect(result.code).toBe(6);
+    expect(result.stderr).toMatch(/^conveyor: (server|worker-1) cannot run: configuration error: tasks\.modules: could not load \S*no-such-tasks\.ts.*; not restarting it \(see \S+\.log\)$/m);
+    expect(result.stdout).not.toContain('restarting in');
+    expect(result.stdout).toContain('Stopped.');
+  });
+
+  it('the supervisor gives up on a server whose port was taken after start looked, with the server\'s own reason', async () => {
+    const { port, server } = await occupiedPort();
+    const events: string[] = [];
+    let gaveUp: (value: { code: number; reason: string | null }) => void = () => {};
+    const given = new Promise<{ code: number; reason: string | null }>((resolve) => (gaveUp = resolve));
+    const supervisor = new Supervisor(
+      CLI_PATH,
+      {
+        started: (name) => events.push(`started ${name}`),
+        exited: (name, code, _signal, restartInMs) => events.push(`exited ${name} ${code} ${restartInMs}`),
+        gaveUp: (_name, code, reason) => gaveUp({ code, reason }),
+      },
+      { fatalExitCodes: [2, 6] },
+    );
+    try {
+      supervisor.add({ name: 'server', args: ['serve'], env: env({ CONVEYOR__SERVER__PORT: String(port) }), logFile: join(dir, 'data-bad', 'logs', 'server.log') });
+      expect(await given).toEqual({ code: 6, reason: `port ${port} is in use (set CONVEYOR__SERVER__PORT or --port)` });
+      expect(events).toEqual(['started server']);
+    } finally {
+      await supervisor.stop(5000);
+      server.close();
+    }
   });
 });

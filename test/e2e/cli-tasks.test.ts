@@ -92,17 +92,22 @@ describe('conveyor tasks', () => {
   it('lists with filters, shows one by a short id, and exits 3 for an unknown one', async () => {
     const listed = await runCliJson(['tasks', 'list', '--type', 'email', '--status', 'pending,scheduled', '--limit', '3'], { env: box.env });
     expect(listed.code).toBe(0);
-    expect(listed.data.tasks).toHaveLength(3);
+    expect(listed.data.items).toHaveLength(3);
     expect(listed.data.total).toBeGreaterThan(3);
     expect(listed.data.next_cursor).toEqual(expect.any(String));
     const next = await runCliJson(['tasks', 'list', '--type', 'email', '--limit', '3', '--cursor', listed.data.next_cursor], { env: box.env });
-    expect(next.data.tasks[0].id < listed.data.tasks[2].id).toBe(true);
+    expect(next.data.items[0].id < listed.data.items[2].id).toBe(true);
+    // `tasks` alone lists, as `schedules` and `types` do.
+    const bare = await runCliJson(['tasks', '--type', 'email', '--status', 'pending,scheduled', '--limit', '3'], { env: box.env });
+    expect(bare.code).toBe(0);
+    const ids = (data: { items: { id: string }[] }) => data.items.map((t) => t.id);
+    expect(ids(bare.data)).toEqual(ids(listed.data));
 
     const human = await runCli(['tasks', 'list', '--limit', '2'], { env: box.env });
     expect(human.stdout).toMatch(/^ID\s+TYPE\s+STATUS\s+PRIORITY\s+ATTEMPT\s+CREATED\s+LAST ERROR$/m);
     expect(human.stdout).toMatch(/2 shown of \d+ matching\.\nMore: add --cursor \S+/);
 
-    const id: string = listed.data.tasks[0].id;
+    const id: string = listed.data.items[0].id;
     const shown = await runCli(['tasks', 'show', id.slice(0, 30)], { env: box.env });
     expect(shown.code).toBe(0);
     expect(shown.stdout).toContain(`Task ${id}`);
@@ -132,10 +137,12 @@ describe('conveyor tasks', () => {
 
     const twice = await runCliJson(['tasks', 'cancel', id, '0000aaaa-0000-7000-8000-000000000000'], { env: box.env });
     expect(twice.code).toBe(4);
-    expect(twice.data).toEqual([
-      { id, outcome: 'not_cancellable', status: 'cancelled' },
-      { id: '0000aaaa-0000-7000-8000-000000000000', outcome: 'not_found', status: null },
-    ]);
+    expect(twice.data).toEqual({
+      items: [
+        { id, outcome: 'not_cancellable', status: 'cancelled' },
+        { id: '0000aaaa-0000-7000-8000-000000000000', outcome: 'not_found', status: null },
+      ],
+    });
 
     const retried = await runCli(['tasks', 'retry', id], { env: box.env });
     expect(retried.code).toBe(0);
@@ -147,7 +154,12 @@ describe('conveyor tasks', () => {
     expect(notRetryable.stdout).toContain('not retryable: it is pending');
 
     await runCli(['tasks', 'cancel', id], { env: box.env });
-    const deleted = await runCli(['tasks', 'delete', id], { env: box.env });
+    // Deleting asks first; with no terminal to ask on, only --yes deletes.
+    const unconfirmed = await runCli(['tasks', 'delete', id], { env: box.env });
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toBe(`conveyor: 1 finished task would be deleted (${id}): not deleted without confirmation; add --yes to delete (there is no terminal to ask on)\n`);
+    expect(await engine.taskGet({ id })).not.toBeNull();
+    const deleted = await runCli(['tasks', 'delete', id, '--yes'], { env: box.env });
     expect(deleted.code).toBe(0);
     expect(deleted.stdout).toBe(`${id}: deleted\n`);
     expect(await engine.taskGet({ id })).toBeNull();
@@ -187,5 +199,13 @@ describe('conveyor stats and usage', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('does not exist yet: run `conveyor migrate` or ./scripts/dev.sh');
     expect(existsSync(missing)).toBe(false);
+  });
+
+  it('an unreachable database exits 5, as the table of exit codes says; migrate too', async () => {
+    const env = { ...box.env, CONVEYOR__DATABASE__URL: 'postgres://nobody@127.0.0.1:1/none' };
+    const [migrate, list] = await Promise.all([runCli(['migrate'], { env }), runCli(['tasks'], { env })]);
+    expect(migrate.code).toBe(5);
+    expect(migrate.stderr).toContain('the database did not answer: check database.url');
+    expect(list.code).toBe(5);
   });
 });

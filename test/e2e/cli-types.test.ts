@@ -29,7 +29,7 @@ describe('conveyor types', () => {
     const list = await runCli(['types'], { env: box.env });
     expect(list.stdout).toMatch(/webhook\s+paused .* ago\s+0\s+-\s+3\s+.*partner API down until 15:00/);
     const json = await runCliJson(['types', 'list', '--json'], { env: box.env });
-    expect(json.data).toEqual([expect.objectContaining({ task_type: 'webhook', paused: true, waiting: 3, reason: 'partner API down until 15:00' })]);
+    expect(json.data).toEqual({ items: [expect.objectContaining({ task_type: 'webhook', paused: true, waiting: 3, reason: 'partner API down until 15:00' })], total: 1, next_cursor: null });
 
     expect((await runCli(['types', 'resume', 'webhook'], { env: box.env })).stdout).toContain('Resumed webhook.');
     expect((await runCli(['types', 'resume', 'webhook'], { env: box.env })).stdout).toContain('webhook was not paused; nothing changed.');
@@ -40,7 +40,7 @@ describe('conveyor types', () => {
     const ahead = await runCli(['types', 'pause', 'sms'], { env: box.env });
     expect(ahead.code).toBe(0);
     expect(ahead.stdout).toContain('no worker has registered sms yet');
-    expect((await runCliJson(['types', '--json'], { env: box.env })).data.map((t: { task_type: string }) => t.task_type)).toEqual(['sms', 'webhook']);
+    expect((await runCliJson(['types', '--json'], { env: box.env })).data.items.map((t: { task_type: string }) => t.task_type)).toEqual(['sms', 'webhook']);
     const bad = await runCli(['types', 'pause', 'not a type'], { env: box.env });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('"not a type" is not a task type name');
@@ -50,7 +50,7 @@ describe('conveyor types', () => {
     expect(limited.stdout).toContain('At most 2 webhook tasks will run at once, across every worker');
     expect(await engine.typeLimitList()).toEqual([expect.objectContaining({ taskType: 'webhook', maxRunning: 2 })]);
     const json = await runCliJson(['types', '--json'], { env: box.env });
-    expect(json.data.find((t: { task_type: string }) => t.task_type === 'webhook')).toMatchObject({ max_running: 2, running: 0 });
+    expect(json.data.items.find((t: { task_type: string }) => t.task_type === 'webhook')).toMatchObject({ max_running: 2, running: 0 });
     const bad = await runCli(['types', 'limit', 'webhook', '0'], { env: box.env });
     expect(bad.code).toBe(2);
     expect((await runCli(['types', 'limit', 'webhook', 'none'], { env: box.env })).stdout).toContain('webhook has no concurrency limit.');

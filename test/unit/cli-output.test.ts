@@ -28,7 +28,9 @@ describe('CLI output helpers', () => {
   });
 
   it('parses durations and flags, with usage errors naming the flag', () => {
-    expect(parseDuration('90', '--x')).toBe(90_000);
+    expect(() => parseDuration('7', '--older-than')).toThrow('--older-than needs a unit: 7d, 7h, 7m or 7s (a bare number is ambiguous); got "7"');
+    expect(parseDuration('90', '--watch', { bareUnitMs: 1000 })).toBe(90_000);
+    expect(parseDuration('90s', '--x')).toBe(90_000);
     expect(parseDuration('500ms', '--x')).toBe(500);
     expect(parseDuration('15m', '--x')).toBe(900_000);
     expect(parseDuration('1h30m', '--x')).toBe(5_400_000);
@@ -46,7 +48,7 @@ describe('CLI output helpers', () => {
   it('maps engine errors to exit codes', () => {
     const code = (error: unknown) => (toCliError(error) as CliError).exitCode;
     expect(code(validationError('payload.to', 'must be an email'))).toBe(EXIT.USAGE);
-    expect(code(new ConveyorError(ERROR_CODES.CONFIG, 'bad'))).toBe(EXIT.USAGE);
+    expect(code(new ConveyorError(ERROR_CODES.CONFIG, 'bad'))).toBe(EXIT.CONFIG);
     expect(code(new ConveyorError(ERROR_CODES.NOT_FOUND, 'gone'))).toBe(EXIT.NOT_FOUND);
     expect(code(new ConveyorError(ERROR_CODES.INVALID_STATE, 'running'))).toBe(EXIT.INVALID_STATE);
     expect(code(new ConveyorError(ERROR_CODES.DATABASE_UNAVAILABLE, 'refused'))).toBe(EXIT.UNAVAILABLE);

@@ -4,7 +4,7 @@ import { cliAction } from '../cli-error.ts';
 import { CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE } from '../config-file.ts';
 import { SETTING_DESCRIPTIONS } from '../config-descriptions.ts';
 import { describeSettings, resolveConfig, type SettingInfo, type SettingSource } from '../config.ts';
-import { formatTable, printJson, println } from '../output.ts';
+import { formatTable, printJson, printJsonList, println } from '../output.ts';
 
 /** Settings whose value is never printed, only whether it is set. */
 const SECRETS = new Set(['auth.initial_admin_password', 'webhook.secret']);
@@ -69,7 +69,7 @@ export function configurationMarkdown(): string {
     '',
     'Relative paths (SQLite files, folders) are relative to the working directory. A value that is not allowed, or a name that',
     'is not a setting (a misspelt `CONVEYOR__...` variable or file key), stops the process at start with a message naming the',
-    'setting, where it came from and what is allowed (exit code 2). `conveyor config` prints every setting with its value and its',
+    'setting, where it came from and what is allowed (exit code 6). `conveyor config` prints every setting with its value and its',
     'source; `conveyor config --defaults` prints this table.',
     '',
   ];
@@ -93,7 +93,7 @@ export function registerConfigCommand(program: Command): void {
     .description('Print every setting with its value and where it came from (default, environment, config file)')
     .option('--defaults', 'print the reference instead: every setting, its environment names, what it allows and its default')
     .option('--markdown', 'with --defaults: as Markdown (docs/configuration.md is made this way)')
-    .option('--json', 'print JSON')
+    .option('--json', 'print JSON: {file, settings} (with --defaults: {items, total, next_cursor})')
     .addHelpText('after', `\nConfig file: --config <file> (any command), ${CONFIG_FILE_ENV}=<file>, or ./${DEFAULT_CONFIG_FILE}. The environment wins over the file.`)
     .action(
       cliAction(async (options: { defaults?: boolean; markdown?: boolean; json?: boolean }) => {
@@ -101,7 +101,7 @@ export function registerConfigCommand(program: Command): void {
           const settings = describeSettings();
           if (options.markdown) process.stdout.write(configurationMarkdown());
           else if (options.json) {
-            printJson(settings.map((s) => ({ setting: s.field, default: s.default, derived: s.derived, env: s.envNames, env_units: s.envAllowed, file_keys: s.fileKeys, allowed: s.allowed, description: description(s) })));
+            printJsonList(settings.map((s) => ({ setting: s.field, default: s.default, derived: s.derived, env: s.envNames, env_units: s.envAllowed, file_keys: s.fileKeys, allowed: s.allowed, description: description(s) })));
           } else {
             for (const s of settings) {
               println(`${s.field} = ${showValue(s.field, s.default)}${s.derived ? ' (derived)' : ''}`);

@@ -4,9 +4,10 @@ import { systemClock } from '../../core/clock.ts';
 import type { TaskRecord } from '../../core/task.ts';
 import type { Engine } from '../../store/engine.ts';
 import { withEngine } from '../cli-engine.ts';
-import { cliAction, CliError, EXIT } from '../cli-error.ts';
+import { cliAction } from '../cli-error.ts';
 import { loadConfig } from '../config.ts';
-import { formatAgo, formatTable, parseDuration, parseIntFlag, parseListFlag, printJson, println } from '../output.ts';
+import { formatAgo, formatTable, parseDuration, parseIntFlag, parseListFlag, printJson, printJsonList, println } from '../output.ts';
+import { confirmDeletion } from '../prompt.ts';
 
 const PAGE = 500;
 
@@ -31,19 +32,20 @@ export function registerDeadLetterCommand(program: Command): void {
     .description('The dead letter: tasks that failed for good (status failed); list, retry or purge them');
 
   deadLetter
-    .command('list')
-    .description('List dead-letter tasks, newest first, with their last error')
+    .command('list', { isDefault: true })
+    .description('List dead-letter tasks, newest first, with their last error (the default)')
     .option('-t, --type <list>', 'only these task types (comma-separated)')
     .option('-n, --limit <n>', 'how many (1-1000)', '20')
-    .option('--json', 'print JSON: {tasks, total}')
+    .option('--cursor <cursor>', 'continue after a previous page (printed at its end)')
+    .option('--json', 'print JSON: {items, total, next_cursor}')
     .action(
-      cliAction(async (options: { type?: string; limit: string; json?: boolean }) => {
+      cliAction(async (options: { type?: string; limit: string; cursor?: string; json?: boolean }) => {
         const taskType = parseListFlag(options.type, '--type');
         const limit = parseIntFlag(options.limit, '--limit', 1, 1000);
         await withEngine(loadConfig(), async (engine) => {
-          const page = await engine.taskList({ status: ['failed'], limit, withTotal: true, ...(taskType ? { taskType } : {}) });
+          const page = await engine.taskList({ status: ['failed'], limit, withTotal: true, ...(taskType ? { taskType } : {}), ...(options.cursor ? { cursor: options.cursor } : {}) });
           if (options.json) {
-            printJson({ tasks: page.tasks.map(taskSummary), total: page.total });
+            printJsonList(page.tasks.map(taskSummary), page);
             return;
           }
           if (page.tasks.length === 0) {
@@ -59,6 +61,7 @@ export function registerDeadLetterCommand(program: Command): void {
           );
           println();
           println(`${page.tasks.length} shown of ${page.total ?? '?'}. Details: conveyor tasks show <id>. Run again: conveyor dead-letter retry-all${options.type ? ` --type ${options.type}` : ''}`);
+          if (page.nextCursor) println(`More: add --cursor ${page.nextCursor}`);
         });
       }),
     );
@@ -88,36 +91,35 @@ export function registerDeadLetterCommand(program: Command): void {
 
   deadLetter
     .command('purge')
-    .description('Delete dead-letter tasks for good (asks for --yes)')
+    .description('Delete dead-letter tasks for good; says how many and asks first')
     .option('-t, --type <list>', 'only these task types (comma-separated)')
-    .option('--older-than <duration>', 'only those that failed longer ago than this (e.g. 7d, 12h)')
-    .option('-y, --yes', 'really delete')
-    .option('--json', 'print JSON: {deleted} (or {would_delete} without --yes)')
+    .option('--older-than <duration>', 'only those that failed longer ago than this, with a unit (e.g. 7d, 12h)')
+    .option('--dry-run', 'only count what would be deleted')
+    .option('-y, --yes', 'delete without asking (needed when there is no terminal, as in cron)')
+    .option('--json', 'print JSON: {deleted} (with --dry-run {would_delete})')
     .action(
-      cliAction(async (options: { type?: string; olderThan?: string; yes?: boolean; json?: boolean }) => {
+      cliAction(async (options: { type?: string; olderThan?: string; dryRun?: boolean; yes?: boolean; json?: boolean }) => {
         const taskType = parseListFlag(options.type, '--type');
         const olderThanMs = options.olderThan === undefined ? null : parseDuration(options.olderThan, '--older-than');
         const cutoff = olderThanMs === null ? null : systemClock.now().getTime() - olderThanMs;
         const matches = (t: TaskRecord) => cutoff === null || (t.completedAt ?? t.updatedAt).getTime() < cutoff;
-        const what = `dead-letter tasks${taskType ? ` of type ${taskType.join(', ')}` : ''}${options.olderThan ? ` older than ${options.olderThan}` : ''}`;
-        let count = 0;
+        const which = `${taskType ? ` of type ${taskType.join(', ')}` : ''}${options.olderThan ? ` older than ${options.olderThan}` : ''}`;
+        const described = (n: number) => `${n} dead-letter task${n === 1 ? '' : 's'}${which}`;
         await withEngine(loadConfig(), async (engine) => {
-          for await (const task of deadLetters(engine, taskType)) {
-            if (!matches(task)) continue;
-            if (!options.yes) count += 1;
-            else if ((await engine.taskDelete({ id: task.id })) === 'deleted') count += 1;
-          }
-        });
-        if (!options.yes) {
-          if (options.json) printJson({ would_delete: count });
-          if (count === 0) {
-            if (!options.json) println(`No ${what}: nothing to purge.`);
+          const ids: string[] = [];
+          for await (const task of deadLetters(engine, taskType)) if (matches(task)) ids.push(task.id);
+          if (options.dryRun) {
+            if (options.json) printJson({ would_delete: ids.length });
+            else println(`${described(ids.length)} would be deleted.`);
             return;
           }
-          throw new CliError(`${count} ${what} would be deleted; run again with --yes to delete them`, EXIT.USAGE);
-        }
-        if (options.json) printJson({ deleted: count });
-        else println(`Deleted ${count} ${what}.`);
+          if (ids.length > 0) await confirmDeletion(`${described(ids.length)} would be deleted`, options.yes);
+          let deleted = 0;
+          // One by one: a task retried meanwhile is no longer finished, and taskDelete leaves it alone.
+          for (const id of ids) if ((await engine.taskDelete({ id })) === 'deleted') deleted += 1;
+          if (options.json) printJson({ deleted });
+          else println(`Deleted ${described(deleted)}.`);
+        });
       }),
     );
 }

@@ -7,6 +7,7 @@ import { assertDatabaseExists, cliLogger } from '../cli-engine.ts';
 import { cliAction, CliError, EXIT } from '../cli-error.ts';
 import { loadConfig } from '../config.ts';
 import { runDoctorChecks, type Finding } from '../doctor-checks.ts';
+import { workerLogHint } from '../log-locations.ts';
 import { parseDuration, printJson, println } from '../output.ts';
 
 const MARK: Record<Finding['status'], string> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL', skip: 'skip' };
@@ -32,7 +33,7 @@ export function registerDoctorCommand(program: Command): void {
     .option('--fix', 'apply pending migrations (creating the SQLite database if missing); every other check only reads')
     .option('--max-wait <duration>', 'a ready task waiting longer than this is a problem (e.g. 60s, 5m)', '5m')
     .option('--json', 'print JSON: {ok, problems, warnings, findings}')
-    .addHelpText('after', '\nExit codes: 0 nothing wrong (warnings allowed), 1 a problem was found, 2 invalid usage or configuration.')
+    .addHelpText('after', '\nExit codes: 0 nothing wrong (warnings allowed), 1 a problem was found, 2 invalid usage, 6 a configuration error.')
     .action(
       cliAction(async (options: { fix?: boolean; maxWait: string; json?: boolean }) => {
         const config = loadConfig();
@@ -44,6 +45,7 @@ export function registerDoctorCommand(program: Command): void {
             maxWaitMs,
             maintenanceIntervalMs: config.worker.maintenance_interval_ms,
             fix: !!options.fix,
+            workerLogs: workerLogHint({ dataDir: config.data.dir, scriptsLogDir: process.env.CONVEYOR_LOG_DIR }),
           }),
           config,
         );

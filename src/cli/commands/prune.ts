@@ -6,6 +6,7 @@ import { withEngine } from '../cli-engine.ts';
 import { cliAction, CliError, EXIT } from '../cli-error.ts';
 import { loadConfig } from '../config.ts';
 import { formatDuration, parseDuration, printJson, println } from '../output.ts';
+import { confirmDeletion } from '../prompt.ts';
 
 const BATCH = 1000;
 
@@ -39,13 +40,18 @@ export async function countPrunable(engine: Engine, before: Date): Promise<numbe
 export function registerPruneCommand(program: Command): void {
   program
     .command('prune')
-    .description('Delete finished tasks (completed, failed, cancelled) older than the retention')
-    .option('--older-than <duration>', 'finished longer ago than this, e.g. 30d, 12h (default: worker.retention_ms)')
+    .description('Delete finished tasks (completed, failed, cancelled) older than the retention; asks first')
+    .option('--older-than <duration>', 'finished longer ago than this, with a unit: 30d, 12h, 90m (default: worker.retention_ms)')
     .option('--dry-run', 'only count what would be deleted')
-    .option('--json', 'print JSON: {deleted} or {would_delete}, and the cutoff')
-    .addHelpText('after', '\nWorkers prune on their own by worker.retention_ms (default 7 days); this command is for a one-off clean-up or a cron job when retention is 0.')
+    .option('-y, --yes', 'delete without asking (needed when there is no terminal, as in cron)')
+    .option('--json', 'print JSON: {deleted, finished_before} (with --dry-run {would_delete, finished_before})')
+    .addHelpText(
+      'after',
+      '\nOn a terminal it says how many tasks would go and asks; without a terminal it deletes only with --yes.\n' +
+        'Workers prune on their own by worker.retention_ms (default 7 days); this command is for a one-off clean-up or a cron job when retention is 0.',
+    )
     .action(
-      cliAction(async (options: { olderThan?: string; dryRun?: boolean; json?: boolean }) => {
+      cliAction(async (options: { olderThan?: string; dryRun?: boolean; yes?: boolean; json?: boolean }) => {
         const config = loadConfig();
         const olderThanMs = options.olderThan === undefined ? config.worker.retention_ms : parseDuration(options.olderThan, '--older-than');
         if (options.olderThan === undefined && olderThanMs <= 0) {
@@ -53,16 +59,19 @@ export function registerPruneCommand(program: Command): void {
         }
         const before = new Date(systemClock.now().getTime() - olderThanMs);
         const age = formatDuration(olderThanMs);
+        const plural = (n: number) => `${n} finished task${n === 1 ? '' : 's'}`;
         await withEngine(config, async (engine) => {
+          const count = await countPrunable(engine, before);
           if (options.dryRun) {
-            const count = await countPrunable(engine, before);
             if (options.json) printJson({ would_delete: count, finished_before: before.toISOString() });
-            else println(`${count} finished task${count === 1 ? '' : 's'} finished more than ${age} ago (before ${before.toISOString()}) would be deleted.`);
+            else println(`${plural(count)} finished more than ${age} ago (before ${before.toISOString()}) would be deleted.`);
             return;
           }
-          const deleted = await pruneFinished(engine, before);
+          if (count > 0) await confirmDeletion(`${plural(count)} finished more than ${age} ago (before ${before.toISOString()}) would be deleted`, options.yes);
+          // Tasks that finished meanwhile past the cutoff go too: the count was a preview, this is the rule.
+          const deleted = count === 0 ? 0 : await pruneFinished(engine, before);
           if (options.json) printJson({ deleted, finished_before: before.toISOString() });
-          else println(`Deleted ${deleted} finished task${deleted === 1 ? '' : 's'} that finished more than ${age} ago (before ${before.toISOString()}).`);
+          else println(`Deleted ${plural(deleted)} that finished more than ${age} ago (before ${before.toISOString()}).`);
         });
       }),
     );

@@ -10,7 +10,8 @@ import type { Engine } from '../../store/engine.ts';
 import { withEngine } from '../cli-engine.ts';
 import { cliAction, CliError, EXIT } from '../cli-error.ts';
 import { loadConfig } from '../config.ts';
-import { formatAgo, formatTable, parseIntFlag, parseJsonFlag, printJson, println } from '../output.ts';
+import { formatAgo, formatTable, parseIntFlag, parseJsonFlag, printJson, printJsonList, println } from '../output.ts';
+import { confirmDeletion } from '../prompt.ts';
 import { payloadValidator } from '../payload-validator.ts';
 
 interface AddOptions {
@@ -34,14 +35,14 @@ export function registerSchedulesCommand(program: Command): void {
 
   schedules
     .command('list', { isDefault: true })
-    .description('Every schedule with its next and last run')
-    .option('--json', 'print JSON (the API\'s /schedules shape)')
+    .description('Every schedule with its next and last run (the default)')
+    .option('--json', 'print JSON: {items, total, next_cursor}, each item in the API\'s /schedules shape')
     .action(
       cliAction(async (options: { json?: boolean }) => {
         await withEngine(loadConfig(), async (engine) => {
           const all = await engine.scheduleList({});
           if (options.json) {
-            printJson(all.map(scheduleView));
+            printJsonList(all.map(scheduleView));
             return;
           }
           if (all.length === 0) {
@@ -83,7 +84,7 @@ export function registerSchedulesCommand(program: Command): void {
     .option('--metadata <json>', 'a JSON object stored with each task')
     .option('--disabled', 'create it paused')
     .option('--no-validate', 'skip checking the task type and payload against the registered task types')
-    .option('--json', 'print JSON')
+    .option('--json', 'print JSON: {created, schedule}')
     .action(
       cliAction(async (name: string, cron: string, taskType: string, options: AddOptions) => {
         const config = loadConfig();
@@ -146,13 +147,13 @@ export function registerSchedulesCommand(program: Command): void {
     .command('run')
     .description('Create the schedule\'s task now (its own times do not move)')
     .argument('<schedule>', 'its name or id')
-    .option('--json', 'print JSON')
+    .option('--json', 'print JSON: {created, task} (as enqueue prints)')
     .action(
       cliAction(async (ref: string, options: { json?: boolean }) => {
         await withEngine(loadConfig(), async (engine) => {
           const schedule = await findSchedule(engine, ref);
           const { task } = await engine.taskInsert({ task: taskRunNow(schedule, systemClock.now()) });
-          if (options.json) printJson(taskDetail(task));
+          if (options.json) printJson({ created: true, task: taskDetail(task) });
           else println(`Enqueued ${task.taskType} task ${task.id} from schedule ${schedule.name}.`);
         });
       }),
@@ -160,12 +161,14 @@ export function registerSchedulesCommand(program: Command): void {
 
   schedules
     .command('remove')
-    .description('Delete a schedule; the tasks it created stay')
+    .description('Delete a schedule (asks first); the tasks it created stay')
     .argument('<schedule>', 'its name or id')
+    .option('-y, --yes', 'delete without asking (needed when there is no terminal)')
     .action(
-      cliAction(async (ref: string) => {
+      cliAction(async (ref: string, options: { yes?: boolean }) => {
         await withEngine(loadConfig(), async (engine) => {
           const schedule = await findSchedule(engine, ref);
+          await confirmDeletion(`schedule ${schedule.name} (${schedule.taskType} at "${schedule.cron}" ${schedule.timezone}) would be deleted`, options.yes);
           if (!(await engine.scheduleDelete({ id: schedule.id }))) throw new CliError(`schedule ${ref} was deleted meanwhile`, EXIT.NOT_FOUND);
           println(`Removed schedule ${schedule.name}.`);
         });

@@ -9,7 +9,10 @@ import { createEngine } from '../../store/create-engine.ts';
 import { redactDatabaseUrl } from '../../store/database-url.ts';
 import type { Engine } from '../../store/engine.ts';
 import type { TaskRegistry } from '../../tasks/task-registry.ts';
+import { CliError } from '../cli-error.ts';
 import { loadConfig, type Config } from '../config.ts';
+import { envWithFlags } from '../flag-settings.ts';
+import { listenError } from '../listen-error.ts';
 import { createLogger } from '../logger.ts';
 import { createTaskRegistry } from '../task-catalog.ts';
 import { loadTaskModules } from '../task-modules.ts';
@@ -53,7 +56,12 @@ export function apiConfigFrom(config: Config): ApiConfig {
 export async function startApiServer(p: { config: Config; engine: Engine; logger: Logger; registry?: TaskRegistry; clock?: Clock }): Promise<FastifyInstance> {
   const apiConfig = apiConfigFrom(p.config);
   const app = await buildApp({ engine: p.engine, config: apiConfig, logger: p.logger, clock: p.clock ?? systemClock, registry: p.registry ?? createTaskRegistry(p.config, p.engine, await loadTaskModules(p.config.tasks.modules)) });
-  await app.listen({ host: apiConfig.server.host, port: apiConfig.server.port });
+  try {
+    await app.listen({ host: apiConfig.server.host, port: apiConfig.server.port });
+  } catch (error) {
+    await app.close().catch(() => {});
+    throw listenError(error, apiConfig.server.host, apiConfig.server.port);
+  }
   return app;
 }
 
@@ -85,6 +93,7 @@ export async function runServe(options: { env?: Record<string, string | undefine
     return 0;
   } catch (error) {
     if (isConveyorError(error, ERROR_CODES.DATABASE_UNAVAILABLE)) logger.error({ err: error }, 'the database is unavailable');
+    if (error instanceof CliError) logger.error({ exit_code: error.exitCode }, error.message);
     throw error;
   } finally {
     await app?.close().catch((error: unknown) => logger.warn({ err: error }, 'could not close the API server cleanly'));
@@ -100,10 +109,10 @@ export function registerServeCommand(program: Command): void {
     .option('-H, --host <host>', 'address to listen on (server.host)')
     .option('--no-migrate', 'do not apply pending migrations at start')
     .action(async (options: { port?: string; host?: string; migrate: boolean }) => {
-      // Flags go through the same validation as the environment, so errors read the same.
-      const env = { ...process.env };
-      if (options.port !== undefined) env.CONVEYOR__SERVER__PORT = options.port;
-      if (options.host !== undefined) env.CONVEYOR__SERVER__HOST = options.host;
+      const env = envWithFlags(process.env, [
+        { flag: '--port', env: 'CONVEYOR__SERVER__PORT', value: options.port },
+        { flag: '--host', env: 'CONVEYOR__SERVER__HOST', value: options.host },
+      ]);
       process.exitCode = await runServe({ env, migrate: options.migrate });
     });
 }

@@ -35,12 +35,12 @@ export function registerStatsCommand(program: Command): void {
   program
     .command('stats')
     .description('Task counts by status and type, throughput and queue age')
-    .option('-w, --watch [seconds]', 'refresh every few seconds until Ctrl-C (default 2)')
+    .option('-w, --watch [seconds]', 'refresh every few seconds until Ctrl-C: 5 (seconds), 500ms, 1m (default 2)')
     .option('--json', 'print JSON (the API\'s /tasks/stats shape); with --watch, one line per refresh')
     .action(
       cliAction(async (options: { watch?: string | boolean; json?: boolean }) => {
         const config = loadConfig();
-        const everyMs = typeof options.watch === 'string' ? parseDuration(options.watch, '--watch') : options.watch ? 2000 : null;
+        const everyMs = typeof options.watch === 'string' ? parseDuration(options.watch, '--watch', { bareUnitMs: 1000 }) : options.watch ? 2000 : null;
         const where = redactDatabaseUrl(config.database.url);
         await withEngine(config, async (engine) => {
           const show = async () => {

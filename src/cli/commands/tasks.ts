@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import { taskDetail, taskSummary } from '../../api/views/task-view.ts';
 import { systemClock } from '../../core/clock.ts';
-import { TASK_PRIORITIES, TASK_STATUSES, type TaskPriority, type TaskStatus } from '../../core/task.ts';
+import { FINISHED_STATUSES, TASK_PRIORITIES, TASK_STATUSES, type TaskPriority, type TaskRecord, type TaskStatus } from '../../core/task.ts';
 import type { Engine } from '../../store/engine.ts';
 import { withEngine } from '../cli-engine.ts';
 import { cliAction, CliError, EXIT, type ExitCode } from '../cli-error.ts';
 import { loadConfig } from '../config.ts';
-import { parseIntFlag, parseListFlag, printJson, println } from '../output.ts';
+import { parseIntFlag, parseListFlag, printJson, printJsonList, println } from '../output.ts';
+import { confirmDeletion } from '../prompt.ts';
 import { findTask } from '../task-ref.ts';
 import { formatTaskDetail, formatTaskList } from '../task-render.ts';
 
@@ -29,7 +30,7 @@ interface ActionResult {
   message: string;
 }
 
-/** `conveyor tasks list|show|cancel|retry|delete`: the operator's view of single tasks. */
+/** `conveyor tasks [list]|show|cancel|retry|delete`: the operator's view of single tasks. */
 export function registerTasksCommand(program: Command): void {
   const tasks = program
     .command('tasks')
@@ -37,14 +38,14 @@ export function registerTasksCommand(program: Command): void {
     .addHelpText('after', '\nTask ids may be shortened to a unique prefix of 4+ characters (as with git).');
 
   tasks
-    .command('list')
-    .description('List tasks, newest first')
+    .command('list', { isDefault: true })
+    .description('List tasks, newest first (the default)')
     .option('-s, --status <list>', `comma-separated statuses: ${TASK_STATUSES.join(', ')}`)
     .option('-t, --type <list>', 'comma-separated task types')
     .option('-p, --priority <list>', `comma-separated priorities: ${TASK_PRIORITIES.join(', ')}`)
     .option('-n, --limit <n>', 'how many (1-1000)', '20')
     .option('--cursor <cursor>', 'continue after a previous page (printed at its end)')
-    .option('--json', 'print JSON: {tasks, next_cursor, total}')
+    .option('--json', 'print JSON: {items, total, next_cursor}')
     .action(
       cliAction(async (options: ListOptions) => {
         const status = parseListFlag<TaskStatus>(options.status, '--status', TASK_STATUSES);
@@ -61,7 +62,7 @@ export function registerTasksCommand(program: Command): void {
             ...(options.cursor ? { cursor: options.cursor } : {}),
           });
           if (options.json) {
-            printJson({ tasks: page.tasks.map(taskSummary), next_cursor: page.nextCursor, total: page.total });
+            printJsonList(page.tasks.map(taskSummary), page);
             return;
           }
           if (page.tasks.length === 0) {
@@ -112,11 +113,25 @@ export function registerTasksCommand(program: Command): void {
     return { outcome, status: task?.status ?? null, exitCode: codeOf(outcome), message: messages[outcome] };
   });
 
-  actionCommand(tasks, 'delete', 'Delete finished tasks (completed, failed or cancelled)', async (engine, id) => {
-    const outcome = await engine.taskDelete({ id });
-    const messages = { deleted: 'deleted', not_finished: 'not deleted: it has not finished (cancel it first)', not_found: 'not found' };
-    return { outcome, status: null, exitCode: codeOf(outcome), message: messages[outcome] };
-  });
+  actionCommand(
+    tasks,
+    'delete',
+    'Delete finished tasks (completed, failed or cancelled); says how many and asks first',
+    async (engine, id) => {
+      const outcome = await engine.taskDelete({ id });
+      const messages = { deleted: 'deleted', not_finished: 'not deleted: it has not finished (cancel it first)', not_found: 'not found' };
+      return { outcome, status: null, exitCode: codeOf(outcome), message: messages[outcome] };
+    },
+    {
+      // Only finished tasks can go; the others are reported as they are, without a question.
+      confirm: async (found, yes) => {
+        const finished = found.filter((t) => (FINISHED_STATUSES as readonly string[]).includes(t.status));
+        if (finished.length === 0) return;
+        const ids = finished.slice(0, 5).map((t) => t.id).join(', ') + (finished.length > 5 ? ', ...' : '');
+        await confirmDeletion(`${finished.length} finished task${finished.length === 1 ? '' : 's'} would be deleted (${ids})`, yes);
+      },
+    },
+  );
 }
 
 function codeOf(outcome: string): ExitCode {
@@ -134,34 +149,37 @@ function actionCommand(
   name: string,
   description: string,
   act: (engine: Engine, id: string) => Promise<Omit<ActionResult, 'ref' | 'id'>>,
+  options: { confirm?: (found: TaskRecord[], yes: boolean | undefined) => Promise<void> } = {},
 ): void {
-  parent
+  const command = parent
     .command(name)
     .description(description)
     .argument('<ids...>', 'task ids (or unique prefixes)')
-    .option('--json', 'print JSON: [{id, outcome, status}]')
-    .action(
-      cliAction(async (refs: string[], options: { json?: boolean }) => {
-        const results: ActionResult[] = [];
-        await withEngine(loadConfig(), async (engine) => {
-          for (const ref of refs) {
-            let id: string;
-            try {
-              id = (await findTask(engine, ref)).id;
-            } catch (error) {
-              if (!(error instanceof CliError)) throw error;
-              results.push({ ref, id: null, outcome: error.exitCode === EXIT.NOT_FOUND ? 'not_found' : 'invalid_id', status: null, exitCode: error.exitCode, message: error.message });
-              continue;
-            }
-            results.push({ ref, id, ...(await act(engine, id)) });
+    .option('--json', 'print JSON: {items: [{id, outcome, status}]}');
+  if (options.confirm) command.option('-y, --yes', 'delete without asking (needed when there is no terminal)');
+  command.action(
+    cliAction(async (refs: string[], flags: { json?: boolean; yes?: boolean }) => {
+      const results: ActionResult[] = [];
+      await withEngine(loadConfig(), async (engine) => {
+        const found: { ref: string; task: TaskRecord | null; problem?: ActionResult }[] = [];
+        for (const ref of refs) {
+          try {
+            found.push({ ref, task: await findTask(engine, ref) });
+          } catch (error) {
+            if (!(error instanceof CliError)) throw error;
+            const outcome = error.exitCode === EXIT.NOT_FOUND ? 'not_found' : 'invalid_id';
+            found.push({ ref, task: null, problem: { ref, id: null, outcome, status: null, exitCode: error.exitCode, message: error.message } });
           }
-        });
-        if (options.json) {
-          printJson(results.map((r) => ({ id: r.id ?? r.ref, outcome: r.outcome, status: r.status })));
-        } else {
-          for (const r of results) println(`${r.id ?? r.ref}: ${r.message}`);
         }
-        process.exitCode = Math.max(...results.map((r) => r.exitCode));
-      }),
-    );
+        await options.confirm?.(found.flatMap((f) => (f.task ? [f.task] : [])), flags.yes);
+        for (const f of found) results.push(f.problem ?? { ref: f.ref, id: f.task!.id, ...(await act(engine, f.task!.id)) });
+      });
+      if (flags.json) {
+        printJson({ items: results.map((r) => ({ id: r.id ?? r.ref, outcome: r.outcome, status: r.status })) });
+      } else {
+        for (const r of results) println(`${r.id ?? r.ref}: ${r.message}`);
+      }
+      process.exitCode = Math.max(...results.map((r) => r.exitCode));
+    }),
+  );
 }

@@ -5,7 +5,7 @@ import { readyCount } from '../../core/task.ts';
 import { withEngine } from '../cli-engine.ts';
 import { cliAction, CliError, EXIT } from '../cli-error.ts';
 import { loadConfig } from '../config.ts';
-import { formatAgo, formatTable, parseIntFlag, printJson, println } from '../output.ts';
+import { formatAgo, formatTable, parseIntFlag, printJsonList, println } from '../output.ts';
 
 /** `conveyor types`: the task types workers registered, and pausing or resuming one. */
 export function registerTypesCommand(program: Command): void {
@@ -13,8 +13,8 @@ export function registerTypesCommand(program: Command): void {
 
   types
     .command('list', { isDefault: true })
-    .description('Every registered task type, whether it is paused, and how many of its tasks wait')
-    .option('--json', 'print JSON')
+    .description('Every registered task type, whether it is paused, and how many of its tasks wait (the default)')
+    .option('--json', 'print JSON: {items, total, next_cursor}')
     .action(
       cliAction(async (options: { json?: boolean }) => {
         await withEngine(loadConfig(), async (engine) => {
@@ -33,7 +33,7 @@ export function registerTypesCommand(program: Command): void {
             waiting: readyCount(stats.byType[name] ?? {}),
           }));
           if (options.json) {
-            printJson(
+            printJsonList(
               rows.map((r) => ({
                 task_type: r.name,
                 paused: r.pause !== null,

@@ -4,61 +4,139 @@ import { AuthService } from '../../auth/auth-service.ts';
 import { systemClock } from '../../core/clock.ts';
 import { ConveyorError, ERROR_CODES } from '../../core/errors.ts';
 import { createEngine } from '../../store/create-engine.ts';
-import { USER_ROLES, type Engine, type UserRole } from '../../store/engine.ts';
+import { USER_ROLES, type Engine, type UserRecord, type UserRole } from '../../store/engine.ts';
+import { userProfile } from '../../api/views/user-view.ts';
+import { withEngine } from '../cli-engine.ts';
+import { cliAction, CliError, EXIT } from '../cli-error.ts';
 import { loadConfig } from '../config.ts';
+import { formatAgo, formatTable, printJson, printJsonList, println } from '../output.ts';
+import { ask, askSecret, canAsk } from '../prompt.ts';
 import { createLogger } from '../logger.ts';
 import { apiConfigFrom } from './serve.ts';
 
 interface CreateOptions {
-  username: string;
-  email: string;
+  username?: string;
+  email?: string;
   password?: string;
   passwordStdin?: boolean;
   admin?: boolean;
   role?: string;
+  json?: boolean;
 }
 
-/** `conveyor users create|set-role`: account administration from the shell (the API never grants roles). */
+/** `conveyor users [list]|create|set-role`: account administration from the shell (the API never grants roles). */
 export function registerUsersCommand(program: Command): void {
-  const users = program.command('users').description('Manage accounts');
+  const users = program.command('users').description('Manage accounts: list them, create one (an admin too), change a role');
+
+  users
+    .command('list', { isDefault: true })
+    .description('Every account, oldest first, with its role and last login (the default)')
+    .option('--json', 'print JSON: {items, total, next_cursor}, each item as GET /users shows it')
+    .action(
+      cliAction(async (options: { json?: boolean }) => {
+        // Read-only: like the other listing commands it neither migrates nor creates a database.
+        await withEngine(loadConfig(), async (engine) => {
+          const accounts: UserRecord[] = [];
+          // Page through all of them: the engine lists by offset.
+          for (let offset = 0; ; offset += USERS_PAGE) {
+            const page = await engine.userList({ limit: USERS_PAGE, offset });
+            accounts.push(...page);
+            if (page.length < USERS_PAGE) break;
+          }
+          if (options.json) {
+            printJsonList(accounts.map(userProfile));
+            return;
+          }
+          if (accounts.length === 0) {
+            println('No accounts yet. Make an admin: conveyor users create --admin --username <name> --email <address>');
+            return;
+          }
+          const now = systemClock.now();
+          println(
+            formatTable(
+              [{ header: 'USERNAME', max: 50 }, { header: 'EMAIL', max: 60 }, { header: 'ROLE' }, { header: 'STATE' }, { header: 'CREATED' }, { header: 'LAST LOGIN' }, { header: 'ID' }],
+              accounts.map((u) => [u.username, u.email, u.role, u.isActive ? 'active' : 'deactivated', formatAgo(u.createdAt, now), u.lastLoginAt ? formatAgo(u.lastLoginAt, now) : 'never', u.id]),
+            ),
+          );
+          println();
+          println(`${accounts.length} account${accounts.length === 1 ? '' : 's'}.`);
+        });
+      }),
+    );
 
   users
     .command('create')
-    .description('Create an account; prints a generated password when none is given')
-    .requiredOption('-u, --username <name>', '3-50 letters, digits, _ or -')
-    .requiredOption('-e, --email <address>', 'the account\'s email')
+    .description('Create an account; on a terminal it asks for what the flags leave out, and makes up a password if none is given')
+    .option('-u, --username <name>', '3-50 letters, digits, _ or - (asked for on a terminal)')
+    .option('-e, --email <address>', 'the account\'s email (asked for on a terminal)')
     .option('--password <password>', 'the password (visible to other local users in the process list; prefer --password-stdin)')
     .option('--password-stdin', 'read the password from standard input')
     .option('--admin', 'give the admin role')
     .option('--role <role>', `one of ${USER_ROLES.join(', ')} (default user)`)
-    .action(async (options: CreateOptions) => {
-      const role = roleOf(options.admin ? 'admin' : (options.role ?? 'user'));
-      let password = options.password ?? (options.passwordStdin ? await readStdin() : undefined);
-      const generated = password === undefined;
-      // 18 random bytes in base64url: 144 bits, and mixed classes so any policy accepts it.
-      password ??= `${randomBytes(18).toString('base64url')}-9a`;
-      await withAccounts(async (auth) => {
-        const user = await auth.createUser({ username: options.username, email: options.email, password: password!, role });
-        console.log(`Created ${user.role} ${user.username} <${user.email}> (id ${user.id}).`);
-        if (generated) console.log(`Password (shown once): ${password}`);
-      });
-    });
+    .option('--json', 'print JSON: {user, password} (password only when one was made up)')
+    .addHelpText(
+      'after',
+      `
+Without a terminal (a script, CI), --username and --email are required; the password comes from
+--password-stdin or --password, or is made up and printed once.
+
+Examples:
+  conveyor users create --admin                       # asks for the rest
+  conveyor users create --admin -u ada -e ada@example.com
+  printf '%s' "$PASSWORD" | conveyor users create -u ci -e ci@example.com --password-stdin`,
+    )
+    .action(
+      cliAction(async (options: CreateOptions) => {
+        const role = roleOf(options.admin ? 'admin' : (options.role ?? 'user'));
+        const interactive = canAsk() && !options.passwordStdin;
+        const missing = [...(options.username === undefined ? ['--username <name>'] : []), ...(options.email === undefined ? ['--email <address>'] : [])];
+        if (missing.length > 0 && !interactive) {
+          throw new CliError(`users create needs ${missing.join(' and ')} when there is no terminal to ask on (e.g. conveyor users create${options.admin ? ' --admin' : ''} --username ada --email ada@example.com)`, EXIT.USAGE);
+        }
+        const username = options.username ?? (await ask('Username (3-50 letters, digits, _ or -): '));
+        const email = options.email ?? (await ask('Email: '));
+        let password = options.password ?? (options.passwordStdin ? await readStdin() : undefined);
+        if (password === undefined && interactive) {
+          const typed = await askSecret('Password (empty: make one up): ');
+          if (typed !== '') {
+            if ((await askSecret('Password again: ')) !== typed) throw new CliError('the passwords differ; nothing was created', EXIT.USAGE);
+            password = typed;
+          }
+        }
+        const generated = password === undefined;
+        // 18 random bytes in base64url: 144 bits, and mixed classes so any policy accepts it.
+        password ??= `${randomBytes(18).toString('base64url')}-9a`;
+        await withAccounts(async (auth) => {
+          const user = await auth.createUser({ username, email, password: password!, role });
+          if (options.json) {
+            printJson({ user: userProfile(user), password: generated ? password : null });
+            return;
+          }
+          println(`Created ${user.role} ${user.username} <${user.email}> (id ${user.id}).`);
+          if (generated) println(`Password (shown once): ${password}`);
+        });
+      }),
+    );
 
   users
     .command('set-role')
     .description('Change an account\'s role')
     .argument('<login>', 'username or email')
     .argument('<role>', USER_ROLES.join(' | '))
-    .action(async (login: string, roleName: string) => {
-      const role = roleOf(roleName);
-      await withAccounts(async (_auth, engine) => {
-        const user = await engine.userFind({ login });
-        if (!user) throw new ConveyorError(ERROR_CODES.NOT_FOUND, `no account named ${login}`);
-        await engine.userUpdate({ id: user.id, changes: { role }, now: systemClock.now() });
-        console.log(`${user.username} is now ${role}.`);
-      });
-    });
+    .action(
+      cliAction(async (login: string, roleName: string) => {
+        const role = roleOf(roleName);
+        await withAccounts(async (_auth, engine) => {
+          const user = await engine.userFind({ login });
+          if (!user) throw new ConveyorError(ERROR_CODES.NOT_FOUND, `no account named ${login} (conveyor users list shows them)`);
+          await engine.userUpdate({ id: user.id, changes: { role }, now: systemClock.now() });
+          println(`${user.username} is now ${role}.`);
+        });
+      }),
+    );
 }
+
+const USERS_PAGE = 500;
 
 async function withAccounts(fn: (auth: AuthService, engine: Engine) => Promise<void>): Promise<void> {
   const config = loadConfig();

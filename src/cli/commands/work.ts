@@ -6,6 +6,7 @@ import { redactDatabaseUrl } from '../../store/database-url.ts';
 import type { TaskRegistry } from '../../tasks/task-registry.ts';
 import { defaultWorkerId, Worker } from '../../worker/worker.ts';
 import { loadConfig } from '../config.ts';
+import { envWithFlags } from '../flag-settings.ts';
 import { createLogger } from '../logger.ts';
 import { createTaskRegistry } from '../task-catalog.ts';
 import { loadTaskModules } from '../task-modules.ts';
@@ -127,11 +128,11 @@ export function registerWorkCommand(program: Command): void {
     .option('--tasks <files>', 'comma-separated modules exporting your own task definitions (tasks.modules)')
     .option('--no-migrate', 'do not apply pending migrations at start')
     .action(async (options: { concurrency?: string; taskTypes?: string; tasks?: string; migrate: boolean }) => {
-      // Flags go through the same validation as the environment, so errors read the same.
-      const env = { ...process.env };
-      if (options.concurrency !== undefined) env.CONVEYOR__WORKER__CONCURRENCY = options.concurrency;
-      if (options.taskTypes !== undefined) env.CONVEYOR__WORKER__TASK_TYPES = options.taskTypes;
-      if (options.tasks !== undefined) env.CONVEYOR__TASKS__MODULES = options.tasks;
+      const env = envWithFlags(process.env, [
+        { flag: '--concurrency', env: 'CONVEYOR__WORKER__CONCURRENCY', value: options.concurrency },
+        { flag: '--task-types', env: 'CONVEYOR__WORKER__TASK_TYPES', value: options.taskTypes },
+        { flag: '--tasks', env: 'CONVEYOR__TASKS__MODULES', value: options.tasks },
+      ]);
       process.exitCode = await runWork({ env, migrate: options.migrate, processHandlers: true });
     });
 }

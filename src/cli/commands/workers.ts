@@ -4,14 +4,14 @@ import { isWorkerLive, workerView } from '../../api/views/worker-view.ts';
 import { withEngine } from '../cli-engine.ts';
 import { cliAction } from '../cli-error.ts';
 import { loadConfig } from '../config.ts';
-import { formatAgo, formatTable, printJson, println } from '../output.ts';
+import { formatAgo, formatTable, printJsonList, println } from '../output.ts';
 
 /** `conveyor workers`: every worker that sent a heartbeat, live or stopped. */
 export function registerWorkersCommand(program: Command): void {
   program
     .command('workers')
     .description('Workers and their heartbeats: which run, what they take, how busy they are')
-    .option('--json', 'print JSON (the API\'s /workers shape)')
+    .option('--json', 'print JSON: {items, total, next_cursor}, each item in the API\'s /workers shape')
     .action(
       cliAction(async (options: { json?: boolean }) => {
         const config = loadConfig();
@@ -20,7 +20,7 @@ export function registerWorkersCommand(program: Command): void {
           const now = systemClock.now();
           const workers = (await engine.workerList()).sort((a, b) => a.startedAt.getTime() - b.startedAt.getTime());
           if (options.json) {
-            printJson(workers.map((w) => workerView(w, now, liveMs)));
+            printJsonList(workers.map((w) => workerView(w, now, liveMs)));
             return;
           }
           if (workers.length === 0) {

@@ -1,0 +1,77 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Engine } from '../../src/store/engine.ts';
+import { cliSandbox, openSandboxEngine, runCli, runCliJson, runCliOnTerminal, type CliSandbox } from './cli-helpers.ts';
+
+/** `conveyor users` as real processes: made from flags in a script, or by answering questions on a terminal. */
+let box: CliSandbox;
+let engine: Engine;
+
+beforeAll(async () => {
+  box = cliSandbox();
+  engine = await openSandboxEngine(box);
+});
+afterAll(async () => {
+  await engine?.close();
+  box?.remove();
+});
+
+describe('conveyor users', () => {
+  it('create --admin with no terminal to ask on names the flags to pass; with them it makes the admin and prints its password once', async () => {
+    const bare = await runCli(['users', 'create', '--admin'], { env: box.env });
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toBe('conveyor: users create needs --username <name> and --email <address> when there is no terminal to ask on (e.g. conveyor users create --admin --username ada --email ada@example.com)\n');
+
+    const made = await runCli(['users', 'create', '--admin', '--username', 'ada', '--email', 'ada@example.com'], { env: box.env });
+    expect(made.stderr).toBe('');
+    expect(made.code).toBe(0);
+    expect(made.stdout).toMatch(/^Created admin ada <ada@example\.com> \(id \S+\)\.\nPassword \(shown once\): \S{20,}\n$/);
+    expect((await engine.userFind({ login: 'ada' }))?.role).toBe('admin');
+
+    const taken = await runCli(['users', 'create', '-u', 'ada', '-e', 'other@example.com'], { env: box.env });
+    expect(taken.code).toBe(4);
+    expect(taken.stderr).toContain('username is already taken');
+    const invalid = await runCli(['users', 'create', '-u', 'x', '-e', 'x@example.com'], { env: box.env });
+    expect(invalid.code).toBe(2);
+    expect(invalid.stderr).toContain('username');
+  });
+
+  it('create on a terminal asks for the username, email and password, and does not echo the password', async () => {
+    const password = 'Quiet-Horse-Battery-42';
+    const session = await runCliOnTerminal(['users', 'create', '--admin'], {
+      env: box.env,
+      answers: [
+        ['Username', 'grace'],
+        ['Email: ', 'grace@example.com'],
+        ['Password (empty: make one up): ', password],
+        ['Password again: ', password],
+      ],
+    });
+    expect(session.code, session.screen).toBe(0);
+    expect(session.screen).toContain('Username (3-50 letters, digits, _ or -): grace\n');
+    expect(session.screen).toContain('Email: grace@example.com\n');
+    expect(session.screen).toMatch(/Created admin grace <grace@example\.com>/);
+    expect(session.screen).not.toContain(password);
+    expect(session.screen).not.toContain('shown once');
+    expect((await engine.userFind({ login: 'grace@example.com' }))?.role).toBe('admin');
+  });
+
+  it('list prints a table, and --json the accounts as GET /users shows them (never a password hash)', async () => {
+    const [table, json, bare] = await Promise.all([
+      runCli(['users', 'list'], { env: box.env }),
+      runCliJson(['users', 'list'], { env: box.env }),
+      runCli(['users'], { env: box.env }),
+    ]);
+    expect(table.code).toBe(0);
+    expect(table.stdout).toMatch(/^USERNAME\s+EMAIL\s+ROLE\s+STATE\s+CREATED\s+LAST LOGIN\s+ID$/m);
+    expect(table.stdout).toMatch(/^ada\s+ada@example\.com\s+admin\s+active\s+.+\s+never\s+\S+$/m);
+    expect(table.stdout).toContain('2 accounts.');
+    // `users` alone lists, as the other groups do.
+    expect(bare.code).toBe(0);
+    expect(bare.stdout).toMatch(/^USERNAME\s+EMAIL/);
+    expect(bare.stdout).toContain('2 accounts.');
+    expect(json.data.total).toBe(2);
+    expect(json.data.next_cursor).toBeNull();
+    expect(json.data.items.map((u: { username: string }) => u.username)).toEqual(['ada', 'grace']);
+    expect(Object.keys(json.data.items[0]).sort()).toEqual(['created_at', 'email', 'id', 'is_active', 'last_login_at', 'role', 'username']);
+  });
+});
