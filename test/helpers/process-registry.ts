@@ -48,8 +48,10 @@ export function processStartTime(pid: number): string | null {
   }
 }
 
-/** Like child_process.spawn, but in its own process group and registered until the test file ends. */
-export function spawnTracked(command: string, args: readonly string[], options: SpawnOptions = {}): ChildProcess {
+/** Like child_process.spawn (same overloads), but in its own process group and registered until the test file ends. */
+export const spawnTracked = ((command: string, argsOrOptions?: readonly string[] | SpawnOptions, maybeOptions?: SpawnOptions): ChildProcess => {
+  const args = Array.isArray(argsOrOptions) ? argsOrOptions : [];
+  const options = (Array.isArray(argsOrOptions) ? maybeOptions : argsOrOptions) ?? {};
   const child = spawn(command, args, { ...options, detached: true });
   const pid = child.pid;
   if (pid === undefined) return child; // spawn failed; the 'error' event says why
@@ -61,7 +63,7 @@ export function spawnTracked(command: string, args: readonly string[], options: 
     writeFileSync(join(dir, String(pid)), JSON.stringify(entry));
   }
   return child;
-}
+}) as typeof spawn;
 
 /** SIGKILL to a whole process group, unless its leader's pid now belongs to some other process. */
 export function killGroup(pgid: number, startTime: string | null): void {
