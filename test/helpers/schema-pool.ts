@@ -76,18 +76,7 @@ export async function takeFromPool(pool: pg.Pool, spec: SchemaPoolSpec, schema: 
       if (!pooled) return false;
       try {
         await client.query('BEGIN');
-        await client.query(`ALTER SCHEMA ${quoteIdentifier(pooled)} RENAME TO ${quoteIdentifier(schema)}`);
-        const triggers = await client.query<{ name: string; table: string; definition: string }>(
-          `SELECT t.tgname AS name, c.relname AS table, pg_get_triggerdef(t.oid) AS definition
-             FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
-            WHERE c.relnamespace = $1::regnamespace AND NOT t.tgisinternal`,
-          [schema],
-        );
-        for (const trigger of triggers.rows) {
-          if (!trigger.definition.includes(insertChannel(pooled))) continue;
-          await client.query(`DROP TRIGGER ${quoteIdentifier(trigger.name)} ON ${quoteIdentifier(schema)}.${quoteIdentifier(trigger.table)}`);
-          await client.query(trigger.definition.split(insertChannel(pooled)).join(insertChannel(schema)));
-        }
+        await renameSchema(client, pooled, schema);
         await client.query('COMMIT');
         return true;
       } catch (error) {
@@ -100,6 +89,25 @@ export async function takeFromPool(pool: pg.Pool, spec: SchemaPoolSpec, schema: 
     return false;
   } finally {
     client.release();
+  }
+}
+
+/**
+ * Renames a schema (inside the caller's transaction) and points the triggers that named its old
+ * NOTIFY channel at the new one, so that a schema's triggers always name its own channel.
+ */
+async function renameSchema(client: pg.PoolClient, from: string, to: string): Promise<void> {
+  await client.query(`ALTER SCHEMA ${quoteIdentifier(from)} RENAME TO ${quoteIdentifier(to)}`);
+  const triggers = await client.query<{ name: string; table: string; definition: string }>(
+    `SELECT t.tgname AS name, c.relname AS table, pg_get_triggerdef(t.oid) AS definition
+       FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+      WHERE c.relnamespace = $1::regnamespace AND NOT t.tgisinternal`,
+    [to],
+  );
+  for (const trigger of triggers.rows) {
+    if (!trigger.definition.includes(insertChannel(from))) continue;
+    await client.query(`DROP TRIGGER ${quoteIdentifier(trigger.name)} ON ${quoteIdentifier(to)}.${quoteIdentifier(trigger.table)}`);
+    await client.query(trigger.definition.split(insertChannel(from)).join(insertChannel(to)));
   }
 }
 
@@ -123,7 +131,7 @@ export async function giveToPool(pool: pg.Pool, spec: SchemaPoolSpec, schema: st
         const tables = await client.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = $1 AND tablename <> 'conveyor_migrations'", [schema]);
         const s = quoteIdentifier(schema);
         if (tables.rows.length > 0) await client.query(`TRUNCATE ${tables.rows.map((row) => `${s}.${quoteIdentifier(row.tablename)}`).join(', ')} RESTART IDENTITY`);
-        await client.query(`ALTER SCHEMA ${s} RENAME TO ${quoteIdentifier(pooledName)}`);
+        await renameSchema(client, schema, pooledName);
         await client.query('COMMIT');
         return;
       } catch {
