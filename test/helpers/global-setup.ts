@@ -31,6 +31,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const stale = cleanStaleRuns(parent);
   if (stale.length > 0) console.warn(`cleaned up after ${stale.length} earlier test run(s) that ended without their teardown (vitest pid ${stale.join(', ')})`);
   const run = startTestRun(parent);
+  // If vitest exits without its teardown (Ctrl-C, a crash), the spawned processes and files go anyway.
+  const onExit = () => run.finish();
+  process.once('exit', onExit);
   process.env[RUN_DIR_VARIABLE] = run.dir;
   // The test processes are forked after this and inherit it: every tmpdir() of theirs is in the run's folder.
   process.env.TMPDIR = run.dir;
@@ -41,6 +44,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     if (schemaPool) await schemaPool.drop().catch((error: unknown) => console.warn(`could not drop the pooled test schemas: ${String(error)}`));
     await server?.destroy();
     run.finish();
+    process.off('exit', onExit);
     process.env.TMPDIR = parent;
   };
   try {
