@@ -1,12 +1,12 @@
 import { Writable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
-import { resolveApiConfig, type ApiConfig, type DeepPartial } from '../../src/api/api-config.ts';
-import { buildApp } from '../../src/api/build-app.ts';
+import type { ApiConfig, DeepPartial } from '../../src/api/api-config.ts';
 import { ManualClock } from '../../src/core/clock.ts';
 import { createEngine } from '../../src/store/create-engine.ts';
 import type { Engine, UserRole } from '../../src/store/engine.ts';
-import type { TestDatabase } from '../helpers/databases.ts';
+import { useTemplate, type TestDatabase } from '../helpers/databases.ts';
+import { PASSWORD, startHttpServer, type CallOptions, type CallResult } from '../helpers/http-harness.ts';
 
 /** The payload schemas the API tests register, as a worker would (plain JSON Schema in the database). */
 export const EMAIL_SCHEMA = {
@@ -16,24 +16,7 @@ export const EMAIL_SCHEMA = {
   additionalProperties: false,
 };
 export const EMAIL_PAYLOAD = { to: 'user@example.com', subject: 'Hello', body: 'This is a test email' };
-export const PASSWORD = 'Correct-Horse-42';
-export const ADMIN_PASSWORD = 'Admin-Secret-77!';
-
-export interface CallResult {
-  status: number;
-  headers: Headers;
-  // Parsed JSON body (any: tests read into it freely).
-  body: any;
-  text: string;
-}
-
-export interface CallOptions {
-  token?: string | undefined;
-  body?: unknown;
-  /** Sent as-is, for malformed or oversized bodies. */
-  raw?: string;
-  headers?: Record<string, string>;
-}
+export { ADMIN_PASSWORD, PASSWORD, TEST_ARGON2, type CallOptions, type CallResult } from '../helpers/http-harness.ts';
 
 export interface Account {
   id: string;
@@ -60,6 +43,7 @@ let counter = 0;
 
 /** A real API on a real engine, listening on a free port; the clock is manual, the logs captured. */
 export async function startApi(db: TestDatabase, overrides: DeepPartial<ApiConfig> = {}): Promise<ApiHarness> {
+  await useTemplate(db);
   const engine = createEngine(db.url);
   await engine.migrate();
   const clock = new ManualClock(Date.UTC(2026, 0, 1, 12));
@@ -76,59 +60,29 @@ export async function startApi(db: TestDatabase, overrides: DeepPartial<ApiConfi
       done();
     },
   });
-  const logger = pino({ level: 'debug' }, sink);
-  const config = resolveApiConfig({ ...overrides, auth: { initialAdminPassword: ADMIN_PASSWORD, registerPerMinute: 10_000, ...overrides.auth } });
-  const app = await buildApp({ engine, config, logger, clock });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-
-  const call = async (method: string, path: string, options: CallOptions = {}): Promise<CallResult> => {
-    const headers: Record<string, string> = { ...options.headers };
-    if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
-    let body: string | undefined = options.raw;
-    if (options.body !== undefined) body = JSON.stringify(options.body);
-    if (body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
-    const response = await fetch(url + path, { method, headers, body });
-    const text = await response.text();
-    let parsed: unknown = null;
-    try {
-      parsed = JSON.parse(text);
-    } catch {
-      parsed = null;
-    }
-    return { status: response.status, headers: response.headers, body: parsed, text };
-  };
-
-  const login = async (name: string, password: string): Promise<string> => {
-    const response = await call('POST', '/auth/login', { body: { username_or_email: name, password } });
-    if (response.status !== 200) throw new Error(`login ${name} failed: ${response.status} ${response.text}`);
-    return response.body.data.session_token;
-  };
+  const server = await startHttpServer({ engine, clock, logger: pino({ level: 'debug' }, sink), overrides });
 
   const account = async (role: UserRole = 'user', prefix = 'user'): Promise<Account> => {
     counter += 1;
     const username = `${prefix}${counter}_${process.pid}`;
-    const registered = await call('POST', '/auth/register', { body: { username, email: `${username}@example.com`, password: PASSWORD } });
-    if (registered.status !== 201) throw new Error(`register failed: ${registered.status} ${registered.text}`);
-    const id: string = registered.body.data.id;
+    const id = await server.register(username);
     // Roles are granted out of band (the CLI, an admin), never through registration.
     if (role !== 'user') await engine.userUpdate({ id, changes: { role }, now: clock.now() });
-    return { id, username, token: await login(username, PASSWORD) };
+    return { id, username, token: await server.login(username, PASSWORD) };
   };
 
   return {
-    url,
-    app,
+    url: server.url,
+    app: server.app,
     engine,
     clock,
     db,
     logs,
-    call,
+    call: server.call,
     account,
-    login,
+    login: server.login,
     close: async () => {
-      await app.close();
+      await server.app.close();
       await engine.close();
       await db.drop();
     },

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { testDatabases } from '../helpers/databases.ts';
-import { ADMIN_PASSWORD, PASSWORD, startApi, type ApiHarness } from './api-harness.ts';
+import { ADMIN_PASSWORD, PASSWORD, startApi, TEST_ARGON2, type ApiHarness } from './api-harness.ts';
 import { dumpDatabase } from './database-dump.ts';
 
 const HOUR = 3_600_000;
@@ -204,7 +204,8 @@ describe.each(testDatabases)('auth routes [$kind]', ({ create }) => {
     await api.call('GET', '/auth/me', { token });
     await api.call('POST', '/auth/login', { body: { username: name, password: `${password}-wrong` } });
     const stored = await dumpDatabase(api.db);
-    expect(stored).toContain('$argon2id$v=19$m=19456,t=2,p=1$');
+    // The test server's cheap parameters (production's are proven in test/unit/password-hasher.test.ts).
+    expect(stored).toContain(`$argon2id$v=19$m=${TEST_ARGON2.memoryKiB},t=${TEST_ARGON2.timeCost},p=${TEST_ARGON2.parallelism}$`);
     expect(stored).toContain(name);
     for (const secret of [password, token, ADMIN_PASSWORD, PASSWORD]) expect(stored).not.toContain(secret);
     const logs = api.logs.join('');

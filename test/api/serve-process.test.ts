@@ -1,8 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createEngine } from '../../src/store/create-engine.ts';
 import { testDatabases, type TestDatabase } from '../helpers/databases.ts';
+import { spawnTracked } from '../helpers/process-registry.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { CLI_PATH } from '../helpers/worker-process.ts';
 import { EMAIL_SCHEMA } from './api-harness.ts';
@@ -45,7 +46,7 @@ describe.each(testDatabases)('conveyor serve and users [$kind]', ({ create }) =>
   });
 
   test('serve answers the guide\'s manual test and monitoring calls, then stops on SIGTERM', async () => {
-    const child = spawn(process.execPath, [CLI_PATH, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawnTracked(process.execPath, [CLI_PATH, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     const lines: string[] = [];
     let stderr = '';
     createInterface({ input: child.stdout! }).on('line', (line) => lines.push(line));

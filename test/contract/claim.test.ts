@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
 import { DEFAULT_BREAKER_CONFIG } from '../../src/core/circuit-breaker.ts';
 import { createEngine } from '../../src/store/create-engine.ts';
+import { DRAIN_TASKS } from '../helpers/load-size.ts';
 import { describeEachEngine } from './engine-fixture.ts';
 
 describeEachEngine('claim', (f) => {
@@ -89,9 +90,9 @@ describeEachEngine('claim', (f) => {
     expect((await engine.taskGet({ id: email.id }))!.currentAttempt).toBe(1);
   });
 
-  it('lets 8 concurrent claimers drain 10,000 tasks without ever sharing one', async () => {
+  it(`lets 8 concurrent claimers drain ${DRAIN_TASKS} tasks without ever sharing one`, async () => {
     const { engine, db, clock, insertMany } = f();
-    await insertMany(10_000);
+    await insertMany(DRAIN_TASKS);
     // Separate engines (their own connections), as separate workers would have.
     const claimers = Array.from({ length: 8 }, () => createEngine(db.url));
     try {
@@ -110,9 +111,9 @@ describeEachEngine('claim', (f) => {
           }
         }),
       );
-      expect(seen.size).toBe(10_000);
+      expect(seen.size).toBe(DRAIN_TASKS);
       const stats = await engine.taskStats({ now: clock.now() });
-      expect(stats.byStatus.completed).toBe(10_000);
+      expect(stats.byStatus.completed).toBe(DRAIN_TASKS);
       expect(new Set(seen.values()).size).toBeGreaterThan(1);
     } finally {
       await Promise.all(claimers.map((c) => c.close()));

@@ -4,7 +4,7 @@ import { newTask, type TaskInput } from '../../src/core/new-task.ts';
 import type { ClaimedTask, TaskLease, TaskRecord } from '../../src/core/task.ts';
 import { createEngine } from '../../src/store/create-engine.ts';
 import type { Engine } from '../../src/store/engine.ts';
-import { testDatabases, type TestDatabase } from '../helpers/databases.ts';
+import { testDatabases, useTemplate, type TestDatabase } from '../helpers/databases.ts';
 
 export interface EngineFixture {
   engine: Engine;
@@ -35,6 +35,7 @@ export function describeEachEngine(title: string, body: (fixture: () => EngineFi
     let fixture: EngineFixture | undefined;
     beforeEach(async () => {
       const db = create();
+      await useTemplate(db);
       const engine = createEngine(db.url);
       await engine.migrate();
       const clock = new ManualClock(Date.UTC(2026, 0, 1, 12));

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Engine } from '../../src/store/engine.ts';
+import { spawnTracked } from '../helpers/process-registry.ts';
 import { openTestEngine } from '../helpers/task-fixtures.ts';
 import { CLI_PATH } from '../helpers/worker-process.ts';
 
@@ -49,10 +49,13 @@ export function runCli(args: string[], options: { env: Record<string, string>; i
   return runProcess(process.execPath, [CLI_PATH, ...args], { ...options, cwd: options.cwd ?? tmpdir() });
 }
 
-/** Runs a program to its end, its stdin given `input` (or nothing), and collects its output and exit code. */
+/**
+ * Runs a program to its end, its stdin given `input` (or nothing), and collects its output and exit
+ * code. Whatever it leaves running (a server a script started) dies with the test file.
+ */
 export function runProcess(command: string, args: string[], options: { env: Record<string, string>; cwd: string; input?: string }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env: options.env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawnTracked(command, args, { env: options.env, cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:net';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/free-port.ts';
+import { spawnTracked } from '../helpers/process-registry.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { CLI_PATH, isAlive } from '../helpers/worker-process.ts';
 import { Supervisor } from '../../src/cli/supervisor.ts';
@@ -34,7 +35,7 @@ describe('conveyor start', () => {
       CONVEYOR__DATABASE__URL: `sqlite:${join(dir, 'data', 'conveyor.db')}`,
       CONVEYOR__SERVER__PORT: String(port),
     };
-    child = spawn(process.execPath, [CLI_PATH, 'start'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawnTracked(process.execPath, [CLI_PATH, 'start'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const out: string[] = [];
     let stderr = '';
     createInterface({ input: child.stdout! }).on('line', (line) => out.push(line));

@@ -1,9 +1,9 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { sqliteTestDatabase } from '../helpers/databases.ts';
+import { spawnTracked } from '../helpers/process-registry.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { CLI_PATH } from '../helpers/worker-process.ts';
 import { ADMIN_PASSWORD, PASSWORD, screenshot, signIn, startRig, type DashboardRig } from './dashboard-harness.ts';
@@ -176,7 +176,7 @@ describe('dashboard access [sqlite]', () => {
 
   test('conveyor serve serves the dashboard at / with its CSP, while every API route keeps its paths', async () => {
     const db = sqliteTestDatabase();
-    const child = spawn(process.execPath, [CLI_PATH, 'serve'], {
+    const child = spawnTracked(process.execPath, [CLI_PATH, 'serve'], {
       env: { PATH: process.env.PATH, HOME: process.env.HOME, CONVEYOR__DATABASE__URL: db.url, CONVEYOR__SERVER__PORT: '0', CONVEYOR__LOG__LEVEL: 'info', CONVEYOR__AUTH__INITIAL_ADMIN_PASSWORD: ADMIN_PASSWORD },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

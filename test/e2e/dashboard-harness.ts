@@ -1,27 +1,27 @@
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { pino } from 'pino';
-import { resolveApiConfig } from '../../src/api/api-config.ts';
-import { buildApp } from '../../src/api/build-app.ts';
 import { systemClock } from '../../src/core/clock.ts';
 import { createEngine } from '../../src/store/create-engine.ts';
 import type { Engine } from '../../src/store/engine.ts';
-import type { TestDatabase } from '../helpers/databases.ts';
+import { useTemplate, type TestDatabase } from '../helpers/databases.ts';
+import { ADMIN_PASSWORD, PASSWORD, startHttpServer } from '../helpers/http-harness.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { startWorker, type WorkerProcess } from '../helpers/worker-process.ts';
 
 // A browser global, for the function that runs in the page (the project's TypeScript has no DOM library).
 declare const window: any;
 
-export const ADMIN_PASSWORD = 'Admin-Secret-77!';
-export const PASSWORD = 'Correct-Horse-42';
+export { ADMIN_PASSWORD, PASSWORD } from '../helpers/http-harness.ts';
 export const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'screenshots');
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Screenshots in docs/ are rewritten only when asked (`npm run screenshots`), never as a side effect of a test run. */
+const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1';
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 
 export interface ApiAnswer {
@@ -52,7 +52,11 @@ export interface DashboardRig {
 }
 
 export async function startRig(db: TestDatabase): Promise<DashboardRig> {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`The dashboard's browser tests drive Chromium, and there is none at ${CHROMIUM}. Install it (Debian/Ubuntu: \`apt-get install chromium\`), or set CHROMIUM_PATH to a Chromium or Chrome binary.`);
+  }
   const dataDir = mkdtempSync(join(tmpdir(), 'conveyor-dashboard-'));
+  await useTemplate(db);
   const engine = createEngine(db.url);
   await engine.migrate();
   // The worker registers the built-in task types the API then offers; it polls quickly so retries are prompt.
@@ -72,24 +76,13 @@ export async function startRig(db: TestDatabase): Promise<DashboardRig> {
 
   const logs: string[] = [];
   const logger = pino({ level: 'warn' }, { write: (line: string) => void logs.push(line) });
-  const config = resolveApiConfig({ auth: { initialAdminPassword: ADMIN_PASSWORD, registerPerMinute: 10_000 }, taskTypeCacheMs: 250 });
-  const app = await buildApp({ engine, config, logger, clock: systemClock });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.server.address();
-  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const server = await startHttpServer({ engine, clock: systemClock, logger, overrides: { taskTypeCacheMs: 250 } });
+  const { url, app, login } = server;
   const browser = await browserStarting;
 
   const call = async (method: string, path: string, token?: string, body?: unknown): Promise<ApiAnswer> => {
-    const headers: Record<string, string> = {};
-    if (token) headers.authorization = `Bearer ${token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(url + path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: response.status, body: await response.json().catch(() => null) };
-  };
-  const login = async (username: string, password: string) => {
-    const answer = await call('POST', '/auth/login', undefined, { username_or_email: username, password });
-    if (answer.status !== 200) throw new Error(`login ${username}: ${answer.status} ${JSON.stringify(answer.body)}`);
-    return answer.body.data.session_token as string;
+    const answer = await server.call(method, path, { token, body });
+    return { status: answer.status, body: answer.body };
   };
 
   return {
@@ -101,9 +94,7 @@ export async function startRig(db: TestDatabase): Promise<DashboardRig> {
     call,
     login,
     account: async (username, role = 'user') => {
-      const made = await call('POST', '/auth/register', undefined, { username, email: `${username}@example.com`, password: PASSWORD });
-      if (made.status !== 201) throw new Error(`register ${username}: ${made.status} ${JSON.stringify(made.body)}`);
-      const id: string = made.body.data.id;
+      const id = await server.register(username);
       if (role !== 'user') {
         const promoted = await call('PATCH', `/users/${id}`, await login('admin', ADMIN_PASSWORD), { role });
         if (promoted.status !== 200) throw new Error(`promote ${username}: ${promoted.status} ${JSON.stringify(promoted.body)}`);
@@ -150,14 +141,18 @@ export async function signIn(page: Page, url: string, username: string, password
   await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
 }
 
-/** Saves a screenshot for the README (docs/screenshots/<name>.png). */
+/**
+ * Readies the page for a screenshot for the README and, when UPDATE_SCREENSHOTS=1, saves it as
+ * docs/screenshots/<name>.png; otherwise the tracked file is left as it is.
+ */
 export async function screenshot(page: Page, name: string, fullPage = true): Promise<void> {
-  mkdirSync(SCREENSHOTS, { recursive: true });
   // Without the passing notifications (dismissed as a user would: the page's CSP refuses injected styles),
   // and from the top, since the header is sticky.
   const toasts = page.locator('.toast-close');
   while ((await toasts.count()) > 0) await toasts.first().click();
   await page.evaluate(() => window.scrollTo(0, 0));
+  if (!UPDATE_SCREENSHOTS) return;
+  mkdirSync(SCREENSHOTS, { recursive: true });
   await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage, animations: 'disabled', caret: 'hide' });
 }
 

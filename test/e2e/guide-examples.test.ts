@@ -1,9 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../helpers/free-port.ts';
+import { spawnTracked } from '../helpers/process-registry.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { CLI_PATH } from '../helpers/worker-process.ts';
 
@@ -44,7 +45,7 @@ describe('the guide built-in task examples, through `conveyor start`', () => {
     mkdirSync('/tmp/uploads', { recursive: true });
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    start = spawn(process.execPath, [CLI_PATH, 'start'], {
+    start = spawnTracked(process.execPath, [CLI_PATH, 'start'], {
       env: {
         PATH: process.env.PATH,
         CONVEYOR__DATABASE__URL: `sqlite:${join(dir, 'conveyor.db')}`,

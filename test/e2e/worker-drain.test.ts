@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/store/engine.ts';
 import { testDatabases, type TestDatabase } from '../helpers/databases.ts';
+import { DRAIN_TASKS } from '../helpers/load-size.ts';
 import { countByStatus, IMMEDIATE_RETRY, insertTasks, listAllTasks, openTestEngine } from '../helpers/task-fixtures.ts';
 import type { ExecutionRecord } from '../helpers/test-tasks.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { readRecords, startWorker, type WorkerProcess } from '../helpers/worker-process.ts';
 
-const TASKS = 10_000;
+const TASKS = DRAIN_TASKS;
 const WORKERS = 3;
 
 describe.each(testDatabases)('draining $kind with three worker processes', ({ create }) => {

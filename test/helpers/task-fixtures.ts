@@ -2,10 +2,11 @@ import { newTask, type TaskInput } from '../../src/core/new-task.ts';
 import type { TaskRecord, TaskStatus } from '../../src/core/task.ts';
 import { createEngine } from '../../src/store/create-engine.ts';
 import type { Engine } from '../../src/store/engine.ts';
-import type { TestDatabase } from './databases.ts';
+import { useTemplate, type TestDatabase } from './databases.ts';
 
-/** An engine on a test database, migrated. */
+/** An engine on a test database, migrated (a copy of the run's template when the database is new). */
 export async function openTestEngine(db: TestDatabase): Promise<Engine> {
+  await useTemplate(db);
   const engine = createEngine(db.url);
   await engine.migrate();
   return engine;

@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { spawnTracked } from './process-registry.ts';
 import { waitFor } from './wait-for.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -80,9 +81,15 @@ export class WorkerProcess {
     return (await this.exited).code;
   }
 
-  /** SIGKILL and wait; for cleanup. */
+  /** SIGKILL to the process and anything it started (its process group), and wait; for cleanup. */
   async kill(): Promise<void> {
-    if (this.running) this.child.kill('SIGKILL');
+    if (this.running) {
+      try {
+        process.kill(-this.pid, 'SIGKILL');
+      } catch {
+        this.child.kill('SIGKILL');
+      }
+    }
     await this.exited;
   }
 
@@ -101,7 +108,10 @@ export interface StartWorkerOptions {
   args?: string[];
 }
 
-/** Spawns a worker process with a clean environment: only what the test passes reaches it. */
+/**
+ * Spawns a worker process with a clean environment: only what the test passes reaches it. It runs
+ * in a process group of its own and dies with the test file at the latest (process-registry.ts).
+ */
 export function startWorker(options: StartWorkerOptions): WorkerProcess {
   const entry = options.entry ?? 'test';
   const args = entry === 'cli' ? [CLI_PATH, 'work', ...(options.args ?? [])] : ['--import', 'tsx', TEST_WORKER_PATH, ...(options.args ?? [])];
@@ -112,7 +122,7 @@ export function startWorker(options: StartWorkerOptions): WorkerProcess {
     CONVEYOR__LOG__LEVEL: 'info',
     ...options.env,
   };
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawnTracked(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   return new WorkerProcess(child);
 }
 

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, realpathSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
 import { createFileCleanupTask } from '../../src/tasks/builtin/file-cleanup.ts';
 import { DirectoryChangedError, PinnedDirectory } from '../../src/tasks/builtin/pinned-directory.ts';
+import { spawnTracked } from '../helpers/process-registry.ts';
 import { taskContext } from './builtin-context.ts';
 
 /** How long the racer runs; CONVEYOR_CLEANUP_RACE_SECONDS=60 for the long run by hand. */
@@ -68,7 +68,7 @@ process.stdout.write(JSON.stringify({ rounds, swaps }));
 describe('file_cleanup against a folder swapped for a symlink', () => {
   it(`deletes nothing outside the root while a racer swaps a folder and a symlink (${RACE_SECONDS} s)`, async () => {
     const task = createFileCleanupTask({ roots: [join(base, 'root')] }, new ManualClock(Date.now()));
-    const racer = spawn(process.execPath, ['-e', RACER, uploads, bait, String(RACE_SECONDS), ...BAIT], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const racer = spawnTracked(process.execPath, ['-e', RACER, uploads, bait, String(RACE_SECONDS), ...BAIT], { stdio: ['ignore', 'pipe', 'inherit'] });
     let report = '';
     racer.stdout.on('data', (chunk: Buffer) => (report += chunk.toString()));
     let racing = true;
