@@ -86,7 +86,7 @@ export function runCliOnTerminal(args: string[], options: { env: Record<string, 
   const command = [process.execPath, CLI_PATH, ...args].map(quote).join(' ');
   return new Promise((resolve, reject) => {
     // --echo never: what is typed appears only if the program itself echoes it (a password must not).
-    const child = spawn('script', ['--quiet', '--flush', '--return', '--echo', 'never', '--command', command, '/dev/null'], {
+    const child = spawnTracked('script', ['--quiet', '--flush', '--return', '--echo', 'never', '--command', command, '/dev/null'], {
       env: options.env,
       cwd: options.cwd ?? tmpdir(),
       stdio: ['pipe', 'pipe', 'pipe'],
@@ -106,6 +106,6 @@ export function runCliOnTerminal(args: string[], options: { env: Record<string, 
     child.stdout.on('data', onOutput);
     child.stderr.on('data', onOutput);
     child.once('error', reject);
-    child.once('close', (code) => resolve({ code, screen: screen.replace(/\r\n/g, '\n') }));
+    child.once('close', (code: number | null) => resolve({ code, screen: screen.replace(/\r\n/g, '\n') }));
   });
 }
