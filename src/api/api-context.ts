@@ -6,7 +6,7 @@ import type { Engine } from '../store/engine.ts';
 import type { TaskRegistry } from '../tasks/task-registry.ts';
 import type { ApiConfig } from './api-config.ts';
 import type { RateLimiter } from './rate-limiter.ts';
-import type { TaskTypeCatalog } from './task-type-catalog.ts';
+import type { TaskTypeCatalog } from '../tasks/task-type-catalog.ts';
 import type { TypeBoxTypeProvider } from './type-provider.ts';
 
 /** What buildApp() needs from its caller. */

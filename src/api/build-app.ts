@@ -17,7 +17,7 @@ import { installApiRoutes } from './routes/api-routes.ts';
 import { ErrorEnvelope } from './schemas/common.ts';
 import { TaskDetail, TaskSummary } from './schemas/task-schemas.ts';
 import { ScheduleView } from './schemas/schedule-schemas.ts';
-import { TaskTypeCatalog } from './task-type-catalog.ts';
+import { TaskTypeCatalog } from '../tasks/task-type-catalog.ts';
 
 /**
  * The HTTP API as a Fastify instance, not yet listening: `await app.listen({ port, host })` to serve,

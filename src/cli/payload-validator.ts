@@ -6,7 +6,7 @@ import type { Config } from './config.ts';
 export async function payloadValidator(config: Config, engine: Engine): Promise<(taskType: string, payload: unknown) => Promise<void>> {
   // Loaded here, not at the top: the built-in types pull in SMTP and HTTP clients that --no-validate does without.
   const [{ TaskTypeCatalog }, { createTaskRegistry }, { loadTaskModules }] = await Promise.all([
-    import('../api/task-type-catalog.ts'),
+    import('../tasks/task-type-catalog.ts'),
     import('./task-catalog.ts'),
     import('./task-modules.ts'),
   ]);

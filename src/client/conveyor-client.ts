@@ -6,6 +6,7 @@ import { createEngine } from '../store/create-engine.ts';
 import { DEFAULT_DATABASE_URL } from '../store/database-url.ts';
 import type { Engine, TaskInsertResult, TaskListParams, TaskListResult, TaskStats, TypeLimit, TypePause } from '../store/engine.ts';
 import type { Logger } from '../core/logger.ts';
+import { TaskTypeCatalog } from '../tasks/task-type-catalog.ts';
 import { saveSchedule, scheduleNamed } from './save-schedule.ts';
 
 export interface ConveyorClientOptions {
@@ -15,7 +16,17 @@ export interface ConveyorClientOptions {
   migrate?: boolean;
   clock?: Clock;
   logger?: Logger;
+  /**
+   * Check each task's type and payload against the task types workers registered in this database
+   * (default true), as the API does: an unknown type or a payload that breaks its schema is a
+   * ConveyorError (CONVEYOR_VALIDATION) naming the field, `payload.to`, before anything is written.
+   * On a database no worker has registered a type in yet, any type is accepted.
+   */
+  validate?: boolean;
 }
+
+/** How long the registered task types are trusted before they are read again (a miss reads again after a second). */
+const TASK_TYPE_CACHE_MS = 5_000;
 
 export interface EnqueueOptions {
   /**
@@ -35,10 +46,13 @@ export interface EnqueueOptions {
 export class ConveyorClient {
   readonly engine: Engine;
   readonly #clock: Clock;
+  readonly #taskTypes: TaskTypeCatalog | null;
 
-  private constructor(engine: Engine, clock: Clock) {
+  private constructor(engine: Engine, clock: Clock, validate: boolean) {
     this.engine = engine;
     this.#clock = clock;
+    // The cache ages in real time even when the application's clock is a test's ManualClock.
+    this.#taskTypes = validate ? new TaskTypeCatalog({ engine, clock: systemClock, cacheMs: TASK_TYPE_CACHE_MS, acceptWhenEmpty: true }) : null;
   }
 
   static async open(options: ConveyorClientOptions = {}): Promise<ConveyorClient> {
@@ -49,12 +63,13 @@ export class ConveyorClient {
       await engine.close();
       throw error;
     }
-    return new ConveyorClient(engine, options.clock ?? systemClock);
+    return new ConveyorClient(engine, options.clock ?? systemClock, options.validate ?? true);
   }
 
   /** Validates and inserts one task. With a repeated idempotency key, returns the first task (`created: false`). */
   async enqueue(input: TaskInput, options: EnqueueOptions = {}): Promise<TaskInsertResult> {
     const task = newTask(input, this.#clock.now());
+    await this.#taskTypes?.validate(task.taskType, task.payload, 'payload', 'task_type');
     return this.engine.taskInsert(options.tx === undefined ? { task } : { task, tx: options.tx });
   }
 
@@ -62,6 +77,7 @@ export class ConveyorClient {
   async enqueueMany(inputs: readonly TaskInput[], options: EnqueueOptions = {}): Promise<TaskInsertResult[]> {
     const now = this.#clock.now();
     const tasks = inputs.map((input, index) => newTask(input, now, `tasks[${index}]`));
+    for (const [index, task] of tasks.entries()) await this.#taskTypes?.validate(task.taskType, task.payload, `tasks[${index}].payload`, `tasks[${index}].task_type`);
     return this.engine.taskInsertMany(options.tx === undefined ? { tasks } : { tasks, tx: options.tx });
   }
 
@@ -88,6 +104,7 @@ export class ConveyorClient {
    *   await conveyor.schedule({ name: 'nightly-report', cron: '0 3 * * *', timezone: 'Europe/Berlin', taskType: 'report_generation', payload });
    */
   async schedule(input: ScheduleInput): Promise<{ schedule: ScheduleRecord; created: boolean }> {
+    await this.#taskTypes?.validate(input.taskType, input.payload, 'payload', 'task_type');
     return saveSchedule(this.engine, input, this.#clock.now());
   }
 

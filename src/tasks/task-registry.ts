@@ -1,24 +1,22 @@
-import type { TSchema } from '@sinclair/typebox';
-import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { validationError } from '../core/errors.ts';
-import { TASK_TYPE_PATTERN } from '../core/new-task.ts';
-import { describeSchemaError } from './schema-error.ts';
-import { DEFAULT_TASK_TIMEOUT_MS, type TaskDefinition } from './define-task.ts';
+import { checkTaskDefinition, DEFAULT_TASK_TIMEOUT_MS, type TaskDefinition, type TaskDefinitionInput } from './define-task.ts';
+import { payloadCheck, type PayloadCheck } from './payload-validator.ts';
 
 interface Entry {
   definition: TaskDefinition;
-  check: TypeCheck<TSchema>;
+  check: PayloadCheck;
 }
 
 /** The task types a process knows, with their compiled payload validators. */
 export class TaskRegistry {
   readonly #entries = new Map<string, Entry>();
 
-  register(...definitions: TaskDefinition<any>[]): this {
-    for (const definition of definitions) {
-      if (!TASK_TYPE_PATTERN.test(definition.name)) throw validationError('name', `"${definition.name}" is not a valid task type name`);
+  /** Checks each definition as defineTask() does (so a plain object literal is held to the same rules). */
+  register(...definitions: TaskDefinitionInput<any>[]): this {
+    for (const input of definitions) {
+      const definition = checkTaskDefinition(input);
       if (this.#entries.has(definition.name)) throw validationError('name', `task type "${definition.name}" is registered twice`);
-      this.#entries.set(definition.name, { definition, check: TypeCompiler.Compile(definition.payload) });
+      this.#entries.set(definition.name, { definition, check: payloadCheck(definition.payload) });
     }
     return this;
   }
@@ -45,13 +43,12 @@ export class TaskRegistry {
 
   /**
    * Throws a validation error naming the first offending field (`payload.to`) when the payload does
-   * not match the type's schema.
+   * not match the type's schema (the one validator of src/tasks/payload-validator.ts).
    */
   validatePayload(name: string, payload: unknown, field = 'payload'): void {
     const entry = this.#entries.get(name);
     if (!entry) throw validationError('task_type', `"${name}" is not a registered task type; known: ${this.names().join(', ')}`);
-    if (entry.check.Check(payload)) return;
-    const { field: path, message } = describeSchemaError(entry.check.Errors(payload).First(), field);
-    throw validationError(path, message);
+    const problem = entry.check(payload, field);
+    if (problem) throw validationError(problem.field, problem.message, problem.details);
   }
 }

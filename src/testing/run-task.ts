@@ -5,7 +5,7 @@ import type { JsonObject, JsonValue } from '../core/task.ts';
 import { PermanentTaskError, SnoozeTaskError } from '../core/task-errors.ts';
 import { DEFAULT_TASK_TIMEOUT_MS, type TaskDefinition } from '../tasks/define-task.ts';
 import type { TaskContext } from '../tasks/task-context.ts';
-import { TaskRegistry } from '../tasks/task-registry.ts';
+import { assertPayload } from '../tasks/payload-validator.ts';
 import { abortKindOf, TaskAbortedError } from '../worker/task-abort.ts';
 import { CaptureLogger, type LogEntry } from './capture-logger.ts';
 
@@ -96,7 +96,7 @@ export async function runTask<S extends TSchema>(definition: TaskDefinition<S>, 
 
   if (options.validate ?? true) {
     try {
-      new TaskRegistry().register(definition).validatePayload(definition.name, payload);
+      assertPayload(definition.payload, payload);
     } catch (error) {
       return result({ status: 'failed', output: null, error, permanent: true });
     }

@@ -55,6 +55,21 @@ describe('runTask', () => {
     expect(String(run.error)).toContain('payload.name');
   });
 
+  it('checks string formats such as email with the same validator as the API and the worker', async () => {
+    const welcome = defineTask({
+      name: 'welcome',
+      description: 'greets a new account by email',
+      payload: Type.Object({ to: Type.String({ format: 'email' }), since: Type.Optional(Type.String({ format: 'date-time' })) }),
+      async handler(payload) {
+        return { sent_to: payload.to };
+      },
+    });
+    const run = await runTask(welcome, { to: 'ada@example.com', since: '2026-01-31T12:00:00Z' });
+    expect(run).toMatchObject({ status: 'completed', output: { sent_to: 'ada@example.com' } });
+    const refused = await runTask(welcome, { to: 'ada' });
+    expect(refused).toMatchObject({ status: 'failed', permanent: true, error: expect.objectContaining({ field: 'payload.to', message: 'payload.to: must be an email address' }) });
+  });
+
   it('tells a permanent failure (dead letter) from one the worker would retry, and a snooze', async () => {
     const permanent = await runTask(picky, { mode: 'permanent' });
     expect(permanent).toMatchObject({ status: 'failed', permanent: true });

@@ -25,13 +25,18 @@ const MAX_BODY_LENGTH = 512 * 1024;
 const ONE_LINE = '^[^\\r\\n\\x00]*$';
 const LINE_BREAK = /[\r\n\0]/;
 
-const Address = Type.String({ minLength: 3, maxLength: EMAIL_ADDRESS_MAX_LENGTH, pattern: EMAIL_ADDRESS_PATTERN, description: 'A bare address, local@domain' });
+const Address = Type.String({
+  maxLength: EMAIL_ADDRESS_MAX_LENGTH,
+  pattern: EMAIL_ADDRESS_PATTERN,
+  description: 'A bare address, local@domain',
+  errorMessage: 'must be an email address',
+});
 const Addresses = Type.Union([Address, Type.Array(Address, { minItems: 1, maxItems: MAX_RECIPIENTS })]);
 
 const EmailPayload = Type.Object(
   {
     to: Addresses,
-    subject: Type.String({ maxLength: 998, pattern: ONE_LINE, description: 'One line, no CR or LF' }),
+    subject: Type.String({ maxLength: 998, pattern: ONE_LINE, description: 'One line, no CR or LF', errorMessage: 'must be one line (no CR, LF or NUL)' }),
     body: Type.String({ maxLength: MAX_BODY_LENGTH, description: 'The plain-text body' }),
     html: Type.Optional(Type.String({ maxLength: MAX_BODY_LENGTH, description: 'An HTML alternative to the body' })),
     cc: Type.Optional(Addresses),

@@ -20,6 +20,7 @@ const MAX_RANGE_DAYS = 3_660;
 const DAY_MS = 86_400_000;
 /** A date (`2024-01-31`, the whole day) or an ISO instant with its offset (`2024-01-31T12:00:00Z`). */
 const DATE_OR_INSTANT = '^\\d{4}-\\d{2}-\\d{2}(T\\d{2}:\\d{2}(:\\d{2}(\\.\\d{1,9})?)?(Z|[+-]\\d{2}:\\d{2}))?$';
+const DATE_MESSAGE = 'must be a date such as 2024-01-31 or an instant such as 2024-01-31T12:00:00Z';
 const EXTENSIONS: Record<ReportFormat, string> = { csv: 'csv', json: 'json', html: 'html' };
 
 function reportPayload(names: readonly string[]) {
@@ -27,8 +28,8 @@ function reportPayload(names: readonly string[]) {
     {
       // An enum of the known sources: an unknown report_type is refused when the task is created.
       report_type: Type.Union(names.map((name) => Type.Literal(name)), { description: `One of: ${names.join(', ')}` }),
-      start_date: Type.String({ pattern: DATE_OR_INSTANT, description: 'First day (YYYY-MM-DD) or instant of the range' }),
-      end_date: Type.String({ pattern: DATE_OR_INSTANT, description: 'Last day, included (YYYY-MM-DD), or the instant the range ends' }),
+      start_date: Type.String({ pattern: DATE_OR_INSTANT, description: 'First day (YYYY-MM-DD) or instant of the range', errorMessage: DATE_MESSAGE }),
+      end_date: Type.String({ pattern: DATE_OR_INSTANT, description: 'Last day, included (YYYY-MM-DD), or the instant the range ends', errorMessage: DATE_MESSAGE }),
       format: Type.Optional(Type.Union(REPORT_FORMATS.map((name) => Type.Literal(name)), { default: 'csv', description: 'csv (default), json or html' })),
     },
     { additionalProperties: false },

@@ -35,7 +35,7 @@ const RESERVED_HEADERS = new Set([
 
 const WebhookPayload = Type.Object(
   {
-    url: Type.String({ minLength: 8, maxLength: 2048, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://\\S+$', description: 'http or https URL of a public host (or one on the allowlist)' }),
+    url: Type.String({ minLength: 8, maxLength: 2048, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://\\S+$', description: 'http or https URL of a public host (or one on the allowlist)', errorMessage: 'must be an http or https URL' }),
     method: Type.Union([Type.Literal('POST'), Type.Literal('PUT'), Type.Literal('PATCH'), Type.Literal('DELETE')]),
     headers: Type.Optional(
       Type.Record(Type.String({ pattern: HEADER_NAME }), Type.String({ maxLength: 4096, pattern: HEADER_VALUE }), {

@@ -1,9 +1,8 @@
 import type { Clock } from '../core/clock.ts';
 import { validationError } from '../core/errors.ts';
 import type { JsonObject, JsonValue } from '../core/task.ts';
-import type { Engine } from '../store/engine.ts';
-import type { TaskRegistry } from '../tasks/task-registry.ts';
-import { compilePayloadSchema, type PayloadCheck } from './json-schema-check.ts';
+import { payloadCheck } from './payload-validator.ts';
+import type { TaskRegistry } from './task-registry.ts';
 
 export interface CatalogEntry {
   name: string;
@@ -17,6 +16,11 @@ export interface CatalogEntry {
   lastSeenAt: Date | null;
 }
 
+/** Where the registered task types are read from: the engine's `typeList()` (the task_types rows workers wrote). */
+export interface TaskTypeSource {
+  typeList(): Promise<Array<Omit<CatalogEntry, 'createdAt' | 'updatedAt' | 'lastSeenAt'> & { createdAt: Date; updatedAt: Date; lastSeenAt: Date }>>;
+}
+
 interface Snapshot {
   at: number;
   entries: Map<string, CatalogEntry>;
@@ -26,24 +30,29 @@ interface Snapshot {
 const MISS_REFRESH_MS = 1_000;
 
 /**
- * The task types the API accepts: those workers registered in the database, plus any in this
- * process's registry (so `conveyor start` accepts tasks before its worker's first heartbeat). The
- * list is read at most every `cacheMs`; compiled payload checks are kept while the schema is unchanged.
+ * The task types a producer (the API, the CLI, the library client) accepts: those workers registered
+ * in the database, plus any in this process's registry (so `conveyor start` accepts tasks before its
+ * worker's first heartbeat). The list is read at most every `cacheMs`; payloads are checked by the one
+ * payload validator (compiled checks are cached by schema), with the messages workers would give.
+ *
+ * `acceptWhenEmpty`: on a database where no worker has registered any type yet, accept any type
+ * unchecked (the library client: an application may enqueue before its first worker ever ran).
  */
 export class TaskTypeCatalog {
-  readonly #engine: Engine;
+  readonly #engine: TaskTypeSource;
   readonly #clock: Clock;
   readonly #cacheMs: number;
   readonly #registry: TaskRegistry | undefined;
-  readonly #checks = new Map<string, { schemaJson: string; check: PayloadCheck }>();
+  readonly #acceptWhenEmpty: boolean;
   #snapshot: Snapshot | null = null;
   #loading: Promise<Snapshot> | null = null;
 
-  constructor(p: { engine: Engine; clock: Clock; cacheMs: number; registry?: TaskRegistry | undefined }) {
+  constructor(p: { engine: TaskTypeSource; clock: Clock; cacheMs: number; registry?: TaskRegistry | undefined; acceptWhenEmpty?: boolean }) {
     this.#engine = p.engine;
     this.#clock = p.clock;
     this.#cacheMs = p.cacheMs;
     this.#registry = p.registry;
+    this.#acceptWhenEmpty = p.acceptWhenEmpty ?? false;
   }
 
   async list(): Promise<CatalogEntry[]> {
@@ -62,26 +71,22 @@ export class TaskTypeCatalog {
       snapshot = await this.#current(MISS_REFRESH_MS);
       entry = snapshot.entries.get(taskType);
     }
+    if (!entry && this.#acceptWhenEmpty && snapshot.entries.size === 0) return;
     if (!entry) {
       const known = [...snapshot.entries.keys()].sort();
       const list = known.length > 0 ? known.join(', ') : 'none yet (start a worker to register its task types)';
       throw validationError(typeField, `"${taskType}" is not a registered task type; registered: ${list}`, { registered: known });
     }
     if (entry.payloadSchema === null) return;
-    const result = this.#check(entry)(payload);
-    if (!result.ok) {
-      const path = result.path ? `${field}${result.path.replaceAll('/', '.')}` : field;
-      throw validationError(path, result.message);
+    let check;
+    try {
+      check = payloadCheck(entry.payloadSchema);
+    } catch (error) {
+      // Only a schema written by another version of Conveyor gets here: defineTask() compiles every schema.
+      throw validationError(typeField, `"${taskType}" has a payload schema this process cannot check (${(error as Error).message})`);
     }
-  }
-
-  #check(entry: CatalogEntry): PayloadCheck {
-    const schemaJson = JSON.stringify(entry.payloadSchema);
-    const cached = this.#checks.get(entry.name);
-    if (cached && cached.schemaJson === schemaJson) return cached.check;
-    const check = compilePayloadSchema(entry.payloadSchema);
-    this.#checks.set(entry.name, { schemaJson, check });
-    return check;
+    const problem = check(payload, field);
+    if (problem) throw validationError(problem.field, problem.message, problem.details);
   }
 
   async #current(maxAgeMs: number): Promise<Snapshot> {
