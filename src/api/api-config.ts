@@ -35,6 +35,10 @@ export interface ApiConfig {
   };
   /** How long the task-type list read from the database is reused for payload validation. */
   taskTypeCacheMs: number;
+  reports: {
+    /** The folder report tasks write to; GET /tasks/:id/artifact serves files from it and nowhere else (null: none). */
+    artifactsDir: string | null;
+  };
   docs: { enabled: boolean };
   metrics: { enabled: boolean };
 }
@@ -66,6 +70,7 @@ export const DEFAULT_API_CONFIG: ApiConfig = deepFreeze({
   workers: { liveAfterMs: 30_000 },
   health: { readyRequiresWorker: false },
   taskTypeCacheMs: 5_000,
+  reports: { artifactsDir: null },
   docs: { enabled: true },
   metrics: { enabled: true },
 });

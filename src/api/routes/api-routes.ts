@@ -8,6 +8,7 @@ import { healthRoutes } from './health-routes.ts';
 import { monitoringRoutes } from './monitoring-routes.ts';
 import { scheduleRoutes } from './schedule-routes.ts';
 import { taskActionRoutes } from './task-action-routes.ts';
+import { taskArtifactRoutes } from './task-artifact-routes.ts';
 import { taskCreateRoutes } from './task-create-routes.ts';
 import { taskReadRoutes } from './task-read-routes.ts';
 import { taskTypeRoutes } from './task-type-routes.ts';
@@ -27,6 +28,7 @@ export async function installApiRoutes(app: FastifyInstance, ctx: ApiContext): P
         taskTypeRoutes(typed, ctx);
         taskReadRoutes(typed, ctx);
         taskActionRoutes(typed, ctx);
+        taskArtifactRoutes(typed, ctx);
         scheduleRoutes(typed, ctx);
         monitoringRoutes(typed, ctx);
         userRoutes(typed, ctx);

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import type { FastifyInstance } from 'fastify';
 import { resolveApiConfig, type ApiConfig } from '../../api/api-config.ts';
@@ -46,6 +47,8 @@ export function apiConfigFrom(config: Config): ApiConfig {
     health: { readyRequiresWorker: s.ready_requires_worker },
     docs: { enabled: s.docs },
     metrics: { enabled: s.metrics },
+    // Where report_generation writes (the same default as src/cli/task-catalog.ts): GET /tasks/:id/artifact serves from here.
+    reports: { artifactsDir: config.reports.artifacts_dir || join(config.data.dir, 'artifacts') },
   });
 }
 

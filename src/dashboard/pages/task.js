@@ -1,15 +1,53 @@
 import { useEffect, useState } from 'preact/hooks';
 import { ConfirmButton, ErrorNotice, JsonBlock, Loading, PageTitle, PriorityBadge, Progress, RelativeTime, StatusBadge } from '../components/ui.js';
-import { api } from '../lib/api.js';
+import { API_BASE, ApiFailure, api } from '../lib/api.js';
 import { useApp, useLive, useLoad, useThrottled } from '../lib/app-context.js';
 import { formatDateTime, formatDuration, shortId } from '../lib/format.js';
 import { html } from '../lib/html.js';
 import { href, navigate } from '../lib/router.js';
+import { readSession } from '../lib/session.js';
 import { takePrimedTask } from '../lib/task-cache.js';
 
 const CANCELLABLE = ['pending', 'scheduled', 'retrying', 'running'];
 const RETRYABLE = ['failed', 'cancelled'];
 const DELETABLE = ['completed', 'failed', 'cancelled'];
+
+/**
+ * The file a finished report task wrote (GET /tasks/:id/artifact). The API wants the bearer token,
+ * which a plain link cannot send, so the file is fetched and handed to the browser as a download.
+ */
+function ArtifactDownload({ task }) {
+  const [state, setState] = useState({ busy: false, error: null });
+  const file = task.output.file;
+  const download = async () => {
+    setState({ busy: true, error: null });
+    try {
+      const session = readSession();
+      const response = await fetch(`${API_BASE}/tasks/${task.id}/artifact`, {
+        headers: session ? { authorization: `Bearer ${session.token}` } : {},
+        cache: 'no-store',
+      });
+      if (!response.ok) {
+        const body = await response.json().catch(() => null);
+        throw new ApiFailure(response.status, body?.error?.code ?? `HTTP_${response.status}`, body?.error?.message ?? `The download failed (HTTP ${response.status})`);
+      }
+      const url = URL.createObjectURL(await response.blob());
+      const link = Object.assign(document.createElement('a'), { href: url, download: file });
+      document.body.append(link);
+      link.click();
+      link.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 60_000);
+      setState({ busy: false, error: null });
+    } catch (error) {
+      setState({ busy: false, error });
+    }
+  };
+  return html`<p class="artifact">
+    <a href=${`${API_BASE}/tasks/${task.id}/artifact`} class="btn" download=${file} aria-busy=${state.busy ? 'true' : 'false'}
+      onClick=${(event) => { event.preventDefault(); if (!state.busy) download(); }}>Download ${file}</a>
+    ${state.error ? html`<${ErrorNotice} error=${state.error} />` : null}
+  </p>`;
+}
 
 /** Creation, each finished attempt with its error, then what happens now (running, next retry...). */
 function Timeline({ task }) {
@@ -155,6 +193,7 @@ export function TaskPage({ id }) {
       </section>
       <section class="card" aria-labelledby="output-title">
         <h2 id="output-title">Output</h2>
+        ${t.status === 'completed' && typeof t.output?.file === 'string' ? html`<${ArtifactDownload} task=${t} />` : null}
         ${t.status === 'completed' || t.output !== null ? html`<${JsonBlock} value=${t.output} label="Output" />` : html`<p class="muted">Not finished yet.</p>`}
       </section>
       <section class="card span-2" aria-labelledby="history-title">
