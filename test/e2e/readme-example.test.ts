@@ -48,7 +48,16 @@ describe.each(testDatabases)('the README custom task type [$kind]', ({ create })
 
       const { task: ada } = await conveyor.enqueue({ taskType: 'greet', payload: { name: 'Ada', shout: true } });
       const { task: nobody } = await conveyor.enqueue({ taskType: 'greet', payload: { name: 'nobody' } });
-      const { task: invalid } = await conveyor.enqueue({ taskType: 'greet', payload: { name: '' } });
+      // The client checks the payload against the schema the worker registered, naming the field ...
+      await expect(conveyor.enqueue({ taskType: 'greet', payload: { name: '' } })).rejects.toMatchObject({
+        code: 'CONVEYOR_VALIDATION',
+        field: 'payload.name',
+        message: 'payload.name: must not be empty',
+      });
+      // ... and a task that got past it (a client that skips the check) is refused by the worker.
+      const unchecked = await ConveyorClient.open({ databaseUrl: db.url, validate: false });
+      const { task: invalid } = await unchecked.enqueue({ taskType: 'greet', payload: { name: '' } });
+      await unchecked.close();
       const finished = async (id: string) => {
         const task = await conveyor.get(id);
         return task && ['completed', 'failed'].includes(task.status) ? task : undefined;
