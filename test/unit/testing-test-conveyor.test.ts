@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PermanentTaskError, Type, defineTask } from 'conveyor';
 import { createTestConveyor, type TestConveyor } from 'conveyor/testing';
+import { newTask } from '../../src/core/new-task.ts';
 
 const calls: string[] = [];
 
@@ -68,9 +69,16 @@ describe('createTestConveyor', () => {
     expect((await conveyor.waitForTask(task.id)).status).toBe('failed');
   });
 
+  it('enqueue refuses a type the worker does not run, and an invalid payload, naming the field', async () => {
+    conveyor = await createTestConveyor({ tasks: [greet] });
+    await expect(conveyor.enqueue('nobody_runs_this', {})).rejects.toThrow('task_type: "nobody_runs_this" is not a registered task type; registered: greet');
+    await expect(conveyor.enqueue('greet', { name: 7 })).rejects.toMatchObject({ field: 'payload.name', message: 'payload.name: must be a string' });
+  });
+
   it('waitForTask says where the task stands when it times out', async () => {
     conveyor = await createTestConveyor({ tasks: [greet] });
-    const orphan = await conveyor.enqueue('nobody_runs_this', {});
+    // A task that got in without the client's check (straight into the database) waits for a worker that never comes.
+    const { task: orphan } = await conveyor.engine.taskInsert({ task: newTask({ taskType: 'nobody_runs_this', payload: {} }, new Date()) });
     await expect(conveyor.waitForTask(orphan.id, { timeoutMs: 100 })).rejects.toThrow(
       /timed out after 100 ms .* it is pending \(attempt 0 of 3\); the worker has no handler for nobody_runs_this \(it runs greet\)/,
     );
