@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { Type } from '@sinclair/typebox';
 import { ConveyorClient } from '../../src/client/conveyor-client.ts';
+import type { JsonObject } from '../../src/core/task.ts';
 import { createEngine } from '../../src/store/create-engine.ts';
 import type { Engine } from '../../src/store/engine.ts';
 import { defineTask } from '../../src/tasks/define-task.ts';
@@ -13,7 +14,7 @@ import { TaskRegistry } from '../../src/tasks/task-registry.ts';
 import { Worker } from '../../src/worker/worker.ts';
 import { DEFAULT_WORKER_SETTINGS } from '../../src/worker/worker-config.ts';
 import { pollUntil } from './poll.ts';
-import { queueOf, WORK_QUEUE, type BenchHandler, type BenchSystem, type BenchTask, type Lane, type Location, type SystemDefinition } from './system.ts';
+import { ENQUEUE_QUEUE, queueOf, WORK_QUEUE, type BenchHandler, type BenchSystem, type BenchTask, type Lane, type Location, type SystemDefinition } from './system.ts';
 
 const version = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 const UNFINISHED = ['pending', 'scheduled', 'running', 'retrying'] as const;
@@ -31,13 +32,15 @@ export function conveyor(store: 'postgres' | 'sqlite'): SystemDefinition {
   };
 }
 
+const BENCH_PAYLOAD = Type.Object({ w: Type.String(), i: Type.Integer(), t: Type.Number() });
+
 /** The benchmark's one task type, a no-op that reports its start to `handler`. */
 export function benchRegistry(handler: BenchHandler): TaskRegistry {
   return new TaskRegistry().register(
     defineTask({
       name: WORK_QUEUE,
       description: 'benchmark no-op',
-      payload: Type.Object({ w: Type.String(), i: Type.Integer(), t: Type.Number() }),
+      payload: BENCH_PAYLOAD,
       handler: async (payload) => {
         handler(payload);
       },
@@ -119,7 +122,15 @@ class ConveyorSystem implements BenchSystem {
   }
 
   #conveyor(): Promise<ConveyorClient> {
-    this.#client ??= ConveyorClient.open({ databaseUrl: this.#url });
+    this.#client ??= ConveyorClient.open({ databaseUrl: this.#url }).then(async (client) => {
+      // The client checks each task against the registered types, as an application's would: both
+      // lanes are registered up front (the enqueue-only lane has no worker), so that check is measured too.
+      const payloadSchema = JSON.parse(JSON.stringify(BENCH_PAYLOAD)) as JsonObject;
+      for (const name of [WORK_QUEUE, ENQUEUE_QUEUE]) {
+        await client.engine.typeRegister({ type: { name, description: 'benchmark no-op', payloadSchema, examples: [], timeoutMs: 300_000 }, now: new Date() });
+      }
+      return client;
+    });
     return this.#client;
   }
 }
