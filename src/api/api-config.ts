@@ -70,7 +70,8 @@ export const DEFAULT_API_CONFIG: ApiConfig = deepFreeze({
   workers: { liveAfterMs: 30_000 },
   health: { readyRequiresWorker: false },
   taskTypeCacheMs: 5_000,
-  reports: { artifactsDir: null },
+  // `<data.dir>/artifacts` with the CLI's default data.dir, as report_generation writes.
+  reports: { artifactsDir: 'data/artifacts' },
   docs: { enabled: true },
   metrics: { enabled: true },
 });

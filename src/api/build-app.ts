@@ -43,7 +43,8 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
     bodyLimit: config.server.bodyLimitBytes,
     trustProxy: config.server.trustProxy,
     // Unknown fields are refused (400 naming them) rather than silently dropped; query strings are coerced.
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false } },
+    // verbose: errors carry their schema, so a failed union or enum is described in words (validation-failure.ts).
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', useDefaults: true, allErrors: false, verbose: true } },
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
   });
 

@@ -147,7 +147,7 @@ function describeBranches(error: ErrorObject, before: readonly ErrorObject[], ro
     return describe(errors.at(-1)!, errors.slice(0, -1), root);
   }
   const types = branches.map((branch) => branch.type).filter((type) => type !== undefined);
-  if (fitting.length === 0 && types.length === branches.length) return { field: at, message: `must be ${typeWords(types.flat())}` };
+  if (fitting.length === 0 && branches.length > 0 && types.length === branches.length) return { field: at, message: `must be ${typeWords(types.flat())}` };
   return { field: at, message: 'does not match any of the forms this field allows' };
 }
 

@@ -106,7 +106,7 @@ describe.each(testDatabases)('reading tasks [$kind]', ({ create }) => {
     for (const bad of ['xyz', '', 'a'.repeat(37), '%25', '01_', `${one.id.slice(0, 8)}%20`]) {
       const refused = await query(`id_prefix=${bad}`);
       expect(refused.status, bad).toBe(400);
-      expect(refused.body.error, bad).toEqual({ code: 'VALIDATION_FAILED', field: 'id_prefix', message: 'id_prefix must be 1-36 hex digits and dashes (the start of a task id)' });
+      expect(refused.body.error, bad).toEqual({ code: 'VALIDATION_FAILED', field: 'id_prefix', message: 'id_prefix: must be 1-36 hex digits and dashes (the start of a task id)' });
     }
   });
 
@@ -165,7 +165,7 @@ describe.each(testDatabases)('reading tasks [$kind]', ({ create }) => {
     expect((await api.call('GET', `/api/v1/tasks/${task.id}`, { token: admin.token })).status).toBe(200);
     const bad = await api.call('GET', '/tasks/not-a-uuid', { token: alice.token });
     expect(bad.status).toBe(400);
-    expect(bad.body.error).toMatchObject({ code: 'VALIDATION_FAILED', field: 'id', message: 'id must be a UUID' });
+    expect(bad.body.error).toMatchObject({ code: 'VALIDATION_FAILED', field: 'id', message: 'id: must be a UUID' });
   });
 
   test('GET /tasks/stats counts the user\'s own tasks; moderators and admins count all', async () => {
