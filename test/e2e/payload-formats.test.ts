@@ -10,13 +10,15 @@ import { startWorker, type WorkerProcess } from '../helpers/worker-process.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** A user's task module whose schema uses string formats (issue 13: workers did not know them). */
+/**
+ * A user's task module whose schema uses string formats (issue 13: workers did not know them), and
+ * that leaves out its description (which once ended in SQLite's NOT NULL error at registration).
+ */
 const WELCOME_MODULE = `
 import { defineTask, Type } from 'conveyor';
 
 export const welcome = defineTask({
   name: 'welcome',
-  description: 'Greets a new account by email',
   payload: Type.Object({
     to: Type.String({ format: 'email' }),
     since: Type.String({ format: 'date-time' }),
@@ -51,6 +53,7 @@ describe.each(testDatabases)('a task type with string formats [$kind]', ({ creat
 
     const conveyor = await ConveyorClient.open({ databaseUrl: db.url });
     try {
+      expect((await conveyor.engine.typeList()).find((type) => type.name === 'welcome')).toMatchObject({ description: '' });
       const payload = { to: 'ada@example.com', since: '2026-01-31T12:00:00Z', site: 'https://example.com/welcome' };
       const { task: fromClient } = await conveyor.enqueue({ taskType: 'welcome', payload });
       await expect(conveyor.enqueue({ taskType: 'welcome', payload: { ...payload, to: 'ada' } })).rejects.toMatchObject({
