@@ -9,8 +9,12 @@ import { TaskIdParams } from '../schemas/task-schemas.ts';
 import { taskArtifact } from '../task-artifact.ts';
 import { visibleTask } from '../task-access.ts';
 
-/** The file itself; its type is in Content-Type (text/csv, application/json, text/html). */
-const ArtifactFile = Type.Unsafe<Readable>({ type: 'string', format: 'binary', description: 'The file, sent as a download (Content-Disposition: attachment)' });
+/** The file itself, by its type (report_generation writes csv, json or html). */
+const FileBody = Type.Unsafe<Readable>({ type: 'string', format: 'binary' });
+const ArtifactFile = {
+  description: 'The file, sent as a download (Content-Disposition: attachment)',
+  content: Object.fromEntries(['text/csv', 'application/json', 'text/html', 'text/plain', 'application/octet-stream'].map((type) => [type, { schema: FileBody }])),
+};
 
 /** GET /tasks/:id/artifact: the file a report task wrote, for whoever may see the task. */
 export function taskArtifactRoutes(app: App, ctx: ApiContext): void {
