@@ -64,6 +64,38 @@ describe.each(testDatabases)('library API [$kind]', ({ create }) => {
     expect((await conveyor.stats()).total).toBe(0);
   });
 
+  it('checks type and payload against the types workers registered, naming the field; any type while none is registered', async () => {
+    // No worker has registered a type in this database yet: the client cannot know the types.
+    await conveyor.enqueue({ taskType: 'not_yet_known', payload: {} });
+    await conveyor.engine.typeRegister({
+      type: {
+        name: 'notify',
+        description: 'as a worker registers it',
+        payloadSchema: { type: 'object', required: ['to'], additionalProperties: false, properties: { to: { type: 'string', format: 'email' }, tag: { enum: ['a', 'b'] } } },
+        examples: [],
+        timeoutMs: 1000,
+      },
+      now: new Date(),
+    });
+    const fresh = await ConveyorClient.open({ databaseUrl: db.url });
+    try {
+      await fresh.enqueue({ taskType: 'notify', payload: { to: 'ada@example.com', tag: 'a' } });
+      await expect(fresh.enqueue({ taskType: 'notify', payload: { to: 'ada' } })).rejects.toMatchObject({ code: ERROR_CODES.VALIDATION, field: 'payload.to', message: 'payload.to: must be an email address' });
+      await expect(fresh.enqueue({ taskType: 'notify', payload: {} })).rejects.toMatchObject({ field: 'payload.to', message: 'payload.to: is required' });
+      await expect(fresh.enqueue({ taskType: 'notify', payload: { to: 'ada@example.com', tag: 'c' } })).rejects.toMatchObject({ message: 'payload.tag: must be one of: a, b', details: { allowed: ['a', 'b'] } });
+      await expect(fresh.enqueue({ taskType: 'not_yet_known', payload: {} })).rejects.toMatchObject({ field: 'task_type', message: 'task_type: "not_yet_known" is not a registered task type; registered: notify' });
+      await expect(fresh.enqueueMany([{ taskType: 'notify', payload: { to: 'ada@example.com' } }, { taskType: 'notify', payload: { to: 'x' } }])).rejects.toMatchObject({ field: 'tasks[1].payload.to' });
+      await expect(fresh.schedule({ name: 's', cron: '@daily', taskType: 'notify', payload: { to: 'x' } })).rejects.toMatchObject({ field: 'payload.to' });
+      // Nothing refused was written.
+      expect((await fresh.list({ taskType: ['notify'], limit: 10 })).tasks).toHaveLength(1);
+      const unchecked = await ConveyorClient.open({ databaseUrl: db.url, validate: false });
+      await unchecked.enqueue({ taskType: 'notify', payload: { to: 'x' } });
+      await unchecked.close();
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it("enqueues inside the application's transaction: the task exists if and only if it commits", async () => {
     const rolledBack = await appTransaction(db);
     const { task: ghost } = await conveyor.enqueue({ taskType: 'email', payload: { n: 1 } }, { tx: rolledBack.tx });
