@@ -10,7 +10,7 @@ import { REPORT_FORMATS, renderReport, type ReportFormat } from './report-format
 import type { ReportCell, ReportRow, ReportSource } from './report-source.ts';
 
 export interface ReportSettings {
-  /** Report files go here, named `<task-id>.<format>`; the API serves them to the task's owner. */
+  /** Report files go here, named `<task-id>.<format>`; GET /tasks/:id/artifact serves them to the task's owner (and moderators, admins). */
   artifactsDir: string;
   sources: readonly ReportSource[];
 }
