@@ -127,6 +127,22 @@ describe.each(testDatabases)('creating tasks [$kind]', ({ create }) => {
     expect(response.body.error.message).toContain(field);
   });
 
+  test.each([
+    ['payload.to: must be an email address', { task_type: 'email', payload: { ...EMAIL_PAYLOAD, to: 'not an address' } }],
+    ['payload.subject: is required', { task_type: 'email', payload: { to: 'a@example.com', body: 'x' } }],
+    ['payload.subject: must be at most 200 characters', { task_type: 'email', payload: { ...EMAIL_PAYLOAD, subject: 'x'.repeat(201) } }],
+    ['payload.cc: is not a known field', { task_type: 'email', payload: { ...EMAIL_PAYLOAD, cc: 'x@example.com' } }],
+    ['payload: must be an object', { task_type: 'email', payload: 'a string' }],
+    ['priority: must be one of: critical, high, normal, low', { task_type: 'email', payload: EMAIL_PAYLOAD, priority: 'urgent' }],
+    ['max_attempts: must be at least 1', { task_type: 'email', payload: EMAIL_PAYLOAD, max_attempts: 0 }],
+    ['colour: is not a known field', { task_type: 'email', payload: EMAIL_PAYLOAD, colour: 'blue' }],
+  ])('says "%s" in words, as docs/api.md does', async (message, body) => {
+    const me = await api.account();
+    const response = await api.call('POST', '/tasks', { token: me.token, body });
+    expect(response.status).toBe(400);
+    expect(response.body.error.message).toBe(message);
+  });
+
   test('malformed JSON, a poisoned prototype and a non-JSON body are refused in the envelope', async () => {
     const me = await api.account();
     const malformed = await api.call('POST', '/tasks', { token: me.token, raw: '{"task_type": "email", ' });
