@@ -1,7 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnTracked } from '../helpers/process-registry.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
@@ -47,14 +48,17 @@ export function shellCommands(block: ReadmeBlock): string[] {
     .filter((line) => line !== '' && !line.startsWith('#'));
 }
 
-/** A process started in its own group, so that it and its children (npm -> node) stop together. */
+/**
+ * A process started in its own group (registered, so it dies with the test file even if the test
+ * fails), so that it and its children (npm -> node) stop together.
+ */
 export class GroupProcess {
   readonly child: ChildProcess;
   output = '';
   readonly exited: Promise<number | null>;
 
   constructor(command: string, args: string[], options: { cwd: string; env: Record<string, string> }) {
-    this.child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    this.child = spawnTracked(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
     this.child.stderr!.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
     this.exited = new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));

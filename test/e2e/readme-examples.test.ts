@@ -19,7 +19,7 @@ import { GroupProcess, ROOT, readmeBlock, readmeBlocks, readmeEnv, shellCommands
  */
 const RUN_BY = new Map<string, string>([
   ['Two commands|npm ci|npm start', 'npm start, under "the tour"'],
-  ['Two commands|npm ci|npm test', 'not run: it is the whole test suite'],
+  ['Two commands|apt-get install chromium|npm ci|npm test', 'not run: it installs system packages and is the whole test suite'],
   ['A tour with curl|curl -X POST http://localhost:3000/auth/register', 'the tour'],
   ['A tour with curl|# A task that retries linearly', 'the tour'],
   ['Your own task types in TypeScript|import { defineTask', 'readme-example.test.ts, and the library test here'],
