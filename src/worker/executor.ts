@@ -11,6 +11,7 @@ import type { BreakerTracker } from './breaker-tracker.ts';
 import type { Outcome } from './outcome.ts';
 import type { RunningTask, Settled } from './running-task.ts';
 import { describeError } from './describe-error.ts';
+import { HandlerThreadTerminatedError, runHandlerInThread } from './handler-thread.ts';
 import { sanitizeErrorText, sanitizeOutput } from './sanitize-outcome.ts';
 import { isTransientWriteError } from './write-errors.ts';
 import { endTaskSpan, inSpan, startTaskSpan } from './task-tracing.ts';
@@ -95,8 +96,15 @@ export class Executor {
     try {
       let returned: unknown;
       try {
-        const attemptContext = new AttemptContext(running, this.#reportProgress);
-        returned = inSpan(spanContext, () => definition.handler(task.payload as never, attemptContext));
+        if (definition.isolation === 'thread') {
+          // Terminated at half the grace, so that a blocked thread is ended before the wait for it is abandoned.
+          const graceMs = Math.max(1, Math.floor((running.abortGraceMs ?? this.#deps.abortGraceMs) / 2));
+          const reportProgress = (report: JsonValue) => this.#reportProgress(running, report);
+          returned = runHandlerInThread(running, definition as never, { clock, timeoutMs, graceMs, reportProgress });
+        } else {
+          const attemptContext = new AttemptContext(running, this.#reportProgress);
+          returned = inSpan(spanContext, () => definition.handler(task.payload as never, attemptContext));
+        }
       } catch (error) {
         returned = Promise.reject(error);
       }
@@ -151,8 +159,11 @@ export class Executor {
       running.logger.warn({ abort_grace_ms: running.abortGraceMs ?? this.#deps.abortGraceMs }, 'the handler ignored its abort signal; the attempt ends without it');
     }
     switch (running.abortKind) {
-      case 'timeout':
-        return { kind: 'failed', error: running.abortReason!.message, permanent: false, breaker: true };
+      case 'timeout': {
+        // A thread terminated for blocking says so; other handlers timed out.
+        const terminated = settled.kind === 'threw' && settled.error instanceof HandlerThreadTerminatedError;
+        return { kind: 'failed', error: terminated ? (settled.error as Error).message : running.abortReason!.message, permanent: false, breaker: true };
+      }
       case 'cancelled':
         return { kind: 'cancelled', reason: 'cancelled while running: the handler was aborted' };
       case 'shutdown':
