@@ -5,6 +5,8 @@ import { defineTask } from '../../src/tasks/define-task.ts';
 import { TaskRegistry } from '../../src/tasks/task-registry.ts';
 import { MAX_ERROR_BYTES, sanitizeErrorText, sanitizeOutput, sanitizeText } from '../../src/worker/sanitize-outcome.ts';
 import { Worker } from '../../src/worker/worker.ts';
+import { isTransientWriteError } from '../../src/worker/write-errors.ts';
+import { ConveyorError, ERROR_CODES } from '../../src/core/errors.ts';
 import { testDatabases, type TestDatabase } from '../helpers/databases.ts';
 import { rawExec } from '../helpers/raw-exec.ts';
 import { insertTasks, openTestEngine } from '../helpers/task-fixtures.ts';
@@ -24,6 +26,19 @@ describe('outcome sanitising', () => {
     const long = sanitizeErrorText('é'.repeat(20_000));
     expect(Buffer.byteLength(long)).toBeLessThanOrEqual(MAX_ERROR_BYTES);
     expect(long.endsWith('…')).toBe(true);
+  });
+});
+
+describe('outcome write errors', () => {
+  it('retries what passes (unavailable, serialization failure, deadlock), not what the database refuses', () => {
+    const database = (sqlstate: string) => new ConveyorError(ERROR_CODES.DATABASE, `PostgreSQL error: ${sqlstate}`, { details: { sqlstate } });
+    expect(isTransientWriteError(new ConveyorError(ERROR_CODES.DATABASE_UNAVAILABLE, 'PostgreSQL is unavailable: terminating connection due to administrator command'))).toBe(true);
+    expect(isTransientWriteError(database('40001'))).toBe(true);
+    expect(isTransientWriteError(database('40P01'))).toBe(true);
+    expect(isTransientWriteError(database('08006'))).toBe(true);
+    expect(isTransientWriteError(database('22P05'))).toBe(false); // unsupported Unicode escape (NUL in jsonb)
+    expect(isTransientWriteError(new ConveyorError(ERROR_CODES.VALIDATION, 'output: too large'))).toBe(false);
+    expect(isTransientWriteError(new RangeError('Invalid time value'))).toBe(false);
   });
 });
 
