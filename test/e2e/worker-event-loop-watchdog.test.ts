@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Engine } from '../../src/store/engine.ts';
 import { testDatabases, type TestDatabase } from '../helpers/databases.ts';
 import { insertTasks, openTestEngine } from '../helpers/task-fixtures.ts';
+import { spawnTracked } from '../helpers/process-registry.ts';
 import { WorkerProcess } from '../helpers/worker-process.ts';
 
 const ENTRY = join(dirname(fileURLToPath(import.meta.url)), 'worker-watchdog-entry.ts');
@@ -24,7 +24,7 @@ describe.each(testDatabases)('event-loop watchdog on $kind', ({ create }) => {
   it('a worker whose event loop is blocked past the bound is killed (exits non-zero)', async () => {
     db = create();
     engine = await openTestEngine(db);
-    const child = spawn(process.execPath, ['--import', 'tsx', ENTRY], {
+    const child = spawnTracked(process.execPath, ['--import', 'tsx', ENTRY], {
       cwd: join(dirname(ENTRY), '..', '..'),
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', CONVEYOR__DATABASE__URL: db.url, CONVEYOR_TEST_MAX_BLOCK_MS: '1000' },
       stdio: ['ignore', 'pipe', 'pipe'],

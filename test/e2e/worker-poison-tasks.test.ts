@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -6,6 +5,7 @@ import type { Engine } from '../../src/store/engine.ts';
 import { testDatabases, type TestDatabase } from '../helpers/databases.ts';
 import { insertTasks, listAllTasks, openTestEngine } from '../helpers/task-fixtures.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { spawnTracked } from '../helpers/process-registry.ts';
 import { WorkerProcess } from '../helpers/worker-process.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -40,7 +40,7 @@ describe.each(testDatabases)('poison tasks among innocent ones on $kind', ({ cre
       CONVEYOR__WORKER__CONCURRENCY: '4',
       CONVEYOR__WORKER__POLL_INTERVAL_MS: '200',
     };
-    workers = [0, 1, 2].map(() => new WorkerProcess(spawn(process.execPath, ['--import', 'tsx', ENTRY], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })));
+    workers = [0, 1, 2].map(() => new WorkerProcess(spawnTracked(process.execPath, ['--import', 'tsx', ENTRY], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })));
     await Promise.all(workers.map((worker) => worker.started()));
 
     const retry = { type: 'fixed', interval_ms: 0, jitter: 0, max_attempts: 3 } as const;
