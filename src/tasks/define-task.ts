@@ -20,6 +20,20 @@ export interface TaskDefinition<S extends TSchema = TSchema> {
   examples?: Static<S>[];
   /** The handler is aborted after this long (default 300 s). */
   timeoutMs?: number;
+  /**
+   * Where the handler runs. `inline` (the default): in the worker's own thread, the cheapest. `thread`:
+   * in a worker thread of its own per attempt, for handlers that may block the CPU (parsing, image or
+   * compression work, untrusted code) or end their process: a thread that blocks past its timeout is
+   * terminated and its attempt fails, and `process.exit` ends only the thread, while the worker goes on
+   * with its other tasks. A thread costs a few milliseconds and its own module loading per attempt;
+   * payload, output, progress, logs and the abort cross as messages (JSON only). Needs `module`.
+   */
+  isolation?: 'inline' | 'thread';
+  /**
+   * The URL of the module that exports this definition (`module: import.meta.url`); the thread loads
+   * the handler from it. Required with `isolation: 'thread'`.
+   */
+  module?: string;
   /** Returns the task's output (any JSON) or nothing. Throw PermanentTaskError for the dead letter. */
   handler(payload: Static<S>, context: TaskContext): Promise<JsonValue | void>;
 }
@@ -50,6 +64,13 @@ export function checkTaskDefinition<S extends TSchema>(definition: TaskDefinitio
   const { timeoutMs } = definition;
   if (timeoutMs !== undefined && (!Number.isInteger(timeoutMs) || timeoutMs < 1 || timeoutMs > MAX_TIMEOUT_MS)) {
     throw definitionError(name, 'timeoutMs', `must be a whole number of milliseconds from 1 to ${MAX_TIMEOUT_MS}`);
+  }
+  const { isolation, module } = definition;
+  if (isolation !== undefined && isolation !== 'inline' && isolation !== 'thread') {
+    throw definitionError(name, 'isolation', `must be "inline" or "thread", got ${JSON.stringify(isolation)}`);
+  }
+  if (isolation === 'thread' && (typeof module !== 'string' || !/^(file|data):/.test(module))) {
+    throw definitionError(name, 'module', 'must be the URL of the module that exports this definition (module: import.meta.url) when isolation is "thread"');
   }
   if (definition.payload === null || typeof definition.payload !== 'object') throw definitionError(name, 'payload', 'must be a schema (Type.Object(...))');
   const check = rethrow(name, () => payloadCheck(definition.payload));

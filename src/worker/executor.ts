@@ -11,12 +11,16 @@ import type { BreakerTracker } from './breaker-tracker.ts';
 import type { Outcome } from './outcome.ts';
 import type { RunningTask, Settled } from './running-task.ts';
 import { describeError } from './describe-error.ts';
+import { HandlerThreadTerminatedError, runHandlerInThread } from './handler-thread.ts';
+import { sanitizeErrorText, sanitizeOutput } from './sanitize-outcome.ts';
+import { isTransientWriteError } from './write-errors.ts';
 import { endTaskSpan, inSpan, startTaskSpan } from './task-tracing.ts';
 import type { WorkerEventEmitter } from './worker-events.ts';
 
 export type { Outcome } from './outcome.ts';
 
-const MAX_ERROR_LENGTH = 4000;
+/** How many times an outcome write that fails for a passing reason is tried in all. */
+const MAX_WRITE_TRIES = 5;
 
 export interface ExecutorDeps {
   engine: Engine;
@@ -32,7 +36,11 @@ export interface ExecutorDeps {
 /**
  * Runs one claimed attempt and records how it ended. Never throws: a bad task (unknown type, invalid
  * payload, a handler that throws anything at all or ignores its AbortSignal) ends as a recorded
- * outcome, and a database outage while recording is retried until the lease would run out.
+ * outcome. Outcomes are made storable before they are written (no NUL, no lone surrogate, errors
+ * capped); a write that fails for a passing reason (connection lost, busy) is tried a few times, one
+ * the database refuses is not retried: a completion becomes a failed attempt, a failure becomes a
+ * dead letter, and if even that cannot be written the attempt is let go (its lease is no longer
+ * renewed), so the rescuer takes the task back. A task is never left `running` without a handler.
  */
 export class Executor {
   readonly #deps: ExecutorDeps;
@@ -88,8 +96,15 @@ export class Executor {
     try {
       let returned: unknown;
       try {
-        const attemptContext = new AttemptContext(running, this.#reportProgress);
-        returned = inSpan(spanContext, () => definition.handler(task.payload as never, attemptContext));
+        if (definition.isolation === 'thread') {
+          // Terminated at half the grace, so that a blocked thread is ended before the wait for it is abandoned.
+          const graceMs = Math.max(1, Math.floor((running.abortGraceMs ?? this.#deps.abortGraceMs) / 2));
+          const reportProgress = (report: JsonValue) => this.#reportProgress(running, report);
+          returned = runHandlerInThread(running, definition as never, { clock, timeoutMs, graceMs, reportProgress });
+        } else {
+          const attemptContext = new AttemptContext(running, this.#reportProgress);
+          returned = inSpan(spanContext, () => definition.handler(task.payload as never, attemptContext));
+        }
       } catch (error) {
         returned = Promise.reject(error);
       }
@@ -144,8 +159,11 @@ export class Executor {
       running.logger.warn({ abort_grace_ms: running.abortGraceMs ?? this.#deps.abortGraceMs }, 'the handler ignored its abort signal; the attempt ends without it');
     }
     switch (running.abortKind) {
-      case 'timeout':
-        return { kind: 'failed', error: running.abortReason!.message, permanent: false, breaker: true };
+      case 'timeout': {
+        // A thread terminated for blocking says so; other handlers timed out.
+        const terminated = settled.kind === 'threw' && settled.error instanceof HandlerThreadTerminatedError;
+        return { kind: 'failed', error: terminated ? (settled.error as Error).message : running.abortReason!.message, permanent: false, breaker: true };
+      }
       case 'cancelled':
         return { kind: 'cancelled', reason: 'cancelled while running: the handler was aborted' };
       case 'shutdown':
@@ -170,9 +188,11 @@ export class Executor {
     const durationMs = this.#deps.clock.nowMs() - running.startedAtMs;
     switch (outcome.kind) {
       case 'completed': {
+        const output = sanitizeOutput(outcome.output);
+        if (output !== outcome.output) running.logger.warn({}, 'the output held characters no engine can store (NUL, lone surrogates); they were removed');
         let applied: boolean | null;
         try {
-          applied = await this.#write(running, 'complete', (now) => engine.taskComplete({ lease, output: outcome.output, now }));
+          applied = await this.#write(running, 'complete', (now) => engine.taskComplete({ lease, output, now }));
         } catch (error) {
           // The engine refused the output itself (too large, say): retrying cannot help.
           await this.#record(running, { kind: 'failed', error: `the output could not be stored: ${describeError(error)}`, permanent: true, breaker: false });
@@ -184,18 +204,34 @@ export class Executor {
         return;
       }
       case 'failed': {
-        const error = truncate(outcome.error);
-        const result = await this.#write(running, 'fail', (now) => engine.taskFail({ lease, error, permanent: outcome.permanent, now, ...(outcome.minDelayMs === undefined ? {} : { minDelayMs: outcome.minDelayMs }) }));
+        const error = sanitizeErrorText(outcome.error);
+        let permanent = outcome.permanent;
+        let result: Awaited<ReturnType<Engine['taskFail']>> | null;
+        try {
+          result = await this.#write(running, 'fail', (now) => engine.taskFail({ lease, error, permanent, now, ...(outcome.minDelayMs === undefined ? {} : { minDelayMs: outcome.minDelayMs }) }));
+        } catch (refused) {
+          // The failure could not be written as it was (a row whose retry strategy cannot be read,
+          // say): write it as a dead letter instead, which needs nothing from the row.
+          running.logger.error({ err: refused }, 'could not record the failed attempt; recording it as a dead letter');
+          permanent = true;
+          const text = sanitizeErrorText(`${error} (and the failure could not be recorded for a retry: ${describeError(refused)})`);
+          try {
+            result = await this.#write(running, 'fail', (now) => engine.taskFail({ lease, error: text, permanent: true, now }));
+          } catch (again) {
+            running.logger.error({ err: again }, 'could not record the failed attempt at all; its lease is let go so the rescuer takes the task back');
+            result = null;
+          }
+        }
         const fields = { duration_ms: durationMs, error };
         if (result === null) {
-          // Logged by #write.
+          // Logged by #write or above.
         } else if (!result.applied) {
           running.logger.warn(fields, 'task failed but its lease was gone; the attempt that holds it now stands');
         } else if (result.status === 'retrying') {
           running.logger.warn({ ...fields, retry_at: result.runAt.toISOString() }, 'task failed; it will be retried');
           this.#deps.events.emit('task-due', result.runAt);
         } else if (result.status === 'failed') {
-          running.logger.error({ ...fields, permanent: outcome.permanent }, outcome.permanent ? 'task failed permanently: dead letter' : 'task failed on its last attempt: dead letter');
+          running.logger.error({ ...fields, permanent }, permanent ? 'task failed permanently: dead letter' : 'task failed on its last attempt: dead letter');
         } else {
           running.logger.info(fields, 'task failed after a cancel request: cancelled');
         }
@@ -228,25 +264,31 @@ export class Executor {
   }
 
   /**
-   * One fenced write, retried while the database is unreachable (a PostgreSQL restart) and the lease
-   * still holds; null when given up. Errors that retrying cannot fix are thrown.
+   * One fenced write, tried up to MAX_WRITE_TRIES times while it fails for a passing reason (a
+   * PostgreSQL restart, a busy SQLite) and the lease still holds; null when given up (the rescuer
+   * takes the task back once the lease, no longer renewed, expires). An error that trying again
+   * cannot fix (the database refuses the write) is thrown at once.
    */
   async #write<T>(running: RunningTask, action: string, call: (now: Date) => Promise<T>): Promise<T | null> {
-    let delayMs = 50;
+    let delayMs = 250;
     for (let attempt = 1; ; attempt++) {
       try {
         return await call(this.#deps.clock.now());
       } catch (error) {
-        if (isConveyorError(error, ERROR_CODES.VALIDATION)) throw error;
+        if (!isTransientWriteError(error) && !isConveyorError(error, ERROR_CODES.CLOSED)) throw error;
         const giveUp =
-          this.#hurry || running.leaseLost || isConveyorError(error, ERROR_CODES.CLOSED) || this.#deps.clock.nowMs() + delayMs >= running.leaseValidUntil;
+          this.#hurry ||
+          attempt >= MAX_WRITE_TRIES ||
+          running.leaseLost ||
+          isConveyorError(error, ERROR_CODES.CLOSED) ||
+          this.#deps.clock.nowMs() + delayMs >= running.leaseValidUntil;
         if (giveUp) {
-          running.logger.error({ err: error, action }, `could not record the outcome (${action}); the rescuer takes the task back when its lease expires`);
+          running.logger.error({ err: error, action, tries: attempt }, `could not record the outcome (${action}); the rescuer takes the task back when its lease expires`);
           return null;
         }
         if (attempt === 1) running.logger.warn({ err: error, action }, `could not record the outcome (${action}); retrying`);
         await this.#deps.clock.sleep(delayMs);
-        delayMs = Math.min(delayMs * 2, 1000);
+        delayMs = Math.min(delayMs * 2, 2000);
       }
     }
   }
@@ -265,8 +307,4 @@ function settledReturned(value: unknown): Settled {
 
 function settledThrew(error: unknown): Settled {
   return { kind: 'threw', error };
-}
-
-function truncate(text: string): string {
-  return text.length <= MAX_ERROR_LENGTH ? text : `${text.slice(0, MAX_ERROR_LENGTH - 1)}…`;
 }

@@ -7,6 +7,7 @@ import type { Engine } from '../store/engine.ts';
 import type { TaskRegistry } from '../tasks/task-registry.ts';
 import { BreakerTracker } from './breaker-tracker.ts';
 import { Executor } from './executor.ts';
+import { defaultEventLoopMaxBlockMs, EventLoopWatchdog } from './event-loop-watchdog.ts';
 import { InsertListener } from './insert-listener.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
 import { Maintenance } from './maintenance/maintenance.ts';
@@ -28,6 +29,12 @@ export interface WorkerOptions {
   id?: string;
   /** How long an aborted handler may take to stop before its slot is freed without it (default 1 s). */
   abortGraceMs?: number;
+  /**
+   * How long the event loop may stay blocked before a watchdog thread kills the process so that its
+   * supervisor starts a fresh one (EventLoopWatchdog); 0 turns it off. Default: two thirds of
+   * worker.lease_ms, from 10 s to 30 s. A worker embedded in a process that must not be killed sets 0.
+   */
+  eventLoopMaxBlockMs?: number;
 }
 
 /**
@@ -73,6 +80,7 @@ export class Worker {
   readonly #maintenance: Maintenance;
   readonly #registration: WorkerRegistration;
   readonly #inserts: InsertListener;
+  readonly #watchdog: EventLoopWatchdog;
   readonly #abortGraceMs: number;
   #started: Promise<void> | null = null;
   #stopping: Promise<void> | null = null;
@@ -141,6 +149,7 @@ export class Worker {
       running: () => this.#slots.runningCount,
     });
     this.#inserts = new InsertListener({ engine, clock, logger, events, taskTypes: this.taskTypes, retryMs: STATUS_INTERVAL_MS });
+    this.#watchdog = new EventLoopWatchdog({ maxBlockMs: options.eventLoopMaxBlockMs ?? defaultEventLoopMaxBlockMs(settings.lease_ms), logger });
     // A claimed task that takes a slot runs: its handler, then its outcome written down.
     events.on('task-started', (running) => running.start(clock.nowMs(), this.#execute));
   }
@@ -178,6 +187,7 @@ export class Worker {
     await this.#registration.runOnce().catch((error: unknown) => this.#logger.debug({ err: error }, 'could not write the worker heartbeat'));
     if (this.#stopRequested) return;
     await this.#inserts.runOnce();
+    this.#watchdog.start();
     this.#producer.start();
     this.#leases.start();
     this.#maintenance.start();
@@ -238,6 +248,7 @@ export class Worker {
 
     await this.#leases.stop();
     await this.#maintenance.stop();
+    await this.#watchdog.stop();
     try {
       await this.#registration.remove();
     } catch (error) {
