@@ -58,7 +58,9 @@ import {
   type WorkerRow,
 } from './record-rows.ts';
 import { encodeCursor, taskListQuery } from './task-list-query.ts';
-import { claimedTaskFromRow, compareClaimOrder, taskFromNew, taskFromRow, type ClaimRow, type TaskRow } from './task-row.ts';
+import { claimedTaskFromRow, compareClaimOrder, taskFromRow, type ClaimRow, type TaskRow } from './task-row.ts';
+import { insertedTask } from '../shared/inserted-task.ts';
+import { assertMaxRunning, assertUserRef, assertUuid } from '../shared/input-rules.ts';
 import { splitDue } from '../schedule-due.ts';
 import { LIMIT_RECHECK_MS, TypeLimitCache } from '../type-limit-cache.ts';
 import { emptyTaskStats, taskStatsFromRows, type StatsCountRow, type StatsTimesRow } from './task-stats.ts';
@@ -425,9 +427,9 @@ class PostgresEngine implements Engine {
     }
 
     return tasks.map((task) => {
-      if (created.has(task.id)) return { task: taskFromNew(task), created: true };
+      if (created.has(task.id)) return { task: insertedTask(task), created: true };
       const first = firstWithKey.get(task.idempotencyKey!)!;
-      if (created.has(first.id)) return { task: taskFromNew(first), created: false };
+      if (created.has(first.id)) return { task: insertedTask(first), created: false };
       return { task: holders.get(task.idempotencyKey!)!, created: false };
     });
   }
@@ -784,8 +786,8 @@ class PostgresEngine implements Engine {
       await this.#run('typeLimitSet', this.#sql.typeLimitDelete, [p.taskType]);
       return null;
     }
-    if (!Number.isInteger(p.maxRunning) || p.maxRunning < 1) throw validationError('max_running', 'must be a whole number of at least 1');
-    if (p.by !== null && !isUuid(p.by)) throw validationError('updated_by', 'must be a user id');
+    assertMaxRunning(p.maxRunning);
+    assertUserRef('updated_by', p.by);
     const { rows } = await this.#run<TypeLimitRow>('typeLimitSet', this.#sql.typeLimitSet, [p.taskType, p.maxRunning, p.now, p.by]);
     return typeLimitFromRow(rows[0]!);
   }
@@ -803,7 +805,7 @@ class PostgresEngine implements Engine {
   // --- paused task types -------------------------------------------------------------------------
 
   async typePause(p: { taskType: string; now: Date; pausedBy: string | null; reason: string | null }): Promise<TypePause> {
-    if (p.pausedBy !== null && !isUuid(p.pausedBy)) throw validationError('paused_by', 'must be a user id');
+    assertUserRef('paused_by', p.pausedBy);
     const { rows } = await this.#run<TypePauseRow>('typePause', this.#sql.typePause, [p.taskType, p.now, p.pausedBy, p.reason]);
     return typePauseFromRow(rows[0]!);
   }
@@ -916,7 +918,7 @@ class PostgresEngine implements Engine {
 
   async userInsert(p: { user: NewUser }): Promise<UserRecord> {
     const { user } = p;
-    if (!isUuid(user.id)) throw validationError('id', 'must be a UUID');
+    assertUuid('id', user.id);
     const { rows } = await this.#run<UserRow>('userInsert', this.#sql.userInsert, [user.id, user.username, user.email, user.passwordHash, user.role, user.createdAt]);
     return userFromRow(rows[0]!);
   }

@@ -329,7 +329,7 @@ export function postgresSql(schema: string) {
           CASE WHEN t.cancel_requested_at IS NOT NULL THEN 'cancelled'
                WHEN t.rescue_count + 1 >= $2::int OR t.current_attempt >= t.max_attempts THEN 'failed'
                ELSE 'retrying' END AS next_status,
-          'lease expired: worker ' || coalesce(t.worker_id, '?') || ' stopped renewing (rescue ' || (t.rescue_count + 1) || ' of max ' || $2::int || ')' AS message
+          'lease expired: worker ' || coalesce(t.worker_id, 'unknown') || ' stopped renewing (rescue ' || (t.rescue_count + 1) || ' of max ' || $2::int || ')' AS message
         FROM ${s}.tasks t JOIN expired USING (id)),
       rescued AS (
         UPDATE ${s}.tasks t

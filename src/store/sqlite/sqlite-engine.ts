@@ -58,7 +58,9 @@ import {
 } from './sqlite-rows.ts';
 import * as other from './other-sql.ts';
 import { buildListQuery, encodeCursor } from './task-list-query.ts';
-import { claimedTaskFromRow, compareClaimOrder, type ClaimRow, insertedTask, rowToTask, taskInsertParams, toDate, type TaskRow } from './task-row.ts';
+import { claimedTaskFromRow, compareClaimOrder, type ClaimRow, rowToTask, taskInsertParams, toDate, type TaskRow } from './task-row.ts';
+import { insertedTask } from '../shared/inserted-task.ts';
+import { assertMaxRunning, assertUserRef, assertUuid } from '../shared/input-rules.ts';
 import * as sql from './task-sql.ts';
 
 export interface SqliteEngineOptions {
@@ -88,6 +90,8 @@ class SqliteEngine implements Engine {
   readonly #signal: InsertSignal;
   /** Completions waiting to be written together (see taskComplete). */
   #completions: { params: Record<string, unknown>; resolve: (applied: boolean) => void; reject: (error: unknown) => void }[] = [];
+  /** Completion batches being written, which close() waits for. */
+  readonly #completionWrites = new Set<Promise<void>>();
   readonly #claimSql = new Map<number, string>();
   readonly #claimLimitedSql = new Map<number, string>();
   readonly #limits = new TypeLimitCache(async () => (await this.typeLimitList()).map((limit) => limit.taskType));
@@ -109,8 +113,10 @@ class SqliteEngine implements Engine {
 
   async close(): Promise<void> {
     if (this.#c.closed) return;
-    // Completions waiting for the end of this turn are written first.
+    // Completions waiting for the end of this turn are written first, and the writes under way
+    // (one may be waiting for another process's lock) are let finish.
     this.#writeCompletions();
+    await Promise.all(this.#completionWrites);
     await this.#signal.closeAll();
     this.#c.close();
   }
@@ -312,7 +318,7 @@ class SqliteEngine implements Engine {
     const batch = this.#completions;
     if (batch.length === 0) return;
     this.#completions = [];
-    this.#c
+    const writing = this.#c
       .write('taskComplete', () => {
         const complete = this.#c.prepare(sql.TASK_COMPLETE);
         return batch.map(({ params }) => complete.run(params).changes > 0);
@@ -320,7 +326,9 @@ class SqliteEngine implements Engine {
       .then(
         (applied) => batch.forEach((completion, index) => completion.resolve(applied[index]!)),
         (error: unknown) => batch.forEach((completion) => completion.reject(error)),
-      );
+      )
+      .finally(() => this.#completionWrites.delete(writing));
+    this.#completionWrites.add(writing);
   };
 
   taskFail(p: Parameters<Engine['taskFail']>[0]): Promise<TaskFailResult> {
@@ -564,7 +572,8 @@ class SqliteEngine implements Engine {
       await this.#c.write('typeLimitSet', () => this.#c.prepare(other.TYPE_LIMIT_DELETE).run(p.taskType));
       return null;
     }
-    if (!Number.isInteger(p.maxRunning) || p.maxRunning < 1) throw new ConveyorError(ERROR_CODES.VALIDATION, 'max_running: must be a whole number of at least 1', { field: 'max_running' });
+    assertMaxRunning(p.maxRunning);
+    assertUserRef('updated_by', p.by);
     const params = { taskType: p.taskType, maxRunning: p.maxRunning, now: p.now.getTime(), by: p.by };
     return this.#c.write('typeLimitSet', () => rowToTypeLimit(this.#c.prepare(other.TYPE_LIMIT_SET).get(params) as TypeLimitRow));
   }
@@ -581,7 +590,8 @@ class SqliteEngine implements Engine {
 
   // --- paused task types ------------------------------------------------------------------------
 
-  typePause(p: { taskType: string; now: Date; pausedBy: string | null; reason: string | null }): Promise<TypePause> {
+  async typePause(p: { taskType: string; now: Date; pausedBy: string | null; reason: string | null }): Promise<TypePause> {
+    assertUserRef('paused_by', p.pausedBy);
     return this.#c.write('typePause', () =>
       rowToTypePause(this.#c.prepare(other.TYPE_PAUSE).get({ taskType: p.taskType, now: p.now.getTime(), pausedBy: p.pausedBy, reason: p.reason }) as TypePauseRow),
     );
@@ -706,8 +716,9 @@ class SqliteEngine implements Engine {
 
   // --- users and sessions ----------------------------------------------------------------------
 
-  userInsert(p: { user: NewUser }): Promise<UserRecord> {
+  async userInsert(p: { user: NewUser }): Promise<UserRecord> {
     const u = p.user;
+    assertUuid('id', u.id);
     const createdAt = u.createdAt.getTime();
     return this.#c.write('userInsert', () => {
       try {
