@@ -6,7 +6,9 @@ import { assertJson } from '../../core/json.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 import type { NewTask } from '../../core/new-task.ts';
 import type { NewSchedule, ScheduleChanges, ScheduleRecord } from '../../core/schedule.ts';
-import { DEFAULT_RETRY_STRATEGY, nextRetryAt, type RetryStrategy } from '../../core/retry-strategy.ts';
+import { DEFAULT_RETRY_STRATEGY, type RetryStrategy } from '../../core/retry-strategy.ts';
+import { decideFail, decideRelease, decideRescue, decideUnclaim, wakesWorkers } from '../../core/lifecycle.ts';
+import { rescueFacts, rescueList, type ExpiredRow } from '../shared/rescue.ts';
 import type { ClaimedTask, JsonValue, TaskLease, TaskRecord, TaskStatus } from '../../core/task.ts';
 import type {
   Engine,
@@ -496,19 +498,31 @@ class PostgresEngine implements Engine {
     return next === null || recheck < next ? recheck : next;
   }
 
+  /**
+   * Decided as if no cancellation was requested (decideUnclaim), fenced on that; the leases the fence
+   * refused for it are tried once more as cancel-requested. One statement unless a cancel came in.
+   */
   async taskUnclaim(p: { workerId: string; leases: readonly TaskLease[]; now: Date }): Promise<{ released: string[]; cancelled: string[] }> {
     this.#assertOpen();
     const released: string[] = [];
     const cancelled: string[] = [];
-    const held = p.leases.filter((lease) => lease.workerId === p.workerId && isUuid(lease.id)).sort(byId);
-    if (held.length === 0) return { released, cancelled };
-    const { rows } = await this.#run<{ id: string; status: TaskStatus }>(
-      'taskUnclaim',
-      this.#sql.taskUnclaim,
-      [held.map((lease) => lease.id), held.map((lease) => lease.attempt), p.workerId, p.now],
-      this.#workerPool,
-    );
-    for (const row of rows) (row.status === 'cancelled' ? cancelled : released).push(row.id);
+    let pending = p.leases.filter((lease) => lease.workerId === p.workerId && isUuid(lease.id)).sort(byId);
+    for (const cancelRequested of [false, true]) {
+      if (pending.length === 0) break;
+      const statuses = pending.map((lease) => decideUnclaim({ attempt: lease.attempt, cancelRequested }));
+      const { rows } = await this.#run<{ id: string; status: TaskStatus }>(
+        'taskUnclaim',
+        this.#sql.taskUnclaim,
+        [pending.map((lease) => lease.id), pending.map((lease) => lease.attempt), statuses, statuses.map((status) => wakesWorkers('unclaim', status)), p.workerId, p.now, cancelRequested],
+        this.#workerPool,
+      );
+      const done = new Set<string>();
+      for (const row of rows) {
+        done.add(row.id);
+        (row.status === 'cancelled' ? cancelled : released).push(row.id);
+      }
+      pending = pending.filter((lease) => !done.has(lease.id));
+    }
     return { released, cancelled };
   }
 
@@ -580,24 +594,28 @@ class PostgresEngine implements Engine {
   }
 
   /**
-   * Two statements, no transaction: read the strategy (fenced), decide the retry time in JavaScript
-   * with the core's rules, then write (fenced again). While the lease holds, nothing else may change
-   * the strategy or the attempt counts; the one thing that can change, a cancel request, is decided
-   * by the UPDATE itself on the row as it finds it.
+   * Reads the facts under the lease's fence, decides with the lifecycle's rules (decideFail), and writes
+   * the decided outcome fenced by the lease and by the cancel request as read. No transaction: while the
+   * lease holds nothing else may change the strategy or the attempt counts; a cancel request that comes
+   * in between fails the fence, and the engine reads and decides again.
    */
   async taskFail(p: Parameters<Engine['taskFail']>[0]): Promise<TaskFailResult> {
     if (!isUuid(p.lease.id)) return { applied: false };
-    const read = await this.#run<{ retry_strategy: RetryStrategy; max_attempts: number }>('taskFail', this.#sql.taskFailRead, fence(p.lease));
-    const current = read.rows[0];
-    if (!current) return { applied: false };
-    // The column counts (taskRetry may raise it); the stored strategy only says how long to wait.
-    const strategy = { ...current.retry_strategy, max_attempts: current.max_attempts } as RetryStrategy;
-    const retryAt = p.permanent ? null : nextRetryAt(strategy, p.lease.attempt, p.now, p.random, p.minDelayMs);
-    const { rows } = await this.#run<{ status: TaskStatus; run_at: Date }>('taskFail', this.#sql.taskFail, [...fence(p.lease), p.now, retryAt, p.error]);
-    const row = rows[0];
-    if (!row) return { applied: false };
-    if (row.status === 'retrying') return { applied: true, status: 'retrying', runAt: row.run_at };
-    return { applied: true, status: row.status === 'cancelled' ? 'cancelled' : 'failed' };
+    for (let round = 0; round < 3; round++) {
+      const read = await this.#run<{ retry_strategy: RetryStrategy; max_attempts: number; cancel_requested: boolean }>('taskFail', this.#sql.taskFailRead, fence(p.lease));
+      const facts = read.rows[0];
+      if (!facts) return { applied: false };
+      const outcome = decideFail({
+        attempt: p.lease.attempt, maxAttempts: facts.max_attempts, strategy: facts.retry_strategy, cancelRequested: facts.cancel_requested,
+        permanent: p.permanent === true, now: p.now, random: p.random, minDelayMs: p.minDelayMs,
+      });
+      const written =
+        outcome.status === 'retrying'
+          ? await this.#run('taskFail', this.#sql.taskFailRetry, [...fence(p.lease), p.now, outcome.runAt, p.error])
+          : await this.#run('taskFail', this.#sql.taskFailFinal, [...fence(p.lease), p.now, outcome.status, p.error, facts.cancel_requested]);
+      if (written.rowCount === 1) return { applied: true, ...outcome };
+    }
+    throw new ConveyorError(ERROR_CODES.DATABASE, 'taskFail: the task kept changing under the lease; try again');
   }
 
   async taskCancelRunning(p: { lease: TaskLease; now: Date; reason?: string }): Promise<boolean> {
@@ -606,10 +624,18 @@ class PostgresEngine implements Engine {
     return result.rowCount === 1;
   }
 
+  /** Decided as if no cancellation was requested (decideRelease), fenced on that; if the fence refuses, once more as cancel-requested. */
   async taskRelease(p: { lease: TaskLease; now: Date; until?: Date }): Promise<boolean> {
     if (!isUuid(p.lease.id)) return false;
-    const { rows } = await this.#run('taskRelease', this.#sql.taskRelease, [...fence(p.lease), p.now, p.until ?? null]);
-    return rows.length === 1;
+    for (const cancelRequested of [false, true]) {
+      const outcome = decideRelease({ now: p.now, until: p.until ?? null, cancelRequested });
+      const { rows } = await this.#run('taskRelease', this.#sql.taskRelease, [
+        ...fence(p.lease), p.now, outcome.status, outcome.runAt, outcome.status === 'cancelled' ? p.now : null, outcome.attemptOutcome, cancelRequested,
+        wakesWorkers('release', outcome.status),
+      ]);
+      if (rows.length === 1) return true;
+    }
+    return false;
   }
 
   async taskProgress(p: { lease: TaskLease; progress: JsonValue; now: Date }): Promise<boolean> {
@@ -658,7 +684,7 @@ class PostgresEngine implements Engine {
   async taskRetry(p: { id: string; now: Date }): Promise<{ outcome: 'retried' | 'not_retryable' | 'not_found'; task: TaskRecord | null }> {
     this.#assertOpen();
     if (!isUuid(p.id)) return { outcome: 'not_found', task: null };
-    const { rows } = await this.#run<TaskRow>('taskRetry', this.#sql.taskRetry, [p.id, p.now]);
+    const { rows } = await this.#run<TaskRow>('taskRetry', this.#sql.taskRetry, [p.id, p.now, wakesWorkers('retry', 'pending')]);
     if (rows[0]) return { outcome: 'retried', task: taskFromRow(rows[0]) };
     const task = await this.taskGet({ id: p.id });
     return { outcome: task ? 'not_retryable' : 'not_found', task };
@@ -689,16 +715,34 @@ class PostgresEngine implements Engine {
 
   // --- maintenance -------------------------------------------------------------------------------
 
+  /**
+   * Reads the expired leases, decides each with the lifecycle's rules (decideRescue), and writes the
+   * decisions in one statement, each fenced by what was read: a row that changed meanwhile is left
+   * for the next round.
+   */
   async taskRescueExpired(p: { now: Date; maxRescues: number; limit: number }): Promise<RescueResult> {
     this.#assertOpen();
     const result: RescueResult = { retried: [], deadLettered: [], cancelled: [] };
     if (p.limit <= 0) return result;
-    const { rows } = await this.#run<{ id: string; status: TaskStatus }>('taskRescueExpired', this.#sql.taskRescueExpired, [p.now, p.maxRescues, Math.floor(p.limit)], this.#workerPool);
-    for (const row of rows) {
-      if (row.status === 'retrying') result.retried.push(row.id);
-      else if (row.status === 'failed') result.deadLettered.push(row.id);
-      else result.cancelled.push(row.id);
-    }
+    const expired = await this.#run<ExpiredRow>('taskRescueExpired', this.#sql.taskExpired, [p.now, Math.floor(p.limit)], this.#workerPool);
+    if (expired.rows.length === 0) return result;
+    const decided = expired.rows.map((row) => ({ row, outcome: decideRescue(rescueFacts(row, p.maxRescues)) }));
+    const { rows } = await this.#run<{ id: string; status: TaskStatus }>(
+      'taskRescueExpired',
+      this.#sql.taskRescue,
+      [
+        p.now,
+        decided.map((d) => d.row.id),
+        decided.map((d) => d.row.rescue_count),
+        decided.map((d) => d.row.cancel_requested),
+        decided.map((d) => d.outcome.status),
+        decided.map((d) => d.outcome.message),
+        decided.map((d) => wakesWorkers('rescue', d.outcome.status)),
+      ],
+      this.#workerPool,
+    );
+    const rescued = new Set(rows.map((row) => row.id));
+    for (const { row, outcome } of decided) if (rescued.has(row.id)) rescueList(result, outcome.status).push(row.id);
     return result;
   }
 

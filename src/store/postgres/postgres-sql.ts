@@ -69,12 +69,13 @@ function appendAttempt(outcome: string, error: string, finishedAt: string, t = '
 }
 
 /**
- * A WHERE condition that is always true and, for each row where `skip` is false, sends the insert
- * notification with the row's task type: tasks due again wake idle workers as an insert does.
- * (pg_notify returns void, which is never NULL.) Identical notifications in one transaction are sent once.
+ * A WHERE condition that is always true and, for each row where `wake` (decided by the lifecycle's
+ * wakesWorkers) is true, sends the insert notification with the row's task type: tasks due again wake
+ * idle workers as an insert does. (pg_notify returns void, which is never NULL.) Identical
+ * notifications in one transaction are sent once.
  */
-function notifyUnless(skip: string, channel: string): string {
-  return `(${skip} OR pg_notify(${channel}, task_type) IS NOT NULL)`;
+function notifyIf(wake: string, channel: string): string {
+  return `(NOT ${wake} OR pg_notify(${channel}, task_type) IS NOT NULL)`;
 }
 
 /** The first half of a limited type's advisory-lock key: one number per schema, so schemas do not wait for each other. */
@@ -225,53 +226,54 @@ export function postgresSql(schema: string) {
         FROM unnest($1::uuid[], $2::int[], $3::text[], $4::jsonb[], $5::bigint[]) AS u(id, attempt, worker_id, output, finished_ms)) AS c
       WHERE t.id = c.id AND t.status = 'running' AND t.current_attempt = c.attempt AND t.worker_id = c.worker_id
       RETURNING t.id`),
-    taskFailRead: statement('task_fail_read', `SELECT retry_strategy, max_attempts FROM ${s}.tasks WHERE ${FENCE}`),
-    // $5 is the retry time the strategy chose, NULL for the dead letter. A cancel request that
-    // arrived after the read still wins: it is decided here, on the row as the UPDATE finds it.
-    taskFail: statement('task_fail', `
+    // The facts decideFail needs (core/lifecycle.ts), read under the lease's fence.
+    taskFailRead: statement('task_fail_read', `SELECT retry_strategy, max_attempts, cancel_requested_at IS NOT NULL AS cancel_requested FROM ${s}.tasks WHERE ${FENCE}`),
+    // The decided outcomes of a failed attempt, fenced by the lease and by the cancel request as it was
+    // read: one that arrived since fails the fence, and the engine reads and decides again.
+    // $4 now, $5 when it runs again, $6 the error.
+    taskFailRetry: statement('task_fail_retry', `
       UPDATE ${s}.tasks
-      SET status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled' WHEN $5::timestamptz IS NULL THEN 'failed' ELSE 'retrying' END,
-          run_at = CASE WHEN cancel_requested_at IS NULL AND $5::timestamptz IS NOT NULL THEN $5::timestamptz ELSE run_at END,
-          completed_at = CASE WHEN cancel_requested_at IS NULL AND $5::timestamptz IS NOT NULL THEN NULL ELSE $4::timestamptz END,
-          worker_id = CASE WHEN cancel_requested_at IS NULL AND $5::timestamptz IS NOT NULL THEN NULL ELSE worker_id END,
-          lease_expires_at = NULL, last_error = $6::text, updated_at = $4::timestamptz,
-          attempts = ${appendAttempt(`CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled' ELSE 'failed' END`, '$6::text', '$4::timestamptz')}
-      WHERE ${FENCE}
-      RETURNING status, run_at`),
+      SET status = 'retrying', run_at = $5::timestamptz, worker_id = NULL, lease_expires_at = NULL, last_error = $6::text, updated_at = $4::timestamptz,
+          attempts = ${appendAttempt(`'failed'`, '$6::text', '$4::timestamptz')}
+      WHERE ${FENCE} AND cancel_requested_at IS NULL`),
+    // $4 now, $5 'failed' (dead letter) or 'cancelled', $6 the error, $7 whether cancellation was requested.
+    taskFailFinal: statement('task_fail_final', `
+      UPDATE ${s}.tasks
+      SET status = $5::text, completed_at = $4::timestamptz, lease_expires_at = NULL, last_error = $6::text, updated_at = $4::timestamptz,
+          attempts = ${appendAttempt('$5::text', '$6::text', '$4::timestamptz')}
+      WHERE ${FENCE} AND (cancel_requested_at IS NOT NULL) = $7::boolean`),
     taskCancelRunning: statement('task_cancel_running', `
       UPDATE ${s}.tasks
       SET status = 'cancelled', completed_at = $4::timestamptz, updated_at = $4::timestamptz, lease_expires_at = NULL,
           attempts = ${appendAttempt(`'cancelled'`, '$5::text', '$4::timestamptz')}
       WHERE ${FENCE}`),
-    // The attempt is handed back unspent, so its number is given back too. A task whose cancellation
-    // was requested is not handed to another worker only to be aborted there: it ends cancelled.
-    // The task is due at once, so idle workers are told (as for an insert).
-    // $4 now; $5 when it is due again (a snooze), NULL for at once (a shutdown).
+    // A running task handed back unspent, as decideRelease decided: its attempt number is given back.
+    // Fenced by the lease and by whether cancellation was requested ($9), which the decision assumed.
+    // $4 now, $5 status, $6 run_at, $7 completed_at, $8 the attempt's outcome, $10 whether it wakes idle workers.
     taskRelease: statement('task_release', `
       WITH released AS (
         UPDATE ${s}.tasks
-        SET status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled' WHEN $5::timestamptz > $4::timestamptz THEN 'scheduled' ELSE 'pending' END,
-            completed_at = CASE WHEN cancel_requested_at IS NULL THEN NULL ELSE $4::timestamptz END,
-            current_attempt = current_attempt - 1, run_at = coalesce($5::timestamptz, $4::timestamptz), updated_at = $4::timestamptz,
-            worker_id = NULL, lease_expires_at = NULL, started_at = NULL,
-            attempts = ${appendAttempt(`CASE WHEN $5::timestamptz IS NULL THEN 'released' ELSE 'snoozed' END`, 'NULL', '$4::timestamptz')}
-        WHERE ${FENCE}
-        RETURNING task_type, status)
-      SELECT status FROM released WHERE ${notifyUnless(`status = 'cancelled'`, channel)}`),
-    // Tasks claimed but never started (a worker's prefetch): as if never claimed. The attempt number
-    // is given back, no attempt is recorded (none ran), run_at is kept so they keep their place in
-    // line; one whose cancellation was requested meanwhile ends cancelled. $1 ids, $2 attempts, $3 worker, $4 now.
+        SET status = $5::text, run_at = $6::timestamptz, completed_at = $7::timestamptz, current_attempt = current_attempt - 1,
+            updated_at = $4::timestamptz, worker_id = NULL, lease_expires_at = NULL, started_at = NULL,
+            attempts = ${appendAttempt('$8::text', 'NULL', '$4::timestamptz')}
+        WHERE ${FENCE} AND (cancel_requested_at IS NOT NULL) = $9::boolean
+        RETURNING task_type)
+      SELECT task_type FROM released WHERE ${notifyIf('$10::boolean', channel)}`),
+    // Tasks claimed but never started (a worker's prefetch), as decideUnclaim decided per row: the
+    // attempt number is given back, no attempt is recorded, run_at is kept (their place in line).
+    // $1 ids, $2 attempts, $3 decided statuses, $4 whether each wakes idle workers, $5 worker, $6 now,
+    // $7 whether cancellation was requested (the decision's assumption, part of the fence).
     taskUnclaim: statement('task_unclaim', `
       WITH handed AS (
         UPDATE ${s}.tasks t
-        SET status = CASE WHEN t.cancel_requested_at IS NOT NULL THEN 'cancelled' WHEN t.current_attempt > 1 THEN 'retrying' ELSE 'pending' END,
-            completed_at = CASE WHEN t.cancel_requested_at IS NOT NULL THEN $4::timestamptz ELSE NULL END,
-            current_attempt = t.current_attempt - 1, updated_at = $4::timestamptz,
+        SET status = l.status, completed_at = CASE WHEN l.status = 'cancelled' THEN $6::timestamptz END,
+            current_attempt = t.current_attempt - 1, updated_at = $6::timestamptz,
             worker_id = NULL, lease_expires_at = NULL, started_at = NULL
-        FROM unnest($1::uuid[], $2::int[]) AS l(id, attempt)
-        WHERE t.id = l.id AND t.current_attempt = l.attempt AND t.status = 'running' AND t.worker_id = $3::text
-        RETURNING t.id, t.task_type, t.status)
-      SELECT id, status FROM handed WHERE ${notifyUnless(`status = 'cancelled'`, channel)}`),
+        FROM unnest($1::uuid[], $2::int[], $3::text[], $4::boolean[]) AS l(id, attempt, status, wake)
+        WHERE t.id = l.id AND t.current_attempt = l.attempt AND t.status = 'running' AND t.worker_id = $5::text
+          AND (t.cancel_requested_at IS NOT NULL) = $7::boolean
+        RETURNING t.id, t.task_type, t.status, l.wake)
+      SELECT id, status FROM handed WHERE ${notifyIf('wake', channel)}`),
     taskProgress: statement('task_progress', `UPDATE ${s}.tasks SET progress = $4::jsonb, updated_at = $5::timestamptz WHERE ${FENCE}`),
 
     // --- operators ---------------------------------------------------------------------------
@@ -288,7 +290,7 @@ export function postgresSql(schema: string) {
       WHERE id = $1::uuid AND status IN (${READY}, 'running')
       RETURNING ${taskColumns}`),
     // Attempt numbers fence workers, so they never go back: a task whose attempts are spent gets one more.
-    // Due at once: idle workers are told, as for an insert.
+    // $3 whether it wakes idle workers (wakesWorkers: it is due at once).
     taskRetry: statement('task_retry', `
       WITH retried AS (
         UPDATE ${s}.tasks
@@ -298,7 +300,7 @@ export function postgresSql(schema: string) {
             retry_strategy = jsonb_set(retry_strategy, '{max_attempts}', to_jsonb(CASE WHEN current_attempt >= max_attempts THEN current_attempt + 1 ELSE max_attempts END))
         WHERE id = $1::uuid AND status IN ('failed', 'cancelled')
         RETURNING ${taskColumns})
-      SELECT ${taskColumns} FROM retried WHERE pg_notify(${channel}, task_type) IS NOT NULL`),
+      SELECT ${taskColumns} FROM retried WHERE ${notifyIf('$3::boolean', channel)}`),
     taskDelete: statement('task_delete', `DELETE FROM ${s}.tasks WHERE id = $1::uuid AND status IN (${FINISHED}) RETURNING id`),
     taskStatsCounts: (ownerFilter: boolean) =>
       statement(`task_stats_counts${ownerFilter ? '_owner' : ''}`, `
@@ -318,30 +320,28 @@ export function postgresSql(schema: string) {
     },
 
     // --- maintenance ---------------------------------------------------------------------------
-    // Guarded by state and expiry on the locked row, so a task completed meanwhile is left alone
-    // (the bug of River #1302). Tasks due again wake idle workers. $1 now, $2 max rescues, $3 limit.
-    taskRescueExpired: statement('task_rescue_expired', `
-      WITH expired AS (
-        SELECT id FROM ${s}.tasks WHERE status = 'running' AND lease_expires_at < $1::timestamptz
-        ORDER BY lease_expires_at LIMIT $3::int FOR UPDATE SKIP LOCKED),
-      decided AS (
-        SELECT t.id,
-          CASE WHEN t.cancel_requested_at IS NOT NULL THEN 'cancelled'
-               WHEN t.rescue_count + 1 >= $2::int OR t.current_attempt >= t.max_attempts THEN 'failed'
-               ELSE 'retrying' END AS next_status,
-          'lease expired: worker ' || coalesce(t.worker_id, 'unknown') || ' stopped renewing (rescue ' || (t.rescue_count + 1) || ' of max ' || $2::int || ')' AS message
-        FROM ${s}.tasks t JOIN expired USING (id)),
-      rescued AS (
+    // The expired leases and the facts decideRescue needs. $1 now, $2 limit.
+    taskExpired: statement('task_expired', `
+      SELECT id, worker_id, rescue_count, current_attempt, max_attempts, cancel_requested_at IS NOT NULL AS cancel_requested
+      FROM ${s}.tasks WHERE status = 'running' AND lease_expires_at < $1::timestamptz
+      ORDER BY lease_expires_at LIMIT $2::int`),
+    // The decided rescues, one row each, fenced by what the decision read: still running and expired
+    // (a task completed or renewed meanwhile is left alone, the bug of River #1302), the same rescue
+    // count (two rescuers never both count it) and the same cancel request. $1 now, then per row:
+    // $2 ids, $3 rescue counts read, $4 cancel requested, $5 statuses, $6 messages, $7 wakes.
+    taskRescue: statement('task_rescue', `
+      WITH rescued AS (
         UPDATE ${s}.tasks t
-        SET status = d.next_status, rescue_count = t.rescue_count + 1, last_error = d.message, lease_expires_at = NULL, updated_at = $1::timestamptz,
-            run_at = CASE WHEN d.next_status = 'retrying' THEN $1::timestamptz ELSE t.run_at END,
-            completed_at = CASE WHEN d.next_status = 'retrying' THEN NULL ELSE $1::timestamptz END,
-            worker_id = CASE WHEN d.next_status = 'retrying' THEN NULL ELSE t.worker_id END,
+        SET status = d.status, rescue_count = t.rescue_count + 1, last_error = d.message, lease_expires_at = NULL, updated_at = $1::timestamptz,
+            run_at = CASE WHEN d.status = 'retrying' THEN $1::timestamptz ELSE t.run_at END,
+            completed_at = CASE WHEN d.status = 'retrying' THEN NULL ELSE $1::timestamptz END,
+            worker_id = CASE WHEN d.status = 'retrying' THEN NULL ELSE t.worker_id END,
             attempts = ${appendAttempt(`'lease_expired'`, 'd.message', '$1::timestamptz', 't.')}
-        FROM decided d
+        FROM unnest($2::uuid[], $3::int[], $4::boolean[], $5::text[], $6::text[], $7::boolean[]) AS d(id, rescue_count, cancel_requested, status, message, wake)
         WHERE t.id = d.id AND t.status = 'running' AND t.lease_expires_at < $1::timestamptz
-        RETURNING t.id, t.status, t.task_type)
-      SELECT id, status FROM rescued WHERE ${notifyUnless(`status <> 'retrying'`, channel)}`),
+          AND t.rescue_count = d.rescue_count AND (t.cancel_requested_at IS NOT NULL) = d.cancel_requested
+        RETURNING t.id, t.status, t.task_type, d.wake)
+      SELECT id, status FROM rescued WHERE ${notifyIf('wake', channel)}`),
     taskPrune: statement('task_prune', `
       DELETE FROM ${s}.tasks WHERE id IN (
         SELECT id FROM ${s}.tasks WHERE status IN (${FINISHED}) AND completed_at < $1::timestamptz

@@ -5,7 +5,9 @@ import { ConveyorError, ERROR_CODES } from '../../core/errors.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 import type { NewTask } from '../../core/new-task.ts';
 import type { NewSchedule, ScheduleChanges, ScheduleRecord } from '../../core/schedule.ts';
-import { nextRetryAt, type RetryStrategy } from '../../core/retry-strategy.ts';
+import type { RetryStrategy } from '../../core/retry-strategy.ts';
+import { decideFail, decideRelease, decideRescue, decideUnclaim, wakesWorkers } from '../../core/lifecycle.ts';
+import { rescueFacts, rescueList, type ExpiredRow } from '../shared/rescue.ts';
 import { priorityFromRank, TASK_PRIORITIES, TASK_STATUSES, type ClaimedTask, type JsonValue, type TaskLease, type TaskPriority, type TaskRecord, type TaskStatus } from '../../core/task.ts';
 import type {
   Engine,
@@ -251,25 +253,35 @@ class SqliteEngine implements Engine {
     return next === null || recheck < next ? recheck : next;
   }
 
+  /** Each lease decided as if no cancellation was requested (decideUnclaim), fenced on that; if the fence refuses, once more as cancel-requested. */
   async taskUnclaim(p: { workerId: string; leases: readonly TaskLease[]; now: Date }): Promise<{ released: string[]; cancelled: string[] }> {
     this.#c.assertOpen();
-    const released: string[] = [];
-    const cancelled: string[] = [];
     const held = p.leases.filter((lease) => lease.workerId === p.workerId);
-    if (held.length === 0) return { released, cancelled };
-    await this.#c.write('taskUnclaim', () => {
-      released.length = 0;
-      cancelled.length = 0;
+    if (held.length === 0) return { released: [], cancelled: [] };
+    const { released, cancelled, wake } = await this.#c.write('taskUnclaim', () => {
+      const answer = { released: [] as string[], cancelled: [] as string[], wake: new Set<string>() };
       const unclaim = this.#c.prepare(sql.TASK_UNCLAIM);
       for (const lease of held) {
-        const row = unclaim.get({ ...fence(lease), now: p.now.getTime() }) as { status: TaskStatus } | undefined;
-        if (row === undefined) continue;
-        (row.status === 'cancelled' ? cancelled : released).push(lease.id);
+        for (const cancelRequested of [false, true]) {
+          const status = decideUnclaim({ attempt: lease.attempt, cancelRequested });
+          const row = unclaim.get({ ...fence(lease), now: p.now.getTime(), status, completedAt: status === 'cancelled' ? p.now.getTime() : null, cancelRequested: cancelRequested ? 1 : 0 }) as
+            | { task_type: string }
+            | undefined;
+          if (row === undefined) continue;
+          (status === 'cancelled' ? answer.cancelled : answer.released).push(lease.id);
+          if (wakesWorkers('unclaim', status)) answer.wake.add(row.task_type);
+          break;
+        }
       }
+      return answer;
     });
-    // Due again: idle workers are told, as for an insert.
-    if (released.length > 0) this.#signal.notify(null);
+    this.#wake(wake);
     return { released, cancelled };
+  }
+
+  /** Tells idle workers in every process that tasks of these types wait (one type, or all when several). */
+  #wake(types: ReadonlySet<string>): void {
+    if (types.size > 0) this.#signal.notify(types.size === 1 ? [...types][0]! : null);
   }
 
   async taskHeartbeat(p: { workerId: string; leases: readonly TaskLease[]; now: Date; leaseMs: number; check?: readonly TaskLease[] }): Promise<HeartbeatResult> {
@@ -331,26 +343,21 @@ class SqliteEngine implements Engine {
     this.#completionWrites.add(writing);
   };
 
+  /** Reads the facts under the lease's fence, decides with the lifecycle's rules (decideFail) and writes the outcome, in one transaction. */
   taskFail(p: Parameters<Engine['taskFail']>[0]): Promise<TaskFailResult> {
     const params = { ...fence(p.lease), ...stamp(p.now), error: p.error };
     return this.#c.write('taskFail', (): TaskFailResult => {
-      const row = this.#c.prepare(sql.TASK_FENCED_READ).get(params) as
-        | { retry_strategy: string; max_attempts: number; cancel_requested_at: number | null }
-        | undefined;
-      if (row === undefined) return { applied: false };
-      if (row.cancel_requested_at !== null) {
-        this.#c.prepare(sql.TASK_FAIL_FINAL).run({ ...params, status: 'cancelled' });
-        return { applied: true, status: 'cancelled' };
-      }
-      // The task's max_attempts column is the one that counts (a manual retry can raise it).
-      const strategy = { ...(JSON.parse(row.retry_strategy) as RetryStrategy), max_attempts: row.max_attempts };
-      const runAt = p.permanent === true ? null : nextRetryAt(strategy, p.lease.attempt, p.now, p.random, p.minDelayMs);
-      if (runAt === null) {
-        this.#c.prepare(sql.TASK_FAIL_FINAL).run({ ...params, status: 'failed' });
-        return { applied: true, status: 'failed' };
-      }
-      this.#c.prepare(sql.TASK_FAIL_RETRY).run({ ...params, runAt: runAt.getTime() });
-      return { applied: true, status: 'retrying', runAt };
+      const facts = this.#c.prepare(sql.TASK_FENCED_READ).get(params) as { retry_strategy: string; max_attempts: number; cancel_requested: number } | undefined;
+      if (facts === undefined) return { applied: false };
+      const outcome = decideFail({
+        attempt: p.lease.attempt, maxAttempts: facts.max_attempts, strategy: JSON.parse(facts.retry_strategy) as RetryStrategy, cancelRequested: facts.cancel_requested === 1,
+        permanent: p.permanent === true, now: p.now, random: p.random, minDelayMs: p.minDelayMs,
+      });
+      const written =
+        outcome.status === 'retrying'
+          ? this.#c.prepare(sql.TASK_FAIL_RETRY).run({ ...params, runAt: outcome.runAt.getTime() })
+          : this.#c.prepare(sql.TASK_FAIL_FINAL).run({ ...params, status: outcome.status, cancelRequested: facts.cancel_requested });
+      return written.changes === 1 ? { applied: true, ...outcome } : { applied: false };
     });
   }
 
@@ -358,11 +365,20 @@ class SqliteEngine implements Engine {
     return this.#fenced('taskCancelRunning', sql.TASK_CANCEL_RUNNING, { ...fence(p.lease), ...stamp(p.now), reason: p.reason ?? null });
   }
 
+  /** Decided as if no cancellation was requested (decideRelease), fenced on that; if the fence refuses, once more as cancel-requested. */
   async taskRelease(p: { lease: TaskLease; now: Date; until?: Date }): Promise<boolean> {
-    const params = { ...fence(p.lease), ...stamp(p.now), until: p.until?.getTime() ?? null };
-    const released = await this.#c.write('taskRelease', () => this.#c.prepare(sql.TASK_RELEASE).get(params) as { status: TaskStatus; task_type: string } | undefined);
-    // Idle workers are told, as for an insert: to claim it, or to wake when it is due.
-    if (released !== undefined && released.status !== 'cancelled') this.#signal.notify(released.task_type);
+    const released = await this.#c.write('taskRelease', () => {
+      for (const cancelRequested of [false, true]) {
+        const outcome = decideRelease({ now: p.now, until: p.until ?? null, cancelRequested });
+        const row = this.#c.prepare(sql.TASK_RELEASE).get({
+          ...fence(p.lease), ...stamp(p.now), status: outcome.status, runAt: outcome.runAt.getTime(), completedAt: outcome.status === 'cancelled' ? p.now.getTime() : null,
+          attemptOutcome: outcome.attemptOutcome, cancelRequested: cancelRequested ? 1 : 0,
+        }) as { task_type: string } | undefined;
+        if (row !== undefined) return { taskType: row.task_type, status: outcome.status };
+      }
+      return undefined;
+    });
+    if (released !== undefined && wakesWorkers('release', released.status)) this.#signal.notify(released.taskType);
     return released !== undefined;
   }
 
@@ -411,8 +427,7 @@ class SqliteEngine implements Engine {
 
   async taskRetry(p: { id: string; now: Date }): Promise<{ outcome: 'retried' | 'not_retryable' | 'not_found'; task: TaskRecord | null }> {
     const result = await this.#retry(p);
-    // Due at once: idle workers are told, as for an insert.
-    if (result.outcome === 'retried') this.#signal.notify(result.task!.taskType);
+    if (result.outcome === 'retried' && wakesWorkers('retry', result.task!.status)) this.#signal.notify(result.task!.taskType);
     return result;
   }
 
@@ -470,39 +485,26 @@ class SqliteEngine implements Engine {
 
   // --- maintenance -----------------------------------------------------------------------------
 
+  /** Reads the expired leases, decides each with the lifecycle's rules (decideRescue) and writes each decision fenced by what was read, in one transaction. */
   async taskRescueExpired(p: { now: Date; maxRescues: number; limit: number }): Promise<RescueResult> {
-    const result = await this.#rescueExpired(p);
-    // Due again: idle workers are told, as for an insert.
-    if (result.retried.length > 0) this.#signal.notify(null);
-    return result;
-  }
-
-  #rescueExpired(p: { now: Date; maxRescues: number; limit: number }): Promise<RescueResult> {
     const base = stamp(p.now);
-    return this.#c.write('taskRescueExpired', () => {
-      const result: RescueResult = { retried: [], deadLettered: [], cancelled: [] };
-      const expired = this.#c.prepare(sql.TASK_EXPIRED).all({ now: base.now, limit: p.limit }) as {
-        id: string;
-        worker_id: string | null;
-        rescue_count: number;
-        current_attempt: number;
-        max_attempts: number;
-        cancel_requested_at: number | null;
-      }[];
-      for (const task of expired) {
-        const rescue = task.rescue_count + 1;
-        const error = `lease expired: worker ${task.worker_id ?? 'unknown'} stopped renewing (rescue ${rescue} of max ${p.maxRescues})`;
-        const params = { ...base, id: task.id, error };
-        if (task.cancel_requested_at !== null) {
-          if (this.#c.prepare(sql.TASK_RESCUE_FINAL).run({ ...params, status: 'cancelled' }).changes > 0) result.cancelled.push(task.id);
-        } else if (rescue >= p.maxRescues || task.current_attempt >= task.max_attempts) {
-          if (this.#c.prepare(sql.TASK_RESCUE_FINAL).run({ ...params, status: 'failed' }).changes > 0) result.deadLettered.push(task.id);
-        } else if (this.#c.prepare(sql.TASK_RESCUE_RETRY).run(params).changes > 0) {
-          result.retried.push(task.id);
-        }
+    const { result, wake } = await this.#c.write('taskRescueExpired', () => {
+      const answer = { result: { retried: [], deadLettered: [], cancelled: [] } as RescueResult, wake: new Set<string>() };
+      const expired = this.#c.prepare(sql.TASK_EXPIRED).all({ now: base.now, limit: p.limit }) as ExpiredRow[];
+      const rescue = this.#c.prepare(sql.TASK_RESCUE);
+      for (const row of expired) {
+        const outcome = decideRescue(rescueFacts(row, p.maxRescues));
+        const written = rescue.get({ ...base, id: row.id, status: outcome.status, error: outcome.message, rescueCount: row.rescue_count, cancelRequested: row.cancel_requested }) as
+          | { task_type: string }
+          | undefined;
+        if (written === undefined) continue;
+        rescueList(answer.result, outcome.status).push(row.id);
+        if (wakesWorkers('rescue', outcome.status)) answer.wake.add(written.task_type);
       }
-      return result;
+      return answer;
     });
+    this.#wake(wake);
+    return result;
   }
 
   taskPrune(p: { finishedBefore: Date; limit: number }): Promise<number> {

@@ -107,20 +107,22 @@ export const TASK_COMPLETE = `
      SET status = 'completed', output = @output, completed_at = @now, updated_at = @now, lease_expires_at = NULL
    WHERE ${FENCE}`;
 
-export const TASK_FENCED_READ = `SELECT retry_strategy, max_attempts, cancel_requested_at FROM tasks WHERE ${FENCE}`;
+/** The facts decideFail needs (core/lifecycle.ts), read under the lease's fence. */
+export const TASK_FENCED_READ = `SELECT retry_strategy, max_attempts, cancel_requested_at IS NOT NULL AS cancel_requested FROM tasks WHERE ${FENCE}`;
 
+/** A failed attempt's decided retry, fenced by the lease and by no cancel request (as read). */
 export const TASK_FAIL_RETRY = `
   UPDATE tasks
      SET status = 'retrying', run_at = @runAt, last_error = @error, updated_at = @now, lease_expires_at = NULL, worker_id = NULL,
          attempts = ${appendAttempt(`'failed'`, '@error')}
-   WHERE ${FENCE}`;
+   WHERE ${FENCE} AND cancel_requested_at IS NULL`;
 
-/** Ends the task for good: dead letter (`failed`) or `cancelled`. */
+/** Ends the task for good, as decided: dead letter (`failed`) or `cancelled`; fenced by the cancel request as read. */
 export const TASK_FAIL_FINAL = `
   UPDATE tasks
      SET status = @status, last_error = @error, completed_at = @now, updated_at = @now, lease_expires_at = NULL,
          attempts = ${appendAttempt('@status', '@error')}
-   WHERE ${FENCE}`;
+   WHERE ${FENCE} AND (cancel_requested_at IS NOT NULL) = @cancelRequested`;
 
 export const TASK_CANCEL_RUNNING = `
   UPDATE tasks
@@ -129,32 +131,27 @@ export const TASK_CANCEL_RUNNING = `
    WHERE ${FENCE}`;
 
 /**
- * The attempt was never really run (shutdown), so its number is handed back with the task. A task whose
- * cancellation was requested is not handed to another worker only to be aborted there: it ends cancelled.
+ * A running task handed back unspent, as decideRelease decided: its attempt number is given back.
+ * Fenced by the lease and by whether cancellation was requested, which the decision assumed.
  */
-/** @until: when it is due again (a snooze), NULL for at once (a shutdown). */
 export const TASK_RELEASE = `
   UPDATE tasks
-     SET status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled' WHEN @until > @now THEN 'scheduled' ELSE 'pending' END,
-         completed_at = CASE WHEN cancel_requested_at IS NULL THEN NULL ELSE @now END,
-         current_attempt = current_attempt - 1, run_at = coalesce(@until, @now), updated_at = @now,
+     SET status = @status, run_at = @runAt, completed_at = @completedAt, current_attempt = current_attempt - 1, updated_at = @now,
          worker_id = NULL, lease_expires_at = NULL, started_at = NULL,
-         attempts = ${appendAttempt(`CASE WHEN @until IS NULL THEN 'released' ELSE 'snoozed' END`, 'NULL')}
-   WHERE ${FENCE}
-  RETURNING status, task_type`;
+         attempts = ${appendAttempt('@attemptOutcome', 'NULL')}
+   WHERE ${FENCE} AND (cancel_requested_at IS NOT NULL) = @cancelRequested
+  RETURNING task_type`;
 
 /**
- * Hands back a task claimed but never started (a worker's prefetch): as if never claimed. The attempt
- * number is given back, no attempt is recorded, run_at is kept (its place in line); a task whose
- * cancellation was requested meanwhile ends cancelled.
+ * A task claimed but never started (a worker's prefetch), as decideUnclaim decided: the attempt number
+ * is given back, no attempt is recorded, run_at is kept (its place in line). Fenced like TASK_RELEASE.
  */
 export const TASK_UNCLAIM = `
   UPDATE tasks
-     SET status = CASE WHEN cancel_requested_at IS NOT NULL THEN 'cancelled' WHEN current_attempt > 1 THEN 'retrying' ELSE 'pending' END,
-         completed_at = CASE WHEN cancel_requested_at IS NOT NULL THEN @now ELSE NULL END,
-         current_attempt = current_attempt - 1, updated_at = @now, worker_id = NULL, lease_expires_at = NULL, started_at = NULL
-   WHERE ${FENCE}
-  RETURNING status`;
+     SET status = @status, completed_at = @completedAt, current_attempt = current_attempt - 1, updated_at = @now,
+         worker_id = NULL, lease_expires_at = NULL, started_at = NULL
+   WHERE ${FENCE} AND (cancel_requested_at IS NOT NULL) = @cancelRequested
+  RETURNING task_type`;
 
 /**
  * When the next waiting task of these types comes due after @now: one probe of the ready index per
@@ -192,26 +189,27 @@ export const TASK_RETRY = `
 
 export const TASK_DELETE = `DELETE FROM tasks WHERE id = ? AND ${FINISHED}`;
 
+/** The expired leases and the facts decideRescue needs. */
 export const TASK_EXPIRED = `
-  SELECT id, worker_id, rescue_count, current_attempt, max_attempts, cancel_requested_at FROM tasks
+  SELECT id, worker_id, rescue_count, current_attempt, max_attempts, cancel_requested_at IS NOT NULL AS cancel_requested FROM tasks
    WHERE status = 'running' AND lease_expires_at < @now
    ORDER BY lease_expires_at
    LIMIT @limit`;
 
-/** Guarded by state, so a task that finished or was renewed since it was read is left alone. */
-const RESCUE_GUARD = `id = @id AND status = 'running' AND lease_expires_at < @now`;
-
-export const TASK_RESCUE_RETRY = `
+/**
+ * One decided rescue, fenced by what the decision read: still running and expired (a task that
+ * finished or was renewed since is left alone), the same rescue count, the same cancel request.
+ */
+export const TASK_RESCUE = `
   UPDATE tasks
-     SET status = 'retrying', run_at = @now, rescue_count = rescue_count + 1, last_error = @error, updated_at = @now,
-         lease_expires_at = NULL, worker_id = NULL, attempts = ${appendAttempt(`'lease_expired'`, '@error')}
-   WHERE ${RESCUE_GUARD}`;
-
-export const TASK_RESCUE_FINAL = `
-  UPDATE tasks
-     SET status = @status, completed_at = @now, rescue_count = rescue_count + 1, last_error = @error,
-         updated_at = @now, lease_expires_at = NULL, attempts = ${appendAttempt(`'lease_expired'`, '@error')}
-   WHERE ${RESCUE_GUARD}`;
+     SET status = @status, rescue_count = rescue_count + 1, last_error = @error, updated_at = @now, lease_expires_at = NULL,
+         run_at = CASE WHEN @status = 'retrying' THEN @now ELSE run_at END,
+         completed_at = CASE WHEN @status = 'retrying' THEN NULL ELSE @now END,
+         worker_id = CASE WHEN @status = 'retrying' THEN NULL ELSE worker_id END,
+         attempts = ${appendAttempt(`'lease_expired'`, '@error')}
+   WHERE id = @id AND status = 'running' AND lease_expires_at < @now
+     AND rescue_count = @rescueCount AND (cancel_requested_at IS NOT NULL) = @cancelRequested
+  RETURNING task_type`;
 
 export const TASK_PRUNE = `
   DELETE FROM tasks WHERE id IN (
