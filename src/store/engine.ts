@@ -5,11 +5,32 @@ import type { StorageStats } from '../core/storage-health.ts';
 import type { ClaimedTask, JsonObject, JsonValue, TaskLease, TaskPriority, TaskRecord, TaskStatus } from '../core/task.ts';
 
 /**
- * The storage seam: queue semantics, designed once for SQLite and PostgreSQL. Methods are named
- * noun-first and take one params object. `now` always comes from the caller's Clock, never from the
- * database, so tests control time. Engines throw ConveyorError (see core/errors.ts), never driver errors.
+ * What callers hold: an engine behind the dispatch layer (store/dispatch/dispatch-engine.ts), which
+ * validates every call's input the same way for both engines, times it, and reports it to whoever
+ * observes the calls (the API's /metrics), logging slow and failed ones. openSqliteEngine,
+ * openPostgresEngine and createEngine return one; no caller sees an EngineDriver.
  */
-export interface Engine {
+export interface Engine extends EngineDriver {
+  /** Calls `listener` after every engine call (not `listen`, `close`); returns how to stop. */
+  observeCalls(listener: (call: EngineCall) => void): () => void;
+}
+
+/** One finished engine call, as the dispatch layer reports it. */
+export interface EngineCall {
+  method: string;
+  durationMs: number;
+  /** The error's code (`CONVEYOR_DATABASE_UNAVAILABLE`, ...) when the call failed; null when it succeeded. */
+  errorCode: string | null;
+}
+
+/**
+ * The storage seam one engine implements: queue semantics, designed once for SQLite and PostgreSQL.
+ * Methods are named noun-first and take one params object. `now` always comes from the caller's Clock,
+ * never from the database, so tests control time. Engines throw ConveyorError (see core/errors.ts),
+ * never driver errors. Input is validated before it gets here (the dispatch layer), and the lifecycle's
+ * decisions are made by core/lifecycle.ts: an engine persists decided, fenced transitions.
+ */
+export interface EngineDriver {
   readonly kind: 'sqlite' | 'postgres';
   readonly capabilities: EngineCapabilities;
 

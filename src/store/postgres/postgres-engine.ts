@@ -2,7 +2,6 @@ import pg from 'pg';
 import { breakerRecord as recordBreakerOutcome, type BreakerConfig, type BreakerState } from '../../core/circuit-breaker.ts';
 import { ConveyorError, ERROR_CODES, validationError } from '../../core/errors.ts';
 import { isUuid } from '../../core/id.ts';
-import { assertJson } from '../../core/json.ts';
 import { silentLogger, type Logger } from '../../core/logger.ts';
 import type { NewTask } from '../../core/new-task.ts';
 import type { NewSchedule, ScheduleChanges, ScheduleRecord } from '../../core/schedule.ts';
@@ -10,8 +9,10 @@ import { DEFAULT_RETRY_STRATEGY, type RetryStrategy } from '../../core/retry-str
 import { decideFail, decideRelease, decideRescue, decideUnclaim, wakesWorkers } from '../../core/lifecycle.ts';
 import { rescueFacts, rescueList, type ExpiredRow } from '../shared/rescue.ts';
 import type { ClaimedTask, JsonValue, TaskLease, TaskRecord, TaskStatus } from '../../core/task.ts';
+import { dispatchEngine } from '../dispatch/dispatch-engine.ts';
 import type {
   Engine,
+  EngineDriver,
   HeartbeatResult,
   MigrationReport,
   MigrationStatus,
@@ -62,10 +63,9 @@ import {
 import { encodeCursor, taskListQuery } from './task-list-query.ts';
 import { claimedTaskFromRow, compareClaimOrder, taskFromRow, type ClaimRow, type TaskRow } from './task-row.ts';
 import { insertedTask } from '../shared/inserted-task.ts';
-import { assertMaxRunning, assertUserRef, assertUuid } from '../shared/input-rules.ts';
 import { splitDue } from '../schedule-due.ts';
 import { LIMIT_RECHECK_MS, TypeLimitCache } from '../type-limit-cache.ts';
-import { emptyTaskStats, taskStatsFromRows, type StatsCountRow, type StatsTimesRow } from './task-stats.ts';
+import { taskStatsFromRows, type StatsCountRow, type StatsTimesRow } from '../shared/task-stats.ts';
 
 export interface PostgresEngineOptions {
   connectionString: string;
@@ -130,7 +130,7 @@ interface Completion {
 }
 
 export function openPostgresEngine(options: PostgresEngineOptions): Engine {
-  return new PostgresEngine(options);
+  return dispatchEngine(new PostgresEngine(options), { logger: options.logger });
 }
 
 /**
@@ -138,7 +138,7 @@ export function openPostgresEngine(options: PostgresEngineOptions): Engine {
  * each, one round trip; claims never wait on each other (FOR UPDATE SKIP LOCKED). Every "now" comes
  * from the caller. Nothing reads search_path: all SQL names the schema.
  */
-class PostgresEngine implements Engine {
+class PostgresEngine implements EngineDriver {
   readonly kind = 'postgres' as const;
   readonly capabilities = { skipLocked: true, listenNotify: true, transactionalInsert: true } as const;
 
@@ -388,10 +388,7 @@ class PostgresEngine implements Engine {
     // The first task of the batch with a key is the one written; later ones with that key get it back.
     const firstWithKey = new Map<string, NewTask>();
     let toWrite: NewTask[] = [];
-    tasks.forEach((task, index) => {
-      if (task.createdBy !== null && !isUuid(task.createdBy)) {
-        throw validationError(tasks.length > 1 ? `tasks[${index}].created_by` : 'created_by', 'must be a user id');
-      }
+    tasks.forEach((task) => {
       if (task.idempotencyKey !== null) {
         if (firstWithKey.has(task.idempotencyKey)) return;
         firstWithKey.set(task.idempotencyKey, task);
@@ -562,8 +559,7 @@ class PostgresEngine implements Engine {
 
   async taskComplete(p: { lease: TaskLease; output: JsonValue | null; now: Date }): Promise<boolean> {
     this.#assertOpen();
-    if (!isUuid(p.lease.id)) return false;
-    return this.#completions.submit({ lease: p.lease, output: jsonParam(p.output, 'output'), now: p.now });
+    return this.#completions.submit({ lease: p.lease, output: jsonParam(p.output), now: p.now });
   }
 
   async #completeBatch(given: Completion[]): Promise<boolean[]> {
@@ -600,7 +596,6 @@ class PostgresEngine implements Engine {
    * in between fails the fence, and the engine reads and decides again.
    */
   async taskFail(p: Parameters<Engine['taskFail']>[0]): Promise<TaskFailResult> {
-    if (!isUuid(p.lease.id)) return { applied: false };
     for (let round = 0; round < 3; round++) {
       const read = await this.#run<{ retry_strategy: RetryStrategy; max_attempts: number; cancel_requested: boolean }>('taskFail', this.#sql.taskFailRead, fence(p.lease));
       const facts = read.rows[0];
@@ -619,14 +614,12 @@ class PostgresEngine implements Engine {
   }
 
   async taskCancelRunning(p: { lease: TaskLease; now: Date; reason?: string }): Promise<boolean> {
-    if (!isUuid(p.lease.id)) return false;
     const result = await this.#run('taskCancelRunning', this.#sql.taskCancelRunning, [...fence(p.lease), p.now, p.reason ?? null]);
     return result.rowCount === 1;
   }
 
   /** Decided as if no cancellation was requested (decideRelease), fenced on that; if the fence refuses, once more as cancel-requested. */
   async taskRelease(p: { lease: TaskLease; now: Date; until?: Date }): Promise<boolean> {
-    if (!isUuid(p.lease.id)) return false;
     for (const cancelRequested of [false, true]) {
       const outcome = decideRelease({ now: p.now, until: p.until ?? null, cancelRequested });
       const { rows } = await this.#run('taskRelease', this.#sql.taskRelease, [
@@ -639,8 +632,7 @@ class PostgresEngine implements Engine {
   }
 
   async taskProgress(p: { lease: TaskLease; progress: JsonValue; now: Date }): Promise<boolean> {
-    if (!isUuid(p.lease.id)) return false;
-    const progress = jsonParam(p.progress, 'progress');
+    const progress = jsonParam(p.progress);
     const result = await this.#run('taskProgress', this.#sql.taskProgress, [...fence(p.lease), progress, p.now]);
     return result.rowCount === 1;
   }
@@ -649,7 +641,6 @@ class PostgresEngine implements Engine {
 
   async taskGet(p: { id: string }): Promise<TaskRecord | null> {
     this.#assertOpen();
-    if (!isUuid(p.id)) return null;
     const { rows } = await this.#run<TaskRow>('taskGet', this.#sql.taskGet, [p.id]);
     return rows[0] ? taskFromRow(rows[0]) : null;
   }
@@ -673,7 +664,6 @@ class PostgresEngine implements Engine {
 
   async taskCancel(p: { id: string; now: Date }): Promise<{ outcome: 'cancelled' | 'cancel_requested' | 'not_cancellable' | 'not_found'; task: TaskRecord | null }> {
     this.#assertOpen();
-    if (!isUuid(p.id)) return { outcome: 'not_found', task: null };
     const { rows } = await this.#run<TaskRow>('taskCancel', this.#sql.taskCancel, [p.id, p.now]);
     const row = rows[0];
     if (row) return { outcome: row.status === 'cancelled' ? 'cancelled' : 'cancel_requested', task: taskFromRow(row) };
@@ -683,7 +673,6 @@ class PostgresEngine implements Engine {
 
   async taskRetry(p: { id: string; now: Date }): Promise<{ outcome: 'retried' | 'not_retryable' | 'not_found'; task: TaskRecord | null }> {
     this.#assertOpen();
-    if (!isUuid(p.id)) return { outcome: 'not_found', task: null };
     const { rows } = await this.#run<TaskRow>('taskRetry', this.#sql.taskRetry, [p.id, p.now, wakesWorkers('retry', 'pending')]);
     if (rows[0]) return { outcome: 'retried', task: taskFromRow(rows[0]) };
     const task = await this.taskGet({ id: p.id });
@@ -692,7 +681,6 @@ class PostgresEngine implements Engine {
 
   async taskDelete(p: { id: string }): Promise<'deleted' | 'not_finished' | 'not_found'> {
     this.#assertOpen();
-    if (!isUuid(p.id)) return 'not_found';
     const deleted = await this.#run('taskDelete', this.#sql.taskDelete, [p.id]);
     if (deleted.rowCount === 1) return 'deleted';
     const { rows } = await this.#run('taskDelete', this.#sql.taskStatus, [p.id]);
@@ -702,7 +690,6 @@ class PostgresEngine implements Engine {
   async taskStats(p: { now: Date; createdBy?: string }): Promise<TaskStats> {
     this.#assertOpen();
     const owner = p.createdBy !== undefined;
-    if (owner && !isUuid(p.createdBy!)) return emptyTaskStats();
     const ownerValue = owner ? [p.createdBy] : [];
     const now = p.now.getTime();
     // Two statements at once, on two connections: the GROUP BY, and the timings (each off a partial index).
@@ -830,8 +817,6 @@ class PostgresEngine implements Engine {
       await this.#run('typeLimitSet', this.#sql.typeLimitDelete, [p.taskType]);
       return null;
     }
-    assertMaxRunning(p.maxRunning);
-    assertUserRef('updated_by', p.by);
     const { rows } = await this.#run<TypeLimitRow>('typeLimitSet', this.#sql.typeLimitSet, [p.taskType, p.maxRunning, p.now, p.by]);
     return typeLimitFromRow(rows[0]!);
   }
@@ -849,7 +834,6 @@ class PostgresEngine implements Engine {
   // --- paused task types -------------------------------------------------------------------------
 
   async typePause(p: { taskType: string; now: Date; pausedBy: string | null; reason: string | null }): Promise<TypePause> {
-    assertUserRef('paused_by', p.pausedBy);
     const { rows } = await this.#run<TypePauseRow>('typePause', this.#sql.typePause, [p.taskType, p.now, p.pausedBy, p.reason]);
     return typePauseFromRow(rows[0]!);
   }
@@ -868,7 +852,6 @@ class PostgresEngine implements Engine {
 
   async scheduleInsert(p: { schedule: NewSchedule }): Promise<ScheduleRecord> {
     const { schedule: x } = p;
-    if (x.createdBy !== null && !isUuid(x.createdBy)) throw validationError('created_by', 'must be a user id');
     const { rows } = await this.#run<ScheduleRow>('scheduleInsert', this.#sql.scheduleInsert, [
       x.id, x.name, x.cron, x.timezone, x.taskType, JSON.stringify(x.template), x.enabled, x.nextRunAt, x.createdBy, x.createdAt,
     ]);
@@ -877,21 +860,18 @@ class PostgresEngine implements Engine {
 
   async scheduleGet(p: { id: string }): Promise<ScheduleRecord | null> {
     this.#assertOpen();
-    if (!isUuid(p.id)) return null;
     const { rows } = await this.#run<ScheduleRow>('scheduleGet', this.#sql.scheduleGet, [p.id]);
     return rows[0] ? scheduleFromRow(rows[0]) : null;
   }
 
   async scheduleList(p: { createdBy?: string }): Promise<ScheduleRecord[]> {
     this.#assertOpen();
-    if (p.createdBy !== undefined && !isUuid(p.createdBy)) return [];
     const { rows } = await this.#run<ScheduleRow>('scheduleList', this.#sql.scheduleList, [p.createdBy ?? null]);
     return rows.map(scheduleFromRow);
   }
 
   async scheduleUpdate(p: { id: string; changes: ScheduleChanges; now: Date }): Promise<ScheduleRecord | null> {
     this.#assertOpen();
-    if (!isUuid(p.id)) return null;
     const { changes: c } = p;
     const { rows } = await this.#run<ScheduleRow>('scheduleUpdate', this.#sql.scheduleUpdate, [
       p.id, c.name ?? null, c.cron ?? null, c.timezone ?? null, c.taskType ?? null, c.template === undefined ? null : JSON.stringify(c.template),
@@ -902,7 +882,6 @@ class PostgresEngine implements Engine {
 
   async scheduleDelete(p: { id: string }): Promise<boolean> {
     this.#assertOpen();
-    if (!isUuid(p.id)) return false;
     const result = await this.#run('scheduleDelete', this.#sql.scheduleDelete, [p.id]);
     return result.rowCount === 1;
   }
@@ -962,14 +941,12 @@ class PostgresEngine implements Engine {
 
   async userInsert(p: { user: NewUser }): Promise<UserRecord> {
     const { user } = p;
-    assertUuid('id', user.id);
     const { rows } = await this.#run<UserRow>('userInsert', this.#sql.userInsert, [user.id, user.username, user.email, user.passwordHash, user.role, user.createdAt]);
     return userFromRow(rows[0]!);
   }
 
   async userGet(p: { id: string }): Promise<UserRecord | null> {
     this.#assertOpen();
-    if (!isUuid(p.id)) return null;
     const { rows } = await this.#run<UserRow>('userGet', this.#sql.userGet, [p.id]);
     return rows[0] ? userFromRow(rows[0]) : null;
   }
@@ -986,7 +963,6 @@ class PostgresEngine implements Engine {
 
   async userUpdate(p: { id: string; changes: Partial<Pick<UserRecord, 'role' | 'isActive' | 'passwordHash' | 'lastLoginAt'>>; now: Date }): Promise<UserRecord | null> {
     this.#assertOpen();
-    if (!isUuid(p.id)) return null;
     const { changes } = p;
     const { rows } = await this.#run<UserRow>('userUpdate', this.#sql.userUpdate, [
       p.id,
@@ -1007,7 +983,6 @@ class PostgresEngine implements Engine {
 
   async sessionInsert(p: { session: SessionRecord }): Promise<void> {
     const { session } = p;
-    if (!isUuid(session.userId)) throw new ConveyorError(ERROR_CODES.NOT_FOUND, 'userId: names no user', { field: 'userId' });
     await this.#run('sessionInsert', this.#sql.sessionInsert, [session.tokenHash, session.userId, session.createdAt, session.expiresAt, session.lastRefreshedAt, session.userAgent]);
   }
 
@@ -1029,7 +1004,6 @@ class PostgresEngine implements Engine {
 
   async sessionDeleteForUser(p: { userId: string }): Promise<number> {
     this.#assertOpen();
-    if (!isUuid(p.userId)) return 0;
     const result = await this.#run('sessionDeleteForUser', this.#sql.sessionDeleteForUser, [p.userId]);
     return result.rowCount ?? 0;
   }
@@ -1085,11 +1059,9 @@ function fence(lease: TaskLease): [string, number, string] {
   return [lease.id, lease.attempt, lease.workerId];
 }
 
-/** A JSON value as a `$n::jsonb` parameter; null (or undefined from a handler) is SQL NULL. */
-function jsonParam(value: unknown, field: string): string | null {
-  if (value === null || value === undefined) return null;
-  assertJson(value, field);
-  return JSON.stringify(value);
+/** A JSON value (checked by the dispatch layer) as a `$n::jsonb` parameter; null (or undefined from a handler) is SQL NULL. */
+function jsonParam(value: unknown): string | null {
+  return value === null || value === undefined ? null : JSON.stringify(value);
 }
 
 /** The parameters of taskInsertOne / taskInsertOnePlain. */

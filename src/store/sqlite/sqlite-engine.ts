@@ -9,8 +9,10 @@ import type { RetryStrategy } from '../../core/retry-strategy.ts';
 import { decideFail, decideRelease, decideRescue, decideUnclaim, wakesWorkers } from '../../core/lifecycle.ts';
 import { rescueFacts, rescueList, type ExpiredRow } from '../shared/rescue.ts';
 import { priorityFromRank, TASK_PRIORITIES, TASK_STATUSES, type ClaimedTask, type JsonValue, type TaskLease, type TaskPriority, type TaskRecord, type TaskStatus } from '../../core/task.ts';
+import { dispatchEngine } from '../dispatch/dispatch-engine.ts';
 import type {
   Engine,
+  EngineDriver,
   EngineCapabilities,
   HeartbeatResult,
   MigrationReport,
@@ -62,7 +64,6 @@ import * as other from './other-sql.ts';
 import { buildListQuery, encodeCursor } from './task-list-query.ts';
 import { claimedTaskFromRow, compareClaimOrder, type ClaimRow, rowToTask, taskInsertParams, toDate, type TaskRow } from './task-row.ts';
 import { insertedTask } from '../shared/inserted-task.ts';
-import { assertMaxRunning, assertUserRef, assertUuid } from '../shared/input-rules.ts';
 import * as sql from './task-sql.ts';
 
 export interface SqliteEngineOptions {
@@ -76,7 +77,7 @@ export interface SqliteEngineOptions {
 }
 
 export function openSqliteEngine(options: SqliteEngineOptions): Engine {
-  return new SqliteEngine(options);
+  return dispatchEngine(new SqliteEngine(options), { logger: options.logger });
 }
 
 type Prepare = (text: string) => BetterSqlite3.Statement;
@@ -84,7 +85,7 @@ type Prepare = (text: string) => BetterSqlite3.Statement;
 /** Statements prepared on an application's own connection (transactional insert), per connection. */
 const applicationStatements = new WeakMap<BetterSqlite3.Database, Map<string, BetterSqlite3.Statement>>();
 
-class SqliteEngine implements Engine {
+class SqliteEngine implements EngineDriver {
   readonly kind = 'sqlite' as const;
   readonly capabilities: EngineCapabilities = Object.freeze({ skipLocked: false, listenNotify: false, transactionalInsert: true });
   readonly #c: SqliteConnection;
@@ -574,8 +575,6 @@ class SqliteEngine implements Engine {
       await this.#c.write('typeLimitSet', () => this.#c.prepare(other.TYPE_LIMIT_DELETE).run(p.taskType));
       return null;
     }
-    assertMaxRunning(p.maxRunning);
-    assertUserRef('updated_by', p.by);
     const params = { taskType: p.taskType, maxRunning: p.maxRunning, now: p.now.getTime(), by: p.by };
     return this.#c.write('typeLimitSet', () => rowToTypeLimit(this.#c.prepare(other.TYPE_LIMIT_SET).get(params) as TypeLimitRow));
   }
@@ -593,7 +592,6 @@ class SqliteEngine implements Engine {
   // --- paused task types ------------------------------------------------------------------------
 
   async typePause(p: { taskType: string; now: Date; pausedBy: string | null; reason: string | null }): Promise<TypePause> {
-    assertUserRef('paused_by', p.pausedBy);
     return this.#c.write('typePause', () =>
       rowToTypePause(this.#c.prepare(other.TYPE_PAUSE).get({ taskType: p.taskType, now: p.now.getTime(), pausedBy: p.pausedBy, reason: p.reason }) as TypePauseRow),
     );
@@ -720,7 +718,6 @@ class SqliteEngine implements Engine {
 
   async userInsert(p: { user: NewUser }): Promise<UserRecord> {
     const u = p.user;
-    assertUuid('id', u.id);
     const createdAt = u.createdAt.getTime();
     return this.#c.write('userInsert', () => {
       try {
