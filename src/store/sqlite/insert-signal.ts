@@ -35,6 +35,11 @@ export class InsertSignal {
    * The write waits for the end of the tick only: an unref'd immediate would wait for the process's
    * next timer or I/O instead (tens of milliseconds, or for ever in a process waiting on nothing else).
    */
+  /** Wakes idle workers for tasks of these types now waiting: one type by name, several as "any" (null). */
+  wake(types: ReadonlySet<string>): void {
+    if (types.size > 0) this.notify(types.size === 1 ? [...types][0]! : null);
+  }
+
   notify(taskType: string | null): void {
     if (this.#path === null) {
       this.#local.emit('insert', taskType);
