@@ -30,7 +30,19 @@ export interface EngineCall {
  * never driver errors. Input is validated before it gets here (the dispatch layer), and the lifecycle's
  * decisions are made by core/lifecycle.ts: an engine persists decided, fenced transitions.
  */
-export interface EngineDriver {
+export interface EngineDriver
+  extends StorageLifecycle,
+    TaskStore,
+    TaskAdminStore,
+    UpkeepStore,
+    ControlStore,
+    SchedulingStore,
+    RegistryStore,
+    AccountStore,
+    NotificationSource {}
+
+/** The database itself: which engine, what it can do, its schema, health and closing. */
+export interface StorageLifecycle {
   readonly kind: 'sqlite' | 'postgres';
   readonly capabilities: EngineCapabilities;
 
@@ -42,13 +54,17 @@ export interface EngineDriver {
   /** Cheap round trip, for health checks. */
   ping(): Promise<void>;
 
-  // --- tasks: producers ------------------------------------------------------------------------
-  /** Inserts one task; with an idempotency key already used, returns that task and `created: false`. */
-  taskInsert(p: { task: NewTask; tx?: unknown }): Promise<TaskInsertResult>;
-  /** Inserts many in one transaction; results are in input order. */
-  taskInsertMany(p: { tasks: NewTask[]; tx?: unknown }): Promise<TaskInsertResult[]>;
+}
 
-  // --- tasks: workers (every change to a running task is fenced by its lease) -------------------
+/** Producers and workers: inserts, claims, leases, and the ends of attempts (each fenced by its lease). */
+export interface TaskStore {
+  // --- producers
+  /** Inserts one task; with an idempotency key already used, returns that task and `created: false`. */
+  taskInsert(p: { task: NewTask; tx?: EngineTransaction | null }): Promise<TaskInsertResult>;
+  /** Inserts many in one transaction; results are in input order. */
+  taskInsertMany(p: { tasks: NewTask[]; tx?: EngineTransaction | null }): Promise<TaskInsertResult[]>;
+
+  // --- workers (every change to a running task is fenced by its lease)
   /**
    * Claims up to `limit` due tasks of the given types: critical > high > normal > low, then due time
    * (`run_at`), then creation. Skips types whose breaker is open or that are paused, and never claims
@@ -95,7 +111,10 @@ export interface EngineDriver {
   /** Stores a running task's progress report, e.g. `{ percent: 40 }`. */
   taskProgress(p: { lease: TaskLease; progress: JsonValue; now: Date }): Promise<boolean>;
 
-  // --- tasks: operators ---------------------------------------------------------------------------
+}
+
+/** Operators' reads and changes of tasks, and the counts. */
+export interface TaskAdminStore {
   taskGet(p: { id: string }): Promise<TaskRecord | null>;
   taskList(p: TaskListParams): Promise<TaskListResult>;
   /**
@@ -112,7 +131,10 @@ export interface EngineDriver {
   taskDelete(p: { id: string }): Promise<'deleted' | 'not_finished' | 'not_found'>;
   taskStats(p: { now: Date; createdBy?: string }): Promise<TaskStats>;
 
-  // --- maintenance ------------------------------------------------------------------------------
+}
+
+/** The leader's upkeep: rescues, pruning, leadership, the database's health. */
+export interface UpkeepStore {
   /**
    * Takes back running tasks whose lease expired before `now`: to `retrying` (due now), or to the
    * dead letter once `rescue_count` reaches `maxRescues` or the attempts are spent; a task whose
@@ -132,7 +154,11 @@ export interface EngineDriver {
    */
   storageStats(p: { now: Date }): Promise<StorageStats>;
 
-  // --- circuit breakers -------------------------------------------------------------------------
+}
+
+/** Controls that hold task types back: circuit breakers, pauses and concurrency limits. */
+export interface ControlStore {
+  // --- circuit breakers
   breakerGet(p: { taskType: string }): Promise<BreakerState | null>;
   breakerList(): Promise<BreakerState[]>;
   /** Records one outcome atomically (all workers share the breaker) and returns the new state. */
@@ -160,7 +186,10 @@ export interface EngineDriver {
   /** Running (claimed) tasks per task type: what counts against each limit. Reads only running tasks. */
   typeRunningCounts(): Promise<Record<string, number>>;
 
-  // --- recurring schedules ----------------------------------------------------------------------
+}
+
+/** Recurring schedules. */
+export interface SchedulingStore {
   /** Creates a schedule; CONFLICT when its owner (or, for `createdBy` null, the system) has one of that name. */
   scheduleInsert(p: { schedule: NewSchedule }): Promise<ScheduleRecord>;
   scheduleGet(p: { id: string }): Promise<ScheduleRecord | null>;
@@ -184,14 +213,20 @@ export interface EngineDriver {
    */
   scheduleFire(p: { id: string; dueAt: Date; nextRunAt: Date | null; task: NewTask; now: Date }): Promise<TaskRecord | null>;
 
-  // --- task types and workers -------------------------------------------------------------------
+}
+
+/** Registered task types and live workers. */
+export interface RegistryStore {
   typeRegister(p: { type: TaskTypeInfo; now: Date }): Promise<void>;
   typeList(): Promise<TaskTypeRecord[]>;
   workerHeartbeat(p: { worker: WorkerInfo; now: Date }): Promise<void>;
   workerList(): Promise<WorkerRecord[]>;
   workerRemove(p: { id: string }): Promise<void>;
 
-  // --- users and sessions -----------------------------------------------------------------------
+}
+
+/** Users and sessions (for api/ and auth/). */
+export interface AccountStore {
   userInsert(p: { user: NewUser }): Promise<UserRecord>;
   userGet(p: { id: string }): Promise<UserRecord | null>;
   /** Finds a user by username or email (case-insensitive). */
@@ -211,13 +246,33 @@ export interface EngineDriver {
   sessionDeleteForUser(p: { userId: string }): Promise<number>;
   sessionPruneExpired(p: { now: Date }): Promise<number>;
 
-  // --- notifications ----------------------------------------------------------------------------
+}
+
+/** Wake-ups across processes. */
+export interface NotificationSource {
   /**
    * Calls `onInsert` soon after tasks become due at once in any process sharing the database
    * (LISTEN/NOTIFY on PostgreSQL, a watched signal file on SQLite): inserted, retried by hand,
    * released, unclaimed, or rescued. A hint only: workers still poll as a fallback.
    */
   listen(p: { onInsert: (taskType: string | null) => void }): Promise<{ close(): Promise<void> }>;
+}
+
+/**
+ * The application's own transaction, for an insert that commits or rolls back with it: on PostgreSQL
+ * a pg client (pg.Client or a pooled client) inside BEGIN; on SQLite the application's better-sqlite3
+ * Database (inside `db.transaction(...)` or not). Described by shape, so this file needs no driver.
+ */
+export type EngineTransaction = PgTransactionClient | SqliteTransactionDatabase;
+
+export interface PgTransactionClient {
+  query(...args: never[]): unknown;
+}
+
+export interface SqliteTransactionDatabase {
+  prepare(...args: never[]): unknown;
+  transaction(...args: never[]): unknown;
+  readonly inTransaction: boolean;
 }
 
 export interface EngineCapabilities {

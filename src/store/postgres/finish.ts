@@ -3,7 +3,7 @@ import { decideFail, decideRelease, wakesWorkers } from '../../core/lifecycle.ts
 import type { RetryStrategy } from '../../core/retry-strategy.ts';
 import type { JsonValue, TaskLease } from '../../core/task.ts';
 import type { Engine, TaskFailResult } from '../engine.ts';
-import { GroupCommit } from './group-commit.ts';
+import { GroupCommit } from '../shared/group-commit.ts';
 import { type PostgresConnection, WORKER } from './postgres-connection.ts';
 import { appendAttempt, byId, FENCE, fence, notifyIf, type SqlContext } from './sql-parts.ts';
 /**

@@ -3,7 +3,7 @@ import { ConveyorError, ERROR_CODES, validationError } from '../../core/errors.t
 import type { NewTask } from '../../core/new-task.ts';
 import { DEFAULT_RETRY_STRATEGY } from '../../core/retry-strategy.ts';
 import type { TaskRecord } from '../../core/task.ts';
-import type { TaskInsertResult } from '../engine.ts';
+import type { EngineTransaction, TaskInsertResult } from '../engine.ts';
 import { insertedTask } from '../shared/inserted-task.ts';
 import type { PostgresConnection, Queryable } from './postgres-connection.ts';
 import type { SqlContext } from './sql-parts.ts';
@@ -24,12 +24,12 @@ export class InsertStore {
     this.#sql = insertSql(c.sql);
   }
 
-  async taskInsert(p: { task: NewTask; tx?: unknown }): Promise<TaskInsertResult> {
+  async taskInsert(p: { task: NewTask; tx?: EngineTransaction | null }): Promise<TaskInsertResult> {
     const [result] = await this.insertTasks('taskInsert', [p.task], p.tx);
     return result!;
   }
 
-  async taskInsertMany(p: { tasks: NewTask[]; tx?: unknown }): Promise<TaskInsertResult[]> {
+  async taskInsertMany(p: { tasks: NewTask[]; tx?: EngineTransaction | null }): Promise<TaskInsertResult[]> {
     return this.insertTasks('taskInsertMany', p.tasks, p.tx);
   }
 
@@ -39,7 +39,7 @@ export class InsertStore {
    * that were already taken, one SELECT of the tasks holding them. The records of new tasks are built
    * from what was written, so a batch costs no full-row read back.
    */
-  async insertTasks(operation: string, tasks: NewTask[], tx: unknown): Promise<TaskInsertResult[]> {
+  async insertTasks(operation: string, tasks: NewTask[], tx: EngineTransaction | null | undefined): Promise<TaskInsertResult[]> {
     this.#c.assertOpen();
     if (tasks.length === 0) return [];
     const client = tx === undefined || tx === null ? this.#c.pool : asClient(tx);

@@ -2,9 +2,16 @@ import { decideFail, decideRelease, wakesWorkers } from '../../core/lifecycle.ts
 import type { RetryStrategy } from '../../core/retry-strategy.ts';
 import type { JsonValue, TaskLease } from '../../core/task.ts';
 import type { Engine, TaskFailResult } from '../engine.ts';
+import { GroupCommit } from '../shared/group-commit.ts';
 import type { InsertSignal } from './insert-signal.ts';
 import { appendAttempt, fence, FENCE, stamp } from './sql-parts.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
+
+/** Completions in one transaction at most: a turn's worth, in practice. */
+const COMPLETE_MAX_BATCH = 2000;
+
+/** A completion's named parameters. */
+type Completion = ReturnType<typeof fence> & { now: number; output: string | null };
 
 /** The ends of a running attempt, each fenced by its lease: completion (batched), failure, cancellation, release, and progress reports. */
 export class FinishStore {
@@ -16,49 +23,34 @@ export class FinishStore {
     this.#signal = signal;
   }
 
-  /** Completions waiting to be written together (see taskComplete). */
-  #completions: { params: Record<string, unknown>; resolve: (applied: boolean) => void; reject: (error: unknown) => void }[] = [];
-
-  /** Completion batches being written, which close() waits for. */
-  readonly #completionWrites = new Set<Promise<void>>();
-
   /**
    * Completions made in the same turn of the event loop are written in one transaction, at the end of
-   * it: SQLite writes each changed page once per commit, so a worker finishing hundreds of tasks a
-   * second commits a few times, not hundreds. Each keeps its own fence and its own answer.
+   * it (GroupCommit's collectTurn): SQLite writes each changed page once per commit, so a worker
+   * finishing hundreds of tasks a second commits a few times, not hundreds. Each keeps its own fence
+   * and its own answer.
    */
-  /** Resolves once the completions waiting and being written are written (close() waits for it). */
-  async drain(): Promise<void> {
-    this.#writeCompletions();
-    await Promise.all(this.#completionWrites);
+  readonly #completions = new GroupCommit<Completion, boolean>({
+    send: (batch) =>
+      this.#c.write('taskComplete', () => {
+        const complete = this.#c.prepare(TASK_COMPLETE);
+        return batch.map((params) => complete.run(params).changes > 0);
+      }),
+    keyOf: (completion) => completion.id,
+    maxInFlight: 1,
+    maxBatch: COMPLETE_MAX_BATCH,
+    collectTurn: true,
+  });
+
+  /** Resolves once every completion submitted so far is written (close() waits for it). */
+  drain(): Promise<void> {
+    return this.#completions.drain();
   }
 
   taskComplete(p: { lease: TaskLease; output: JsonValue | null; now: Date }): Promise<boolean> {
     const output = p.output === null || p.output === undefined ? null : (JSON.stringify(p.output) ?? null);
-    return new Promise<boolean>((resolve, reject) => {
-      this.#completions.push({ params: { ...fence(p.lease), now: p.now.getTime(), output }, resolve, reject });
-      if (this.#completions.length === 1) setImmediate(this.#writeCompletions);
-    });
+    return this.#completions.submit({ ...fence(p.lease), now: p.now.getTime(), output });
   }
 
-  readonly #writeCompletions = (): void => {
-    const batch = this.#completions;
-    if (batch.length === 0) return;
-    this.#completions = [];
-    const writing = this.#c
-      .write('taskComplete', () => {
-        const complete = this.#c.prepare(TASK_COMPLETE);
-        return batch.map(({ params }) => complete.run(params).changes > 0);
-      })
-      .then(
-        (applied) => batch.forEach((completion, index) => completion.resolve(applied[index]!)),
-        (error: unknown) => batch.forEach((completion) => completion.reject(error)),
-      )
-      .finally(() => this.#completionWrites.delete(writing));
-    this.#completionWrites.add(writing);
-  };
-
-  /** Reads the facts under the lease's fence, decides with the lifecycle's rules (decideFail) and writes the outcome, in one transaction. */
   taskFail(p: Parameters<Engine['taskFail']>[0]): Promise<TaskFailResult> {
     const params = { ...fence(p.lease), ...stamp(p.now), error: p.error };
     return this.#c.write('taskFail', (): TaskFailResult => {

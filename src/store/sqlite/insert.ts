@@ -1,7 +1,7 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import { ConveyorError, ERROR_CODES } from '../../core/errors.ts';
 import type { NewTask } from '../../core/new-task.ts';
-import type { TaskInsertResult } from '../engine.ts';
+import type { EngineTransaction, TaskInsertResult } from '../engine.ts';
 import { insertedTask } from '../shared/inserted-task.ts';
 import type { InsertSignal } from './insert-signal.ts';
 import type { Prepare } from './sql-parts.ts';
@@ -19,12 +19,12 @@ export class InsertStore {
     this.#signal = signal;
   }
 
-  taskInsert(p: { task: NewTask; tx?: unknown }): Promise<TaskInsertResult> {
+  taskInsert(p: { task: NewTask; tx?: EngineTransaction | null }): Promise<TaskInsertResult> {
     if (p.tx !== undefined && p.tx !== null) return this.#insertOnApplicationConnection([p.task], p.tx).then((results) => results[0]!);
     return this.#insertOwn([p.task], 'taskInsert').then((results) => results[0]!);
   }
 
-  taskInsertMany(p: { tasks: NewTask[]; tx?: unknown }): Promise<TaskInsertResult[]> {
+  taskInsertMany(p: { tasks: NewTask[]; tx?: EngineTransaction | null }): Promise<TaskInsertResult[]> {
     if (p.tx !== undefined && p.tx !== null) return this.#insertOnApplicationConnection(p.tasks, p.tx);
     if (p.tasks.length === 0) return Promise.resolve([]);
     return this.#insertOwn(p.tasks, 'taskInsertMany');
@@ -43,7 +43,7 @@ export class InsertStore {
    * returned promise is even looked at. Errors are thrown synchronously, so they roll back the
    * application's transaction as any other statement's error would.
    */
-  #insertOnApplicationConnection(tasks: NewTask[], tx: unknown): Promise<TaskInsertResult[]> {
+  #insertOnApplicationConnection(tasks: NewTask[], tx: EngineTransaction | null | undefined): Promise<TaskInsertResult[]> {
     this.#c.assertOpen();
     const db = asDatabase(tx);
     let cache = applicationStatements.get(db);
