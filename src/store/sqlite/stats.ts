@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
-import { priorityFromRank, TASK_PRIORITIES, TASK_STATUSES, type TaskPriority, type TaskStatus } from '../../core/task.ts';
 import type { StorageStats, TaskStats } from '../engine.ts';
+import { taskStatsFromRows, type StatsCountRow, type StatsTimesRow } from '../shared/task-stats.ts';
 import { FINISHED, READY } from './sql-parts.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
 
@@ -18,32 +18,10 @@ export class StatsStore {
     // One read transaction so the three queries see the same snapshot.
     return this.#c.run('taskStats', () =>
       this.#c.db.transaction(() => {
-        const byStatus = Object.fromEntries(TASK_STATUSES.map((status) => [status, 0])) as Record<TaskStatus, number>;
-        const byType: TaskStats['byType'] = {};
-        const byPriority = Object.fromEntries(TASK_PRIORITIES.map((priority) => [priority, {}])) as TaskStats['byPriority'];
-        let total = 0;
-        const counts = this.#c.prepare(STATS_COUNTS).all(params) as { task_type: string; priority_rank: number; status: TaskStatus; n: number }[];
-        for (const { task_type, priority_rank, status, n } of counts) {
-          total += n;
-          byStatus[status] += n;
-          const type = (byType[task_type] ??= {});
-          type[status] = (type[status] ?? 0) + n;
-          const priority = byPriority[priorityFromRank(priority_rank) as TaskPriority];
-          priority[status] = (priority[status] ?? 0) + n;
-        }
+        const counts = this.#c.prepare(STATS_COUNTS).all(params) as StatsCountRow[];
         const oldest = (this.#c.prepare(STATS_OLDEST_READY).get(params) as { oldest: number | null }).oldest;
-        const recent = this.#c.prepare(STATS_RECENT).get(params) as { completed_minute: number; completed_hour: number; failed_minute: number; failed_hour: number };
-        return {
-          total,
-          byStatus,
-          byType,
-          byPriority,
-          oldestReadyAgeMs: oldest === null ? null : Math.max(0, now - oldest),
-          completedLastMinute: recent.completed_minute,
-          completedLastHour: recent.completed_hour,
-          failedLastMinute: recent.failed_minute,
-          failedLastHour: recent.failed_hour,
-        };
+        const recent = this.#c.prepare(STATS_RECENT).get(params) as Omit<StatsTimesRow, 'oldest_ready'>;
+        return taskStatsFromRows(counts, { ...recent, oldest_ready: oldest === null ? null : new Date(oldest) }, p.now);
       })(),
     );
   }
@@ -63,7 +41,7 @@ export class StatsStore {
 }
 
 const STATS_COUNTS = `
-  SELECT task_type, priority_rank, status, COUNT(*) AS n FROM tasks
+  SELECT task_type, priority_rank, status, COUNT(*) AS count FROM tasks
    WHERE (@createdBy IS NULL OR created_by = @createdBy)
    GROUP BY task_type, priority_rank, status`;
 
