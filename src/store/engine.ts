@@ -2,7 +2,30 @@ import type { BreakerConfig, BreakerState } from '../core/circuit-breaker.ts';
 import type { NewTask } from '../core/new-task.ts';
 import type { NewSchedule, ScheduleChanges, ScheduleRecord } from '../core/schedule.ts';
 import type { StorageStats } from '../core/storage-health.ts';
-import type { ClaimedTask, JsonObject, JsonValue, TaskLease, TaskPriority, TaskRecord, TaskStatus } from '../core/task.ts';
+import type { ClaimedTask, JsonValue, TaskLease, TaskRecord } from '../core/task.ts';
+import type {
+  EngineTransaction,
+  EngineCapabilities,
+  MigrationReport,
+  MigrationStatus,
+  TaskInsertResult,
+  HeartbeatResult,
+  TaskFailResult,
+  TaskListParams,
+  TaskListResult,
+  TaskStats,
+  RescueResult,
+  TaskTypeInfo,
+  TypePause,
+  TypeLimit,
+  TaskTypeRecord,
+  WorkerInfo,
+  WorkerRecord,
+  UserRole,
+  NewUser,
+  UserRecord,
+  SessionRecord,
+} from './engine-records.ts';
 
 /**
  * What callers hold: an engine behind the dispatch layer (store/dispatch/dispatch-engine.ts), which
@@ -53,7 +76,6 @@ export interface StorageLifecycle {
   close(): Promise<void>;
   /** Cheap round trip, for health checks. */
   ping(): Promise<void>;
-
 }
 
 /** Producers and workers: inserts, claims, leases, and the ends of attempts (each fenced by its lease). */
@@ -110,7 +132,6 @@ export interface TaskStore {
   taskNextDueAt(p: { taskTypes: readonly string[]; now: Date }): Promise<Date | null>;
   /** Stores a running task's progress report, e.g. `{ percent: 40 }`. */
   taskProgress(p: { lease: TaskLease; progress: JsonValue; now: Date }): Promise<boolean>;
-
 }
 
 /** Operators' reads and changes of tasks, and the counts. */
@@ -130,7 +151,6 @@ export interface TaskAdminStore {
   /** Deletes a finished task (completed, failed, cancelled). */
   taskDelete(p: { id: string }): Promise<'deleted' | 'not_finished' | 'not_found'>;
   taskStats(p: { now: Date; createdBy?: string }): Promise<TaskStats>;
-
 }
 
 /** The leader's upkeep: rescues, pruning, leadership, the database's health. */
@@ -153,7 +173,6 @@ export interface UpkeepStore {
    * size. For the leader's warnings, doctor and metrics; see core/storage-health.ts for the rules.
    */
   storageStats(p: { now: Date }): Promise<StorageStats>;
-
 }
 
 /** Controls that hold task types back: circuit breakers, pauses and concurrency limits. */
@@ -185,7 +204,6 @@ export interface ControlStore {
   typeLimitList(): Promise<TypeLimit[]>;
   /** Running (claimed) tasks per task type: what counts against each limit. Reads only running tasks. */
   typeRunningCounts(): Promise<Record<string, number>>;
-
 }
 
 /** Recurring schedules. */
@@ -212,7 +230,6 @@ export interface SchedulingStore {
    * Null when the fence did not hold.
    */
   scheduleFire(p: { id: string; dueAt: Date; nextRunAt: Date | null; task: NewTask; now: Date }): Promise<TaskRecord | null>;
-
 }
 
 /** Registered task types and live workers. */
@@ -222,7 +239,6 @@ export interface RegistryStore {
   workerHeartbeat(p: { worker: WorkerInfo; now: Date }): Promise<void>;
   workerList(): Promise<WorkerRecord[]>;
   workerRemove(p: { id: string }): Promise<void>;
-
 }
 
 /** Users and sessions (for api/ and auth/). */
@@ -245,7 +261,6 @@ export interface AccountStore {
   /** Ends every session of a user; returns how many. */
   sessionDeleteForUser(p: { userId: string }): Promise<number>;
   sessionPruneExpired(p: { now: Date }): Promise<number>;
-
 }
 
 /** Wake-ups across processes. */
@@ -258,180 +273,30 @@ export interface NotificationSource {
   listen(p: { onInsert: (taskType: string | null) => void }): Promise<{ close(): Promise<void> }>;
 }
 
-/**
- * The application's own transaction, for an insert that commits or rolls back with it: on PostgreSQL
- * a pg client (pg.Client or a pooled client) inside BEGIN; on SQLite the application's better-sqlite3
- * Database (inside `db.transaction(...)` or not). Described by shape, so this file needs no driver.
- */
-export type EngineTransaction = PgTransactionClient | SqliteTransactionDatabase;
-
-export interface PgTransactionClient {
-  query(...args: never[]): unknown;
-}
-
-export interface SqliteTransactionDatabase {
-  prepare(...args: never[]): unknown;
-  transaction(...args: never[]): unknown;
-  readonly inTransaction: boolean;
-}
-
-export interface EngineCapabilities {
-  /** Claims never block on each other (PostgreSQL SKIP LOCKED); SQLite serialises writers instead. */
-  skipLocked: boolean;
-  /** Insert notifications cross machines (PostgreSQL) rather than one machine's processes (SQLite). */
-  listenNotify: boolean;
-  /** `tx` on insert can be the application's own transaction (a pg client, a better-sqlite3 Database). */
-  transactionalInsert: boolean;
-}
-
-export interface MigrationReport {
-  applied: { version: number; name: string }[];
-  current: number;
-}
-
-export interface MigrationStatus {
-  /** The newest version applied; 0 for a database never migrated. */
-  current: number;
-  /** The newest version this Conveyor knows. */
-  latest: number;
-  /** Known migrations not applied yet, in order. */
-  pending: { version: number; name: string }[];
-}
-
-export interface TaskInsertResult {
-  task: TaskRecord;
-  /** False when the idempotency key matched an existing task, which is returned instead. */
-  created: boolean;
-}
-
-export interface HeartbeatResult {
-  /** Ids whose lease was extended. */
-  renewed: string[];
-  /** Ids (of `leases` and `check`) this worker no longer holds (rescued, finished elsewhere): their handlers must stop. */
-  lost: string[];
-  /** Held ids (renewed or checked) whose cancellation was requested: their handlers must be aborted. */
-  cancelRequested: string[];
-}
-
-export type TaskFailResult =
-  | { applied: false }
-  | { applied: true; status: 'retrying'; runAt: Date }
-  | { applied: true; status: 'failed' | 'cancelled' };
-
-export interface TaskListParams {
-  status?: readonly TaskStatus[];
-  taskType?: readonly string[];
-  priority?: readonly TaskPriority[];
-  createdBy?: string;
-  createdAfter?: Date;
-  createdBefore?: Date;
-  /** Text matched against the start of the id. */
-  idPrefix?: string;
-  /** 1..1000 */
-  limit: number;
-  /** From a previous result's `nextCursor`. Newest first. */
-  cursor?: string;
-  /** Also count every match (costs a second query). */
-  withTotal?: boolean;
-}
-
-export interface TaskListResult {
-  tasks: TaskRecord[];
-  nextCursor: string | null;
-  total: number | null;
-}
-
-export interface TaskStats {
-  total: number;
-  byStatus: Record<TaskStatus, number>;
-  byType: Record<string, Partial<Record<TaskStatus, number>>>;
-  byPriority: Record<TaskPriority, Partial<Record<TaskStatus, number>>>;
-  /** Age in ms of the oldest task that is due and waiting for a worker (not paused); null when none waits. */
-  oldestReadyAgeMs: number | null;
-  completedLastMinute: number;
-  completedLastHour: number;
-  failedLastMinute: number;
-  failedLastHour: number;
-}
-
-export interface RescueResult {
-  retried: string[];
-  deadLettered: string[];
-  cancelled: string[];
-}
-
-export interface TaskTypeInfo {
-  name: string;
-  description: string;
-  payloadSchema: JsonObject | null;
-  /** Example payloads, shown by the dashboard and docs. */
-  examples: JsonValue[];
-  timeoutMs: number;
-}
-
-export interface TypePause {
-  taskType: string;
-  pausedAt: Date;
-  /** The user who paused it; null from the CLI or the library. */
-  pausedBy: string | null;
-  reason: string | null;
-}
-
-export interface TypeLimit {
-  taskType: string;
-  maxRunning: number;
-  updatedAt: Date;
-  /** Who set it; null from the CLI or the library. */
-  updatedBy: string | null;
-}
-
-export interface TaskTypeRecord extends TaskTypeInfo {
-  createdAt: Date;
-  updatedAt: Date;
-  /** The last time a worker that handles it sent a heartbeat. */
-  lastSeenAt: Date;
-}
-
-export interface WorkerInfo {
-  id: string;
-  host: string;
-  pid: number;
-  concurrency: number;
-  running: number;
-  taskTypes: string[];
-  startedAt: Date;
-}
-
-export interface WorkerRecord extends WorkerInfo {
-  lastHeartbeatAt: Date;
-}
-
 export type { StorageStats };
-
-export type UserRole = 'user' | 'moderator' | 'admin';
-export const USER_ROLES: readonly UserRole[] = ['user', 'moderator', 'admin'];
-
-export interface NewUser {
-  id: string;
-  username: string;
-  email: string;
-  passwordHash: string;
-  role: UserRole;
-  createdAt: Date;
-}
-
-export interface UserRecord extends NewUser {
-  isActive: boolean;
-  updatedAt: Date;
-  lastLoginAt: Date | null;
-}
-
-export interface SessionRecord {
-  /** SHA-256 of the bearer token, hex; the token itself is never stored. */
-  tokenHash: string;
-  userId: string;
-  createdAt: Date;
-  expiresAt: Date;
-  lastRefreshedAt: Date | null;
-  userAgent: string | null;
-}
+export type {
+  EngineTransaction,
+  PgTransactionClient,
+  SqliteTransactionDatabase,
+  EngineCapabilities,
+  MigrationReport,
+  MigrationStatus,
+  TaskInsertResult,
+  HeartbeatResult,
+  TaskFailResult,
+  TaskListParams,
+  TaskListResult,
+  TaskStats,
+  RescueResult,
+  TaskTypeInfo,
+  TypePause,
+  TypeLimit,
+  TaskTypeRecord,
+  WorkerInfo,
+  WorkerRecord,
+  UserRole,
+  NewUser,
+  UserRecord,
+  SessionRecord,
+} from './engine-records.ts';
+export { USER_ROLES } from './engine-records.ts';
