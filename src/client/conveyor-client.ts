@@ -4,7 +4,7 @@ import type { ScheduleInput, ScheduleRecord } from '../core/schedule.ts';
 import type { TaskRecord } from '../core/task.ts';
 import { createEngine } from '../store/create-engine.ts';
 import { DEFAULT_DATABASE_URL } from '../store/database-url.ts';
-import type { Engine, TaskInsertResult, TaskListParams, TaskListResult, TaskStats, TypeLimit, TypePause } from '../store/engine.ts';
+import type { Engine, EngineTransaction, TaskInsertResult, TaskListParams, TaskListResult, TaskStats, TypeLimit, TypePause } from '../store/engine.ts';
 import type { Logger } from '../core/logger.ts';
 import { TaskTypeCatalog } from '../tasks/task-type-catalog.ts';
 import { saveSchedule, scheduleNamed } from './save-schedule.ts';
@@ -33,7 +33,7 @@ export interface EnqueueOptions {
    * The application's own transaction: a `pg` client inside BEGIN (PostgreSQL) or a better-sqlite3
    * Database (SQLite). The task then exists if and only if that transaction commits.
    */
-  tx?: unknown;
+  tx?: EngineTransaction | null | undefined;
 }
 
 /**

@@ -2,14 +2,70 @@ import type { BreakerConfig, BreakerState } from '../core/circuit-breaker.ts';
 import type { NewTask } from '../core/new-task.ts';
 import type { NewSchedule, ScheduleChanges, ScheduleRecord } from '../core/schedule.ts';
 import type { StorageStats } from '../core/storage-health.ts';
-import type { ClaimedTask, JsonObject, JsonValue, TaskLease, TaskPriority, TaskRecord, TaskStatus } from '../core/task.ts';
+import type { ClaimedTask, JsonValue, TaskLease, TaskRecord } from '../core/task.ts';
+import type {
+  EngineTransaction,
+  EngineCapabilities,
+  MigrationReport,
+  MigrationStatus,
+  TaskInsertResult,
+  HeartbeatResult,
+  TaskFailResult,
+  TaskListParams,
+  TaskListResult,
+  TaskStats,
+  RescueResult,
+  TaskTypeInfo,
+  TypePause,
+  TypeLimit,
+  TaskTypeRecord,
+  WorkerInfo,
+  WorkerRecord,
+  UserRole,
+  NewUser,
+  UserRecord,
+  SessionRecord,
+} from './engine-records.ts';
 
 /**
- * The storage seam: queue semantics, designed once for SQLite and PostgreSQL. Methods are named
- * noun-first and take one params object. `now` always comes from the caller's Clock, never from the
- * database, so tests control time. Engines throw ConveyorError (see core/errors.ts), never driver errors.
+ * What callers hold: an engine behind the dispatch layer (store/dispatch/dispatch-engine.ts), which
+ * validates every call's input the same way for both engines, times it, and reports it to whoever
+ * observes the calls (the API's /metrics), logging slow and failed ones. openSqliteEngine,
+ * openPostgresEngine and createEngine return one; no caller sees an EngineDriver.
  */
-export interface Engine {
+export interface Engine extends EngineDriver {
+  /** Calls `listener` after every engine call (not `listen`, `close`); returns how to stop. */
+  observeCalls(listener: (call: EngineCall) => void): () => void;
+}
+
+/** One finished engine call, as the dispatch layer reports it. */
+export interface EngineCall {
+  method: string;
+  durationMs: number;
+  /** The error's code (`CONVEYOR_DATABASE_UNAVAILABLE`, ...) when the call failed; null when it succeeded. */
+  errorCode: string | null;
+}
+
+/**
+ * The storage seam one engine implements: queue semantics, designed once for SQLite and PostgreSQL.
+ * Methods are named noun-first and take one params object. `now` always comes from the caller's Clock,
+ * never from the database, so tests control time. Engines throw ConveyorError (see core/errors.ts),
+ * never driver errors. Input is validated before it gets here (the dispatch layer), and the lifecycle's
+ * decisions are made by core/lifecycle.ts: an engine persists decided, fenced transitions.
+ */
+export interface EngineDriver
+  extends StorageLifecycle,
+    TaskStore,
+    TaskAdminStore,
+    UpkeepStore,
+    ControlStore,
+    SchedulingStore,
+    RegistryStore,
+    AccountStore,
+    NotificationSource {}
+
+/** The database itself: which engine, what it can do, its schema, health and closing. */
+export interface StorageLifecycle {
   readonly kind: 'sqlite' | 'postgres';
   readonly capabilities: EngineCapabilities;
 
@@ -20,14 +76,17 @@ export interface Engine {
   close(): Promise<void>;
   /** Cheap round trip, for health checks. */
   ping(): Promise<void>;
+}
 
-  // --- tasks: producers ------------------------------------------------------------------------
+/** Producers and workers: inserts, claims, leases, and the ends of attempts (each fenced by its lease). */
+export interface TaskStore {
+  // --- producers
   /** Inserts one task; with an idempotency key already used, returns that task and `created: false`. */
-  taskInsert(p: { task: NewTask; tx?: unknown }): Promise<TaskInsertResult>;
+  taskInsert(p: { task: NewTask; tx?: EngineTransaction | null }): Promise<TaskInsertResult>;
   /** Inserts many in one transaction; results are in input order. */
-  taskInsertMany(p: { tasks: NewTask[]; tx?: unknown }): Promise<TaskInsertResult[]>;
+  taskInsertMany(p: { tasks: NewTask[]; tx?: EngineTransaction | null }): Promise<TaskInsertResult[]>;
 
-  // --- tasks: workers (every change to a running task is fenced by its lease) -------------------
+  // --- workers (every change to a running task is fenced by its lease)
   /**
    * Claims up to `limit` due tasks of the given types: critical > high > normal > low, then due time
    * (`run_at`), then creation. Skips types whose breaker is open or that are paused, and never claims
@@ -73,8 +132,10 @@ export interface Engine {
   taskNextDueAt(p: { taskTypes: readonly string[]; now: Date }): Promise<Date | null>;
   /** Stores a running task's progress report, e.g. `{ percent: 40 }`. */
   taskProgress(p: { lease: TaskLease; progress: JsonValue; now: Date }): Promise<boolean>;
+}
 
-  // --- tasks: operators ---------------------------------------------------------------------------
+/** Operators' reads and changes of tasks, and the counts. */
+export interface TaskAdminStore {
   taskGet(p: { id: string }): Promise<TaskRecord | null>;
   taskList(p: TaskListParams): Promise<TaskListResult>;
   /**
@@ -90,8 +151,10 @@ export interface Engine {
   /** Deletes a finished task (completed, failed, cancelled). */
   taskDelete(p: { id: string }): Promise<'deleted' | 'not_finished' | 'not_found'>;
   taskStats(p: { now: Date; createdBy?: string }): Promise<TaskStats>;
+}
 
-  // --- maintenance ------------------------------------------------------------------------------
+/** The leader's upkeep: rescues, pruning, leadership, the database's health. */
+export interface UpkeepStore {
   /**
    * Takes back running tasks whose lease expired before `now`: to `retrying` (due now), or to the
    * dead letter once `rescue_count` reaches `maxRescues` or the attempts are spent; a task whose
@@ -110,8 +173,11 @@ export interface Engine {
    * size. For the leader's warnings, doctor and metrics; see core/storage-health.ts for the rules.
    */
   storageStats(p: { now: Date }): Promise<StorageStats>;
+}
 
-  // --- circuit breakers -------------------------------------------------------------------------
+/** Controls that hold task types back: circuit breakers, pauses and concurrency limits. */
+export interface ControlStore {
+  // --- circuit breakers
   breakerGet(p: { taskType: string }): Promise<BreakerState | null>;
   breakerList(): Promise<BreakerState[]>;
   /** Records one outcome atomically (all workers share the breaker) and returns the new state. */
@@ -138,8 +204,10 @@ export interface Engine {
   typeLimitList(): Promise<TypeLimit[]>;
   /** Running (claimed) tasks per task type: what counts against each limit. Reads only running tasks. */
   typeRunningCounts(): Promise<Record<string, number>>;
+}
 
-  // --- recurring schedules ----------------------------------------------------------------------
+/** Recurring schedules. */
+export interface SchedulingStore {
   /** Creates a schedule; CONFLICT when its owner (or, for `createdBy` null, the system) has one of that name. */
   scheduleInsert(p: { schedule: NewSchedule }): Promise<ScheduleRecord>;
   scheduleGet(p: { id: string }): Promise<ScheduleRecord | null>;
@@ -162,15 +230,19 @@ export interface Engine {
    * Null when the fence did not hold.
    */
   scheduleFire(p: { id: string; dueAt: Date; nextRunAt: Date | null; task: NewTask; now: Date }): Promise<TaskRecord | null>;
+}
 
-  // --- task types and workers -------------------------------------------------------------------
+/** Registered task types and live workers. */
+export interface RegistryStore {
   typeRegister(p: { type: TaskTypeInfo; now: Date }): Promise<void>;
   typeList(): Promise<TaskTypeRecord[]>;
   workerHeartbeat(p: { worker: WorkerInfo; now: Date }): Promise<void>;
   workerList(): Promise<WorkerRecord[]>;
   workerRemove(p: { id: string }): Promise<void>;
+}
 
-  // --- users and sessions -----------------------------------------------------------------------
+/** Users and sessions (for api/ and auth/). */
+export interface AccountStore {
   userInsert(p: { user: NewUser }): Promise<UserRecord>;
   userGet(p: { id: string }): Promise<UserRecord | null>;
   /** Finds a user by username or email (case-insensitive). */
@@ -189,8 +261,10 @@ export interface Engine {
   /** Ends every session of a user; returns how many. */
   sessionDeleteForUser(p: { userId: string }): Promise<number>;
   sessionPruneExpired(p: { now: Date }): Promise<number>;
+}
 
-  // --- notifications ----------------------------------------------------------------------------
+/** Wake-ups across processes. */
+export interface NotificationSource {
   /**
    * Calls `onInsert` soon after tasks become due at once in any process sharing the database
    * (LISTEN/NOTIFY on PostgreSQL, a watched signal file on SQLite): inserted, retried by hand,
@@ -199,163 +273,30 @@ export interface Engine {
   listen(p: { onInsert: (taskType: string | null) => void }): Promise<{ close(): Promise<void> }>;
 }
 
-export interface EngineCapabilities {
-  /** Claims never block on each other (PostgreSQL SKIP LOCKED); SQLite serialises writers instead. */
-  skipLocked: boolean;
-  /** Insert notifications cross machines (PostgreSQL) rather than one machine's processes (SQLite). */
-  listenNotify: boolean;
-  /** `tx` on insert can be the application's own transaction (a pg client, a better-sqlite3 Database). */
-  transactionalInsert: boolean;
-}
-
-export interface MigrationReport {
-  applied: { version: number; name: string }[];
-  current: number;
-}
-
-export interface MigrationStatus {
-  /** The newest version applied; 0 for a database never migrated. */
-  current: number;
-  /** The newest version this Conveyor knows. */
-  latest: number;
-  /** Known migrations not applied yet, in order. */
-  pending: { version: number; name: string }[];
-}
-
-export interface TaskInsertResult {
-  task: TaskRecord;
-  /** False when the idempotency key matched an existing task, which is returned instead. */
-  created: boolean;
-}
-
-export interface HeartbeatResult {
-  /** Ids whose lease was extended. */
-  renewed: string[];
-  /** Ids (of `leases` and `check`) this worker no longer holds (rescued, finished elsewhere): their handlers must stop. */
-  lost: string[];
-  /** Held ids (renewed or checked) whose cancellation was requested: their handlers must be aborted. */
-  cancelRequested: string[];
-}
-
-export type TaskFailResult =
-  | { applied: false }
-  | { applied: true; status: 'retrying'; runAt: Date }
-  | { applied: true; status: 'failed' | 'cancelled' };
-
-export interface TaskListParams {
-  status?: readonly TaskStatus[];
-  taskType?: readonly string[];
-  priority?: readonly TaskPriority[];
-  createdBy?: string;
-  createdAfter?: Date;
-  createdBefore?: Date;
-  /** Text matched against the start of the id. */
-  idPrefix?: string;
-  /** 1..1000 */
-  limit: number;
-  /** From a previous result's `nextCursor`. Newest first. */
-  cursor?: string;
-  /** Also count every match (costs a second query). */
-  withTotal?: boolean;
-}
-
-export interface TaskListResult {
-  tasks: TaskRecord[];
-  nextCursor: string | null;
-  total: number | null;
-}
-
-export interface TaskStats {
-  total: number;
-  byStatus: Record<TaskStatus, number>;
-  byType: Record<string, Partial<Record<TaskStatus, number>>>;
-  byPriority: Record<TaskPriority, Partial<Record<TaskStatus, number>>>;
-  /** Age in ms of the oldest task that is due and waiting for a worker (not paused); null when none waits. */
-  oldestReadyAgeMs: number | null;
-  completedLastMinute: number;
-  completedLastHour: number;
-  failedLastMinute: number;
-  failedLastHour: number;
-}
-
-export interface RescueResult {
-  retried: string[];
-  deadLettered: string[];
-  cancelled: string[];
-}
-
-export interface TaskTypeInfo {
-  name: string;
-  description: string;
-  payloadSchema: JsonObject | null;
-  /** Example payloads, shown by the dashboard and docs. */
-  examples: JsonValue[];
-  timeoutMs: number;
-}
-
-export interface TypePause {
-  taskType: string;
-  pausedAt: Date;
-  /** The user who paused it; null from the CLI or the library. */
-  pausedBy: string | null;
-  reason: string | null;
-}
-
-export interface TypeLimit {
-  taskType: string;
-  maxRunning: number;
-  updatedAt: Date;
-  /** Who set it; null from the CLI or the library. */
-  updatedBy: string | null;
-}
-
-export interface TaskTypeRecord extends TaskTypeInfo {
-  createdAt: Date;
-  updatedAt: Date;
-  /** The last time a worker that handles it sent a heartbeat. */
-  lastSeenAt: Date;
-}
-
-export interface WorkerInfo {
-  id: string;
-  host: string;
-  pid: number;
-  concurrency: number;
-  running: number;
-  taskTypes: string[];
-  startedAt: Date;
-}
-
-export interface WorkerRecord extends WorkerInfo {
-  lastHeartbeatAt: Date;
-}
-
 export type { StorageStats };
-
-export type UserRole = 'user' | 'moderator' | 'admin';
-export const USER_ROLES: readonly UserRole[] = ['user', 'moderator', 'admin'];
-
-export interface NewUser {
-  id: string;
-  username: string;
-  email: string;
-  passwordHash: string;
-  role: UserRole;
-  createdAt: Date;
-}
-
-export interface UserRecord extends NewUser {
-  isActive: boolean;
-  updatedAt: Date;
-  lastLoginAt: Date | null;
-}
-
-export interface SessionRecord {
-  /** SHA-256 of the bearer token, hex; the token itself is never stored. */
-  tokenHash: string;
-  userId: string;
-  createdAt: Date;
-  expiresAt: Date;
-  lastRefreshedAt: Date | null;
-  userAgent: string | null;
-}
+export type {
+  EngineTransaction,
+  PgTransactionClient,
+  SqliteTransactionDatabase,
+  EngineCapabilities,
+  MigrationReport,
+  MigrationStatus,
+  TaskInsertResult,
+  HeartbeatResult,
+  TaskFailResult,
+  TaskListParams,
+  TaskListResult,
+  TaskStats,
+  RescueResult,
+  TaskTypeInfo,
+  TypePause,
+  TypeLimit,
+  TaskTypeRecord,
+  WorkerInfo,
+  WorkerRecord,
+  UserRole,
+  NewUser,
+  UserRecord,
+  SessionRecord,
+} from './engine-records.ts';
+export { USER_ROLES } from './engine-records.ts';

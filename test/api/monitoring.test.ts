@@ -99,6 +99,18 @@ describe.each(testDatabases)('monitoring, health, docs and HTTP behaviour [$kind
     expect(response.text).not.toContain('conveyor_task_type_paused{');
   });
 
+  test('GET /metrics shows the engine calls this server made: durations by method, and failures by code', async () => {
+    await createTask(api, user.token);
+    // A page size the engine refuses: a failed call, counted under its error code.
+    await expect(api.engine.taskList({ limit: 5000 })).rejects.toMatchObject({ code: 'CONVEYOR_VALIDATION' });
+    const text = (await api.call('GET', '/metrics')).text;
+    const kind = api.db.kind;
+    expect(text).toMatch(new RegExp(`conveyor_engine_call_duration_seconds_count\\{engine="${kind}",method="taskInsert",outcome="ok"\\} [1-9]`));
+    expect(text).toMatch(new RegExp(`conveyor_engine_call_duration_seconds_bucket\\{le="\\+Inf",engine="${kind}",method="sessionGet",outcome="ok"\\} [1-9]`));
+    expect(text).toMatch(new RegExp(`conveyor_engine_call_duration_seconds_count\\{engine="${kind}",method="taskList",outcome="CONVEYOR_VALIDATION"\\} 1`));
+    expect(text).toMatch(new RegExp(`conveyor_engine_call_errors_total\\{engine="${kind}",method="taskList",code="CONVEYOR_VALIDATION"\\} 1`));
+  });
+
   test('GET /metrics shows a paused task type, and a schedule no worker fired', async () => {
     await api.engine.typePause({ taskType: 'report', now: api.clock.now(), pausedBy: null, reason: null });
     const schedule = await api.engine.scheduleInsert({ schedule: newSchedule({ name: 'metrics-probe', cron: '* * * * *', taskType: 'report', payload: {} }, api.clock.now()) });

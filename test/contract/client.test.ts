@@ -4,6 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ConveyorClient } from '../../src/index.ts';
 import { ERROR_CODES } from '../../src/core/errors.ts';
 import { parseDatabaseUrl } from '../../src/store/database-url.ts';
+import type { EngineTransaction } from '../../src/store/engine.ts';
 import { testDatabases, type TestDatabase } from '../helpers/databases.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 
@@ -11,7 +12,7 @@ import { waitFor } from '../helpers/wait-for.ts';
  * The application's side of a transaction, per engine: begin, then commit or roll back, with a handle
  * that ConveyorClient.enqueue accepts as `tx`.
  */
-async function appTransaction(db: TestDatabase): Promise<{ tx: unknown; commit(): Promise<void>; rollback(): Promise<void> }> {
+async function appTransaction(db: TestDatabase): Promise<{ tx: EngineTransaction; commit(): Promise<void>; rollback(): Promise<void> }> {
   const target = parseDatabaseUrl(db.url);
   if (target.kind === 'sqlite') {
     const app = new Database(target.filename);

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { insertChannel, quoteIdentifier } from '../../src/store/postgres/postgres-sql.ts';
+import { insertChannel, quoteIdentifier } from '../../src/store/postgres/sql-parts.ts';
 
 /**
  * Migrated PostgreSQL schemas, kept for the next test instead of dropped. Migrating a fresh schema

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import pg from 'pg';
 import { createEngine } from '../../src/store/create-engine.ts';
-import { quoteIdentifier } from '../../src/store/postgres/postgres-sql.ts';
+import { quoteIdentifier } from '../../src/store/postgres/sql-parts.ts';
 import { appliedMigrations, schemaFingerprint, type SchemaPoolSpec } from './schema-pool.ts';
 
 /**

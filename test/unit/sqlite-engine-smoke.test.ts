@@ -76,11 +76,11 @@ describe('SQLite engine (smoke)', () => {
   });
 
   it('maps unique users to CONFLICT naming the field', async () => {
-    const user = { id: 'u1', username: 'Alice', email: 'alice@example.com', passwordHash: 'h', role: 'user' as const, createdAt: clock.now() };
+    const user = { id: '0190a4c2-0000-7000-8000-0000000000a1', username: 'Alice', email: 'alice@example.com', passwordHash: 'h', role: 'user' as const, createdAt: clock.now() };
     await engine.userInsert({ user });
-    await expect(engine.userInsert({ user: { ...user, id: 'u2', email: 'other@example.com', username: 'alice' } })).rejects.toMatchObject({ code: ERROR_CODES.CONFLICT, field: 'username' });
-    await expect(engine.userInsert({ user: { ...user, id: 'u3', username: 'bob', email: 'ALICE@example.com' } })).rejects.toMatchObject({ code: ERROR_CODES.CONFLICT, field: 'email' });
-    expect((await engine.userFind({ login: 'ALICE' }))?.id).toBe('u1');
+    await expect(engine.userInsert({ user: { ...user, id: '0190a4c2-0000-7000-8000-0000000000a2', email: 'other@example.com', username: 'alice' } })).rejects.toMatchObject({ code: ERROR_CODES.CONFLICT, field: 'username' });
+    await expect(engine.userInsert({ user: { ...user, id: '0190a4c2-0000-7000-8000-0000000000a3', username: 'bob', email: 'ALICE@example.com' } })).rejects.toMatchObject({ code: ERROR_CODES.CONFLICT, field: 'email' });
+    expect((await engine.userFind({ login: 'ALICE' }))?.id).toBe(user.id);
   });
 
   it('wakes a listener on another engine sharing the file', async () => {

@@ -11,8 +11,8 @@ const BREAKER_STATE_VALUE = { closed: 0, half_open: 1, open: 2 } as const;
 const OVERDUE_SCHEDULE_MS = 60_000;
 
 /**
- * Prometheus metrics at GET /metrics: HTTP request counts and durations by route, and the queue as
- * the database sees it (tasks by status and type, live workers, breaker states), read at scrape time.
+ * Prometheus metrics at GET /metrics: HTTP request counts and durations by route, engine call
+ * durations and errors by method, and the queue as the database sees it (tasks by status and type, live workers, breaker states), read at scrape time.
  * Each app has its own registry, so several apps in one process (tests) do not collide.
  */
 export async function installMetrics(app: FastifyInstance, ctx: ApiContext): Promise<void> {
@@ -32,6 +32,27 @@ export async function installMetrics(app: FastifyInstance, ctx: ApiContext): Pro
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
+
+  // Every engine call this process makes (routes, auth, these gauges), as the engine's dispatch layer reports them.
+  const engineCalls = new Histogram({
+    name: 'conveyor_engine_call_duration_seconds',
+    help: 'Engine (database) call durations, by method and outcome (ok, or the error code)',
+    labelNames: ['engine', 'method', 'outcome'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const engineErrors = new Counter({
+    name: 'conveyor_engine_call_errors_total',
+    help: 'Engine (database) calls that failed, by method and error code',
+    labelNames: ['engine', 'method', 'code'] as const,
+    registers: [registry],
+  });
+  const engine = ctx.engine.kind;
+  const stopObserving = ctx.engine.observeCalls((call) => {
+    engineCalls.observe({ engine, method: call.method, outcome: call.errorCode ?? 'ok' }, call.durationMs / 1000);
+    if (call.errorCode !== null) engineErrors.inc({ engine, method: call.method, code: call.errorCode });
+  });
+  app.addHook('onClose', async () => stopObserving());
 
   new Gauge({
     name: 'conveyor_tasks',

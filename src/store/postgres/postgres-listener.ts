@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Logger } from '../../core/logger.ts';
-import { quoteIdentifier } from './postgres-sql.ts';
+import { quoteIdentifier } from './sql-parts.ts';
 
 export interface PostgresListenerOptions {
   clientConfig: pg.ClientConfig;

@@ -5,7 +5,7 @@ import { ConveyorError, ERROR_CODES } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { MigrationReport, MigrationStatus } from '../engine.ts';
 import { migrationStatusOf, readMigrations, type Migration } from '../migration-files.ts';
-import { insertChannel, quoteIdentifier, quoteLiteral } from './postgres-sql.ts';
+import { insertChannel, quoteIdentifier, quoteLiteral } from './sql-parts.ts';
 
 const MIGRATIONS_FOLDER = fileURLToPath(new URL('./migrations/', import.meta.url));
 

@@ -2,8 +2,7 @@ import { validationError } from '../../core/errors.ts';
 import { isUuid } from '../../core/id.ts';
 import { PRIORITY_RANK } from '../../core/task.ts';
 import type { TaskListParams } from '../engine.ts';
-
-export const MAX_LIST_LIMIT = 1000;
+import { assertListLimit } from '../shared/input-rules.ts';
 
 export interface TaskListQuery {
   /** The page size; the query asks for one row more, to know whether another page follows. */
@@ -19,7 +18,8 @@ export interface TaskListQuery {
  * Empty filter arrays mean "no filter".
  */
 export function taskListQuery(p: TaskListParams, schema: string, columns: string): TaskListQuery | null {
-  const limit = Math.min(Math.max(Math.floor(p.limit), 1), MAX_LIST_LIMIT);
+  assertListLimit(p.limit);
+  const limit = p.limit;
   const where: string[] = [];
   const values: unknown[] = [];
   const add = (condition: (param: string) => string, value: unknown) => {

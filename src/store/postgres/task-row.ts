@@ -1,4 +1,3 @@
-import type { NewTask } from '../../core/new-task.ts';
 import type { RetryStrategy } from '../../core/retry-strategy.ts';
 import { priorityFromRank, type ClaimedTask, type JsonObject, type JsonValue, type TaskRecord, type TaskStatus } from '../../core/task.ts';
 import { attemptFromJson, attemptHistory, type AttemptJson } from '../attempt-json.ts';
@@ -66,41 +65,6 @@ export function taskFromRow(row: TaskRow): TaskRecord {
       startedAt: row.started_at,
       completedAt: row.completed_at,
     }),
-  };
-}
-
-/**
- * The record of a task just inserted, built from what was written instead of read back: a batch of
- * 20,000 then costs one short `RETURNING id` rather than 20,000 full rows to send and parse. Every
- * column not given takes its table default, which is what this reproduces.
- */
-export function taskFromNew(task: NewTask): TaskRecord {
-  return {
-    id: task.id,
-    taskType: task.taskType,
-    payload: task.payload,
-    status: task.status,
-    priority: task.priority,
-    retryStrategy: task.retryStrategy,
-    maxAttempts: task.maxAttempts,
-    currentAttempt: 0,
-    lastError: null,
-    output: null,
-    metadata: task.metadata,
-    idempotencyKey: task.idempotencyKey,
-    createdBy: task.createdBy,
-    createdAt: task.createdAt,
-    updatedAt: task.createdAt,
-    scheduledAt: task.scheduledAt,
-    runAt: task.runAt,
-    startedAt: null,
-    completedAt: null,
-    workerId: null,
-    leaseExpiresAt: null,
-    cancelRequestedAt: null,
-    rescueCount: 0,
-    progress: null,
-    attempts: [],
   };
 }
 

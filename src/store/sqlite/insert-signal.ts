@@ -30,6 +30,11 @@ export class InsertSignal {
     this.#local.setMaxListeners(0);
   }
 
+  /** Wakes idle workers for tasks of these types now waiting: one type by name, several as "any" (null). */
+  wake(types: ReadonlySet<string>): void {
+    if (types.size > 0) this.notify(types.size === 1 ? [...types][0]! : null);
+  }
+
   /**
    * Called after a commit that inserted tasks; a burst of commits in one tick writes the file once.
    * The write waits for the end of the tick only: an unref'd immediate would wait for the process's

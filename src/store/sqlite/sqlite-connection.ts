@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConveyorError, ERROR_CODES } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
+import type { TypeLimitCache } from '../type-limit-cache.ts';
 import { closedError, retryWhenBusy, retryWhenBusySync, translateSqliteError } from './sqlite-errors.ts';
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
@@ -22,6 +23,8 @@ export class SqliteConnection {
   readonly filename: string;
   readonly inMemory: boolean;
   readonly #logger: Logger;
+  /** Which task types have a concurrency limit; its loader is set by the engine (type-controls). */
+  limits!: TypeLimitCache;
   readonly #statements = new Map<string, Database.Statement>();
   readonly #transaction: Database.Transaction<(work: () => unknown) => unknown>;
   #closed = false;

@@ -1,6 +1,7 @@
 import { validationError } from '../../core/errors.ts';
 import { PRIORITY_RANK } from '../../core/task.ts';
 import type { TaskListParams } from '../engine.ts';
+import { assertListLimit } from '../shared/input-rules.ts';
 
 export interface ListQuery {
   /** The page: newest first, one row more than asked so the caller knows whether another page follows. */
@@ -16,7 +17,7 @@ export interface ListQuery {
  * has one shape per combination of filters (a handful) and the statement cache stays small.
  */
 export function buildListQuery(p: TaskListParams): ListQuery {
-  if (!Number.isInteger(p.limit) || p.limit < 1 || p.limit > 1000) throw validationError('limit', 'must be a whole number from 1 to 1000');
+  assertListLimit(p.limit);
   const where: string[] = [];
   const params: Record<string, string | number> = {};
   if (p.status !== undefined && p.status.length > 0) {

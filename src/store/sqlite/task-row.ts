@@ -69,40 +69,6 @@ export function rowToTask(row: TaskRow): TaskRecord {
   };
 }
 
-/**
- * The record of a task just inserted, built from what was written rather than read back: insert-many
- * of thousands stays one write per task. JSON is re-parsed so the record never aliases the caller's objects.
- */
-export function insertedTask(task: NewTask): TaskRecord {
-  return {
-    id: task.id,
-    taskType: task.taskType,
-    payload: JSON.parse(task.payloadJson) as JsonValue,
-    status: task.status,
-    priority: task.priority,
-    retryStrategy: JSON.parse(task.retryStrategyJson) as RetryStrategy,
-    maxAttempts: task.maxAttempts,
-    currentAttempt: 0,
-    lastError: null,
-    output: null,
-    metadata: JSON.parse(task.metadataJson) as JsonObject,
-    idempotencyKey: task.idempotencyKey,
-    createdBy: task.createdBy,
-    createdAt: new Date(task.createdAt.getTime()),
-    updatedAt: new Date(task.createdAt.getTime()),
-    scheduledAt: toDate(task.scheduledAt === null ? null : task.scheduledAt.getTime()),
-    runAt: new Date(task.runAt.getTime()),
-    startedAt: null,
-    completedAt: null,
-    workerId: null,
-    leaseExpiresAt: null,
-    cancelRequestedAt: null,
-    rescueCount: 0,
-    progress: null,
-    attempts: [],
-  };
-}
-
 /** Named parameters of the insert statement. */
 export function taskInsertParams(task: NewTask): Record<string, string | number | null> {
   return {

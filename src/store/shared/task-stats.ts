@@ -31,7 +31,7 @@ export function emptyTaskStats(): TaskStats {
   };
 }
 
-/** Folds one GROUP BY (type, priority, status) and the timing row into TaskStats. */
+/** Folds one GROUP BY (type, priority, status) and the timing row into TaskStats: the same for both engines. */
 export function taskStatsFromRows(counts: StatsCountRow[], times: StatsTimesRow, now: Date): TaskStats {
   const stats = emptyTaskStats();
   for (const { task_type: type, priority_rank: rank, status, count } of counts) {

@@ -10,6 +10,13 @@ interface Waiting<I, R> {
  * one sends fewer, bigger statements (fewer round trips and commits), which is where queue
  * throughput comes from. Items with the same key never share a batch, so each gets its own answer
  * (the same lease completed twice must apply once).
+ *
+ * `collectTurn` holds the first item of an idle batcher until the end of the event loop's turn, so
+ * that what else is submitted in that turn goes with it: for SQLite, whose synchronous driver would
+ * otherwise finish each statement before the next item arrives (one commit per item). PostgreSQL's
+ * round trips make the batches on their own.
+ *
+ * The one completion batcher of both engines.
  */
 export class GroupCommit<I, R> {
   readonly #send: (items: I[]) => Promise<R[]>;
@@ -19,8 +26,11 @@ export class GroupCommit<I, R> {
   #queue: Waiting<I, R>[] = [];
   #inFlight = 0;
   #idle: (() => void)[] = [];
+  readonly #collectTurn: boolean;
+  #collecting = false;
 
-  constructor(options: { send: (items: I[]) => Promise<R[]>; keyOf: (item: I) => string; maxInFlight: number; maxBatch: number }) {
+  constructor(options: { send: (items: I[]) => Promise<R[]>; keyOf: (item: I) => string; maxInFlight: number; maxBatch: number; collectTurn?: boolean }) {
+    this.#collectTurn = options.collectTurn === true;
     this.#send = options.send;
     this.#keyOf = options.keyOf;
     this.#maxInFlight = options.maxInFlight;
@@ -30,15 +40,26 @@ export class GroupCommit<I, R> {
   submit(item: I): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.#queue.push({ item, resolve, reject });
-      this.#pump();
+      if (!this.#collectTurn || this.#inFlight > 0) this.#pump();
+      else if (!this.#collecting) {
+        this.#collecting = true;
+        setImmediate(this.#endOfTurn);
+      }
     });
   }
 
-  /** Resolves once everything submitted so far has been sent and answered. */
+  /** Resolves once everything submitted so far has been sent and answered (what is being collected is sent now). */
   drain(): Promise<void> {
     if (this.#inFlight === 0 && this.#queue.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idle.push(resolve));
+    const idle = new Promise<void>((resolve) => this.#idle.push(resolve));
+    this.#pump();
+    return idle;
   }
+
+  readonly #endOfTurn = (): void => {
+    this.#collecting = false;
+    this.#pump();
+  };
 
   #pump(): void {
     while (this.#inFlight < this.#maxInFlight && this.#queue.length > 0) {

@@ -1,0 +1,126 @@
+import type { NewUser, SessionRecord, UserRecord, UserRole } from '../engine.ts';
+import type { PostgresConnection } from './postgres-connection.ts';
+import { type PrefixedUserRow, sessionFromRow, type SessionRow, userFromPrefixedRow, userFromRow, type UserRow } from './record-rows.ts';
+import { prefixed, SESSION_COLUMNS, type SqlContext, USER_COLUMNS } from './sql-parts.ts';
+
+/** Users and their sessions. */
+export class AccountStore {
+  readonly #c: PostgresConnection;
+  readonly #sql: ReturnType<typeof accountsSql>;
+
+  constructor(c: PostgresConnection) {
+    this.#c = c;
+    this.#sql = accountsSql(c.sql);
+  }
+
+  async userInsert(p: { user: NewUser }): Promise<UserRecord> {
+    const { user } = p;
+    const { rows } = await this.#c.run<UserRow>('userInsert', this.#sql.userInsert, [user.id, user.username, user.email, user.passwordHash, user.role, user.createdAt]);
+    return userFromRow(rows[0]!);
+  }
+
+  async userGet(p: { id: string }): Promise<UserRecord | null> {
+    this.#c.assertOpen();
+    const { rows } = await this.#c.run<UserRow>('userGet', this.#sql.userGet, [p.id]);
+    return rows[0] ? userFromRow(rows[0]) : null;
+  }
+
+  async userFind(p: { login: string }): Promise<UserRecord | null> {
+    const { rows } = await this.#c.run<UserRow>('userFind', this.#sql.userFind, [p.login]);
+    return rows[0] ? userFromRow(rows[0]) : null;
+  }
+
+  async userList(p: { limit: number; offset: number }): Promise<UserRecord[]> {
+    const { rows } = await this.#c.run<UserRow>('userList', this.#sql.userList, [Math.max(0, Math.floor(p.limit)), Math.max(0, Math.floor(p.offset))]);
+    return rows.map(userFromRow);
+  }
+
+  async userUpdate(p: { id: string; changes: Partial<Pick<UserRecord, 'role' | 'isActive' | 'passwordHash' | 'lastLoginAt'>>; now: Date }): Promise<UserRecord | null> {
+    this.#c.assertOpen();
+    const { changes } = p;
+    const { rows } = await this.#c.run<UserRow>('userUpdate', this.#sql.userUpdate, [
+      p.id,
+      changes.role ?? null,
+      changes.isActive ?? null,
+      changes.passwordHash ?? null,
+      changes.lastLoginAt !== undefined,
+      changes.lastLoginAt ?? null,
+      p.now,
+    ]);
+    return rows[0] ? userFromRow(rows[0]) : null;
+  }
+
+  async userCount(p: { role?: UserRole }): Promise<number> {
+    const { rows } = await this.#c.run<{ count: number }>('userCount', this.#sql.userCount, [p.role ?? null]);
+    return rows[0]!.count;
+  }
+
+  async sessionInsert(p: { session: SessionRecord }): Promise<void> {
+    const { session } = p;
+    await this.#c.run('sessionInsert', this.#sql.sessionInsert, [session.tokenHash, session.userId, session.createdAt, session.expiresAt, session.lastRefreshedAt, session.userAgent]);
+  }
+
+  async sessionGet(p: { tokenHash: string; now: Date }): Promise<{ session: SessionRecord; user: UserRecord } | null> {
+    const { rows } = await this.#c.run<SessionRow & PrefixedUserRow>('sessionGet', this.#sql.sessionGet, [p.tokenHash, p.now]);
+    const row = rows[0];
+    return row ? { session: sessionFromRow(row), user: userFromPrefixedRow(row) } : null;
+  }
+
+  async sessionUpdate(p: { tokenHash: string; expiresAt: Date; now: Date }): Promise<boolean> {
+    const result = await this.#c.run('sessionUpdate', this.#sql.sessionUpdate, [p.tokenHash, p.expiresAt, p.now]);
+    return result.rowCount === 1;
+  }
+
+  async sessionDelete(p: { tokenHash: string }): Promise<boolean> {
+    const result = await this.#c.run('sessionDelete', this.#sql.sessionDelete, [p.tokenHash]);
+    return result.rowCount === 1;
+  }
+
+  async sessionDeleteForUser(p: { userId: string }): Promise<number> {
+    this.#c.assertOpen();
+    const result = await this.#c.run('sessionDeleteForUser', this.#sql.sessionDeleteForUser, [p.userId]);
+    return result.rowCount ?? 0;
+  }
+
+  async sessionPruneExpired(p: { now: Date }): Promise<number> {
+    const result = await this.#c.run('sessionPruneExpired', this.#sql.sessionPruneExpired, [p.now]);
+    return result.rowCount ?? 0;
+  }
+}
+
+function accountsSql({ s, statement }: SqlContext) {
+  return {
+    userInsert: statement('user_insert', `
+      INSERT INTO ${s}.users (id, username, email, password_hash, role, created_at, updated_at)
+      VALUES ($1::uuid, $2::text, $3::text, $4::text, $5::text, $6::timestamptz, $6::timestamptz)
+      RETURNING ${USER_COLUMNS}`),
+    userGet: statement('user_get', `SELECT ${USER_COLUMNS} FROM ${s}.users WHERE id = $1::uuid`),
+    // Matches the unique indexes on lower(username) and lower(email).
+    userFind: statement('user_find', `
+      SELECT ${USER_COLUMNS} FROM ${s}.users WHERE lower(username) = lower($1::text)
+      UNION ALL
+      SELECT ${USER_COLUMNS} FROM ${s}.users WHERE lower(email) = lower($1::text) AND lower(username) <> lower($1::text)
+      LIMIT 1`),
+    userList: statement('user_list', `SELECT ${USER_COLUMNS} FROM ${s}.users ORDER BY created_at, id LIMIT $1::int OFFSET $2::int`),
+    userUpdate: statement('user_update', `
+      UPDATE ${s}.users
+      SET role = coalesce($2::text, role), is_active = coalesce($3::boolean, is_active), password_hash = coalesce($4::text, password_hash),
+          last_login_at = CASE WHEN $5::boolean THEN $6::timestamptz ELSE last_login_at END, updated_at = $7::timestamptz
+      WHERE id = $1::uuid
+      RETURNING ${USER_COLUMNS}`),
+    userCount: statement('user_count', `SELECT count(*) AS count FROM ${s}.users WHERE $1::text IS NULL OR role = $1::text`),
+    sessionInsert: statement('session_insert', `
+      INSERT INTO ${s}.sessions (${SESSION_COLUMNS}) VALUES ($1::text, $2::uuid, $3::timestamptz, $4::timestamptz, $5::timestamptz, $6::text)`),
+    // The user's columns come prefixed (u_), as both tables have created_at.
+    sessionGet: statement('session_get', `
+      SELECT ${prefixed('s.', '', SESSION_COLUMNS)}, ${prefixed('u.', 'u_', USER_COLUMNS)}
+      FROM ${s}.sessions s JOIN ${s}.users u ON u.id = s.user_id
+      WHERE s.token_hash = $1::text AND s.expires_at > $2::timestamptz`),
+    sessionUpdate: statement('session_update', `
+      UPDATE ${s}.sessions SET expires_at = $2::timestamptz, last_refreshed_at = $3::timestamptz
+      WHERE token_hash = $1::text AND expires_at > $3::timestamptz`),
+    sessionDelete: statement('session_delete', `DELETE FROM ${s}.sessions WHERE token_hash = $1::text`),
+    sessionDeleteForUser: statement('session_delete_for_user', `DELETE FROM ${s}.sessions WHERE user_id = $1::uuid`),
+    sessionPruneExpired: statement('session_prune_expired', `DELETE FROM ${s}.sessions WHERE expires_at <= $1::timestamptz`),
+  };
+}

@@ -1,0 +1,228 @@
+import { isUuid } from '../../core/id.ts';
+import { decideUnclaim, wakesWorkers } from '../../core/lifecycle.ts';
+import type { ClaimedTask, TaskLease, TaskStatus } from '../../core/task.ts';
+import type { HeartbeatResult } from '../engine.ts';
+import { LIMIT_RECHECK_MS } from '../type-limit-cache.ts';
+import { type PostgresConnection, WORKER } from './postgres-connection.ts';
+import { byId, CLAIM_COLUMN_NAMES, limitLockSpace, notifyIf, READY, type SqlContext } from './sql-parts.ts';
+import { claimedTaskFromRow, type ClaimRow, compareClaimOrder } from './task-row.ts';
+
+/** Workers taking tasks: claims (with concurrency limits), when to look again, lease renewal, hand-backs of claimed tasks never started. */
+export class ClaimStore {
+  readonly #c: PostgresConnection;
+  readonly #sql: ReturnType<typeof claimSql>;
+
+  constructor(c: PostgresConnection) {
+    this.#c = c;
+    this.#sql = claimSql(c.sql);
+  }
+
+  async taskClaim(p: { workerId: string; taskTypes: readonly string[]; limit: number; now: Date; leaseMs: number }): Promise<ClaimedTask[]> {
+    this.#c.assertOpen();
+    if (p.taskTypes.length === 0 || p.limit <= 0) return [];
+    const leaseExpiresAt = new Date(p.now.getTime() + p.leaseMs);
+    const values = [p.now, p.taskTypes, Math.floor(p.limit), p.workerId, leaseExpiresAt];
+    const limited = await this.#c.limits.limitedAmong(p.taskTypes, p.now);
+    if (limited.length > 0) return this.#claimLimited(values, limited);
+    const { rows } = await this.#c.run<ClaimRow>('taskClaim', this.#sql.taskClaim, values, WORKER);
+    // UPDATE ... RETURNING does not keep the CTE's order.
+    return rows.sort(compareClaimOrder).map(claimedTaskFromRow);
+  }
+
+  /**
+   * A claim that involves limited types, in one transaction: try each limited type's advisory lock,
+   * then claim, counting what runs, and leaving out the limited types another claimer is counting at
+   * that moment (it takes their free slots; this claim takes the other types). Nobody waits, so a
+   * limit on one type never slows the claims of the others.
+   */
+  async #claimLimited(values: unknown[], limited: readonly string[]): Promise<ClaimedTask[]> {
+    const rows = await this.#c.workerTransaction('taskClaim', async (client) => {
+      const locked = await this.#c.run<{ busy: string[] | null }>('taskClaim', this.#sql.typeLimitLock, [limited], client);
+      return (await this.#c.run<ClaimRow>('taskClaim', this.#sql.taskClaimLimited, [...values, locked.rows[0]?.busy ?? []], client)).rows;
+    });
+    const isLimited = new Set(limited);
+    return rows.sort(compareClaimOrder).map((row) => {
+      const task = claimedTaskFromRow(row);
+      if (isLimited.has(task.taskType)) task.limited = true;
+      return task;
+    });
+  }
+
+  async taskNextDueAt(p: { taskTypes: readonly string[]; now: Date }): Promise<Date | null> {
+    this.#c.assertOpen();
+    if (p.taskTypes.length === 0) return null;
+    const { rows } = await this.#c.run<{ next_due_at: Date | null }>('taskNextDueAt', this.#sql.taskNextDueAt, [p.now, p.taskTypes], WORKER);
+    const next = rows[0]?.next_due_at ?? null;
+    // Tasks held back by a limit are due already: look again soon, a slot may free on another worker.
+    const limited = await this.#c.limits.limitedAmong(p.taskTypes, p.now);
+    if (limited.length === 0) return next;
+    const waiting = await this.#c.run<{ waiting: boolean }>('taskNextDueAt', this.#sql.typeLimitWaiting, [p.now, limited], WORKER);
+    if (!waiting.rows[0]?.waiting) return next;
+    const recheck = new Date(p.now.getTime() + LIMIT_RECHECK_MS);
+    return next === null || recheck < next ? recheck : next;
+  }
+
+  /**
+   * Decided as if no cancellation was requested (decideUnclaim), fenced on that; the leases the fence
+   * refused for it are tried once more as cancel-requested. One statement unless a cancel came in.
+   */
+  async taskUnclaim(p: { workerId: string; leases: readonly TaskLease[]; now: Date }): Promise<{ released: string[]; cancelled: string[] }> {
+    this.#c.assertOpen();
+    const released: string[] = [];
+    const cancelled: string[] = [];
+    let pending = p.leases.filter((lease) => lease.workerId === p.workerId && isUuid(lease.id)).sort(byId);
+    for (const cancelRequested of [false, true]) {
+      if (pending.length === 0) break;
+      const statuses = pending.map((lease) => decideUnclaim({ attempt: lease.attempt, cancelRequested }));
+      const { rows } = await this.#c.run<{ id: string; status: TaskStatus }>(
+        'taskUnclaim',
+        this.#sql.taskUnclaim,
+        [pending.map((lease) => lease.id), pending.map((lease) => lease.attempt), statuses, statuses.map((status) => wakesWorkers('unclaim', status)), p.workerId, p.now, cancelRequested],
+        WORKER,
+      );
+      const done = new Set<string>();
+      for (const row of rows) {
+        done.add(row.id);
+        (row.status === 'cancelled' ? cancelled : released).push(row.id);
+      }
+      pending = pending.filter((lease) => !done.has(lease.id));
+    }
+    return { released, cancelled };
+  }
+
+  async taskHeartbeat(p: { workerId: string; leases: readonly TaskLease[]; now: Date; leaseMs: number; check?: readonly TaskLease[] }): Promise<HeartbeatResult> {
+    this.#c.assertOpen();
+    const mine = (lease: TaskLease) => lease.workerId === p.workerId && isUuid(lease.id);
+    // In id order, as completions lock them: two statements locking the same rows in different
+    // orders could deadlock.
+    const renew = p.leases.filter(mine).sort(byId);
+    const check = (p.check ?? []).filter(mine);
+    const renewed: string[] = [];
+    const held = new Set<string>();
+    const cancelRequested: string[] = [];
+    if (renew.length + check.length > 0) {
+      const { rows } = await this.#c.run<{ id: string; cancel_requested: boolean; renewed: boolean }>(
+        'taskHeartbeat',
+        this.#sql.taskHeartbeat,
+        [
+          renew.map((lease) => lease.id),
+          renew.map((lease) => lease.attempt),
+          p.workerId,
+          new Date(p.now.getTime() + p.leaseMs),
+          check.map((lease) => lease.id),
+          check.map((lease) => lease.attempt),
+        ],
+        WORKER,
+      );
+      for (const row of rows) {
+        held.add(row.id);
+        if (row.renewed) renewed.push(row.id);
+        if (row.cancel_requested) cancelRequested.push(row.id);
+      }
+    }
+    const lost = [...p.leases, ...(p.check ?? [])].filter((lease) => !held.has(lease.id)).map((lease) => lease.id);
+    return { renewed, lost, cancelRequested };
+  }
+}
+
+function claimSql({ s, schema, statement, channel }: SqlContext) {
+  return {
+    // One statement: pick in index order, skip rows other claimers hold, take them. The index
+    // tasks_ready_idx has exactly this predicate and order, so the scan stops after LIMIT rows. The
+    // open breakers and paused types are read once per claim (an init plan), not once per candidate row.
+    // A claim commits without waiting for its WAL to reach disk (synchronous_commit off for this
+    // statement's own transaction only, also an init plan): a claim lost in a database crash leaves
+    // its task ready, to run again, which is what a worker crash does too. Inserts, completions and
+    // failures stay durable. It takes a disk flush off the path from insert to start.
+    taskClaim: statement('task_claim', `
+      WITH picked AS (
+        SELECT id FROM ${s}.tasks
+        WHERE status IN (${READY}) AND run_at <= $1::timestamptz AND task_type = ANY($2::text[])
+          AND task_type <> ALL(ARRAY(
+            SELECT task_type FROM ${s}.circuit_breakers WHERE state = 'open' AND reopens_at > $1::timestamptz
+            UNION ALL SELECT task_type FROM ${s}.task_type_pauses))
+          AND (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL
+        ORDER BY priority_rank, run_at, id
+        LIMIT $3::int
+        FOR UPDATE SKIP LOCKED)
+      UPDATE ${s}.tasks t
+      SET status = 'running', current_attempt = t.current_attempt + 1, worker_id = $4::text, started_at = $1::timestamptz,
+          lease_expires_at = $5::timestamptz, updated_at = $1::timestamptz, progress = NULL
+      FROM picked WHERE t.id = picked.id
+      RETURNING ${CLAIM_COLUMN_NAMES.map((column) => `t.${column}`).join(', ')}`),
+    // The claim when some of the types have a concurrency limit, run in a transaction that first tried
+    // each limited type's advisory lock (typeLimitLock): a type whose lock another claimer holds is
+    // left out ($6), so no two claimers count the same type at once and none waits for another.
+    // Types at their limit are left out too, and a limited type gets at most its free slots (claimed
+    // tasks count as running). $1-$5 as for taskClaim.
+    taskClaimLimited: statement('task_claim_limited', `
+      WITH lim AS (
+        SELECT l.task_type, l.max_running - (SELECT count(*) FROM ${s}.tasks r WHERE r.status = 'running' AND r.task_type = l.task_type) AS free
+        FROM ${s}.task_type_limits l WHERE l.task_type = ANY($2::text[])),
+      candidates AS (
+        SELECT id, task_type, priority_rank, run_at FROM ${s}.tasks
+        WHERE status IN (${READY}) AND run_at <= $1::timestamptz AND task_type = ANY($2::text[]) AND task_type <> ALL($6::text[])
+          AND task_type <> ALL(ARRAY(
+            SELECT task_type FROM ${s}.circuit_breakers WHERE state = 'open' AND reopens_at > $1::timestamptz
+            UNION ALL SELECT task_type FROM ${s}.task_type_pauses
+            UNION ALL SELECT task_type FROM lim WHERE free <= 0))
+          AND (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL
+        ORDER BY priority_rank, run_at, id
+        LIMIT $3::int
+        FOR UPDATE SKIP LOCKED),
+      picked AS (
+        SELECT c.id FROM (
+          SELECT id, task_type, row_number() OVER (PARTITION BY task_type ORDER BY priority_rank, run_at, id) AS n FROM candidates) c
+        LEFT JOIN lim ON lim.task_type = c.task_type
+        WHERE lim.free IS NULL OR c.n <= lim.free)
+      UPDATE ${s}.tasks t
+      SET status = 'running', current_attempt = t.current_attempt + 1, worker_id = $4::text, started_at = $1::timestamptz,
+          lease_expires_at = $5::timestamptz, updated_at = $1::timestamptz, progress = NULL
+      FROM picked WHERE t.id = picked.id
+      RETURNING ${CLAIM_COLUMN_NAMES.map((column) => `t.${column}`).join(', ')}`),
+    // Tries each limited type's lock, held to the end of the claim's transaction; answers the types
+    // another claimer holds. $1 the types.
+    typeLimitLock: statement('type_limit_lock', `
+      SELECT array_agg(t) FILTER (WHERE NOT pg_try_advisory_xact_lock(${limitLockSpace(schema)}, hashtext(t))) AS busy
+      FROM unnest($1::text[]) AS t`),
+    // Whether tasks of these limited types wait, due, for a slot. $1 now, $2 types.
+    typeLimitWaiting: statement('type_limit_waiting', `
+      SELECT EXISTS (SELECT 1 FROM ${s}.tasks WHERE status IN (${READY}) AND run_at <= $1::timestamptz AND task_type = ANY($2::text[])) AS waiting`),
+    // After a claim found nothing: when the next waiting task of these types comes due (a schedule
+    // or a retry), so that an idle worker wakes then instead of polling. One probe of the ready index
+    // per priority, each stopping at its first match.
+    taskNextDueAt: statement('task_next_due_at', `
+      SELECT min(next.run_at) AS next_due_at FROM unnest('{0,1,2,3}'::smallint[]) AS p(rank)
+      CROSS JOIN LATERAL (
+        SELECT run_at FROM ${s}.tasks
+        WHERE status IN (${READY}) AND priority_rank = p.rank AND run_at > $1::timestamptz AND task_type = ANY($2::text[])
+        ORDER BY priority_rank, run_at, id LIMIT 1) AS next`),
+    // $1/$2 the leases to extend to $4, $5/$6 leases only to look at; both fenced by worker $3.
+    taskHeartbeat: statement('task_heartbeat', `
+      WITH renewed AS (
+        UPDATE ${s}.tasks t SET lease_expires_at = $4::timestamptz
+        FROM unnest($1::uuid[], $2::int[]) AS l(id, attempt)
+        WHERE t.id = l.id AND t.current_attempt = l.attempt AND t.status = 'running' AND t.worker_id = $3::text
+        RETURNING t.id, t.cancel_requested_at IS NOT NULL AS cancel_requested)
+      SELECT id, cancel_requested, true AS renewed FROM renewed
+      UNION ALL
+      SELECT t.id, t.cancel_requested_at IS NOT NULL, false FROM ${s}.tasks t
+      JOIN unnest($5::uuid[], $6::int[]) AS c(id, attempt) ON t.id = c.id AND t.current_attempt = c.attempt
+      WHERE t.status = 'running' AND t.worker_id = $3::text`),
+    // Tasks claimed but never started (a worker's prefetch), as decideUnclaim decided per row: the
+    // attempt number is given back, no attempt is recorded, run_at is kept (their place in line).
+    // $1 ids, $2 attempts, $3 decided statuses, $4 whether each wakes idle workers, $5 worker, $6 now,
+    // $7 whether cancellation was requested (the decision's assumption, part of the fence).
+    taskUnclaim: statement('task_unclaim', `
+      WITH handed AS (
+        UPDATE ${s}.tasks t
+        SET status = l.status, completed_at = CASE WHEN l.status = 'cancelled' THEN $6::timestamptz END,
+            current_attempt = t.current_attempt - 1, updated_at = $6::timestamptz,
+            worker_id = NULL, lease_expires_at = NULL, started_at = NULL
+        FROM unnest($1::uuid[], $2::int[], $3::text[], $4::boolean[]) AS l(id, attempt, status, wake)
+        WHERE t.id = l.id AND t.current_attempt = l.attempt AND t.status = 'running' AND t.worker_id = $5::text
+          AND (t.cancel_requested_at IS NOT NULL) = $7::boolean
+        RETURNING t.id, t.task_type, t.status, l.wake)
+      SELECT id, status FROM handed WHERE ${notifyIf('wake', channel)}`),
+  };
+}

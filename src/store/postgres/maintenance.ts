@@ -1,0 +1,103 @@
+import { decideRescue, wakesWorkers } from '../../core/lifecycle.ts';
+import type { TaskStatus } from '../../core/task.ts';
+import type { RescueResult } from '../engine.ts';
+import { type ExpiredRow, rescueFacts, rescueList } from '../shared/rescue.ts';
+import { type PostgresConnection, WORKER } from './postgres-connection.ts';
+import { appendAttempt, FINISHED, notifyIf, type SqlContext } from './sql-parts.ts';
+
+/** The leader's upkeep: rescuing expired leases, pruning finished tasks, and the leadership itself. */
+export class MaintenanceStore {
+  readonly #c: PostgresConnection;
+  readonly #sql: ReturnType<typeof maintenanceSql>;
+
+  constructor(c: PostgresConnection) {
+    this.#c = c;
+    this.#sql = maintenanceSql(c.sql);
+  }
+
+  /**
+   * Reads the expired leases, decides each with the lifecycle's rules (decideRescue), and writes the
+   * decisions in one statement, each fenced by what was read: a row that changed meanwhile is left
+   * for the next round.
+   */
+  async taskRescueExpired(p: { now: Date; maxRescues: number; limit: number }): Promise<RescueResult> {
+    this.#c.assertOpen();
+    const result: RescueResult = { retried: [], deadLettered: [], cancelled: [] };
+    if (p.limit <= 0) return result;
+    const expired = await this.#c.run<ExpiredRow>('taskRescueExpired', this.#sql.taskExpired, [p.now, Math.floor(p.limit)], WORKER);
+    if (expired.rows.length === 0) return result;
+    const decided = expired.rows.map((row) => ({ row, outcome: decideRescue(rescueFacts(row, p.maxRescues)) }));
+    const { rows } = await this.#c.run<{ id: string; status: TaskStatus }>(
+      'taskRescueExpired',
+      this.#sql.taskRescue,
+      [
+        p.now,
+        decided.map((d) => d.row.id),
+        decided.map((d) => d.row.rescue_count),
+        decided.map((d) => d.row.cancel_requested),
+        decided.map((d) => d.outcome.status),
+        decided.map((d) => d.outcome.message),
+        decided.map((d) => wakesWorkers('rescue', d.outcome.status)),
+      ],
+      WORKER,
+    );
+    const rescued = new Set(rows.map((row) => row.id));
+    for (const { row, outcome } of decided) if (rescued.has(row.id)) rescueList(result, outcome.status).push(row.id);
+    return result;
+  }
+
+  async taskPrune(p: { finishedBefore: Date; limit: number }): Promise<number> {
+    this.#c.assertOpen();
+    if (p.limit <= 0) return 0;
+    const result = await this.#c.run('taskPrune', this.#sql.taskPrune, [p.finishedBefore, Math.floor(p.limit)], WORKER);
+    return result.rowCount ?? 0;
+  }
+
+  async leaderAttemptElect(p: { name: string; leaderId: string; now: Date; ttlMs: number }): Promise<boolean> {
+    const expiresAt = new Date(p.now.getTime() + p.ttlMs);
+    const result = await this.#c.run('leaderAttemptElect', this.#sql.leaderAttemptElect, [p.name, p.leaderId, expiresAt, p.now], WORKER);
+    return result.rowCount === 1;
+  }
+
+  async leaderResign(p: { name: string; leaderId: string }): Promise<void> {
+    await this.#c.run('leaderResign', this.#sql.leaderResign, [p.name, p.leaderId], WORKER);
+  }
+}
+
+function maintenanceSql({ s, statement, channel }: SqlContext) {
+  return {
+    // The expired leases and the facts decideRescue needs. $1 now, $2 limit.
+    taskExpired: statement('task_expired', `
+      SELECT id, worker_id, rescue_count, current_attempt, max_attempts, cancel_requested_at IS NOT NULL AS cancel_requested
+      FROM ${s}.tasks WHERE status = 'running' AND lease_expires_at < $1::timestamptz
+      ORDER BY lease_expires_at LIMIT $2::int`),
+    // The decided rescues, one row each, fenced by what the decision read: still running and expired
+    // (a task completed or renewed meanwhile is left alone, the bug of River #1302), the same rescue
+    // count (two rescuers never both count it) and the same cancel request. $1 now, then per row:
+    // $2 ids, $3 rescue counts read, $4 cancel requested, $5 statuses, $6 messages, $7 wakes.
+    taskRescue: statement('task_rescue', `
+      WITH rescued AS (
+        UPDATE ${s}.tasks t
+        SET status = d.status, rescue_count = t.rescue_count + 1, last_error = d.message, lease_expires_at = NULL, updated_at = $1::timestamptz,
+            run_at = CASE WHEN d.status = 'retrying' THEN $1::timestamptz ELSE t.run_at END,
+            completed_at = CASE WHEN d.status = 'retrying' THEN NULL ELSE $1::timestamptz END,
+            worker_id = CASE WHEN d.status = 'retrying' THEN NULL ELSE t.worker_id END,
+            attempts = ${appendAttempt(`'lease_expired'`, 'd.message', '$1::timestamptz', 't.')}
+        FROM unnest($2::uuid[], $3::int[], $4::boolean[], $5::text[], $6::text[], $7::boolean[]) AS d(id, rescue_count, cancel_requested, status, message, wake)
+        WHERE t.id = d.id AND t.status = 'running' AND t.lease_expires_at < $1::timestamptz
+          AND t.rescue_count = d.rescue_count AND (t.cancel_requested_at IS NOT NULL) = d.cancel_requested
+        RETURNING t.id, t.status, t.task_type, d.wake)
+      SELECT id, status FROM rescued WHERE ${notifyIf('wake', channel)}`),
+    taskPrune: statement('task_prune', `
+      DELETE FROM ${s}.tasks WHERE id IN (
+        SELECT id FROM ${s}.tasks WHERE status IN (${FINISHED}) AND completed_at < $1::timestamptz
+        ORDER BY completed_at LIMIT $2::int FOR UPDATE SKIP LOCKED)
+      AND status IN (${FINISHED})`),
+    leaderAttemptElect: statement('leader_attempt_elect', `
+      INSERT INTO ${s}.leaders (name, leader_id, expires_at) VALUES ($1::text, $2::text, $3::timestamptz)
+      ON CONFLICT (name) DO UPDATE SET leader_id = EXCLUDED.leader_id, expires_at = EXCLUDED.expires_at
+      WHERE leaders.expires_at <= $4::timestamptz OR leaders.leader_id = EXCLUDED.leader_id
+      RETURNING leader_id`),
+    leaderResign: statement('leader_resign', `DELETE FROM ${s}.leaders WHERE name = $1::text AND leader_id = $2::text`),
+  };
+}

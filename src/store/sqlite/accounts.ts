@@ -1,0 +1,159 @@
+import { ConveyorError, ERROR_CODES } from '../../core/errors.ts';
+import type { NewUser, SessionRecord, UserRecord, UserRole } from '../engine.ts';
+import type { SqliteConnection } from './sqlite-connection.ts';
+import { isUniqueViolation } from './sqlite-errors.ts';
+import { rowToSession, rowToUser, type SessionRow, type UserRow } from './sqlite-rows.ts';
+
+/** Users and their sessions. */
+export class AccountStore {
+  readonly #c: SqliteConnection;
+
+  constructor(c: SqliteConnection) {
+    this.#c = c;
+  }
+
+  async userInsert(p: { user: NewUser }): Promise<UserRecord> {
+    const u = p.user;
+    const createdAt = u.createdAt.getTime();
+    return this.#c.write('userInsert', () => {
+      try {
+        this.#c.prepare(USER_INSERT).run({ id: u.id, username: u.username, email: u.email, passwordHash: u.passwordHash, role: u.role, createdAt });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw userConflict(error);
+        throw error;
+      }
+      return { ...u, createdAt: new Date(createdAt), isActive: true, updatedAt: new Date(createdAt), lastLoginAt: null };
+    });
+  }
+
+  userGet(p: { id: string }): Promise<UserRecord | null> {
+    return this.#c.run('userGet', () => {
+      const row = this.#c.prepare(USER_GET).get(p.id) as UserRow | undefined;
+      return row === undefined ? null : rowToUser(row);
+    });
+  }
+
+  userFind(p: { login: string }): Promise<UserRecord | null> {
+    return this.#c.run('userFind', () => {
+      const row = this.#c.prepare(USER_FIND).get({ login: p.login }) as UserRow | undefined;
+      return row === undefined ? null : rowToUser(row);
+    });
+  }
+
+  userList(p: { limit: number; offset: number }): Promise<UserRecord[]> {
+    return this.#c.run('userList', () => (this.#c.prepare(USER_LIST).all(p.limit, p.offset) as UserRow[]).map(rowToUser));
+  }
+
+  userUpdate(p: { id: string; changes: Partial<Pick<UserRecord, 'role' | 'isActive' | 'passwordHash' | 'lastLoginAt'>>; now: Date }): Promise<UserRecord | null> {
+    const sets = ['updated_at = @now'];
+    const params: Record<string, string | number | null> = { id: p.id, now: p.now.getTime() };
+    const { role, isActive, passwordHash, lastLoginAt } = p.changes;
+    if (role !== undefined) {
+      sets.push('role = @role');
+      params.role = role;
+    }
+    if (isActive !== undefined) {
+      sets.push('is_active = @isActive');
+      params.isActive = isActive ? 1 : 0;
+    }
+    if (passwordHash !== undefined) {
+      sets.push('password_hash = @passwordHash');
+      params.passwordHash = passwordHash;
+    }
+    if (lastLoginAt !== undefined) {
+      sets.push('last_login_at = @lastLoginAt');
+      params.lastLoginAt = lastLoginAt === null ? null : lastLoginAt.getTime();
+    }
+    const text = `UPDATE users SET ${sets.join(', ')} WHERE id = @id RETURNING *`;
+    return this.#c.write('userUpdate', () => {
+      const row = this.#c.prepare(text).get(params) as UserRow | undefined;
+      return row === undefined ? null : rowToUser(row);
+    });
+  }
+
+  userCount(p: { role?: UserRole }): Promise<number> {
+    return this.#c.run('userCount', () => (this.#c.prepare(USER_COUNT).get({ role: p.role ?? null }) as { n: number }).n);
+  }
+
+  async sessionInsert(p: { session: SessionRecord }): Promise<void> {
+    const s = p.session;
+    const params = {
+      tokenHash: s.tokenHash,
+      userId: s.userId,
+      createdAt: s.createdAt.getTime(),
+      expiresAt: s.expiresAt.getTime(),
+      lastRefreshedAt: s.lastRefreshedAt === null ? null : s.lastRefreshedAt.getTime(),
+      userAgent: s.userAgent,
+    };
+    await this.#c.write('sessionInsert', () => {
+      try {
+        this.#c.prepare(SESSION_INSERT).run(params);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw new ConveyorError(ERROR_CODES.CONFLICT, 'a session with this token already exists', { field: 'tokenHash', cause: error });
+        throw error;
+      }
+    });
+  }
+
+  sessionGet(p: { tokenHash: string; now: Date }): Promise<{ session: SessionRecord; user: UserRecord } | null> {
+    return this.#c.run('sessionGet', () => {
+      const row = this.#c.prepare(SESSION_GET).get({ tokenHash: p.tokenHash, now: p.now.getTime() }) as SessionRow | undefined;
+      if (row === undefined) return null;
+      const user = this.#c.prepare(USER_GET).get(row.user_id) as UserRow | undefined;
+      return user === undefined ? null : { session: rowToSession(row), user: rowToUser(user) };
+    });
+  }
+
+  sessionUpdate(p: { tokenHash: string; expiresAt: Date; now: Date }): Promise<boolean> {
+    const params = { tokenHash: p.tokenHash, expiresAt: p.expiresAt.getTime(), now: p.now.getTime() };
+    return this.#c.write('sessionUpdate', () => this.#c.prepare(SESSION_UPDATE).run(params).changes > 0);
+  }
+
+  sessionDelete(p: { tokenHash: string }): Promise<boolean> {
+    return this.#c.write('sessionDelete', () => this.#c.prepare(SESSION_DELETE).run(p.tokenHash).changes > 0);
+  }
+
+  sessionDeleteForUser(p: { userId: string }): Promise<number> {
+    return this.#c.write('sessionDeleteForUser', () => this.#c.prepare(SESSION_DELETE_FOR_USER).run(p.userId).changes);
+  }
+
+  sessionPruneExpired(p: { now: Date }): Promise<number> {
+    return this.#c.write('sessionPruneExpired', () => this.#c.prepare(SESSION_PRUNE).run(p.now.getTime()).changes);
+  }
+}
+
+const USER_INSERT = `
+  INSERT INTO users (id, username, email, password_hash, role, is_active, created_at, updated_at)
+  VALUES (@id, @username, @email, @passwordHash, @role, 1, @createdAt, @createdAt)`;
+
+const USER_GET = `SELECT * FROM users WHERE id = ?`;
+
+const USER_FIND = `
+  SELECT * FROM users WHERE lower(username) = lower(@login) OR lower(email) = lower(@login)
+   ORDER BY lower(username) = lower(@login) DESC LIMIT 1`;
+
+const USER_LIST = `SELECT * FROM users ORDER BY created_at, id LIMIT ? OFFSET ?`;
+
+const USER_COUNT = `SELECT COUNT(*) AS n FROM users WHERE @role IS NULL OR role = @role`;
+
+const SESSION_INSERT = `
+  INSERT INTO sessions (token_hash, user_id, created_at, expires_at, last_refreshed_at, user_agent)
+  VALUES (@tokenHash, @userId, @createdAt, @expiresAt, @lastRefreshedAt, @userAgent)`;
+
+const SESSION_GET = `SELECT * FROM sessions WHERE token_hash = @tokenHash AND expires_at > @now`;
+
+const SESSION_UPDATE = `
+  UPDATE sessions SET expires_at = @expiresAt, last_refreshed_at = @now
+   WHERE token_hash = @tokenHash AND expires_at > @now`;
+
+const SESSION_DELETE = `DELETE FROM sessions WHERE token_hash = ?`;
+
+const SESSION_DELETE_FOR_USER = `DELETE FROM sessions WHERE user_id = ?`;
+
+const SESSION_PRUNE = `DELETE FROM sessions WHERE expires_at <= ?`;
+
+function userConflict(error: unknown): ConveyorError {
+  const message = error instanceof Error ? error.message : '';
+  const field = /email/i.test(message) ? 'email' : /username/i.test(message) ? 'username' : 'id';
+  return new ConveyorError(ERROR_CODES.CONFLICT, `a user with this ${field} already exists`, { field, cause: error });
+}

@@ -1,0 +1,98 @@
+import { wakesWorkers } from '../../core/lifecycle.ts';
+import type { TaskRecord } from '../../core/task.ts';
+import type { TaskListParams, TaskListResult } from '../engine.ts';
+import type { InsertSignal } from './insert-signal.ts';
+import { FINISHED, READY } from './sql-parts.ts';
+import type { SqliteConnection } from './sqlite-connection.ts';
+import { buildListQuery, encodeCursor } from './task-list-query.ts';
+import { rowToTask, type TaskRow } from './task-row.ts';
+
+/** Operators' reads and changes of single tasks: get, list, cancel, retry, delete. */
+export class AdminStore {
+  readonly #c: SqliteConnection;
+  readonly #signal: InsertSignal;
+
+  constructor(c: SqliteConnection, signal: InsertSignal) {
+    this.#c = c;
+    this.#signal = signal;
+  }
+
+  taskGet(p: { id: string }): Promise<TaskRecord | null> {
+    return this.#c.run('taskGet', () => {
+      const row = this.#c.prepare(TASK_BY_ID).get(p.id) as TaskRow | undefined;
+      return row === undefined ? null : rowToTask(row);
+    });
+  }
+
+  async taskList(p: TaskListParams): Promise<TaskListResult> {
+    this.#c.assertOpen();
+    const query = buildListQuery(p);
+    return this.#c.run('taskList', () => {
+      const rows = this.#c.prepare(query.pageSql).all(query.params) as TaskRow[];
+      const more = rows.length > p.limit;
+      const page = more ? rows.slice(0, p.limit) : rows;
+      const total = p.withTotal === true ? (this.#c.prepare(query.countSql).get(query.countParams) as { n: number }).n : null;
+      return { tasks: page.map(rowToTask), nextCursor: more ? encodeCursor(page[page.length - 1]!.id) : null, total };
+    });
+  }
+
+  taskCancel(p: { id: string; now: Date }): Promise<{ outcome: 'cancelled' | 'cancel_requested' | 'not_cancellable' | 'not_found'; task: TaskRecord | null }> {
+    const params = { id: p.id, now: p.now.getTime() };
+    return this.#c.write('taskCancel', () => {
+      const cancelled = this.#c.prepare(TASK_CANCEL_READY).get(params) as TaskRow | undefined;
+      if (cancelled !== undefined) return { outcome: 'cancelled' as const, task: rowToTask(cancelled) };
+      const requested = this.#c.prepare(TASK_REQUEST_CANCEL).get(params) as TaskRow | undefined;
+      if (requested !== undefined) return { outcome: 'cancel_requested' as const, task: rowToTask(requested) };
+      const row = this.#c.prepare(TASK_BY_ID).get(p.id) as TaskRow | undefined;
+      return row === undefined ? { outcome: 'not_found' as const, task: null } : { outcome: 'not_cancellable' as const, task: rowToTask(row) };
+    });
+  }
+
+  async taskRetry(p: { id: string; now: Date }): Promise<{ outcome: 'retried' | 'not_retryable' | 'not_found'; task: TaskRecord | null }> {
+    const result = await this.#retry(p);
+    if (result.outcome === 'retried' && wakesWorkers('retry', result.task!.status)) this.#signal.notify(result.task!.taskType);
+    return result;
+  }
+
+  #retry(p: { id: string; now: Date }): Promise<{ outcome: 'retried' | 'not_retryable' | 'not_found'; task: TaskRecord | null }> {
+    return this.#c.write('taskRetry', () => {
+      const retried = this.#c.prepare(TASK_RETRY).get({ id: p.id, now: p.now.getTime() }) as TaskRow | undefined;
+      if (retried !== undefined) return { outcome: 'retried' as const, task: rowToTask(retried) };
+      const row = this.#c.prepare(TASK_BY_ID).get(p.id) as TaskRow | undefined;
+      return row === undefined ? { outcome: 'not_found' as const, task: null } : { outcome: 'not_retryable' as const, task: rowToTask(row) };
+    });
+  }
+
+  taskDelete(p: { id: string }): Promise<'deleted' | 'not_finished' | 'not_found'> {
+    return this.#c.write('taskDelete', () => {
+      if (this.#c.prepare(TASK_DELETE).run(p.id).changes > 0) return 'deleted' as const;
+      return this.#c.prepare(TASK_STATUS_BY_ID).get(p.id) === undefined ? ('not_found' as const) : ('not_finished' as const);
+    });
+  }
+}
+
+const TASK_BY_ID = `SELECT * FROM tasks WHERE id = ?`;
+
+const TASK_STATUS_BY_ID = `SELECT status FROM tasks WHERE id = ?`;
+
+const TASK_CANCEL_READY = `
+  UPDATE tasks SET status = 'cancelled', completed_at = @now, updated_at = @now
+   WHERE id = @id AND ${READY}
+  RETURNING *`;
+
+const TASK_REQUEST_CANCEL = `
+  UPDATE tasks SET cancel_requested_at = COALESCE(cancel_requested_at, @now), updated_at = @now
+   WHERE id = @id AND status = 'running'
+  RETURNING *`;
+
+const TASK_RETRY = `
+  UPDATE tasks
+     SET status = 'pending', run_at = @now, updated_at = @now, cancel_requested_at = NULL, completed_at = NULL,
+         worker_id = NULL, lease_expires_at = NULL, rescue_count = 0,
+         max_attempts = CASE WHEN current_attempt >= max_attempts THEN current_attempt + 1 ELSE max_attempts END,
+         retry_strategy = json_set(retry_strategy, '$.max_attempts',
+           CASE WHEN current_attempt >= max_attempts THEN current_attempt + 1 ELSE max_attempts END)
+   WHERE id = @id AND status IN ('failed', 'cancelled')
+  RETURNING *`;
+
+const TASK_DELETE = `DELETE FROM tasks WHERE id = ? AND ${FINISHED}`;

@@ -1,0 +1,188 @@
+import BetterSqlite3 from 'better-sqlite3';
+import { decideUnclaim, wakesWorkers } from '../../core/lifecycle.ts';
+import type { ClaimedTask, TaskLease } from '../../core/task.ts';
+import type { HeartbeatResult } from '../engine.ts';
+import { LIMIT_RECHECK_MS } from '../type-limit-cache.ts';
+import type { InsertSignal } from './insert-signal.ts';
+import { CLAIM_COLUMNS, fence, FENCE, READY } from './sql-parts.ts';
+import type { SqliteConnection } from './sqlite-connection.ts';
+import { claimedTaskFromRow, type ClaimRow, compareClaimOrder, toDate } from './task-row.ts';
+
+/** Workers taking tasks: claims (with concurrency limits), when to look again, lease renewal, hand-backs of claimed tasks never started. */
+export class ClaimStore {
+  readonly #c: SqliteConnection;
+  readonly #signal: InsertSignal;
+
+  constructor(c: SqliteConnection, signal: InsertSignal) {
+    this.#c = c;
+    this.#signal = signal;
+  }
+
+  readonly #claimSql = new Map<number, string>();
+
+  readonly #claimLimitedSql = new Map<number, string>();
+
+  readonly #nextDueSql = new Map<number, string>();
+
+  async taskClaim(p: { workerId: string; taskTypes: readonly string[]; limit: number; now: Date; leaseMs: number }): Promise<ClaimedTask[]> {
+    this.#c.assertOpen();
+    if (p.taskTypes.length === 0 || p.limit <= 0) return [];
+    const now = p.now.getTime();
+    const params: Record<string, string | number> = { workerId: p.workerId, now, leaseExpiresAt: now + p.leaseMs, limit: p.limit };
+    p.taskTypes.forEach((type, i) => (params[`t${i}`] = type));
+    const limited = await this.#c.limits.limitedAmong(p.taskTypes, p.now);
+    const text = limited.length === 0 ? this.#sqlFor(this.#claimSql, p.taskTypes.length, taskClaimSql) : this.#sqlFor(this.#claimLimitedSql, p.taskTypes.length, taskClaimLimitedSql);
+    const rows = await this.#c.write('taskClaim', () => this.#c.prepare(text).all(params) as ClaimRow[]);
+    const tasks = rows.sort(compareClaimOrder).map(claimedTaskFromRow);
+    if (limited.length > 0) for (const task of tasks) if (limited.includes(task.taskType)) task.limited = true;
+    return tasks;
+  }
+
+  /** The statement text for `typeCount` task types, built once per count. */
+  #sqlFor(cache: Map<number, string>, typeCount: number, build: (typeCount: number) => string): string {
+    let text = cache.get(typeCount);
+    if (text === undefined) {
+      text = build(typeCount);
+      cache.set(typeCount, text);
+    }
+    return text;
+  }
+
+  async taskNextDueAt(p: { taskTypes: readonly string[]; now: Date }): Promise<Date | null> {
+    this.#c.assertOpen();
+    if (p.taskTypes.length === 0) return null;
+    const params: Record<string, string | number> = { now: p.now.getTime() };
+    p.taskTypes.forEach((type, i) => (params[`t${i}`] = type));
+    const text = this.#sqlFor(this.#nextDueSql, p.taskTypes.length, taskNextDueSql);
+    const next = toDate((await this.#c.run('taskNextDueAt', () => this.#c.prepare(text).get(params) as { next: number | null })).next);
+    // Tasks held back by a limit are due already: look again soon, a slot may free in another process.
+    const limited = await this.#c.limits.limitedAmong(p.taskTypes, p.now);
+    if (limited.length === 0) return next;
+    const limitedParams: Record<string, string | number> = { now: p.now.getTime() };
+    limited.forEach((type, i) => (limitedParams[`t${i}`] = type));
+    const waiting = await this.#c.run('taskNextDueAt', () => (this.#c.prepare(typeLimitWaitingSql(limited.length)).get(limitedParams) as { waiting: number }).waiting === 1);
+    if (!waiting) return next;
+    const recheck = new Date(p.now.getTime() + LIMIT_RECHECK_MS);
+    return next === null || recheck < next ? recheck : next;
+  }
+
+  /** Each lease decided as if no cancellation was requested (decideUnclaim), fenced on that; if the fence refuses, once more as cancel-requested. */
+  async taskUnclaim(p: { workerId: string; leases: readonly TaskLease[]; now: Date }): Promise<{ released: string[]; cancelled: string[] }> {
+    this.#c.assertOpen();
+    const held = p.leases.filter((lease) => lease.workerId === p.workerId);
+    if (held.length === 0) return { released: [], cancelled: [] };
+    const { released, cancelled, wake } = await this.#c.write('taskUnclaim', () => {
+      const answer = { released: [] as string[], cancelled: [] as string[], wake: new Set<string>() };
+      const unclaim = this.#c.prepare(TASK_UNCLAIM);
+      for (const lease of held) {
+        for (const cancelRequested of [false, true]) {
+          const status = decideUnclaim({ attempt: lease.attempt, cancelRequested });
+          const row = unclaim.get({ ...fence(lease), now: p.now.getTime(), status, completedAt: status === 'cancelled' ? p.now.getTime() : null, cancelRequested: cancelRequested ? 1 : 0 }) as
+            | { task_type: string }
+            | undefined;
+          if (row === undefined) continue;
+          (status === 'cancelled' ? answer.cancelled : answer.released).push(lease.id);
+          if (wakesWorkers('unclaim', status)) answer.wake.add(row.task_type);
+          break;
+        }
+      }
+      return answer;
+    });
+    this.#signal.wake(wake);
+    return { released, cancelled };
+  }
+
+  async taskHeartbeat(p: { workerId: string; leases: readonly TaskLease[]; now: Date; leaseMs: number; check?: readonly TaskLease[] }): Promise<HeartbeatResult> {
+    this.#c.assertOpen();
+    const result: HeartbeatResult = { renewed: [], lost: [], cancelRequested: [] };
+    const check = p.check ?? [];
+    if (p.leases.length + check.length === 0) return result;
+    const now = p.now.getTime();
+    const look = (lease: TaskLease, statement: BetterSqlite3.Statement, params: Record<string, unknown>, renews: boolean) => {
+      const row = lease.workerId === p.workerId ? (statement.get(params) as { cancel_requested_at: number | null } | undefined) : undefined;
+      if (row === undefined) {
+        result.lost.push(lease.id);
+        return;
+      }
+      if (renews) result.renewed.push(lease.id);
+      if (row.cancel_requested_at !== null) result.cancelRequested.push(lease.id);
+    };
+    const work = () => {
+      result.renewed = [];
+      result.lost = [];
+      result.cancelRequested = [];
+      const renew = this.#c.prepare(TASK_HEARTBEAT);
+      for (const lease of p.leases) look(lease, renew, { ...fence(lease), now, leaseExpiresAt: now + p.leaseMs }, true);
+      const read = this.#c.prepare(TASK_HELD);
+      for (const lease of check) look(lease, read, fence(lease), false);
+      return result;
+    };
+    // Only looking takes no write lock.
+    return p.leases.length > 0 ? this.#c.write('taskHeartbeat', work) : this.#c.run('taskHeartbeat', work);
+  }
+}
+
+function taskClaimSql(typeCount: number): string {
+  const types = Array.from({ length: typeCount }, (_, i) => `@t${i}`).join(', ');
+  return `
+    UPDATE tasks
+       SET status = 'running', current_attempt = current_attempt + 1, worker_id = @workerId, started_at = @now,
+           lease_expires_at = @leaseExpiresAt, updated_at = @now, progress = NULL
+     WHERE id IN (
+       SELECT id FROM tasks
+        WHERE ${READY} AND run_at <= @now AND task_type IN (${types})
+          AND task_type NOT IN (SELECT task_type FROM circuit_breakers WHERE state = 'open' AND reopens_at > @now
+                                UNION ALL SELECT task_type FROM task_type_pauses)
+        ORDER BY priority_rank, run_at, id
+        LIMIT @limit)
+    RETURNING ${CLAIM_COLUMNS}`;
+}
+
+function taskClaimLimitedSql(typeCount: number): string {
+  const types = Array.from({ length: typeCount }, (_, i) => `@t${i}`).join(', ');
+  const free = `(SELECT l.task_type, l.max_running - (SELECT COUNT(*) FROM tasks r WHERE r.status = 'running' AND r.task_type = l.task_type) AS free
+                  FROM task_type_limits l WHERE l.task_type IN (${types}))`;
+  return `
+    UPDATE tasks
+       SET status = 'running', current_attempt = current_attempt + 1, worker_id = @workerId, started_at = @now,
+           lease_expires_at = @leaseExpiresAt, updated_at = @now, progress = NULL
+     WHERE id IN (
+       SELECT ranked.id FROM (
+         SELECT id, task_type, row_number() OVER (PARTITION BY task_type ORDER BY priority_rank, run_at, id) AS n FROM (
+           SELECT id, task_type, priority_rank, run_at FROM tasks
+            WHERE ${READY} AND run_at <= @now AND task_type IN (${types})
+              AND task_type NOT IN (SELECT task_type FROM circuit_breakers WHERE state = 'open' AND reopens_at > @now
+                                    UNION ALL SELECT task_type FROM task_type_pauses
+                                    UNION ALL SELECT task_type FROM ${free} WHERE free <= 0)
+            ORDER BY priority_rank, run_at, id
+            LIMIT @limit)) AS ranked
+       LEFT JOIN ${free} AS lim ON lim.task_type = ranked.task_type
+       WHERE lim.free IS NULL OR ranked.n <= lim.free)
+    RETURNING ${CLAIM_COLUMNS}`;
+}
+
+function typeLimitWaitingSql(typeCount: number): string {
+  const types = Array.from({ length: typeCount }, (_, i) => `@t${i}`).join(', ');
+  return `SELECT EXISTS (SELECT 1 FROM tasks WHERE ${READY} AND run_at <= @now AND task_type IN (${types})) AS waiting`;
+}
+
+const TASK_HEARTBEAT = `
+  UPDATE tasks SET lease_expires_at = @leaseExpiresAt
+   WHERE ${FENCE}
+  RETURNING cancel_requested_at`;
+
+const TASK_HELD = `SELECT cancel_requested_at FROM tasks WHERE ${FENCE}`;
+
+const TASK_UNCLAIM = `
+  UPDATE tasks
+     SET status = @status, completed_at = @completedAt, current_attempt = current_attempt - 1, updated_at = @now,
+         worker_id = NULL, lease_expires_at = NULL, started_at = NULL
+   WHERE ${FENCE} AND (cancel_requested_at IS NOT NULL) = @cancelRequested
+  RETURNING task_type`;
+
+function taskNextDueSql(typeCount: number): string {
+  const types = Array.from({ length: typeCount }, (_, i) => `@t${i}`).join(', ');
+  const probe = (rank: number) =>
+    `SELECT (SELECT run_at FROM tasks WHERE ${READY} AND priority_rank = ${rank} AND run_at > @now AND task_type IN (${types}) ORDER BY priority_rank, run_at, id LIMIT 1) AS next`;
+  return `SELECT MIN(next) AS next FROM (${[0, 1, 2, 3].map(probe).join(' UNION ALL ')})`;
+}

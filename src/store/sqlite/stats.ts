@@ -1,0 +1,60 @@
+import { statSync } from 'node:fs';
+import type { StorageStats, TaskStats } from '../engine.ts';
+import { taskStatsFromRows, type StatsCountRow, type StatsTimesRow } from '../shared/task-stats.ts';
+import { FINISHED, READY } from './sql-parts.ts';
+import type { SqliteConnection } from './sqlite-connection.ts';
+
+/** Counts for operators and doctor: tasks by status, type and priority, recent finishes, and the database's health. */
+export class StatsStore {
+  readonly #c: SqliteConnection;
+
+  constructor(c: SqliteConnection) {
+    this.#c = c;
+  }
+
+  taskStats(p: { now: Date; createdBy?: string }): Promise<TaskStats> {
+    const now = p.now.getTime();
+    const params = { now, createdBy: p.createdBy ?? null, minuteAgo: now - 60_000, hourAgo: now - 3_600_000 };
+    // One read transaction so the three queries see the same snapshot.
+    return this.#c.run('taskStats', () =>
+      this.#c.db.transaction(() => {
+        const counts = this.#c.prepare(STATS_COUNTS).all(params) as StatsCountRow[];
+        const oldest = (this.#c.prepare(STATS_OLDEST_READY).get(params) as { oldest: number | null }).oldest;
+        const recent = this.#c.prepare(STATS_RECENT).get(params) as Omit<StatsTimesRow, 'oldest_ready'>;
+        return taskStatsFromRows(counts, { ...recent, oldest_ready: oldest === null ? null : new Date(oldest) }, p.now);
+      })(),
+    );
+  }
+
+  async storageStats(_p: { now: Date }): Promise<StorageStats> {
+    this.#c.assertOpen();
+    let walBytes: number | null = null;
+    if (!this.#c.inMemory) {
+      try {
+        walBytes = statSync(`${this.#c.filename}-wal`).size;
+      } catch {
+        walBytes = 0; // no WAL file: nothing written since the last checkpoint removed it
+      }
+    }
+    return { tables: [], oldestTransaction: null, walBytes };
+  }
+}
+
+const STATS_COUNTS = `
+  SELECT task_type, priority_rank, status, COUNT(*) AS count FROM tasks
+   WHERE (@createdBy IS NULL OR created_by = @createdBy)
+   GROUP BY task_type, priority_rank, status`;
+
+const STATS_OLDEST_READY = `
+  SELECT MIN(run_at) AS oldest FROM tasks
+   WHERE ${READY} AND run_at <= @now AND (@createdBy IS NULL OR created_by = @createdBy)
+     AND task_type NOT IN (SELECT task_type FROM task_type_pauses)`;
+
+const STATS_RECENT = `
+  SELECT COALESCE(SUM(status = 'completed' AND completed_at >= @minuteAgo), 0) AS completed_minute,
+         COALESCE(SUM(status = 'completed'), 0) AS completed_hour,
+         COALESCE(SUM(status = 'failed' AND completed_at >= @minuteAgo), 0) AS failed_minute,
+         COALESCE(SUM(status = 'failed'), 0) AS failed_hour
+    FROM tasks
+   WHERE ${FINISHED} AND completed_at >= @hourAgo
+     AND (@createdBy IS NULL OR created_by = @createdBy)`;
