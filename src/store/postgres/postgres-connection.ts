@@ -94,7 +94,8 @@ export class PostgresConnection {
     });
     // An idle connection that dies (server restart, network) emits 'error' on the pool; unheard, that
     // would crash the process. The pool drops the connection and opens a new one when next needed.
-    this.#pool.on('error', (error) => this.logger.warn({ err: error }, 'idle PostgreSQL connection lost; the pool will replace it'));
+    this.#pool.on('error', (error) => this.logger.warn({ err: connectionError(error) }, 'idle PostgreSQL connection lost; the pool will replace it'));
+    this.#pool.on('connect', (client) => this.#hearLostConnection(client));
     this.#workerPool = new pg.Pool({
       connectionString: options.connectionString,
       max: Math.min(options.poolSize ?? DEFAULT_POOL_SIZE, WORKER_POOL_SIZE),
@@ -107,7 +108,17 @@ export class PostgresConnection {
       keepAlive: true,
       application_name: 'conveyor-worker',
     });
-    this.#workerPool.on('error', (error) => this.logger.warn({ err: error }, 'idle PostgreSQL connection lost; the pool will replace it'));
+    this.#workerPool.on('error', (error) => this.logger.warn({ err: connectionError(error) }, 'idle PostgreSQL connection lost; the pool will replace it'));
+    this.#workerPool.on('connect', (client) => this.#hearLostConnection(client));
+  }
+
+  /**
+   * pg-pool listens for a connection's 'error' only while it idles, and ours below only while it is
+   * checked out; a 57P01 (server shutting down) can land between the two, and an 'error' nobody hears
+   * crashes the process. This listener lives as long as the connection; the pool replaces it.
+   */
+  #hearLostConnection(client: pg.PoolClient): void {
+    client.on('error', (error) => this.logger.debug({ err: connectionError(error) }, 'PostgreSQL connection error'));
   }
 
   /** The general pool, for an operation's own transaction-less statements. */
@@ -171,7 +182,7 @@ export class PostgresConnection {
     } catch (error) {
       throw toConveyorError(error, operation);
     }
-    const onError = (error: Error) => this.logger.warn({ err: error, operation }, 'PostgreSQL connection lost while in use');
+    const onError = (error: Error) => this.logger.warn({ err: connectionError(error), operation }, 'PostgreSQL connection lost while in use');
     client.on('error', onError);
     const release = (destroy = false) => {
       client.removeListener('error', onError);
@@ -213,7 +224,7 @@ export class PostgresConnection {
     } catch (error) {
       throw toConveyorError(error, operation);
     }
-    const onError = (error: Error) => this.logger.warn({ err: error, operation }, 'PostgreSQL connection lost while in use');
+    const onError = (error: Error) => this.logger.warn({ err: connectionError(error), operation }, 'PostgreSQL connection lost while in use');
     client.on('error', onError);
     return {
       client,
@@ -243,4 +254,10 @@ export class PostgresConnection {
       throw toConveyorError(error, operation);
     }
   }
+}
+
+/** What a log line needs of a driver error: pg attaches the whole client (with its cancel key) to it. */
+function connectionError(error: Error): { type: string; message: string; code?: string } {
+  const code = (error as { code?: unknown }).code;
+  return { type: error.name, message: error.message, ...(typeof code === 'string' ? { code } : {}) };
 }
