@@ -23,6 +23,8 @@ export interface InvariantReport {
   checked: number;
   tasks: number;
   violations: Violation[];
+  /** How each poison ended, e.g. "process.exit(3): failed after 3 attempts, 2 rescues: lease expired ...". */
+  poisonOutcomes: string[];
 }
 
 export interface PoisonExpectation {
@@ -120,12 +122,14 @@ export async function checkInvariants(db: RawDatabase, poisons: PoisonExpectatio
   if (stuck.length > 0) violations.push(violation('no-running-without-lease', stuck.map((s) => s.id), `${stuck.length} tasks running with an expired lease`));
 
   const byId = new Map(tasks.map((task) => [task.id, task]));
+  const poisonOutcomes: string[] = [];
   for (const poison of poisons) {
     const task = byId.get(poison.id);
+    poisonOutcomes.push(`${poison.label}: ${task ? `${task.status} after ${task.current_attempt} attempts, ${task.rescue_count} rescues: ${JSON.stringify((task.last_error ?? '').replace(/worker \S+/, 'worker …').slice(0, 100))}` : 'missing'}`);
     const clearError = task?.status === 'failed' && (task.last_error ?? '').trim() !== '';
     if (clearError || (poison.mayComplete && task?.status === 'completed')) continue;
     const state = task ? `${task.status}, attempt ${task.current_attempt}, rescues ${task.rescue_count}, error ${JSON.stringify((task.last_error ?? '').slice(0, 80))}` : 'missing';
     violations.push(violation('poisons-dead-lettered', [poison.id], `${poison.label}: ${state}`));
   }
-  return { checked: 5, tasks: tasks.length, violations };
+  return { checked: 5, tasks: tasks.length, violations, poisonOutcomes };
 }

@@ -15,10 +15,10 @@ import { humanTable, summaryLine, type SkippedScenario } from './report.ts';
 import { scenarioContext, type ChaosOptions, type EngineKind, type Scenario, type ScenarioResult } from './scenario.ts';
 import { killLoop } from './scenarios/kill-loop.ts';
 import { pgRestart } from './scenarios/pg-restart.ts';
-import { poison } from './scenarios/poison.ts';
+import { malformedRow, poison, poisonBusyLoop, poisonExit, poisonNul } from './scenarios/poison.ts';
 import { sigstop } from './scenarios/sigstop.ts';
 
-const SCENARIOS: readonly Scenario[] = [killLoop, sigstop, pgRestart, poison];
+const SCENARIOS: readonly Scenario[] = [killLoop, sigstop, pgRestart, poison, poisonExit, poisonBusyLoop, poisonNul, malformedRow];
 
 interface Args extends ChaosOptions {
   engines: EngineKind[];
@@ -49,7 +49,7 @@ function parseArgs(argv: string[]): Args {
       if (!Number.isInteger(seconds) || seconds < 1) fail('--seconds must be a whole number of at least 1');
       args.seconds = seconds;
     } else if (flag === '--help' || flag === '-h') {
-      process.stdout.write(`${SCENARIOS.map((s) => `  ${s.name.padEnd(11)} ${s.description}`).join('\n')}\n`);
+      process.stdout.write(`${SCENARIOS.map((s) => `  ${s.name.padEnd(17)} ${s.description}`).join('\n')}\n`);
       process.exit(0);
     } else fail(`unknown option ${flag} (options: --short, --engine, --scenario, --seconds, --include-known)`);
   }

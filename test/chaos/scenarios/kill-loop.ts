@@ -16,8 +16,8 @@ export const killLoop: Scenario = {
   engines: ['sqlite', 'postgres'],
   description: `SIGKILL a random busy worker every ${KILL_EVERY_MS / 1000} s during a drain (${WORKERS} workers, restarted by the suite)`,
   async run(context) {
-    const tasks = context.options.short ? 2000 : 10_000;
-    const chaosMs = (context.options.seconds ?? (context.options.short ? 40 : 300)) * 1000;
+    const tasks = context.options.short ? 1000 : 10_000;
+    const chaosMs = (context.options.seconds ?? (context.options.short ? 20 : 300)) * 1000;
     const engine = await openEngine(context.url);
     const fleet = new Fleet({ command: 'work', count: WORKERS, cwd: context.dir, env: { ...CHAOS_WORKER_ENV, CONVEYOR__DATABASE__URL: context.url, CONVEYOR__DATA__DIR: context.dir } });
     try {
