@@ -70,10 +70,8 @@ async function main(): Promise<number> {
   try {
     for (const engine of args.engines) {
       for (const scenario of args.scenarios) {
-        if (!scenario.engines.includes(engine)) {
-          skipped.push({ engine, scenario: scenario.name, why: `not for ${engine}` });
-          continue;
-        }
+        // pg-restart needs a server to restart; the malformed row needs an engine that stores JSON as text.
+        if (!scenario.engines.includes(engine)) continue;
         const known = knownFailure(scenario.name, engine);
         if (known && args.short && !args.includeKnown) {
           skipped.push({ engine, scenario: scenario.name, why: `known failing, awaits: ${known}` });
