@@ -1,3 +1,5 @@
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { abortableSleep } from '../../src/tasks/abortable-sleep.ts';
 import { defineTask } from '../../src/tasks/define-task.ts';
@@ -8,12 +10,23 @@ import { defineTask } from '../../src/tasks/define-task.ts';
  * hurt the process that runs it. Every export here is a task definition (the loader takes them all).
  */
 
+/**
+ * With CHAOS_RECORD_DIR set, each start of an innocent attempt is written down (<dir>/<pid>.starts,
+ * "task_id attempt" per line): the database cannot tell an attempt whose handler ran from one that
+ * was claimed ahead and never started, and the report needs to say which a dead-lettered task had.
+ */
+function recordStart(taskId: string, attempt: number): void {
+  const dir = process.env.CHAOS_RECORD_DIR;
+  if (dir) appendFileSync(join(dir, `${process.pid}.starts`), `${taskId} ${attempt}\n`);
+}
+
 /** The innocent: sleeps delay_ms (abortably) and says which process ran it. */
 export const chaosWork = defineTask({
   name: 'chaos_work',
   description: 'chaos: sleeps delay_ms and returns the pid that ran it',
   payload: Type.Object({ delay_ms: Type.Optional(Type.Integer({ minimum: 0 })) }),
   async handler(payload, context) {
+    recordStart(context.taskId, context.attempt);
     await abortableSleep(payload.delay_ms ?? 0, context.signal);
     return { pid: process.pid, attempt: context.attempt };
   },

@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -9,7 +9,9 @@ import type { Engine } from '../../src/store/engine.ts';
 import { insertTasks } from '../helpers/task-fixtures.ts';
 import type { ChaosPostgres } from './chaos-postgres.ts';
 import { trackDir } from './cleanup.ts';
-import type { Violation } from './invariants.ts';
+import { CHAOS_WORKER_ENV } from './fleet.ts';
+import { checkInvariants, type InvariantReport, type PoisonExpectation, type Violation } from './invariants.ts';
+import { explainDeadLetters } from './explain-dead-letters.ts';
 import { withRawDatabase } from './raw-database.ts';
 
 export type EngineKind = 'sqlite' | 'postgres';
@@ -27,6 +29,10 @@ export interface ScenarioContext {
   /** The workers' working directory (their data dir lives here). */
   dir: string;
   options: ChaosOptions;
+  /** Where the workers write down each start of an innocent attempt (see explain-dead-letters.ts). */
+  recordDir: string;
+  /** The environment of every worker and API process: the database, the data folder, short leases. */
+  workerEnv: Record<string, string>;
   /** The private PostgreSQL, when the engine is postgres (pg-restart restarts it). */
   postgres: ChaosPostgres | null;
   log(message: string): void;
@@ -59,7 +65,10 @@ export function scenarioContext(engine: EngineKind, options: ChaosOptions, postg
   const dir = mkdtempSync(join(tmpdir(), `conveyor-chaos-${scenario}-`));
   trackDir(dir);
   const url = engine === 'sqlite' ? `sqlite:${join(dir, 'conveyor.db')}` : postgres!.url(`chaos_${randomBytes(4).toString('hex')}`);
-  return { engine, url, dir, options, postgres, log: (message) => process.stderr.write(`  [${engine} ${scenario}] ${message}\n`) };
+  const recordDir = join(dir, 'starts');
+  mkdirSync(recordDir);
+  const workerEnv = { ...CHAOS_WORKER_ENV, CONVEYOR__DATABASE__URL: url, CONVEYOR__DATA__DIR: dir, CHAOS_RECORD_DIR: recordDir };
+  return { engine, url, dir, recordDir, workerEnv, options, postgres, log: (message) => process.stderr.write(`  [${engine} ${scenario}] ${message}\n`) };
 }
 
 export async function openEngine(url: string): Promise<Engine> {
@@ -132,4 +141,15 @@ export async function workersRegistered(engine: Engine, count: number, timeoutMs
       return false;
     }
   }, timeoutMs, 200);
+}
+
+/** The invariants over the scenario's database, a dead-lettered innocent's story added to its violation. */
+export async function checkScenario(context: ScenarioContext, poisons: PoisonExpectation[] = []): Promise<InvariantReport> {
+  const report = await withRawDatabase(context.url, (db) => checkInvariants(db, poisons));
+  const deadLetter = report.violations.find((v) => v.invariant === 'no-innocent-dead-letter');
+  if (deadLetter) {
+    const why = await explainDeadLetters(context.url, new Set(poisons.map((p) => p.id)), context.recordDir);
+    if (why) deadLetter.detail += `; ${why}`;
+  }
+  return report;
 }

@@ -1,7 +1,5 @@
-import { checkInvariants } from '../invariants.ts';
-import { CHAOS_WORKER_ENV, Fleet, FLEET_INVARIANTS } from '../fleet.ts';
-import { withRawDatabase } from '../raw-database.ts';
-import { heldByPid, innocentTasks, insertTasks, openEngine, pause, unfinishedCount, until, workersRegistered, type Scenario } from '../scenario.ts';
+import { Fleet, FLEET_INVARIANTS } from '../fleet.ts';
+import { checkScenario, heldByPid, innocentTasks, insertTasks, openEngine, pause, unfinishedCount, until, workersRegistered, type Scenario } from '../scenario.ts';
 
 const WORKERS = 3;
 const KILL_EVERY_MS = 2000;
@@ -19,7 +17,7 @@ export const killLoop: Scenario = {
     const tasks = context.options.short ? 1000 : 10_000;
     const chaosMs = (context.options.seconds ?? (context.options.short ? 20 : 300)) * 1000;
     const engine = await openEngine(context.url);
-    const fleet = new Fleet({ command: 'work', count: WORKERS, cwd: context.dir, env: { ...CHAOS_WORKER_ENV, CONVEYOR__DATABASE__URL: context.url, CONVEYOR__DATA__DIR: context.dir } });
+    const fleet = new Fleet({ command: 'work', count: WORKERS, cwd: context.dir, env: context.workerEnv });
     try {
       fleet.start();
       if (!(await workersRegistered(engine, WORKERS))) throw new Error(`the ${WORKERS} workers did not register within 90 s`);
@@ -44,7 +42,7 @@ export const killLoop: Scenario = {
       context.log(`${drained ? 'drained' : 'chaos phase over'} after ${chaosSeconds} s, ${fleet.kills} kills; letting the workers finish`);
       // Without kills, the rest drains; a lease (5 s) and the rescuer bring back what the last kill held.
       const settled = await until(async () => (await unfinishedCount(engine)) === 0, 120_000, 500);
-      const report = await withRawDatabase(context.url, (db) => checkInvariants(db, []));
+      const report = await checkScenario(context);
       const stopViolations = await fleet.stop();
       return {
         tasks: report.tasks,

@@ -1,9 +1,9 @@
 import { freePort } from '../../helpers/free-port.ts';
 import type { StopMode } from '../chaos-postgres.ts';
-import { checkInvariants, violation, type Violation } from '../invariants.ts';
-import { CHAOS_WORKER_ENV, Fleet, FLEET_INVARIANTS } from '../fleet.ts';
+import { violation, type Violation } from '../invariants.ts';
+import { Fleet, FLEET_INVARIANTS } from '../fleet.ts';
 import { withRawDatabase } from '../raw-database.ts';
-import { openEngine, pause, unfinishedCount, until, workersRegistered, type Scenario } from '../scenario.ts';
+import { checkScenario, openEngine, pause, unfinishedCount, until, workersRegistered, type Scenario } from '../scenario.ts';
 
 const WORKERS = 2;
 const CLIENTS = 4;
@@ -34,13 +34,12 @@ export const pgRestart: Scenario = {
     const engine = await openEngine(context.url);
     const port = await freePort();
     const base = `http://127.0.0.1:${port}`;
-    const common = { CONVEYOR__DATABASE__URL: context.url, CONVEYOR__DATA__DIR: context.dir };
-    const workers = new Fleet({ command: 'work', count: WORKERS, cwd: context.dir, env: { ...CHAOS_WORKER_ENV, ...common } });
+    const workers = new Fleet({ command: 'work', count: WORKERS, cwd: context.dir, env: context.workerEnv });
     const api = new Fleet({
       command: 'serve',
       count: 1,
       cwd: context.dir,
-      env: { ...common, CONVEYOR__SERVER__PORT: String(port), CONVEYOR__AUTH__INITIAL_ADMIN_PASSWORD: ADMIN_PASSWORD, CONVEYOR__SERVER__TASK_CREATE_PER_MINUTE: '0' },
+      env: { ...context.workerEnv, CONVEYOR__SERVER__PORT: String(port), CONVEYOR__AUTH__INITIAL_ADMIN_PASSWORD: ADMIN_PASSWORD, CONVEYOR__SERVER__TASK_CREATE_PER_MINUTE: '0' },
     });
     const load: LoadFigures = { requests: 0, byStatus: new Map(), networkErrors: 0, created: new Set() };
     let restarts = 0;
@@ -72,7 +71,7 @@ export const pgRestart: Scenario = {
       await Promise.all(clients);
 
       const settled = await until(async () => (await unfinishedCount(engine)) === 0, 120_000, 500);
-      const report = await withRawDatabase(context.url, (db) => checkInvariants(db, []));
+      const report = await checkScenario(context);
       const found: Violation[] = [];
       const present = new Set(await withRawDatabase(context.url, async (db) => (await db.query<{ id: string }>('SELECT id::text AS id FROM tasks')).map((row) => row.id)));
       const lost = [...load.created].filter((id) => !present.has(id));

@@ -1,9 +1,9 @@
 import { uuidv7 } from '../../../src/core/id.ts';
 import type { TaskInput } from '../../../src/core/new-task.ts';
-import { checkInvariants, type PoisonExpectation } from '../invariants.ts';
-import { CHAOS_WORKER_ENV, Fleet, FLEET_INVARIANTS } from '../fleet.ts';
+import type { PoisonExpectation } from '../invariants.ts';
+import { Fleet, FLEET_INVARIANTS } from '../fleet.ts';
 import { withRawDatabase } from '../raw-database.ts';
-import { heartbeatsByPid, IMMEDIATE, innocentTasks, insertTasks, openEngine, until, workersRegistered, unfinishedCount, type Scenario } from '../scenario.ts';
+import { checkScenario, heartbeatsByPid, IMMEDIATE, innocentTasks, insertTasks, openEngine, until, workersRegistered, unfinishedCount, type Scenario } from '../scenario.ts';
 
 const WORKERS = 3;
 const INNOCENTS = 200;
@@ -84,7 +84,7 @@ function poisonScenario(spec: { name: string; engines: Scenario['engines']; desc
     async run(context) {
       const settleMs = (context.options.seconds ?? (context.options.short ? 90 : 150)) * 1000;
       const engine = await openEngine(context.url);
-      const fleet = new Fleet({ command: 'work', count: WORKERS, cwd: context.dir, env: { ...CHAOS_WORKER_ENV, CONVEYOR__DATABASE__URL: context.url, CONVEYOR__DATA__DIR: context.dir } });
+      const fleet = new Fleet({ command: 'work', count: WORKERS, cwd: context.dir, env: context.workerEnv });
       try {
         fleet.start();
         if (!(await workersRegistered(engine, WORKERS))) throw new Error(`the ${WORKERS} workers did not register within 90 s`);
@@ -102,7 +102,7 @@ function poisonScenario(spec: { name: string; engines: Scenario['engines']; desc
           return (await unfinishedCount(engine)) === 0;
         }, settleMs, 1000);
         context.log(`settled: ${settled}; ${fleet.unexpectedExits.length} workers died, ${fleet.frozen.length} froze`);
-        const report = await withRawDatabase(context.url, (db) => checkInvariants(db, expectations));
+        const report = await checkScenario(context, expectations);
         for (const outcome of report.poisonOutcomes) context.log(`poison ${outcome}`);
         const stopViolations = await fleet.stop();
         return {

@@ -1,9 +1,9 @@
 import { attemptHistory } from '../../../src/store/attempt-json.ts';
 import type { Engine } from '../../../src/store/engine.ts';
-import { checkInvariants, violation, type Violation } from '../invariants.ts';
+import { violation, type Violation } from '../invariants.ts';
 import { CHAOS_WORKER_ENV, Fleet, FLEET_INVARIANTS } from '../fleet.ts';
 import { withRawDatabase } from '../raw-database.ts';
-import { innocentTasks, insertTasks, openEngine, pause, unfinishedCount, until, workersRegistered, type Scenario } from '../scenario.ts';
+import { checkScenario, innocentTasks, insertTasks, openEngine, pause, unfinishedCount, until, workersRegistered, type Scenario } from '../scenario.ts';
 
 const WORKERS = 3;
 const LEASE_MS = Number(CHAOS_WORKER_ENV.CONVEYOR__WORKER__LEASE_MS);
@@ -30,7 +30,7 @@ export const sigstop: Scenario = {
     const cycles = context.options.short ? 2 : 10;
     const chaosMs = (context.options.seconds ?? (context.options.short ? 60 : 300)) * 1000;
     const engine = await openEngine(context.url);
-    const fleet = new Fleet({ command: 'work', count: WORKERS, cwd: context.dir, env: { ...CHAOS_WORKER_ENV, CONVEYOR__DATABASE__URL: context.url, CONVEYOR__DATA__DIR: context.dir } });
+    const fleet = new Fleet({ command: 'work', count: WORKERS, cwd: context.dir, env: context.workerEnv });
     const held: Held[] = [];
     const found: Violation[] = [];
     let stops = 0;
@@ -77,7 +77,7 @@ export const sigstop: Scenario = {
         await pause(1000);
       }
       const settled = await until(async () => (await unfinishedCount(engine)) === 0, 180_000, 500);
-      const report = await withRawDatabase(context.url, (db) => checkInvariants(db, []));
+      const report = await checkScenario(context);
       found.push(...(await lateReportsRefused(engine, held)));
       const refused = fleet.linesMatching((line) => /lease was gone|lease lost/.test(line.msg ?? '')).length;
       const stopViolations = await fleet.stop();
