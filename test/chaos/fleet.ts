@@ -204,9 +204,9 @@ export class Fleet {
   }
 }
 
-/** The last error a process logged before it died, or its stderr's last line. */
+/** What a process said about its own death (an uncaught exception, ...), or its stderr's last line. */
 function lastError(process_: WorkerProcess): string {
-  const line = [...process_.lines].reverse().find((l) => l.level === 'error' || l.level === 'fatal');
+  const line = [...process_.lines].reverse().find((l) => /uncaught|unhandled|exiting|fatal/i.test(l.msg ?? ''));
   if (line) {
     const err = line.err as { message?: string; code?: string } | undefined;
     return `${line.msg ?? ''}${err?.message ? `: ${err.message}` : ''}${err?.code ? ` (${err.code})` : ''}`.slice(0, 200);

@@ -12,10 +12,14 @@ const DEFECTS = {
 
 /**
  * The scenarios that fail today, each with the defects it waits for. `npm run chaos -- --short` (CI)
- * skips them and says so; the full run runs them and reports what they find. When a fix lands, delete
- * its entries here: CI then guards the fix.
+ * skips them and says so; the full run runs them and reports what they find. `onlyFull`: the full
+ * version fails, the short one passes today and runs in CI. When a fix lands, delete its entries here:
+ * CI then guards the fix.
  */
-export const KNOWN_FAILING: readonly { scenario: string; engine: EngineKind; awaits: string[] }[] = [
+export const KNOWN_FAILING: readonly { scenario: string; engine: EngineKind; awaits: string[]; onlyFull?: true }[] = [
+  // 100+ kills over 10,000 tasks dead-letter innocents; the short version's few kills rarely do, so CI runs it.
+  { scenario: 'kill-loop', engine: 'sqlite', awaits: [DEFECTS.rescueCap], onlyFull: true },
+  { scenario: 'kill-loop', engine: 'postgres', awaits: [DEFECTS.rescueCap], onlyFull: true },
   { scenario: 'poison', engine: 'sqlite', awaits: [DEFECTS.processExit, DEFECTS.rescueCap, DEFECTS.busyLoop] },
   { scenario: 'poison', engine: 'postgres', awaits: [DEFECTS.processExit, DEFECTS.rescueCap, DEFECTS.busyLoop, DEFECTS.nulPostgres] },
   { scenario: 'poison-exit', engine: 'sqlite', awaits: [DEFECTS.processExit, DEFECTS.rescueCap] },
@@ -27,6 +31,8 @@ export const KNOWN_FAILING: readonly { scenario: string; engine: EngineKind; awa
   { scenario: 'pg-restart', engine: 'postgres', awaits: [DEFECTS.restart57P01] },
 ];
 
-export function knownFailure(scenario: string, engine: EngineKind): string | null {
-  return KNOWN_FAILING.find((entry) => entry.scenario === scenario && entry.engine === engine)?.awaits.join('; ') ?? null;
+/** The defects a scenario awaits on an engine, in this mode (short or full), or null if it passes today. */
+export function knownFailure(scenario: string, engine: EngineKind, short: boolean): string | null {
+  const entry = KNOWN_FAILING.find((e) => e.scenario === scenario && e.engine === engine && !(short && e.onlyFull));
+  return entry ? entry.awaits.join('; ') : null;
 }
