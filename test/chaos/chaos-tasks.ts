@@ -76,5 +76,3 @@ export const chaosNulError = defineTask({
   },
 });
 
-/** The poison types: the only ones that may end in the dead letter. */
-export const POISON_TYPES: readonly string[] = [chaosBusyLoop.name, chaosExit.name, chaosNulOutput.name, chaosNulError.name];
