@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { newTask } from '../src/core/new-task.ts';
-import { createEngine } from '../src/store/create-engine.ts';
+import { createEngine } from '../test/helpers/create-engine.ts';
 import type { Engine } from '../src/store/engine.ts';
 import { benchPostgresUrl, dropPostgresSchema } from './bench-databases.ts';
 import { median, type Measurement } from './stats.ts';

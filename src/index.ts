@@ -14,4 +14,4 @@ export { Worker } from './worker/worker.ts';
 export { TaskRegistry } from './tasks/task-registry.ts';
 export type { TaskContext } from './tasks/task-context.ts';
 export type { Engine, TypeLimit, TypePause } from './store/engine.ts';
-export { createEngine } from './store/create-engine.ts';
+

@@ -8,7 +8,7 @@ import { resolveApiConfig } from '../../src/api/api-config.ts';
 import { buildApp } from '../../src/api/build-app.ts';
 import { systemClock } from '../../src/core/clock.ts';
 import { silentLogger } from '../../src/core/logger.ts';
-import { createEngine } from '../../src/store/create-engine.ts';
+import { createEngine } from '../../test/helpers/create-engine.ts';
 import { benchRegistry } from '../systems/conveyor.ts';
 
 export type ApiHostEvent = { type: 'ready' } | { type: 'serving'; port: number; token: string } | { type: 'error'; message: string };

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { Type } from '@sinclair/typebox';
 import { ConveyorClient } from '../../src/client/conveyor-client.ts';
 import type { JsonObject } from '../../src/core/task.ts';
-import { createEngine } from '../../src/store/create-engine.ts';
+import { createEngine } from '../../test/helpers/create-engine.ts';
 import type { Engine } from '../../src/store/engine.ts';
 import { defineTask } from '../../src/tasks/define-task.ts';
 import { TaskRegistry } from '../../src/tasks/task-registry.ts';

@@ -12,7 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import pg from 'pg';
 import { ConveyorClient } from '../../src/client/conveyor-client.ts';
-import { createEngine } from '../../src/store/create-engine.ts';
+import { createEngine } from '../../test/helpers/create-engine.ts';
 import { Worker } from '../../src/worker/worker.ts';
 import { sampleServerCpu, serverCpuBetween } from '../bench-databases.ts';
 import { allocateLocation, releaseLocation } from '../harness/locations.ts';

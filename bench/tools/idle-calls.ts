@@ -4,7 +4,7 @@
  * [postgres|sqlite]`. Explains the idle-cost figure of `npm run bench`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createEngine } from '../../src/store/create-engine.ts';
+import { createEngine } from '../../test/helpers/create-engine.ts';
 import type { Engine } from '../../src/store/engine.ts';
 import { Worker } from '../../src/worker/worker.ts';
 import { databaseTransactions } from '../bench-databases.ts';

@@ -7,7 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConveyorClient } from '../../src/client/conveyor-client.ts';
-import { createEngine } from '../../src/store/create-engine.ts';
+import { createEngine } from '../../test/helpers/create-engine.ts';
 import { Worker } from '../../src/worker/worker.ts';
 import { allocateLocation, releaseLocation } from '../harness/locations.ts';
 import { percentile } from '../stats.ts';

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { pino } from 'pino';
 import type { Logger } from '../core/logger.ts';
-import { createEngine } from '../store/create-engine.ts';
+import { openEngine } from '../store/create-engine.ts';
 import { parseDatabaseUrl, redactDatabaseUrl } from '../store/database-url.ts';
 import type { Engine } from '../store/engine.ts';
 import { CliError, EXIT } from './cli-error.ts';
@@ -25,7 +25,7 @@ export function cliLogger(config: Config): Logger {
  */
 export async function withEngine<T>(config: Config, fn: (engine: Engine) => Promise<T>): Promise<T> {
   assertDatabaseExists(config.database.url);
-  const engine = createEngine(config.database.url, { logger: cliLogger(config) });
+  const engine = await openEngine(config.database.url, { logger: cliLogger(config) });
   try {
     return await fn(engine);
   } finally {

@@ -2,7 +2,7 @@ import { systemClock, type Clock } from '../core/clock.ts';
 import { newTask, type TaskInput } from '../core/new-task.ts';
 import type { ScheduleInput, ScheduleRecord } from '../core/schedule.ts';
 import type { TaskRecord } from '../core/task.ts';
-import { createEngine } from '../store/create-engine.ts';
+import { openEngine } from '../store/create-engine.ts';
 import { DEFAULT_DATABASE_URL } from '../store/database-url.ts';
 import type { Engine, EngineTransaction, TaskInsertResult, TaskListParams, TaskListResult, TaskStats, TypeLimit, TypePause } from '../store/engine.ts';
 import type { Logger } from '../core/logger.ts';
@@ -56,7 +56,7 @@ export class ConveyorClient {
   }
 
   static async open(options: ConveyorClientOptions = {}): Promise<ConveyorClient> {
-    const engine = createEngine(options.databaseUrl ?? DEFAULT_DATABASE_URL, options.logger ? { logger: options.logger } : {});
+    const engine = await openEngine(options.databaseUrl ?? DEFAULT_DATABASE_URL, options.logger ? { logger: options.logger } : {});
     try {
       if (options.migrate !== false) await engine.migrate();
     } catch (error) {

@@ -3,7 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import { pino } from 'pino';
 import type { ApiConfig, DeepPartial } from '../../src/api/api-config.ts';
 import { ManualClock } from '../../src/core/clock.ts';
-import { createEngine } from '../../src/store/create-engine.ts';
+import { createEngine } from '../helpers/create-engine.ts';
 import type { Engine, UserRole } from '../../src/store/engine.ts';
 import { useTemplate, type TestDatabase } from '../helpers/databases.ts';
 import { PASSWORD, startHttpServer, type CallOptions, type CallResult } from '../helpers/http-harness.ts';

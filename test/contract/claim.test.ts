@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { DEFAULT_BREAKER_CONFIG } from '../../src/core/circuit-breaker.ts';
-import { createEngine } from '../../src/store/create-engine.ts';
+import { createEngine } from '../helpers/create-engine.ts';
 import { DRAIN_TASKS } from '../helpers/load-size.ts';
 import { describeEachEngine } from './engine-fixture.ts';
 

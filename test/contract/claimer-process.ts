@@ -3,7 +3,7 @@
  * completed as JSON. Used by processes.test.ts to prove claims are exclusive across processes.
  * Usage: node --import tsx claimer-process.ts <database-url> <worker-id>
  */
-import { createEngine } from '../../src/store/create-engine.ts';
+import { createEngine } from '../helpers/create-engine.ts';
 
 const [url, workerId] = process.argv.slice(2);
 if (!url || !workerId) throw new Error('usage: claimer-process.ts <database-url> <worker-id>');

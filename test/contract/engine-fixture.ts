@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
 import { newTask, type TaskInput } from '../../src/core/new-task.ts';
 import type { ClaimedTask, TaskLease, TaskRecord } from '../../src/core/task.ts';
-import { createEngine } from '../../src/store/create-engine.ts';
+import { createEngine } from '../helpers/create-engine.ts';
 import type { Engine } from '../../src/store/engine.ts';
 import { testDatabases, useTemplate, type TestDatabase } from '../helpers/databases.ts';
 

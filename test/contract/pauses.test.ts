@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { createEngine } from '../../src/store/create-engine.ts';
+import { createEngine } from '../helpers/create-engine.ts';
 import { describeEachEngine } from './engine-fixture.ts';
 
 describeEachEngine('paused task types', (f) => {

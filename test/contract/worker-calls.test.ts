@@ -1,5 +1,5 @@
 import { expect, it } from 'vitest';
-import { createEngine } from '../../src/store/create-engine.ts';
+import { createEngine } from '../helpers/create-engine.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { describeEachEngine, leaseOf } from './engine-fixture.ts';
 

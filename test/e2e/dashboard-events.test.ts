@@ -7,7 +7,7 @@ import { systemClock } from '../../src/core/clock.ts';
 import { uuidv7 } from '../../src/core/id.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import { newTask } from '../../src/core/new-task.ts';
-import { createEngine } from '../../src/store/create-engine.ts';
+import { createEngine } from '../helpers/create-engine.ts';
 import type { Engine, UserRecord, UserRole } from '../../src/store/engine.ts';
 import { testDatabases, type TestDatabase } from '../helpers/databases.ts';
 import { waitFor } from '../helpers/wait-for.ts';

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { pino } from 'pino';
 import { systemClock } from '../../src/core/clock.ts';
-import { createEngine } from '../../src/store/create-engine.ts';
+import { createEngine } from '../helpers/create-engine.ts';
 import type { Engine } from '../../src/store/engine.ts';
 import { useTemplate, type TestDatabase } from '../helpers/databases.ts';
 import { ADMIN_PASSWORD, PASSWORD, startHttpServer } from '../helpers/http-harness.ts';

@@ -1,6 +1,6 @@
 import { newTask, type TaskInput } from '../../src/core/new-task.ts';
 import type { TaskRecord, TaskStatus } from '../../src/core/task.ts';
-import { createEngine } from '../../src/store/create-engine.ts';
+import { createEngine } from './create-engine.ts';
 import type { Engine } from '../../src/store/engine.ts';
 import { useTemplate, type TestDatabase } from './databases.ts';
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { runDoctorChecks, type DoctorOptions, type Finding } from '../../src/cli/doctor-checks.ts';
 import { DEFAULT_BREAKER_CONFIG } from '../../src/core/circuit-breaker.ts';
 import { newSchedule } from '../../src/core/schedule.ts';
-import { createEngine } from '../../src/store/create-engine.ts';
+import { createEngine } from '../helpers/create-engine.ts';
 import type { WorkerInfo } from '../../src/store/engine.ts';
 import { describeEachEngine } from '../contract/engine-fixture.ts';
 import { testDatabases } from '../helpers/databases.ts';

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import { newTask } from '../../src/core/new-task.ts';
-import { createEngine } from '../../src/store/create-engine.ts';
+import { createEngine } from '../helpers/create-engine.ts';
 import type { Engine } from '../../src/store/engine.ts';
 import { LeaseKeeper } from '../../src/worker/lease-keeper.ts';
 import { RunningTask } from '../../src/worker/running-task.ts';

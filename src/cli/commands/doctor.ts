@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { systemClock } from '../../core/clock.ts';
-import { createEngine } from '../../store/create-engine.ts';
+import { openEngine } from '../../store/create-engine.ts';
 import { redactDatabaseUrl } from '../../store/database-url.ts';
 import type { Engine } from '../../store/engine.ts';
 import { assertDatabaseExists, cliLogger } from '../cli-engine.ts';
@@ -81,7 +81,7 @@ async function diagnose(url: string, fix: boolean, checks: (engine: Engine) => P
   }
   let engine: Engine;
   try {
-    engine = createEngine(url, { logger: cliLogger(config) });
+    engine = await openEngine(url, { logger: cliLogger(config) });
   } catch (error) {
     return unreachable(`cannot open: ${error instanceof Error ? error.message : String(error)}`, 'Check database.url (conveyor config) and the permissions of the file and its folder.');
   }

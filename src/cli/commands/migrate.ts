@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { createEngine } from '../../store/create-engine.ts';
+import { openEngine } from '../../store/create-engine.ts';
 import { redactDatabaseUrl } from '../../store/database-url.ts';
 import { loadConfig } from '../config.ts';
 import { createLogger } from '../logger.ts';
@@ -13,7 +13,7 @@ export function registerMigrateCommand(program: Command): void {
       const config = loadConfig();
       // Only problems are worth a log line here; the result is printed for people.
       const logger = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level });
-      const engine = createEngine(config.database.url, { logger });
+      const engine = await openEngine(config.database.url, { logger });
       try {
         const report = await engine.migrate();
         const where = `${engine.kind} ${redactDatabaseUrl(config.database.url)}`;

@@ -6,7 +6,7 @@ import { buildApp } from '../../api/build-app.ts';
 import { systemClock, type Clock } from '../../core/clock.ts';
 import { isConveyorError, ERROR_CODES } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import { createEngine } from '../../store/create-engine.ts';
+import { openEngine } from '../../store/create-engine.ts';
 import { redactDatabaseUrl } from '../../store/database-url.ts';
 import type { Engine } from '../../store/engine.ts';
 import type { TaskRegistry } from '../../tasks/task-registry.ts';
@@ -75,7 +75,7 @@ export async function startApiServer(p: { config: Config; engine: Engine; logger
 export async function runServe(options: { env?: Record<string, string | undefined>; migrate?: boolean } = {}): Promise<number> {
   const config = loadConfig(options.env ?? process.env);
   const logger = createLogger({ level: config.log.level, bindings: { component: 'server' } });
-  const engine = createEngine(config.database.url, { logger });
+  const engine = await openEngine(config.database.url, { logger });
   let stop: () => void = () => {};
   const stopped = new Promise<void>((resolve) => (stop = resolve));
   const onSignal = (signal: NodeJS.Signals) => {

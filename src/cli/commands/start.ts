@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { createEngine } from '../../store/create-engine.ts';
+import { openEngine } from '../../store/create-engine.ts';
 import { redactDatabaseUrl } from '../../store/database-url.ts';
 import { EXIT } from '../cli-error.ts';
 import { loadConfig, resolveConfig, type Config } from '../config.ts';
@@ -35,7 +35,7 @@ function withTryItDefaults(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 /** Migrates once, before any child starts, and makes sure someone can log in as an admin. */
 async function prepareDatabase(config: Config, env: NodeJS.ProcessEnv): Promise<{ adminPassword: string | null }> {
-  const engine = createEngine(config.database.url);
+  const engine = await openEngine(config.database.url);
   try {
     await engine.migrate();
     if ((await engine.userCount({ role: 'admin' })) > 0 || config.auth.initial_admin_password !== '') return { adminPassword: null };

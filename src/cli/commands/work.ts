@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { isConveyorError, ERROR_CODES } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import { createEngine } from '../../store/create-engine.ts';
+import { openEngine } from '../../store/create-engine.ts';
 import { redactDatabaseUrl } from '../../store/database-url.ts';
 import type { TaskRegistry } from '../../tasks/task-registry.ts';
 import { defaultWorkerId, Worker } from '../../worker/worker.ts';
@@ -43,7 +43,7 @@ export async function runWork(options: RunWorkOptions): Promise<number> {
   // Every line this process writes carries the worker id, the engine's included.
   const workerId = defaultWorkerId();
   const logger = root.child({ worker_id: workerId });
-  const engine = createEngine(config.database.url, { logger });
+  const engine = await openEngine(config.database.url, { logger });
   let signals = 0;
   // Built before anything touches the database, so that a configuration mistake stops us at once.
   const registry = options.registry ?? createTaskRegistry(config, engine, await loadTaskModules(config.tasks.modules));
