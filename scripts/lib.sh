@@ -31,8 +31,9 @@ fail() {
   exit 1
 }
 
-# The conveyor command of this checkout.
-conveyor() { node "$ROOT/bin/conveyor.js" "$@"; }
+# The conveyor command of this checkout (the built one; the tests set CONVEYOR_CLI to run src/ instead).
+CONVEYOR_CLI="${CONVEYOR_CLI:-$ROOT/bin/conveyor.js}"
+conveyor() { node "$CONVEYOR_CLI" "$@"; }
 
 require_node() {
   command -v node >/dev/null 2>&1 || fail "node is not installed (Conveyor needs Node.js 20 or newer)"
@@ -73,7 +74,7 @@ log_since() {
 # written to $PIDFILE. Sets PID.
 start_background() {
   mkdir -p "$LOG_DIR" "$RUN_DIR"
-  nohup node "$ROOT/bin/conveyor.js" "$@" >>"$LOG" 2>&1 </dev/null &
+  nohup node "$CONVEYOR_CLI" "$@" >>"$LOG" 2>&1 </dev/null &
   PID=$!
   printf '%s\n' "$PID" >"$PIDFILE"
 }

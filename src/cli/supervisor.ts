@@ -64,7 +64,10 @@ export class Supervisor {
     mkdirSync(dirname(entry.spec.logFile), { recursive: true });
     const log = openSync(entry.spec.logFile, 'a');
     const logOffset = statSync(entry.spec.logFile).size;
-    const child = spawn(process.execPath, [this.#script, ...entry.spec.args], {
+    // This process's Node options too (a loader given with --import), so a child runs as its parent
+    // does; but not a debugger's, whose port only one process can hold.
+    const nodeOptions = process.execArgv.filter((option) => !option.startsWith('--inspect'));
+    const child = spawn(process.execPath, [...nodeOptions, this.#script, ...entry.spec.args], {
       env: entry.spec.env,
       stdio: ['ignore', log, log, 'ipc'],
     });

@@ -1,5 +1,5 @@
 /**
- * Conveyor's testing helpers (`import { runTask, createTestConveyor } from 'conveyor/testing'`), for
+ * Conveyor's testing helpers (`import { runTask, createTestConveyor } from 'conveyor-tasks/testing'`), for
  * applications testing their own task types:
  *
  *   runTask(definition, payload, options?)   one handler call with a real TaskContext, no database

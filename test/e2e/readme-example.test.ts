@@ -26,7 +26,7 @@ describe.each(testDatabases)('the README custom task type [$kind]', ({ create })
   afterEach(async () => {
     await worker?.kill();
     await db?.drop();
-    // Inside the package, so that `import ... from 'conveyor'` resolves as it does in a user's project.
+    // Inside the package, so that `import ... from 'conveyor-tasks'` resolves as it does in a user's project.
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 

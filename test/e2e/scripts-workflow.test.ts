@@ -8,7 +8,7 @@ import { freePort } from '../helpers/free-port.ts';
 import { postgresTestDatabase } from '../helpers/databases.ts';
 import { openTestEngine } from '../helpers/task-fixtures.ts';
 import { waitFor } from '../helpers/wait-for.ts';
-import { isAlive } from '../helpers/worker-process.ts';
+import { CLI_PATH, isAlive } from '../helpers/worker-process.ts';
 import { runCli, runProcess, type CliResult } from './cli-helpers.ts';
 
 /**
@@ -39,6 +39,8 @@ beforeAll(async () => {
     CONVEYOR__DATA__DIR: join(dir, 'data'),
     CONVEYOR_LOG_DIR: join(dir, 'log'),
     CONVEYOR_RUN_DIR: join(dir, 'run'),
+    // The scripts run the CLI from src/, the code under test (their default is the built bin/conveyor.js).
+    CONVEYOR_CLI: CLI_PATH,
   };
 });
 

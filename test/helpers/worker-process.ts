@@ -7,7 +7,8 @@ import { spawnTracked } from './process-registry.ts';
 import { waitFor } from './wait-for.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CLI_PATH = join(ROOT, 'bin', 'conveyor.js');
+/** The CLI from src/ (through tsx), so tests need no build; bin/conveyor.js runs the compiled dist/. */
+export const CLI_PATH = join(ROOT, 'test', 'helpers', 'conveyor-from-source.js');
 export const TEST_WORKER_PATH = join(ROOT, 'test', 'helpers', 'test-worker.ts');
 
 export type LogLine = Record<string, unknown> & { level?: string; msg?: string };

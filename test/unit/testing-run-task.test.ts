@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 // Through the package's export path, exactly as a user's test imports it.
-import { PermanentTaskError, SnoozeTaskError, Type, defineTask } from 'conveyor';
-import { runTask } from 'conveyor/testing';
+import { PermanentTaskError, SnoozeTaskError, Type, defineTask } from 'conveyor-tasks';
+import { runTask } from 'conveyor-tasks/testing';
 
 const greet = defineTask({
   name: 'greet',

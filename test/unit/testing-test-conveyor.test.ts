@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PermanentTaskError, Type, defineTask } from 'conveyor';
-import { createTestConveyor, type TestConveyor } from 'conveyor/testing';
+import { PermanentTaskError, Type, defineTask } from 'conveyor-tasks';
+import { createTestConveyor, type TestConveyor } from 'conveyor-tasks/testing';
 import { newTask } from '../../src/core/new-task.ts';
 
 const calls: string[] = [];

@@ -12,7 +12,11 @@ import { parseIntFlag } from '../output.ts';
 import { Supervisor } from '../supervisor.ts';
 import { listenError } from '../listen-error.ts';
 
-const CONVEYOR_BIN = fileURLToPath(new URL('../../../bin/conveyor.js', import.meta.url));
+/**
+ * The children run the same program as this process (bin/conveyor.js, or the sources through tsx when
+ * the tests run it that way), with the same Node options (see Supervisor).
+ */
+const CONVEYOR_BIN = process.argv[1] ?? fileURLToPath(new URL('../../../bin/conveyor.js', import.meta.url));
 
 /**
  * `npm start` is for trying Conveyor on one machine, with the guide's own examples: its curl session
