@@ -14,6 +14,8 @@ export type { TaskInput } from './core/new-task.ts';
 export type { ScheduleInput, ScheduleRecord } from './core/schedule.ts';
 export type { TaskRecord, TaskStatus, TaskPriority, JsonValue, JsonObject, AttemptRecord } from './core/task.ts';
 export type { RetryStrategy } from './core/retry-strategy.ts';
+// What the client's methods return (records, not the engine behind them).
+export type { TaskInsertResult, TaskListParams, TaskListResult, TaskStats, TypeLimit, TypePause } from './store/engine.ts';
 export type { Logger } from './core/logger.ts';
 export { ConveyorError, ERROR_CODES, type ErrorCode } from './core/errors.ts';
 export { PermanentTaskError, RetryableTaskError, SnoozeTaskError } from './core/task-errors.ts';
