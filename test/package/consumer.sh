@@ -32,15 +32,16 @@ fail() {
 say "npm pack"
 (cd "$ROOT" && npm pack --silent --pack-destination "$WORK" >/dev/null)
 TARBALL="$(ls "$WORK"/*.tgz)"
-FILES="$(tar tzf "$TARBALL" | grep -vc '/$')"
+LISTING="$(tar tzf "$TARBALL")"
+FILES="$(grep -vc '/$' <<<"$LISTING")"
 printf 'tarball %s: %s files, %s bytes packed\n' "$(basename "$TARBALL")" "$FILES" "$(stat -c %s "$TARBALL")"
 # Only what a user runs: no tests, bench, screenshots, TypeScript sources or build settings.
-if tar tzf "$TARBALL" | grep -E '^package/(test|bench|docs|scripts|src)/|screenshot|\.png$|tsconfig|(^|[^d])\.ts$|vitest' | grep -v '\.d\.ts$'; then
+if grep -E '^package/(test|bench|docs|scripts|src)/|screenshot|\.png$|tsconfig|\.ts$|vitest' <<<"$LISTING" | grep -v '\.d\.ts$'; then
   fail "the tarball holds files a user does not need (listed above)"
 fi
 for needed in dist/index.js dist/index.d.ts dist/testing/index.js dist/cli/main.js bin/conveyor.js LICENSE CHANGELOG.md README.md \
   dist/dashboard/index.html dist/store/sqlite/migrations/0001_init.sql dist/store/postgres/migrations/0001_init.sql; do
-  tar tzf "$TARBALL" | grep -qx "package/$needed" || fail "the tarball lacks $needed"
+  grep -qx "package/$needed" <<<"$LISTING" || fail "the tarball lacks $needed"
 done
 
 # $1: a label; $2: the folder holding the `node` to use.
