@@ -3,7 +3,7 @@
 // copied next to the compiled code, so every `new URL('./x', import.meta.url)` finds them in dist/ too.
 // Run by `npm run build`, `prepare` (so `npm ci` in a checkout builds) and `prepack`.
 import { execFileSync } from 'node:child_process';
-import { cpSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,9 +12,17 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const src = join(root, 'src');
 const dist = join(root, 'dist');
 
+let tsc;
+try {
+  tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+} catch {
+  // `npm ci --omit=dev` runs `prepare` without TypeScript: keep a dist/ that is there, or say what is missing.
+  if (existsSync(join(dist, 'cli', 'main.js'))) process.exit(0);
+  console.error('build: TypeScript is not installed (a dev dependency): run `npm ci` with dev dependencies to build dist/.');
+  process.exit(1);
+}
 // A fresh dist/, so a file deleted from src/ does not live on in the package.
 rmSync(dist, { recursive: true, force: true });
-const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.build.json')], { stdio: 'inherit', cwd: root });
 
 /** Every file under `dir` that is not TypeScript. */
