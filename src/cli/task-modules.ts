@@ -23,7 +23,7 @@ const COMMONJS_TROUBLE = new Set(['ERR_REQUIRE_ESM', 'ERR_REQUIRE_CYCLE_MODULE',
  *
  * JavaScript loads as it is. TypeScript loads when Node can run it: Node 22.18+ and 23.6+ strip types
  * themselves, or a loader was registered (`node --import tsx`); otherwise, if the user's project has
- * tsx installed, through tsx's tsImport (Conveyor itself ships compiled and does not depend on tsx);
+ * tsx installed, Conveyor registers it (Conveyor itself ships compiled and does not depend on tsx);
  * failing all that, with an error that says what to do.
  */
 export async function loadTaskModules(paths: readonly string[], cwd = process.cwd()): Promise<TaskDefinition[]> {
@@ -36,7 +36,12 @@ export async function loadTaskModules(paths: readonly string[], cwd = process.cw
     } catch (error) {
       throw new ConveyorError(ERROR_CODES.CONFIG, `tasks.modules: could not load ${file}: ${(error as Error).message}${hint(file, error)}`, { field: 'tasks.modules', cause: error });
     }
-    const found = Object.values(module).flatMap((value) => (Array.isArray(value) ? value : [value])).filter(isTaskDefinition);
+    const values = Object.values(module);
+    // A module compiled to CommonJS (a .ts file in a project without "type": "module") may arrive as
+    // one `default` object holding its exports.
+    const commonJs = module.default;
+    if (commonJs !== null && typeof commonJs === 'object' && !Array.isArray(commonJs) && !isTaskDefinition(commonJs)) values.push(...Object.values(commonJs));
+    const found = values.flatMap((value) => (Array.isArray(value) ? value : [value])).filter(isTaskDefinition);
     if (found.length === 0) {
       throw new ConveyorError(ERROR_CODES.CONFIG, `tasks.modules: ${file} exports no task definition (export the result of defineTask())`, { field: 'tasks.modules' });
     }
@@ -52,22 +57,24 @@ async function importTaskModule(file: string, cwd: string): Promise<Record<strin
     return (await import(url)) as Record<string, unknown>;
   } catch (error) {
     if (!TYPESCRIPT.has(extname(file)) || !NODE_CANNOT_RUN_TS.has(errorCode(error))) throw error;
-    const tsx = await loadUsersTsx(file, cwd);
-    if (!tsx) throw error;
-    return (await tsx.tsImport(url, url)) as Record<string, unknown>;
+    // Registered for the whole process, as `node --import tsx` would: a module loaded in a private
+    // namespace (tsx's tsImport) would get its own copy of this package, and PermanentTaskError
+    // thrown by the handler would not be ours.
+    if (!(await registerUsersTsx(file, cwd))) throw error;
+    // The failed load stays cached under the plain URL.
+    return (await import(`${url}?tsx`)) as Record<string, unknown>;
   }
 }
 
-interface TsxApi {
-  tsImport(specifier: string, parentUrl: string): Promise<unknown>;
-}
+let tsxRegistered = false;
 
 /**
- * tsx's ESM API as installed in the user's project (looked up from the task module's folder, then from
- * the working directory), or null. Its `import` entry is read from tsx's own package.json: the
- * CommonJS entry, imported from an ES module, does not find its files.
+ * Registers tsx as installed in the user's project (looked up from the task module's folder, then from
+ * the working directory): its main entry is what `node --import tsx` runs, hooks for ES modules and
+ * CommonJS alike. False when the project has no tsx.
  */
-async function loadUsersTsx(file: string, cwd: string): Promise<TsxApi | null> {
+async function registerUsersTsx(file: string, cwd: string): Promise<boolean> {
+  if (tsxRegistered) return true;
   for (const from of [dirname(file), cwd]) {
     let manifest: string;
     try {
@@ -76,12 +83,13 @@ async function loadUsersTsx(file: string, cwd: string): Promise<TsxApi | null> {
       continue;
     }
     const exportsField = (JSON.parse(readFileSync(manifest, 'utf8')) as { exports?: Record<string, unknown> }).exports ?? {};
-    const entry = importEntry(exportsField['./esm/api']);
+    const entry = importEntry(exportsField['.']);
     if (entry === null || !existsSync(join(dirname(manifest), entry))) continue;
-    const api = (await import(pathToFileURL(join(dirname(manifest), entry)).href)) as Partial<TsxApi>;
-    if (typeof api.tsImport === 'function') return api as TsxApi;
+    await import(pathToFileURL(join(dirname(manifest), entry)).href);
+    tsxRegistered = true;
+    return true;
   }
-  return null;
+  return false;
 }
 
 /** The file a package.json `exports` entry gives an `import` (nested conditions followed). */

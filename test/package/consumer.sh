@@ -168,15 +168,25 @@ JSON
     sleep 0.2
   done
   grep -q '"worker started"' worker.log || { cat worker.log; fail "the worker did not start"; }
-  local id status
-  id="$(npx conveyor enqueue greet --payload '{"name":"Ada"}' --json | node -e 'let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>console.log(JSON.parse(s).task.id))')"
-  for _ in $(seq 1 150); do
-    status="$(npx conveyor tasks show "$id" --json | node -e 'let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>{const t=JSON.parse(s);const r=t.task??t;console.log(r.status+" "+JSON.stringify(r.output))})')"
-    [[ "$status" == completed* ]] && break
-    sleep 0.2
-  done
-  echo "greet task $id: $status"
-  [[ "$status" == 'completed {"greeting":"Hello, Ada!"}' ]] || { cat worker.log; fail "the greet task did not complete as the README says"; }
+  # $1: the payload; prints the task's status, attempt and output once it is finished.
+  run_greet() {
+    local id status
+    id="$(npx conveyor enqueue greet --payload "$1" --json | node -e 'let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>console.log(JSON.parse(s).task.id))')"
+    for _ in $(seq 1 150); do
+      status="$(npx conveyor tasks show "$id" --json | node -e 'let s="";process.stdin.on("data",(d)=>s+=d).on("end",()=>{const t=JSON.parse(s);console.log(`${t.status} attempt ${t.current_attempt} ${JSON.stringify(t.output)}`)})')"
+      [[ "$status" == completed* || "$status" == failed* ]] && break
+      sleep 0.2
+    done
+    echo "$status"
+  }
+  local result
+  result="$(run_greet '{"name":"Ada"}')"
+  echo "greet Ada: $result"
+  [[ "$result" == 'completed attempt 1 {"greeting":"Hello, Ada!"}' ]] || { cat worker.log; fail "the greet task did not complete as the README says"; }
+  # The README's handler throws PermanentTaskError for "nobody": straight to the dead letter, one attempt.
+  result="$(run_greet '{"name":"nobody"}')"
+  echo "greet nobody: $result"
+  [[ "$result" == 'failed attempt 1 null' ]] || { cat worker.log; fail "PermanentTaskError from the task module did not send the task to the dead letter at once"; }
   kill "$WORKER_PID"
   wait "$WORKER_PID" || true
   WORKER_PID=""
