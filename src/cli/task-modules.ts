@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { createRequire, register } from 'node:module';
 import { dirname, extname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConveyorError, ERROR_CODES } from '../core/errors.ts';
@@ -51,8 +51,15 @@ export async function loadTaskModules(paths: readonly string[], cwd = process.cw
   return definitions;
 }
 
+let esmHooksRegistered = false;
+
 async function importTaskModule(file: string, cwd: string): Promise<Record<string, unknown>> {
   const url = pathToFileURL(file).href;
+  // Node strips types itself: let a .ts file with import/export load as an ES module in a CommonJS project too.
+  if (extname(file) === '.ts' && (process.features as { typescript?: unknown }).typescript && !esmHooksRegistered) {
+    register(new URL(`./typescript-esm-hooks${extname(import.meta.url)}`, import.meta.url));
+    esmHooksRegistered = true;
+  }
   try {
     return (await import(url)) as Record<string, unknown>;
   } catch (error) {
@@ -119,7 +126,7 @@ function hint(file: string, error: unknown): string {
     );
   }
   const message = error instanceof Error ? error.message : '';
-  if (COMMONJS_TROUBLE.has(code) || /Cannot require\(\) ES Module/.test(message)) {
+  if (COMMONJS_TROUBLE.has(code) || /Cannot require\(\) ES Module|Cannot use import statement outside a module/.test(message)) {
     return (
       '. The module was run as CommonJS (your package.json has no "type": "module"), and CommonJS cannot load it this way: ' +
       'add "type": "module" to package.json, or rename the file to .mts (.mjs for JavaScript)'
