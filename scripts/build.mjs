@@ -39,4 +39,4 @@ for (const file of assets(src)) {
   cpSync(file, join(dist, relative(src, file)));
   copied += 1;
 }
-console.log(`built dist/ (${copied} asset files copied: dashboard, migrations)`);
+console.error(`built dist/ (${copied} asset files copied: dashboard, migrations)`);
