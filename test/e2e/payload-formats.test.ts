@@ -15,7 +15,7 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
  * that leaves out its description (which once ended in SQLite's NOT NULL error at registration).
  */
 const WELCOME_MODULE = `
-import { defineTask, Type } from 'conveyor';
+import { defineTask, Type } from 'conveyor-tasks';
 
 export const welcome = defineTask({
   name: 'welcome',

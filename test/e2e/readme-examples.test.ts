@@ -26,7 +26,7 @@ const RUN_BY = new Map<string, string>([
   ['Your own task types in TypeScript|npx conveyor work --tasks ./tasks/greet.ts', 'the library test'],
   ["Your own task types in TypeScript|import pg from 'pg';", 'the library test'],
   ['Recurring tasks|await conveyor.schedule({', 'the library test'],
-  ["Testing your task types|import { createTestConveyor, runTask } from 'conveyor/testing';", 'the testing test'],
+  ["Testing your task types|import { createTestConveyor, runTask } from 'conveyor-tasks/testing';", 'the testing test'],
   ['Operating it|npx conveyor stats --watch', 'the CLI test'],
   ['PostgreSQL, and scaling out|export CONVEYOR__DATABASE__URL=', 'the PostgreSQL test'],
 ]);
@@ -38,6 +38,13 @@ function blockKey(block: { heading: string; code: string }): string | undefined 
     return heading === block.heading && starts.every((start, index) => (lines[index] ?? '').startsWith(start));
   });
 }
+
+// `npm start` and `npx conveyor` run the built CLI (bin/conveyor.js runs dist/, which `npm ci` builds):
+// build it from the sources under test first.
+beforeAll(async () => {
+  const built = await runProcess(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, env: readmeEnv({}) });
+  if (built.code !== 0) throw new Error(`the build failed\n${built.stdout}${built.stderr}`);
+}, 300_000);
 
 describe('README.md', () => {
   it('has no code block that no test runs', () => {
@@ -234,7 +241,7 @@ describe('the README library examples, on PostgreSQL', () => {
       return task?.status === 'completed' ? task : undefined;
     }, { message: 'the greet task' })).toMatchObject({ output: { greeting: 'Hello, Ada!' } });
 
-    const opening = "import { ConveyorClient } from 'conveyor';\nconst conveyor = await ConveyorClient.open({ databaseUrl: process.env.DATABASE_URL });\n";
+    const opening = "import { ConveyorClient } from 'conveyor-tasks';\nconst conveyor = await ConveyorClient.open({ databaseUrl: process.env.DATABASE_URL });\n";
     await runTs('schedule.ts', `${opening}${readmeBlock('Recurring tasks', 'await conveyor.schedule({').code}\nawait conveyor.close();\n`);
     const [schedule] = await engine.scheduleList({});
     expect(schedule).toMatchObject({ name: 'nightly-cleanup', cron: '0 3 * * *', timezone: 'Europe/Berlin', taskType: 'file_cleanup' });
@@ -266,7 +273,7 @@ describe('the README testing example', () => {
     try {
       mkdirSync(join(dir, 'tasks'));
       writeFileSync(join(dir, 'tasks', 'greet.ts'), readmeBlock('Your own task types in TypeScript', 'import { defineTask').code);
-      const example = readmeBlock('Testing your task types', "import { createTestConveyor, runTask } from 'conveyor/testing';").code;
+      const example = readmeBlock('Testing your task types', "import { createTestConveyor, runTask } from 'conveyor-tasks/testing';").code;
       writeFileSync(join(dir, 'greet.test-example.ts'), `${example}\nconsole.log(JSON.stringify({ run: run.status, output: run.output, task: task.taskType }));\n`);
       const result = await runProcess(process.execPath, ['--import', 'tsx', 'greet.test-example.ts'], { cwd: dir, env: readmeEnv({}) });
       expect(result.code, result.stderr).toBe(0);

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { newTask } from '../../src/core/new-task.ts';
-import { createEngine } from '../../src/store/create-engine.ts';
+import { createEngine } from './create-engine.ts';
 import { postgresTestDatabase, useTemplate, type TestDatabase } from './databases.ts';
 import { rawExec } from './raw-exec.ts';
 

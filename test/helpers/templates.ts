@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import pg from 'pg';
-import { createEngine } from '../../src/store/create-engine.ts';
+import { createEngine } from './create-engine.ts';
 import { quoteIdentifier } from '../../src/store/postgres/sql-parts.ts';
 import { appliedMigrations, schemaFingerprint, type SchemaPoolSpec } from './schema-pool.ts';
 
