@@ -2,15 +2,13 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { spawnTracked } from './process-registry.ts';
 import { waitFor } from './wait-for.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 /** The CLI from src/ (through tsx), so tests need no build; bin/conveyor.js runs the compiled dist/. */
 export const CLI_PATH = join(ROOT, 'test', 'helpers', 'conveyor-from-source.js');
-/** `--import` this (after tsx) and a program importing the package by name gets src/ too. */
-export const SOURCE_IMPORTS = pathToFileURL(join(ROOT, 'test', 'helpers', 'source-imports.js')).href;
 export const TEST_WORKER_PATH = join(ROOT, 'test', 'helpers', 'test-worker.ts');
 
 export type LogLine = Record<string, unknown> & { level?: string; msg?: string };
