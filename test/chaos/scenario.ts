@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { TaskInput } from '../../src/core/new-task.ts';
 import type { TaskStatus } from '../../src/core/task.ts';
-import { createEngine } from '../../src/store/create-engine.ts';
+import { createEngine } from '../helpers/create-engine.ts';
 import type { Engine } from '../../src/store/engine.ts';
 import { insertTasks } from '../helpers/task-fixtures.ts';
 import type { ChaosPostgres } from './chaos-postgres.ts';

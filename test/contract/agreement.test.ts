@@ -1,7 +1,7 @@
 import { expect, it } from 'vitest';
 import { ConveyorError } from '../../src/core/errors.ts';
 import { newTask } from '../../src/core/new-task.ts';
-import { createEngine } from '../../src/store/create-engine.ts';
+import { createEngine } from '../helpers/create-engine.ts';
 import { rawExec } from '../helpers/raw-exec.ts';
 import { describeEachEngine, leaseOf } from './engine-fixture.ts';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import type { TaskStatus } from '../../src/core/task.ts';
-import { createEngine } from '../../src/store/create-engine.ts';
+import { createEngine } from '../helpers/create-engine.ts';
 import type { Engine } from '../../src/store/engine.ts';
 import { startPrivatePostgres, type PrivatePostgres } from '../helpers/private-postgres.ts';
 import { IMMEDIATE_RETRY, insertTasks } from '../helpers/task-fixtures.ts';

@@ -4,7 +4,7 @@
  * "ready" once claiming. Run with `node --import tsx`.
  */
 import { Type } from '@sinclair/typebox';
-import { createEngine } from '../../src/store/create-engine.ts';
+import { createEngine } from '../helpers/create-engine.ts';
 import { defineTask } from '../../src/tasks/define-task.ts';
 import { TaskRegistry } from '../../src/tasks/task-registry.ts';
 import { Worker } from '../../src/worker/worker.ts';

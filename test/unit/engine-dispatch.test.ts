@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Logger } from '../../src/core/logger.ts';
 import { newTask } from '../../src/core/new-task.ts';
-import { createEngine } from '../../src/store/create-engine.ts';
+import { createEngine } from '../helpers/create-engine.ts';
 import type { EngineCall } from '../../src/store/engine.ts';
 
 /** A logger that keeps what it was given, to see what the dispatch layer logs. */
