@@ -5,11 +5,9 @@ const DEFECTS = {
   rescueCap: 'the rescue cap counts tasks claimed ahead and never started: a worker that dies takes innocent tasks to the dead letter',
   processExit: 'a handler calling process.exit takes its worker down (handlers are not isolated)',
   busyLoop: 'a busy-loop handler freezes its worker for good (it ignores SIGTERM) and the rescuer hands the poison to the next worker',
-  nulPostgres: 'a NUL character in an output or an error leaves the task running forever on PostgreSQL',
   malformedRow: 'one malformed JSON row orphans its whole claim batch on SQLite',
   killedUnder:
     'a task whose worker is killed under it three times is taken for a poison: the rescue cap cannot tell a task that kills its worker from one whose worker was killed',
-  restart57P01: 'a worker sometimes exits with "uncaught exception" on 57P01 (admin shutdown) during a PostgreSQL restart (intermittent)',
 } as const;
 
 /**
@@ -23,14 +21,12 @@ export const KNOWN_FAILING: readonly { scenario: string; engine: EngineKind; awa
   { scenario: 'kill-loop', engine: 'sqlite', awaits: [DEFECTS.rescueCap, DEFECTS.killedUnder], onlyFull: true },
   { scenario: 'kill-loop', engine: 'postgres', awaits: [DEFECTS.rescueCap, DEFECTS.killedUnder], onlyFull: true },
   { scenario: 'poison', engine: 'sqlite', awaits: [DEFECTS.processExit, DEFECTS.rescueCap, DEFECTS.busyLoop] },
-  { scenario: 'poison', engine: 'postgres', awaits: [DEFECTS.processExit, DEFECTS.rescueCap, DEFECTS.busyLoop, DEFECTS.nulPostgres] },
+  { scenario: 'poison', engine: 'postgres', awaits: [DEFECTS.processExit, DEFECTS.rescueCap, DEFECTS.busyLoop] },
   { scenario: 'poison-exit', engine: 'sqlite', awaits: [DEFECTS.processExit, DEFECTS.rescueCap] },
   { scenario: 'poison-exit', engine: 'postgres', awaits: [DEFECTS.processExit, DEFECTS.rescueCap] },
   { scenario: 'poison-busy-loop', engine: 'sqlite', awaits: [DEFECTS.busyLoop, DEFECTS.rescueCap] },
   { scenario: 'poison-busy-loop', engine: 'postgres', awaits: [DEFECTS.busyLoop, DEFECTS.rescueCap] },
-  { scenario: 'poison-nul', engine: 'postgres', awaits: [DEFECTS.nulPostgres] },
   { scenario: 'malformed-row', engine: 'sqlite', awaits: [DEFECTS.malformedRow, DEFECTS.rescueCap] },
-  { scenario: 'pg-restart', engine: 'postgres', awaits: [DEFECTS.restart57P01] },
 ];
 
 /** The defects a scenario awaits on an engine, in this mode (short or full), or null if it passes today. */
