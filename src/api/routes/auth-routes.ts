@@ -9,7 +9,7 @@ import { userProfile } from '../views/user-view.ts';
 export function authRoutes(app: App, ctx: ApiContext): void {
   app.post('/auth/register', {
     config: { access: 'public' },
-    schema: { tags: ['auth'], summary: 'Create an account (role user)', body: RegisterBody, response: { 201: Ok(UserProfile), ...errors(400, 409, 429) } },
+    schema: { operationId: 'register', tags: ['auth'], summary: 'Create an account (role user)', body: RegisterBody, response: { 201: Ok(UserProfile), ...errors(400, 409, 429) } },
   }, async (request, reply) => {
     const wait = ctx.registerLimit.take(request.ip);
     if (wait > 0) throw new ApiError('RATE_LIMITED', 'Too many registrations from this address; try again later', { retryAfterMs: wait });
@@ -20,6 +20,7 @@ export function authRoutes(app: App, ctx: ApiContext): void {
   app.post('/auth/login', {
     config: { access: 'public' },
     schema: {
+      operationId: 'login',
       tags: ['auth'],
       summary: 'Open a session',
       description: 'Give `username_or_email` (or `username`, or `email`) and `password`. Failed logins are throttled per account and per address (429 with Retry-After).',
@@ -42,25 +43,26 @@ export function authRoutes(app: App, ctx: ApiContext): void {
   });
 
   app.post('/auth/logout', {
-    schema: { tags: ['auth'], summary: 'End this session', response: { 200: Ok(Message), ...errors(401) } },
+    schema: { operationId: 'logout', tags: ['auth'], summary: 'End this session', response: { 200: Ok(Message), ...errors(401) } },
   }, async (request) => {
     await ctx.auth.logout(principalOf(request).session);
     return { success: true as const, data: { message: 'Logged out successfully' } };
   });
 
   app.post('/auth/logout-all', {
-    schema: { tags: ['auth'], summary: 'End every session of this account', response: { 200: Ok(LogoutAllResult), ...errors(401) } },
+    schema: { operationId: 'logoutAll', tags: ['auth'], summary: 'End every session of this account', response: { 200: Ok(LogoutAllResult), ...errors(401) } },
   }, async (request) => {
     const ended = await ctx.auth.logoutAll(principalOf(request).user.id);
     return { success: true as const, data: { message: `Ended ${ended} session(s)`, sessions_ended: ended } };
   });
 
   app.get('/auth/me', {
-    schema: { tags: ['auth'], summary: 'The signed-in user', response: { 200: Ok(UserProfile), ...errors(401) } },
+    schema: { operationId: 'getCurrentUser', tags: ['auth'], summary: 'The signed-in user', response: { 200: Ok(UserProfile), ...errors(401) } },
   }, async (request) => ({ success: true as const, data: userProfile(principalOf(request).user) }));
 
   app.post('/auth/refresh', {
     schema: {
+      operationId: 'refreshSession',
       tags: ['auth'],
       summary: 'Extend this session',
       description: 'Sets the expiry to a full session lifetime from now (within the absolute lifetime). A second refresh within 5 minutes answers 409.',

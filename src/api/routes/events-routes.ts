@@ -1,6 +1,7 @@
 import type { ApiContext, App } from '../api-context.ts';
 import { principalOf } from '../plugins/authenticate.ts';
 import { errors } from '../schemas/common.ts';
+import { EventStream } from '../schemas/monitoring-schemas.ts';
 import { TaskEventHub } from '../task-event-hub.ts';
 
 /** One hub per app: the routes are installed twice (at / and /api/v1) with the same context. */
@@ -23,6 +24,7 @@ export function eventsRoutes(app: App, ctx: ApiContext): void {
 
   app.get('/events', {
     schema: {
+      operationId: 'streamEvents',
       tags: ['monitoring'],
       summary: 'Live task changes (server-sent events)',
       description:
@@ -30,7 +32,7 @@ export function eventsRoutes(app: App, ctx: ApiContext): void {
         '`throughput` series), `tasks` (`{tasks: TaskSummary[], deleted: id[]}`: the tasks you may see that changed), `monitor` ' +
         '(workers, circuit breakers, paused task types or limits changed; read GET /workers, GET /circuit-breakers or GET /tasks/types) and `session_ended`. Send ' +
         '`Authorization: Bearer <session_token>` (read it with fetch and a streaming body). At most 10 streams per user.',
-      response: errors(401, 429, 503),
+      response: { 200: EventStream, ...errors(401, 429, 503) },
     },
   }, async (request, reply) => {
     const { user, session } = principalOf(request);

@@ -8,7 +8,7 @@ import { HealthView, LiveView, ReadyView } from '../schemas/monitoring-schemas.t
 export function healthRoutes(app: App, ctx: ApiContext): void {
   app.get('/health', {
     config: { access: 'public' },
-    schema: { tags: ['monitoring'], summary: 'Overall health (503 when the database is unreachable)', response: { 200: Ok(HealthView), ...errors(503) } },
+    schema: { operationId: 'getHealth', tags: ['monitoring'], summary: 'Overall health (503 when the database is unreachable)', response: { 200: Ok(HealthView), ...errors(503) } },
   }, async () => {
     await pingOrThrow(ctx);
     return {
@@ -26,12 +26,13 @@ export function healthRoutes(app: App, ctx: ApiContext): void {
 
   app.get('/health/live', {
     config: { access: 'public' },
-    schema: { tags: ['monitoring'], summary: 'Liveness: the process answers', response: { 200: Ok(LiveView) } },
+    schema: { operationId: 'getLiveness', tags: ['monitoring'], summary: 'Liveness: the process answers', response: { 200: Ok(LiveView) } },
   }, async () => ({ success: true as const, data: { status: 'alive' as const, timestamp: ctx.clock.now().toISOString() } }));
 
   app.get('/health/ready', {
     config: { access: 'public' },
     schema: {
+      operationId: 'getReadiness',
       tags: ['monitoring'],
       summary: 'Readiness: the database answers (and, if configured, a worker is live)',
       response: { 200: Ok(ReadyView), ...errors(503) },

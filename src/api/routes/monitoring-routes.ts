@@ -12,7 +12,7 @@ import { workerView } from '../views/worker-view.ts';
 export function monitoringRoutes(app: App, ctx: ApiContext): void {
   app.get('/workers', {
     config: { access: 'moderator' },
-    schema: { tags: ['monitoring'], summary: 'Workers and their heartbeats (moderators and admins)', response: { 200: Ok(Type.Array(WorkerView)), ...errors(401, 403) } },
+    schema: { operationId: 'listWorkers', tags: ['monitoring'], summary: 'Workers and their heartbeats (moderators and admins)', response: { 200: Ok(Type.Array(WorkerView)), ...errors(401, 403) } },
   }, async () => {
     const now = ctx.clock.now();
     const workers = await ctx.engine.workerList();
@@ -22,6 +22,7 @@ export function monitoringRoutes(app: App, ctx: ApiContext): void {
 
   app.get('/circuit-breakers', {
     schema: {
+      operationId: 'listCircuitBreakers',
       tags: ['monitoring'],
       summary: 'The circuit breaker of every task type',
       description: 'While a type\'s breaker is open, workers do not claim its tasks; they wait without spending attempts.',
@@ -40,6 +41,7 @@ export function monitoringRoutes(app: App, ctx: ApiContext): void {
   app.post('/circuit-breakers/:task_type/reset', {
     config: { access: 'admin' },
     schema: {
+      operationId: 'resetCircuitBreaker',
       tags: ['monitoring'],
       summary: 'Close a circuit breaker by hand (admins)',
       params: BreakerParams,

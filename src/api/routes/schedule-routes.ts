@@ -28,6 +28,7 @@ export function scheduleRoutes(app: App, ctx: ApiContext): void {
 
   app.get('/schedules', {
     schema: {
+      operationId: 'listSchedules',
       tags: ['schedules'],
       summary: 'List recurring schedules',
       description: 'Yours; every schedule for moderators and admins. Ordered by name.',
@@ -41,6 +42,7 @@ export function scheduleRoutes(app: App, ctx: ApiContext): void {
 
   app.post('/schedules', {
     schema: {
+      operationId: 'createSchedule',
       tags: ['schedules'],
       summary: 'Create a recurring schedule',
       description:
@@ -65,7 +67,7 @@ export function scheduleRoutes(app: App, ctx: ApiContext): void {
   });
 
   app.get('/schedules/:id', {
-    schema: { tags: ['schedules'], summary: 'One schedule, with its next five times', params: ScheduleIdParams, response: { 200: Ok(ScheduleView), ...errors(401, 404) } },
+    schema: { operationId: 'getSchedule', tags: ['schedules'], summary: 'One schedule, with its next five times', params: ScheduleIdParams, response: { 200: Ok(ScheduleView), ...errors(401, 404) } },
   }, async (request) => {
     const schedule = await visibleSchedule(principalOf(request).user, request.params.id);
     return { success: true as const, data: scheduleView(schedule) };
@@ -73,6 +75,7 @@ export function scheduleRoutes(app: App, ctx: ApiContext): void {
 
   app.patch('/schedules/:id', {
     schema: {
+      operationId: 'updateSchedule',
       tags: ['schedules'],
       summary: 'Change a schedule, or pause and resume it',
       description:
@@ -98,6 +101,7 @@ export function scheduleRoutes(app: App, ctx: ApiContext): void {
 
   app.delete('/schedules/:id', {
     schema: {
+      operationId: 'deleteSchedule',
       tags: ['schedules'],
       summary: 'Delete a schedule',
       description: 'No more tasks are created; the tasks it already created stay as they are.',
@@ -112,6 +116,7 @@ export function scheduleRoutes(app: App, ctx: ApiContext): void {
 
   app.post('/schedules/:id/run', {
     schema: {
+      operationId: 'runSchedule',
       tags: ['schedules'],
       summary: 'Create the schedule\'s task now',
       description: 'One task from the template, due at once, whether or not the schedule is enabled; the schedule\'s own times do not move.',

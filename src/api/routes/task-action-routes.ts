@@ -10,6 +10,7 @@ import { taskDetail } from '../views/task-view.ts';
 export function taskActionRoutes(app: App, ctx: ApiContext): void {
   app.post('/tasks/:id/cancel', {
     schema: {
+      operationId: 'cancelTask',
       tags: ['tasks'],
       summary: 'Cancel a task',
       description: 'A waiting task is cancelled at once (200). A running task is asked to stop (202; its worker aborts the handler). A finished task answers 409.',
@@ -32,6 +33,7 @@ export function taskActionRoutes(app: App, ctx: ApiContext): void {
 
   app.post('/tasks/:id/retry', {
     schema: {
+      operationId: 'retryTask',
       tags: ['tasks'],
       summary: 'Run a failed or cancelled task again',
       description: 'The task becomes pending, due now; its attempt count keeps counting up. Any other status answers 409.',
@@ -49,6 +51,7 @@ export function taskActionRoutes(app: App, ctx: ApiContext): void {
 
   app.delete('/tasks/:id', {
     schema: {
+      operationId: 'deleteTask',
       tags: ['tasks'],
       summary: 'Delete a finished task (completed, failed or cancelled)',
       params: TaskIdParams,

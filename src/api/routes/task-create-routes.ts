@@ -17,6 +17,7 @@ export function taskCreateRoutes(app: App, ctx: ApiContext): void {
   app.post('/tasks', {
     preValidation: limit,
     schema: {
+      operationId: 'createTask',
       tags: ['tasks'],
       summary: 'Create a task',
       description:
@@ -38,6 +39,7 @@ export function taskCreateRoutes(app: App, ctx: ApiContext): void {
     preValidation: limit,
     bodyLimit: ctx.config.server.batchBodyLimitBytes,
     schema: {
+      operationId: 'createTaskBatch',
       tags: ['tasks'],
       summary: 'Create up to 1,000 tasks at once',
       description: 'All or nothing: one invalid task rejects the batch, naming it (`tasks[3].payload.to`). Each task may carry its own `idempotency_key`.',

@@ -14,6 +14,7 @@ import { taskDetail, taskSummary } from '../views/task-view.ts';
 export function taskReadRoutes(app: App, ctx: ApiContext): void {
   app.get('/tasks', {
     schema: {
+      operationId: 'listTasks',
       tags: ['tasks'],
       summary: 'List tasks, newest first',
       description:
@@ -45,6 +46,7 @@ export function taskReadRoutes(app: App, ctx: ApiContext): void {
 
   app.get('/tasks/stats', {
     schema: {
+      operationId: 'getTaskStats',
       tags: ['tasks'],
       summary: 'Task counts by status, type and priority',
       description: 'Role user: your own tasks. Moderators and admins: every task.',
@@ -59,6 +61,7 @@ export function taskReadRoutes(app: App, ctx: ApiContext): void {
 
   app.get('/tasks/dead-letter', {
     schema: {
+      operationId: 'listDeadLetter',
       tags: ['tasks'],
       summary: 'Failed tasks (the dead letter), newest first',
       querystring: PageQuery,
@@ -80,6 +83,7 @@ export function taskReadRoutes(app: App, ctx: ApiContext): void {
 
   app.get('/tasks/:id', {
     schema: {
+      operationId: 'getTask',
       tags: ['tasks'],
       summary: 'One task: payload, output, last error, attempt history, progress',
       params: TaskIdParams,

@@ -12,6 +12,7 @@ import { isoOrNull } from '../views/iso.ts';
 export function taskTypeRoutes(app: App, ctx: ApiContext): void {
   app.get('/tasks/types', {
     schema: {
+      operationId: 'listTaskTypes',
       tags: ['tasks'],
       summary: 'Registered task types, their payload schemas, whether a live worker handles them, and whether they are paused',
       response: { 200: Ok(Type.Array(TaskTypeView)), ...errors(401) },
@@ -64,6 +65,7 @@ export function taskTypeRoutes(app: App, ctx: ApiContext): void {
   app.post('/tasks/types/:task_type/pause', {
     config: { access: 'moderator' },
     schema: {
+      operationId: 'pauseTaskType',
       tags: ['tasks'],
       summary: 'Pause a task type (moderators and admins)',
       description:
@@ -84,6 +86,7 @@ export function taskTypeRoutes(app: App, ctx: ApiContext): void {
   app.post('/tasks/types/:task_type/resume', {
     config: { access: 'moderator' },
     schema: {
+      operationId: 'resumeTaskType',
       tags: ['tasks'],
       summary: 'Resume a paused task type (moderators and admins)',
       description: 'Its waiting tasks are claimed again at once, in their usual order. Resuming a type that is not paused changes nothing.',
@@ -99,6 +102,7 @@ export function taskTypeRoutes(app: App, ctx: ApiContext): void {
   app.put('/tasks/types/:task_type/limit', {
     config: { access: 'moderator' },
     schema: {
+      operationId: 'setTaskTypeLimit',
       tags: ['tasks'],
       summary: 'Limit how many tasks of a type run at once, across every worker (moderators and admins)',
       description:
@@ -119,6 +123,7 @@ export function taskTypeRoutes(app: App, ctx: ApiContext): void {
   app.delete('/tasks/types/:task_type/limit', {
     config: { access: 'moderator' },
     schema: {
+      operationId: 'removeTaskTypeLimit',
       tags: ['tasks'],
       summary: 'Remove a task type\'s concurrency limit (moderators and admins)',
       params: TaskTypeParams,

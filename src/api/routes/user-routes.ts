@@ -11,6 +11,7 @@ export function userRoutes(app: App, ctx: ApiContext): void {
   app.get('/users', {
     config: { access: 'admin' },
     schema: {
+      operationId: 'listUsers',
       tags: ['users'],
       summary: 'List the accounts, oldest first (admins)',
       description: 'Paged with `limit` and `offset`; `pagination.total` counts every account. Password hashes are never part of the answer.',
@@ -27,6 +28,7 @@ export function userRoutes(app: App, ctx: ApiContext): void {
   app.patch('/users/:id', {
     config: { access: 'admin' },
     schema: {
+      operationId: 'updateUser',
       tags: ['users'],
       summary: 'Change an account\'s role or active state (admins)',
       description:

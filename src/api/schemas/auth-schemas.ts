@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { USER_ROLES } from '../../store/engine.ts';
+import { LOGIN_EXAMPLE, REGISTER_EXAMPLE, SESSION_TOKEN_EXAMPLE, USER_PROFILE_EXAMPLE } from './examples.ts';
 import { DateTime, NullableDateTime, StringEnum } from './common.ts';
 
 export const Role = StringEnum(USER_ROLES);
@@ -10,7 +11,7 @@ export const RegisterBody = Type.Object(
     email: Type.String({ maxLength: 254 }),
     password: Type.String({ description: '8-128 characters mixing 3 of: lower, upper, digits, symbols; not a common password' }),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [REGISTER_EXAMPLE] },
 );
 
 export const LoginBody = Type.Object(
@@ -21,21 +22,24 @@ export const LoginBody = Type.Object(
     password: Type.String({ minLength: 1, maxLength: 1024 }),
     user_agent: Type.Optional(Type.String({ maxLength: 512 })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [LOGIN_EXAMPLE] },
 );
 
-export const UserProfile = Type.Object({
-  id: Type.String(),
-  username: Type.String(),
-  email: Type.String(),
-  role: Role,
-  is_active: Type.Boolean(),
-  created_at: DateTime,
-  last_login_at: NullableDateTime,
-});
+export const UserProfile = Type.Object(
+  {
+    id: Type.String(),
+    username: Type.String(),
+    email: Type.String(),
+    role: Role,
+    is_active: Type.Boolean(),
+    created_at: DateTime,
+    last_login_at: NullableDateTime,
+  },
+  { examples: [USER_PROFILE_EXAMPLE] },
+);
 
 export const LoginResult = Type.Object({
-  session_token: Type.String({ description: 'Send as `Authorization: Bearer <session_token>`' }),
+  session_token: Type.String({ description: 'Send as `Authorization: Bearer <session_token>`', examples: [SESSION_TOKEN_EXAMPLE] }),
   token_type: Type.Literal('Bearer'),
   expires_at: DateTime,
   user: UserProfile,

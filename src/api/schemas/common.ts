@@ -7,9 +7,9 @@ export function StringEnum<const T extends readonly string[]>(values: T, options
 
 export const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
 
-export const DateTime = Type.String({ format: 'date-time', description: 'RFC 3339, UTC' });
+export const DateTime = Type.String({ format: 'date-time', description: 'RFC 3339, UTC', examples: ['2026-01-01T12:00:00.000Z'] });
 export const NullableDateTime = Nullable(DateTime);
-export const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$', description: 'UUID' });
+export const Uuid = Type.String({ pattern: '^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$', description: 'UUID', examples: ['0f8fad5b-d9cb-469f-a165-70867728950e'] });
 /** Any JSON value, serialised as-is. */
 export const AnyJson = Type.Unknown();
 

@@ -42,3 +42,14 @@ export const ReadyView = Type.Object({
   timestamp: DateTime,
   checks: Type.Object({ database: Check, workers: Check }),
 });
+
+/** GET /events answers a stream, not JSON: documented as such (the route writes it itself). */
+export const EventStream = {
+  description: 'A `text/event-stream`: `event: <name>` and `data: <JSON>` lines per event, a blank line after each',
+  content: {
+    'text/event-stream': {
+      schema: Type.String(),
+      example: 'event: tasks\ndata: {"tasks":[],"deleted":[]}\n\n',
+    },
+  },
+};

@@ -1,4 +1,5 @@
 import { Type } from '@sinclair/typebox';
+import { CREATE_SCHEDULE_EXAMPLE } from './examples.ts';
 import { AnyJson, DateTime, Nullable, Uuid } from './common.ts';
 import { Priority } from './task-schemas.ts';
 
@@ -32,7 +33,7 @@ export const CreateScheduleBody = Type.Object(
     metadata: Type.Optional(fields.metadata),
     enabled: Type.Optional(fields.enabled),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, examples: [CREATE_SCHEDULE_EXAMPLE] },
 );
 
 export const UpdateScheduleBody = Type.Object(
@@ -48,7 +49,7 @@ export const UpdateScheduleBody = Type.Object(
     metadata: Type.Optional(fields.metadata),
     enabled: Type.Optional(fields.enabled),
   },
-  { additionalProperties: false, minProperties: 1 },
+  { additionalProperties: false, minProperties: 1, examples: [{ enabled: false }] },
 );
 
 export const ScheduleView = Type.Object(

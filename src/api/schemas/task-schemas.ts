@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TASK_PRIORITIES, TASK_STATUSES } from '../../core/task.ts';
+import { CREATE_TASK_EXAMPLE, TASK_DETAIL_EXAMPLE, TASK_SUMMARY_EXAMPLE } from './examples.ts';
 import { AnyJson, DateTime, Nullable, NullableDateTime, StringEnum, Uuid } from './common.ts';
 
 export const Priority = StringEnum(TASK_PRIORITIES, { description: 'critical runs first, low last' });
@@ -22,7 +23,7 @@ const taskInputFields = {
   metadata: Type.Optional(Type.Record(Type.String(), Type.Unknown(), { description: 'Your own labels; keys of letters, digits, _ and -' })),
 };
 
-export const CreateTaskBody = Type.Object(taskInputFields, { additionalProperties: false });
+export const CreateTaskBody = Type.Object(taskInputFields, { additionalProperties: false, examples: [CREATE_TASK_EXAMPLE] });
 export type CreateTaskBody = Static<typeof CreateTaskBody>;
 
 export const IdempotencyHeaders = Type.Object({
@@ -33,7 +34,10 @@ export const BatchTaskItem = Type.Object(
   { ...taskInputFields, idempotency_key: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) },
   { additionalProperties: false },
 );
-export const BatchBody = Type.Object({ tasks: Type.Array(BatchTaskItem, { minItems: 1, maxItems: 1000 }) }, { additionalProperties: false });
+export const BatchBody = Type.Object(
+  { tasks: Type.Array(BatchTaskItem, { minItems: 1, maxItems: 1000 }) },
+  { additionalProperties: false, examples: [{ tasks: [CREATE_TASK_EXAMPLE, { ...CREATE_TASK_EXAMPLE, payload: { ...CREATE_TASK_EXAMPLE.payload, to: 'bob@example.com' }, idempotency_key: 'welcome-bob' }] }] },
+);
 
 export const Attempt = Type.Object({
   attempt: Type.Integer(),
@@ -65,7 +69,7 @@ const summaryFields = {
 };
 
 /** A task in lists: everything but its payload, output and history. */
-export const TaskSummary = Type.Object(summaryFields, { $id: 'TaskSummary' });
+export const TaskSummary = Type.Object(summaryFields, { $id: 'TaskSummary', examples: [TASK_SUMMARY_EXAMPLE] });
 
 /** One task in full. */
 export const TaskDetail = Type.Object(
@@ -80,7 +84,7 @@ export const TaskDetail = Type.Object(
     rescue_count: Type.Integer(),
     attempts: Type.Array(Attempt),
   },
-  { $id: 'TaskDetail' },
+  { $id: 'TaskDetail', examples: [TASK_DETAIL_EXAMPLE] },
 );
 
 export const TaskIdParams = Type.Object({ id: Uuid });
