@@ -160,6 +160,6 @@ describe.each(testDatabases)('user administration [$kind]', ({ create }) => {
     expect(doc.paths['/users'].get.parameters.map((p: any) => p.name).sort()).toEqual(['limit', 'offset']);
     const patch = doc.paths['/users/{id}'].patch;
     expect(Object.keys(patch.requestBody.content['application/json'].schema.properties).sort()).toEqual(['is_active', 'role']);
-    expect(Object.keys(patch.responses).sort()).toEqual(['200', '400', '401', '403', '404', '409']);
+    expect(Object.keys(patch.responses).sort()).toEqual(['200', '400', '401', '403', '404', '409', '413', '415', '429', 'default']);
   });
 });

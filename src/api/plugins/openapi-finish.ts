@@ -29,7 +29,8 @@ export function finishDocument(doc: Json): Json {
       hoistShared(operation, byShape);
       const answers = (operation.responses ?? {}) as Record<string, Json>;
       for (const [status, answer] of Object.entries(answers)) {
-        if (isErrorEnvelope(answer)) answers[status] = errorResponse(status, responses);
+        // A status without a shared response stays as the route declared it (the lint test then names it).
+        if (isErrorEnvelope(answer) && ERROR_RESPONSES[status]) answers[status] = errorResponse(status, responses);
       }
       answers.default = errorResponse('default', responses);
       operation.responses = answers;
@@ -72,8 +73,7 @@ function isErrorEnvelope(answer: Json): boolean {
 }
 
 function errorResponse(status: string, used: Record<string, Json>): Json {
-  const doc = ERROR_RESPONSES[status];
-  if (!doc) throw new Error(`No shared error response for status ${status}: add it to ERROR_RESPONSES`);
+  const doc = ERROR_RESPONSES[status]!;
   const error: Json = { code: doc.code, message: doc.message };
   if (doc.field !== undefined) error.field = doc.field;
   used[doc.name] = {
