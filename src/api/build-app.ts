@@ -14,9 +14,7 @@ import { installRequestIdHeader, requestId } from './plugins/request-id.ts';
 import { installSecurity } from './plugins/security.ts';
 import { RateLimiter } from './rate-limiter.ts';
 import { installApiRoutes } from './routes/api-routes.ts';
-import { ErrorEnvelope } from './schemas/common.ts';
-import { TaskDetail, TaskSummary } from './schemas/task-schemas.ts';
-import { ScheduleView } from './schemas/schedule-schemas.ts';
+import { SHARED_SCHEMAS } from './schemas/shared-schemas.ts';
 import { TaskTypeCatalog } from '../tasks/task-type-catalog.ts';
 
 /**
@@ -51,10 +49,7 @@ export async function buildApp(deps: ApiDeps): Promise<FastifyInstance> {
   installRequestIdHeader(app);
   installErrorHandling(app);
   installJsonBodyParser(app);
-  app.addSchema(ErrorEnvelope);
-  app.addSchema(TaskSummary);
-  app.addSchema(TaskDetail);
-  app.addSchema(ScheduleView);
+  for (const schema of SHARED_SCHEMAS) app.addSchema(schema);
   await installSecurity(app, config);
   if (config.rateLimit.globalPerMinute > 0) {
     await app.register(rateLimit, {

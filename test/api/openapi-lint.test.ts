@@ -109,7 +109,8 @@ describe('the OpenAPI document', () => {
     const created = doc.paths['/tasks'].post.requestBody.content['application/json'].example;
     expect(created).toMatchObject({ task_type: 'email', payload: { to: 'user@example.com' } });
     // Named shared schemas, so that generated clients get named types.
-    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['ErrorEnvelope', 'TaskSummary', 'TaskDetail', 'ScheduleView']));
+    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(['ErrorEnvelope', 'TaskSummary', 'TaskDetail', 'TaskStatsView', 'ScheduleView', 'UserProfile']));
+    expect(doc.paths['/auth/login'].post.responses['200'].content['application/json'].schema.properties.data.properties.user).toEqual({ $ref: '#/components/schemas/UserProfile' });
     expect(doc.paths['/tasks/{id}'].get.responses['200'].content['application/json'].schema.properties.data).toEqual({ $ref: '#/components/schemas/TaskDetail' });
   });
 });

@@ -35,7 +35,7 @@ export const UserProfile = Type.Object(
     created_at: DateTime,
     last_login_at: NullableDateTime,
   },
-  { examples: [USER_PROFILE_EXAMPLE] },
+  { $id: 'UserProfile', examples: [USER_PROFILE_EXAMPLE] },
 );
 
 export const LoginResult = Type.Object({

@@ -1,27 +1,33 @@
 import { Type } from '@sinclair/typebox';
 import { DateTime, NullableDateTime, StringEnum } from './common.ts';
 
-export const WorkerView = Type.Object({
-  id: Type.String(),
-  host: Type.String(),
-  pid: Type.Integer(),
-  concurrency: Type.Integer(),
-  running: Type.Integer(),
-  task_types: Type.Array(Type.String()),
-  started_at: DateTime,
-  last_heartbeat_at: DateTime,
-  live: Type.Boolean({ description: 'Heartbeat seen recently' }),
-});
+export const WorkerView = Type.Object(
+  {
+    id: Type.String(),
+    host: Type.String(),
+    pid: Type.Integer(),
+    concurrency: Type.Integer(),
+    running: Type.Integer(),
+    task_types: Type.Array(Type.String()),
+    started_at: DateTime,
+    last_heartbeat_at: DateTime,
+    live: Type.Boolean({ description: 'Heartbeat seen recently' }),
+  },
+  { $id: 'WorkerView' },
+);
 
-export const BreakerView = Type.Object({
-  task_type: Type.String(),
-  state: StringEnum(['closed', 'open', 'half_open'] as const, { description: 'As of now: an open breaker whose wait is over is half_open' }),
-  consecutive_failures: Type.Integer(),
-  consecutive_successes: Type.Integer(),
-  opened_at: NullableDateTime,
-  reopens_at: NullableDateTime,
-  updated_at: NullableDateTime,
-});
+export const BreakerView = Type.Object(
+  {
+    task_type: Type.String(),
+    state: StringEnum(['closed', 'open', 'half_open'] as const, { description: 'As of now: an open breaker whose wait is over is half_open' }),
+    consecutive_failures: Type.Integer(),
+    consecutive_successes: Type.Integer(),
+    opened_at: NullableDateTime,
+    reopens_at: NullableDateTime,
+    updated_at: NullableDateTime,
+  },
+  { $id: 'BreakerView' },
+);
 
 export const BreakerParams = Type.Object({ task_type: Type.String({ minLength: 1, maxLength: 128 }) });
 

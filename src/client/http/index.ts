@@ -7,6 +7,11 @@ export type { components, operations, paths };
 export type TaskDetail = components['schemas']['TaskDetail'];
 export type TaskSummary = components['schemas']['TaskSummary'];
 export type ScheduleView = components['schemas']['ScheduleView'];
+export type TaskStats = components['schemas']['TaskStatsView'];
+export type TaskType = components['schemas']['TaskTypeView'];
+export type UserProfile = components['schemas']['UserProfile'];
+export type WorkerView = components['schemas']['WorkerView'];
+export type CircuitBreaker = components['schemas']['BreakerView'];
 /** Every error: `{success: false, error: {code, message, field?, details?}}`. */
 export type ErrorEnvelope = components['schemas']['ErrorEnvelope'];
 

@@ -830,6 +830,79 @@ export interface components {
                 error: string | null;
             }[];
         };
+        TaskStatsView: {
+            /**
+             * @description own: the caller's tasks (role user); all: every task
+             * @enum {string}
+             */
+            scope: "own" | "all";
+            total: number;
+            pending: number;
+            scheduled: number;
+            running: number;
+            retrying: number;
+            completed: number;
+            failed: number;
+            cancelled: number;
+            by_type: {
+                [key: string]: {
+                    [key: string]: number;
+                };
+            };
+            by_priority: {
+                [key: string]: {
+                    [key: string]: number;
+                };
+            };
+            oldest_ready_age_ms: number | null;
+            completed_last_minute: number;
+            completed_last_hour: number;
+            failed_last_minute: number;
+            failed_last_hour: number;
+        };
+        TaskTypeView: {
+            task_type: string;
+            description: string;
+            payload_schema: {
+                [key: string]: unknown;
+            } | null;
+            examples: unknown[];
+            timeout_ms: number;
+            /**
+             * Format: date-time
+             * @description RFC 3339, UTC
+             * @example 2026-01-01T12:00:00.000Z
+             */
+            registered_at: string | null;
+            /**
+             * Format: date-time
+             * @description RFC 3339, UTC
+             * @example 2026-01-01T12:00:00.000Z
+             */
+            updated_at: string | null;
+            /**
+             * Format: date-time
+             * @description RFC 3339, UTC
+             * @example 2026-01-01T12:00:00.000Z
+             */
+            last_seen_at: string | null;
+            /** @description Workers with a recent heartbeat that handle this type */
+            live_workers: number;
+            has_live_worker: boolean;
+            /** @description Paused types are not claimed: their tasks wait (POST /tasks/types/:task_type/resume) */
+            paused: boolean;
+            /**
+             * Format: date-time
+             * @description RFC 3339, UTC
+             * @example 2026-01-01T12:00:00.000Z
+             */
+            paused_at: string | null;
+            paused_reason: string | null;
+            /** @description Its concurrency limit across every worker, or null for none (PUT /tasks/types/:task_type/limit) */
+            max_running: number | null;
+            /** @description Its tasks running (claimed) now */
+            running: number;
+        };
         ScheduleView: {
             /**
              * @description UUID
@@ -887,6 +960,87 @@ export interface components {
             updated_at: string;
             /** @description The next five times it fires (none while disabled) */
             upcoming: string[];
+        };
+        /**
+         * @example {
+         *       "id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+         *       "username": "ada",
+         *       "email": "ada@example.com",
+         *       "role": "user",
+         *       "is_active": true,
+         *       "created_at": "2026-01-01T09:00:00.000Z",
+         *       "last_login_at": "2026-01-01T11:59:00.000Z"
+         *     }
+         */
+        UserProfile: {
+            id: string;
+            username: string;
+            email: string;
+            /** @enum {string} */
+            role: "user" | "moderator" | "admin";
+            is_active: boolean;
+            /**
+             * Format: date-time
+             * @description RFC 3339, UTC
+             * @example 2026-01-01T12:00:00.000Z
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339, UTC
+             * @example 2026-01-01T12:00:00.000Z
+             */
+            last_login_at: string | null;
+        };
+        WorkerView: {
+            id: string;
+            host: string;
+            pid: number;
+            concurrency: number;
+            running: number;
+            task_types: string[];
+            /**
+             * Format: date-time
+             * @description RFC 3339, UTC
+             * @example 2026-01-01T12:00:00.000Z
+             */
+            started_at: string;
+            /**
+             * Format: date-time
+             * @description RFC 3339, UTC
+             * @example 2026-01-01T12:00:00.000Z
+             */
+            last_heartbeat_at: string;
+            /** @description Heartbeat seen recently */
+            live: boolean;
+        };
+        BreakerView: {
+            task_type: string;
+            /**
+             * @description As of now: an open breaker whose wait is over is half_open
+             * @enum {string}
+             */
+            state: "closed" | "open" | "half_open";
+            consecutive_failures: number;
+            consecutive_successes: number;
+            /**
+             * Format: date-time
+             * @description RFC 3339, UTC
+             * @example 2026-01-01T12:00:00.000Z
+             */
+            opened_at: string | null;
+            /**
+             * Format: date-time
+             * @description RFC 3339, UTC
+             * @example 2026-01-01T12:00:00.000Z
+             */
+            reopens_at: string | null;
+            /**
+             * Format: date-time
+             * @description RFC 3339, UTC
+             * @example 2026-01-01T12:00:00.000Z
+             */
+            updated_at: string | null;
         };
     };
     responses: {
@@ -1128,37 +1282,7 @@ export interface operations {
                     "application/json": {
                         /** @enum {boolean} */
                         success: true;
-                        /**
-                         * @example {
-                         *       "id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
-                         *       "username": "ada",
-                         *       "email": "ada@example.com",
-                         *       "role": "user",
-                         *       "is_active": true,
-                         *       "created_at": "2026-01-01T09:00:00.000Z",
-                         *       "last_login_at": "2026-01-01T11:59:00.000Z"
-                         *     }
-                         */
-                        data: {
-                            id: string;
-                            username: string;
-                            email: string;
-                            /** @enum {string} */
-                            role: "user" | "moderator" | "admin";
-                            is_active: boolean;
-                            /**
-                             * Format: date-time
-                             * @description RFC 3339, UTC
-                             * @example 2026-01-01T12:00:00.000Z
-                             */
-                            created_at: string;
-                            /**
-                             * Format: date-time
-                             * @description RFC 3339, UTC
-                             * @example 2026-01-01T12:00:00.000Z
-                             */
-                            last_login_at: string | null;
-                        };
+                        data: components["schemas"]["UserProfile"];
                     };
                 };
             };
@@ -1238,37 +1362,7 @@ export interface operations {
                              * @example 2026-01-01T12:00:00.000Z
                              */
                             expires_at: string;
-                            /**
-                             * @example {
-                             *       "id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
-                             *       "username": "ada",
-                             *       "email": "ada@example.com",
-                             *       "role": "user",
-                             *       "is_active": true,
-                             *       "created_at": "2026-01-01T09:00:00.000Z",
-                             *       "last_login_at": "2026-01-01T11:59:00.000Z"
-                             *     }
-                             */
-                            user: {
-                                id: string;
-                                username: string;
-                                email: string;
-                                /** @enum {string} */
-                                role: "user" | "moderator" | "admin";
-                                is_active: boolean;
-                                /**
-                                 * Format: date-time
-                                 * @description RFC 3339, UTC
-                                 * @example 2026-01-01T12:00:00.000Z
-                                 */
-                                created_at: string;
-                                /**
-                                 * Format: date-time
-                                 * @description RFC 3339, UTC
-                                 * @example 2026-01-01T12:00:00.000Z
-                                 */
-                                last_login_at: string | null;
-                            };
+                            user: components["schemas"]["UserProfile"];
                         };
                     };
                 };
@@ -1389,37 +1483,7 @@ export interface operations {
                     "application/json": {
                         /** @enum {boolean} */
                         success: true;
-                        /**
-                         * @example {
-                         *       "id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
-                         *       "username": "ada",
-                         *       "email": "ada@example.com",
-                         *       "role": "user",
-                         *       "is_active": true,
-                         *       "created_at": "2026-01-01T09:00:00.000Z",
-                         *       "last_login_at": "2026-01-01T11:59:00.000Z"
-                         *     }
-                         */
-                        data: {
-                            id: string;
-                            username: string;
-                            email: string;
-                            /** @enum {string} */
-                            role: "user" | "moderator" | "admin";
-                            is_active: boolean;
-                            /**
-                             * Format: date-time
-                             * @description RFC 3339, UTC
-                             * @example 2026-01-01T12:00:00.000Z
-                             */
-                            created_at: string;
-                            /**
-                             * Format: date-time
-                             * @description RFC 3339, UTC
-                             * @example 2026-01-01T12:00:00.000Z
-                             */
-                            last_login_at: string | null;
-                        };
+                        data: components["schemas"]["UserProfile"];
                     };
                 };
             };
@@ -1955,49 +2019,7 @@ export interface operations {
                     "application/json": {
                         /** @enum {boolean} */
                         success: true;
-                        data: {
-                            task_type: string;
-                            description: string;
-                            payload_schema: {
-                                [key: string]: unknown;
-                            } | null;
-                            examples: unknown[];
-                            timeout_ms: number;
-                            /**
-                             * Format: date-time
-                             * @description RFC 3339, UTC
-                             * @example 2026-01-01T12:00:00.000Z
-                             */
-                            registered_at: string | null;
-                            /**
-                             * Format: date-time
-                             * @description RFC 3339, UTC
-                             * @example 2026-01-01T12:00:00.000Z
-                             */
-                            updated_at: string | null;
-                            /**
-                             * Format: date-time
-                             * @description RFC 3339, UTC
-                             * @example 2026-01-01T12:00:00.000Z
-                             */
-                            last_seen_at: string | null;
-                            /** @description Workers with a recent heartbeat that handle this type */
-                            live_workers: number;
-                            has_live_worker: boolean;
-                            /** @description Paused types are not claimed: their tasks wait (POST /tasks/types/:task_type/resume) */
-                            paused: boolean;
-                            /**
-                             * Format: date-time
-                             * @description RFC 3339, UTC
-                             * @example 2026-01-01T12:00:00.000Z
-                             */
-                            paused_at: string | null;
-                            paused_reason: string | null;
-                            /** @description Its concurrency limit across every worker, or null for none (PUT /tasks/types/:task_type/limit) */
-                            max_running: number | null;
-                            /** @description Its tasks running (claimed) now */
-                            running: number;
-                        }[];
+                        data: components["schemas"]["TaskTypeView"][];
                     };
                 };
             };
@@ -2292,36 +2314,7 @@ export interface operations {
                     "application/json": {
                         /** @enum {boolean} */
                         success: true;
-                        data: {
-                            /**
-                             * @description own: the caller's tasks (role user); all: every task
-                             * @enum {string}
-                             */
-                            scope: "own" | "all";
-                            total: number;
-                            pending: number;
-                            scheduled: number;
-                            running: number;
-                            retrying: number;
-                            completed: number;
-                            failed: number;
-                            cancelled: number;
-                            by_type: {
-                                [key: string]: {
-                                    [key: string]: number;
-                                };
-                            };
-                            by_priority: {
-                                [key: string]: {
-                                    [key: string]: number;
-                                };
-                            };
-                            oldest_ready_age_ms: number | null;
-                            completed_last_minute: number;
-                            completed_last_hour: number;
-                            failed_last_minute: number;
-                            failed_last_hour: number;
-                        };
+                        data: components["schemas"]["TaskStatsView"];
                     };
                 };
             };
@@ -3312,28 +3305,7 @@ export interface operations {
                     "application/json": {
                         /** @enum {boolean} */
                         success: true;
-                        data: {
-                            id: string;
-                            host: string;
-                            pid: number;
-                            concurrency: number;
-                            running: number;
-                            task_types: string[];
-                            /**
-                             * Format: date-time
-                             * @description RFC 3339, UTC
-                             * @example 2026-01-01T12:00:00.000Z
-                             */
-                            started_at: string;
-                            /**
-                             * Format: date-time
-                             * @description RFC 3339, UTC
-                             * @example 2026-01-01T12:00:00.000Z
-                             */
-                            last_heartbeat_at: string;
-                            /** @description Heartbeat seen recently */
-                            live: boolean;
-                        }[];
+                        data: components["schemas"]["WorkerView"][];
                     };
                 };
             };
@@ -3377,34 +3349,7 @@ export interface operations {
                     "application/json": {
                         /** @enum {boolean} */
                         success: true;
-                        data: {
-                            task_type: string;
-                            /**
-                             * @description As of now: an open breaker whose wait is over is half_open
-                             * @enum {string}
-                             */
-                            state: "closed" | "open" | "half_open";
-                            consecutive_failures: number;
-                            consecutive_successes: number;
-                            /**
-                             * Format: date-time
-                             * @description RFC 3339, UTC
-                             * @example 2026-01-01T12:00:00.000Z
-                             */
-                            opened_at: string | null;
-                            /**
-                             * Format: date-time
-                             * @description RFC 3339, UTC
-                             * @example 2026-01-01T12:00:00.000Z
-                             */
-                            reopens_at: string | null;
-                            /**
-                             * Format: date-time
-                             * @description RFC 3339, UTC
-                             * @example 2026-01-01T12:00:00.000Z
-                             */
-                            updated_at: string | null;
-                        }[];
+                        data: components["schemas"]["BreakerView"][];
                     };
                 };
             };
@@ -3447,34 +3392,7 @@ export interface operations {
                     "application/json": {
                         /** @enum {boolean} */
                         success: true;
-                        data: {
-                            task_type: string;
-                            /**
-                             * @description As of now: an open breaker whose wait is over is half_open
-                             * @enum {string}
-                             */
-                            state: "closed" | "open" | "half_open";
-                            consecutive_failures: number;
-                            consecutive_successes: number;
-                            /**
-                             * Format: date-time
-                             * @description RFC 3339, UTC
-                             * @example 2026-01-01T12:00:00.000Z
-                             */
-                            opened_at: string | null;
-                            /**
-                             * Format: date-time
-                             * @description RFC 3339, UTC
-                             * @example 2026-01-01T12:00:00.000Z
-                             */
-                            reopens_at: string | null;
-                            /**
-                             * Format: date-time
-                             * @description RFC 3339, UTC
-                             * @example 2026-01-01T12:00:00.000Z
-                             */
-                            updated_at: string | null;
-                        };
+                        data: components["schemas"]["BreakerView"];
                     };
                 };
             };
@@ -3529,26 +3447,7 @@ export interface operations {
                     "application/json": {
                         /** @enum {boolean} */
                         success: true;
-                        data: {
-                            id: string;
-                            username: string;
-                            email: string;
-                            /** @enum {string} */
-                            role: "user" | "moderator" | "admin";
-                            is_active: boolean;
-                            /**
-                             * Format: date-time
-                             * @description RFC 3339, UTC
-                             * @example 2026-01-01T12:00:00.000Z
-                             */
-                            created_at: string;
-                            /**
-                             * Format: date-time
-                             * @description RFC 3339, UTC
-                             * @example 2026-01-01T12:00:00.000Z
-                             */
-                            last_login_at: string | null;
-                        }[];
+                        data: components["schemas"]["UserProfile"][];
                         pagination: {
                             limit: number;
                             offset: number;
