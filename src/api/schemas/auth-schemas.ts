@@ -46,4 +46,4 @@ export const LoginResult = Type.Object({
 });
 
 export const RefreshResult = Type.Object({ expires_at: DateTime, refreshed_at: DateTime });
-export const LogoutAllResult = Type.Object({ message: Type.String(), sessions_ended: Type.Integer() });
+export const LogoutAllResult = Type.Object({ message: Type.String(), sessions_ended: Type.Integer() }, { examples: [{ message: 'Ended 2 session(s)', sessions_ended: 2 }] });

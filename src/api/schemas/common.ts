@@ -44,7 +44,7 @@ export const ErrorEnvelope = Type.Object(
   { $id: 'ErrorEnvelope' },
 );
 
-export const Message = Type.Object({ message: Type.String() });
+export const Message = Type.Object({ message: Type.String() }, { examples: [{ message: 'Logged out successfully' }] });
 
 /** The error answers every route may give, for the OpenAPI document. */
 export function errors(...statuses: number[]): Record<number, TSchema> {

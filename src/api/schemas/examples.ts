@@ -72,3 +72,82 @@ export const CREATE_SCHEDULE_EXAMPLE = {
   payload: { report_type: 'task_activity', start_date: '2026-01-01', end_date: '2026-01-31', format: 'html' },
   priority: 'low',
 };
+
+export const TASK_STATS_EXAMPLE = {
+  scope: 'own',
+  total: 42,
+  pending: 3,
+  scheduled: 1,
+  running: 2,
+  retrying: 1,
+  completed: 30,
+  failed: 4,
+  cancelled: 1,
+  by_type: { email: { pending: 3, running: 2, completed: 25, failed: 1 }, webhook: { scheduled: 1, retrying: 1, completed: 5, failed: 3, cancelled: 1 } },
+  by_priority: { high: { running: 2, completed: 10 }, normal: { pending: 3, scheduled: 1, retrying: 1, completed: 20, failed: 4, cancelled: 1 } },
+  oldest_ready_age_ms: 1200,
+  completed_last_minute: 5,
+  completed_last_hour: 30,
+  failed_last_minute: 0,
+  failed_last_hour: 2,
+};
+
+export const TASK_TYPE_EXAMPLE = {
+  task_type: 'email',
+  description: 'Send an email',
+  payload_schema: {
+    type: 'object',
+    properties: { to: { type: 'string', format: 'email' }, subject: { type: 'string' }, body: { type: 'string' } },
+    required: ['to', 'subject', 'body'],
+  },
+  examples: [EMAIL_PAYLOAD_EXAMPLE],
+  timeout_ms: 30000,
+  registered_at: '2026-01-01T08:00:00.000Z',
+  updated_at: '2026-01-01T08:00:00.000Z',
+  last_seen_at: '2026-01-01T12:00:00.000Z',
+  live_workers: 2,
+  has_live_worker: true,
+  paused: false,
+  paused_at: null,
+  paused_reason: null,
+  max_running: null,
+  running: 1,
+};
+
+export const WORKER_EXAMPLE = {
+  id: 'worker-host1-4242',
+  host: 'host1',
+  pid: 4242,
+  concurrency: 10,
+  running: 3,
+  task_types: ['email', 'webhook', 'report_generation'],
+  started_at: '2026-01-01T08:00:00.000Z',
+  last_heartbeat_at: '2026-01-01T12:00:00.000Z',
+  live: true,
+};
+
+export const BREAKER_EXAMPLE = {
+  task_type: 'webhook',
+  state: 'open',
+  consecutive_failures: 5,
+  consecutive_successes: 0,
+  opened_at: '2026-01-01T11:59:00.000Z',
+  reopens_at: '2026-01-01T12:00:00.000Z',
+  updated_at: '2026-01-01T11:59:00.000Z',
+};
+
+export const SCHEDULE_EXAMPLE = {
+  id: '3b241101-e2bb-4255-8caf-4136c566a962',
+  ...CREATE_SCHEDULE_EXAMPLE,
+  max_attempts: null,
+  retry_strategy: null,
+  metadata: {},
+  enabled: true,
+  next_run_at: '2026-01-02T02:00:00.000Z',
+  last_run_at: '2026-01-01T02:00:00.000Z',
+  last_task_id: TASK_ID,
+  created_by: USER_ID,
+  created_at: '2025-12-01T09:00:00.000Z',
+  updated_at: '2025-12-01T09:00:00.000Z',
+  upcoming: ['2026-01-02T02:00:00.000Z', '2026-01-03T02:00:00.000Z', '2026-01-04T02:00:00.000Z', '2026-01-05T02:00:00.000Z', '2026-01-06T02:00:00.000Z'],
+};

@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { DateTime, NullableDateTime, StringEnum } from './common.ts';
+import { BREAKER_EXAMPLE, WORKER_EXAMPLE } from './examples.ts';
 
 export const WorkerView = Type.Object(
   {
@@ -13,7 +14,7 @@ export const WorkerView = Type.Object(
     last_heartbeat_at: DateTime,
     live: Type.Boolean({ description: 'Heartbeat seen recently' }),
   },
-  { $id: 'WorkerView' },
+  { $id: 'WorkerView', examples: [WORKER_EXAMPLE] },
 );
 
 export const BreakerView = Type.Object(
@@ -26,7 +27,7 @@ export const BreakerView = Type.Object(
     reopens_at: NullableDateTime,
     updated_at: NullableDateTime,
   },
-  { $id: 'BreakerView' },
+  { $id: 'BreakerView', examples: [BREAKER_EXAMPLE] },
 );
 
 export const BreakerParams = Type.Object({ task_type: Type.String({ minLength: 1, maxLength: 128 }) });
@@ -38,6 +39,8 @@ export const HealthView = Type.Object({
   uptime_seconds: Type.Number(),
   timestamp: DateTime,
   documentation: Type.Object({ openapi_json: Type.String(), api_docs: Type.String() }),
+}, {
+  examples: [{ status: 'healthy', version: '0.1.0', engine: 'sqlite', uptime_seconds: 3600.5, timestamp: '2026-01-01T12:00:00.000Z', documentation: { openapi_json: '/api-docs/openapi.json', api_docs: '/api-docs' } }],
 });
 
 export const LiveView = Type.Object({ status: Type.Literal('alive'), timestamp: DateTime });
@@ -47,7 +50,7 @@ export const ReadyView = Type.Object({
   status: StringEnum(['ready', 'not_ready'] as const),
   timestamp: DateTime,
   checks: Type.Object({ database: Check, workers: Check }),
-});
+}, { examples: [{ status: 'ready', timestamp: '2026-01-01T12:00:00.000Z', checks: { database: { status: 'ok' }, workers: { status: 'ok', live: 2 } } }] });
 
 /** GET /events answers a stream, not JSON: documented as such (the route writes it itself). */
 export const EventStream = {

@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { CREATE_SCHEDULE_EXAMPLE } from './examples.ts';
+import { CREATE_SCHEDULE_EXAMPLE, SCHEDULE_EXAMPLE } from './examples.ts';
 import { AnyJson, DateTime, Nullable, Uuid } from './common.ts';
 import { Priority } from './task-schemas.ts';
 
@@ -73,7 +73,7 @@ export const ScheduleView = Type.Object(
     updated_at: DateTime,
     upcoming: Type.Array(DateTime, { description: 'The next five times it fires (none while disabled)' }),
   },
-  { $id: 'ScheduleView' },
+  { $id: 'ScheduleView', examples: [SCHEDULE_EXAMPLE] },
 );
 
 export const ScheduleIdParams = Type.Object({ id: Uuid });

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { TASK_PRIORITIES, TASK_STATUSES } from '../../core/task.ts';
-import { CREATE_TASK_EXAMPLE, TASK_DETAIL_EXAMPLE, TASK_SUMMARY_EXAMPLE } from './examples.ts';
+import { CREATE_TASK_EXAMPLE, TASK_DETAIL_EXAMPLE, TASK_STATS_EXAMPLE, TASK_SUMMARY_EXAMPLE, TASK_TYPE_EXAMPLE } from './examples.ts';
 import { AnyJson, DateTime, Nullable, NullableDateTime, StringEnum, Uuid } from './common.ts';
 
 export const Priority = StringEnum(TASK_PRIORITIES, { description: 'critical runs first, low last' });
@@ -138,7 +138,7 @@ const RetryStrategyInput = Type.Object(
     failed_last_minute: Type.Integer(),
     failed_last_hour: Type.Integer(),
   },
-  { $id: 'TaskStatsView' },
+  { $id: 'TaskStatsView', examples: [TASK_STATS_EXAMPLE] },
 );
 
 export const TaskTypeView = Type.Object(
@@ -159,7 +159,7 @@ export const TaskTypeView = Type.Object(
     max_running: Nullable(Type.Integer({ description: 'Its concurrency limit across every worker, or null for none (PUT /tasks/types/:task_type/limit)' })),
     running: Type.Integer({ description: 'Its tasks running (claimed) now' }),
   },
-  { $id: 'TaskTypeView' },
+  { $id: 'TaskTypeView', examples: [TASK_TYPE_EXAMPLE] },
 );
 
 export const LimitBody = Type.Object(
@@ -171,7 +171,7 @@ export const TypeLimitView = Type.Object({
   max_running: Nullable(Type.Integer()),
   updated_at: NullableDateTime,
   updated_by: Nullable(Type.String()),
-});
+}, { examples: [{ task_type: 'webhook', max_running: 5, updated_at: '2026-01-01T12:00:00.000Z', updated_by: '7c9e6679-7425-40de-944b-e07fc1f90ae7' }] });
 
 export const TaskTypeParams = Type.Object({ task_type: Type.String({ minLength: 1, maxLength: 128 }) });
 export const PauseBody = Type.Object(
@@ -184,7 +184,7 @@ export const TypePauseView = Type.Object({
   paused_at: NullableDateTime,
   paused_by: Nullable(Type.String()),
   reason: Nullable(Type.String()),
-});
+}, { examples: [{ task_type: 'webhook', paused: true, paused_at: '2026-01-01T12:00:00.000Z', paused_by: '7c9e6679-7425-40de-944b-e07fc1f90ae7', reason: 'Partner API maintenance until 14:00 UTC' }] });
 
 export const BatchResult = Type.Object({
   created: Type.Integer({ description: 'How many were new (the rest matched an idempotency key)' }),

@@ -1,6 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Role, UserProfile } from './auth-schemas.ts';
 import { Uuid } from './common.ts';
+import { USER_PROFILE_EXAMPLE } from './examples.ts';
 
 export const UserIdParams = Type.Object({ id: Uuid });
 
@@ -31,4 +32,4 @@ export const UserPage = Type.Object({
 export const UserPatchResult = Type.Object({
   ...UserProfile.properties,
   sessions_ended: Type.Integer({ description: 'Sessions ended by this change (a deactivation ends them all)' }),
-});
+}, { examples: [{ ...USER_PROFILE_EXAMPLE, role: 'moderator', sessions_ended: 0 }] });

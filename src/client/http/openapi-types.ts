@@ -830,6 +830,53 @@ export interface components {
                 error: string | null;
             }[];
         };
+        /**
+         * @example {
+         *       "scope": "own",
+         *       "total": 42,
+         *       "pending": 3,
+         *       "scheduled": 1,
+         *       "running": 2,
+         *       "retrying": 1,
+         *       "completed": 30,
+         *       "failed": 4,
+         *       "cancelled": 1,
+         *       "by_type": {
+         *         "email": {
+         *           "pending": 3,
+         *           "running": 2,
+         *           "completed": 25,
+         *           "failed": 1
+         *         },
+         *         "webhook": {
+         *           "scheduled": 1,
+         *           "retrying": 1,
+         *           "completed": 5,
+         *           "failed": 3,
+         *           "cancelled": 1
+         *         }
+         *       },
+         *       "by_priority": {
+         *         "high": {
+         *           "running": 2,
+         *           "completed": 10
+         *         },
+         *         "normal": {
+         *           "pending": 3,
+         *           "scheduled": 1,
+         *           "retrying": 1,
+         *           "completed": 20,
+         *           "failed": 4,
+         *           "cancelled": 1
+         *         }
+         *       },
+         *       "oldest_ready_age_ms": 1200,
+         *       "completed_last_minute": 5,
+         *       "completed_last_hour": 30,
+         *       "failed_last_minute": 0,
+         *       "failed_last_hour": 2
+         *     }
+         */
         TaskStatsView: {
             /**
              * @description own: the caller's tasks (role user); all: every task
@@ -860,6 +907,50 @@ export interface components {
             failed_last_minute: number;
             failed_last_hour: number;
         };
+        /**
+         * @example {
+         *       "task_type": "email",
+         *       "description": "Send an email",
+         *       "payload_schema": {
+         *         "type": "object",
+         *         "properties": {
+         *           "to": {
+         *             "type": "string",
+         *             "format": "email"
+         *           },
+         *           "subject": {
+         *             "type": "string"
+         *           },
+         *           "body": {
+         *             "type": "string"
+         *           }
+         *         },
+         *         "required": [
+         *           "to",
+         *           "subject",
+         *           "body"
+         *         ]
+         *       },
+         *       "examples": [
+         *         {
+         *           "to": "user@example.com",
+         *           "subject": "Welcome",
+         *           "body": "Thanks for signing up."
+         *         }
+         *       ],
+         *       "timeout_ms": 30000,
+         *       "registered_at": "2026-01-01T08:00:00.000Z",
+         *       "updated_at": "2026-01-01T08:00:00.000Z",
+         *       "last_seen_at": "2026-01-01T12:00:00.000Z",
+         *       "live_workers": 2,
+         *       "has_live_worker": true,
+         *       "paused": false,
+         *       "paused_at": null,
+         *       "paused_reason": null,
+         *       "max_running": null,
+         *       "running": 1
+         *     }
+         */
         TaskTypeView: {
             task_type: string;
             description: string;
@@ -903,6 +994,39 @@ export interface components {
             /** @description Its tasks running (claimed) now */
             running: number;
         };
+        /**
+         * @example {
+         *       "id": "3b241101-e2bb-4255-8caf-4136c566a962",
+         *       "name": "nightly-report",
+         *       "cron": "0 3 * * *",
+         *       "timezone": "Europe/Berlin",
+         *       "task_type": "report_generation",
+         *       "payload": {
+         *         "report_type": "task_activity",
+         *         "start_date": "2026-01-01",
+         *         "end_date": "2026-01-31",
+         *         "format": "html"
+         *       },
+         *       "priority": "low",
+         *       "max_attempts": null,
+         *       "retry_strategy": null,
+         *       "metadata": {},
+         *       "enabled": true,
+         *       "next_run_at": "2026-01-02T02:00:00.000Z",
+         *       "last_run_at": "2026-01-01T02:00:00.000Z",
+         *       "last_task_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+         *       "created_by": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+         *       "created_at": "2025-12-01T09:00:00.000Z",
+         *       "updated_at": "2025-12-01T09:00:00.000Z",
+         *       "upcoming": [
+         *         "2026-01-02T02:00:00.000Z",
+         *         "2026-01-03T02:00:00.000Z",
+         *         "2026-01-04T02:00:00.000Z",
+         *         "2026-01-05T02:00:00.000Z",
+         *         "2026-01-06T02:00:00.000Z"
+         *       ]
+         *     }
+         */
         ScheduleView: {
             /**
              * @description UUID
@@ -992,6 +1116,23 @@ export interface components {
              */
             last_login_at: string | null;
         };
+        /**
+         * @example {
+         *       "id": "worker-host1-4242",
+         *       "host": "host1",
+         *       "pid": 4242,
+         *       "concurrency": 10,
+         *       "running": 3,
+         *       "task_types": [
+         *         "email",
+         *         "webhook",
+         *         "report_generation"
+         *       ],
+         *       "started_at": "2026-01-01T08:00:00.000Z",
+         *       "last_heartbeat_at": "2026-01-01T12:00:00.000Z",
+         *       "live": true
+         *     }
+         */
         WorkerView: {
             id: string;
             host: string;
@@ -1014,6 +1155,17 @@ export interface components {
             /** @description Heartbeat seen recently */
             live: boolean;
         };
+        /**
+         * @example {
+         *       "task_type": "webhook",
+         *       "state": "open",
+         *       "consecutive_failures": 5,
+         *       "consecutive_successes": 0,
+         *       "opened_at": "2026-01-01T11:59:00.000Z",
+         *       "reopens_at": "2026-01-01T12:00:00.000Z",
+         *       "updated_at": "2026-01-01T11:59:00.000Z"
+         *     }
+         */
         BreakerView: {
             task_type: string;
             /**
@@ -1394,13 +1546,18 @@ export interface operations {
                      * @example {
                      *       "success": true,
                      *       "data": {
-                     *         "message": "string"
+                     *         "message": "Logged out successfully"
                      *       }
                      *     }
                      */
                     "application/json": {
                         /** @enum {boolean} */
                         success: true;
+                        /**
+                         * @example {
+                         *       "message": "Logged out successfully"
+                         *     }
+                         */
                         data: {
                             message: string;
                         };
@@ -1431,14 +1588,20 @@ export interface operations {
                      * @example {
                      *       "success": true,
                      *       "data": {
-                     *         "message": "string",
-                     *         "sessions_ended": 0
+                     *         "message": "Ended 2 session(s)",
+                     *         "sessions_ended": 2
                      *       }
                      *     }
                      */
                     "application/json": {
                         /** @enum {boolean} */
                         success: true;
+                        /**
+                         * @example {
+                         *       "message": "Ended 2 session(s)",
+                         *       "sessions_ended": 2
+                         *     }
+                         */
                         data: {
                             message: string;
                             sessions_ended: number;
@@ -1995,23 +2158,46 @@ export interface operations {
                      *       "success": true,
                      *       "data": [
                      *         {
-                     *           "task_type": "string",
-                     *           "description": "string",
-                     *           "payload_schema": {},
+                     *           "task_type": "email",
+                     *           "description": "Send an email",
+                     *           "payload_schema": {
+                     *             "type": "object",
+                     *             "properties": {
+                     *               "to": {
+                     *                 "type": "string",
+                     *                 "format": "email"
+                     *               },
+                     *               "subject": {
+                     *                 "type": "string"
+                     *               },
+                     *               "body": {
+                     *                 "type": "string"
+                     *               }
+                     *             },
+                     *             "required": [
+                     *               "to",
+                     *               "subject",
+                     *               "body"
+                     *             ]
+                     *           },
                      *           "examples": [
-                     *             null
+                     *             {
+                     *               "to": "user@example.com",
+                     *               "subject": "Welcome",
+                     *               "body": "Thanks for signing up."
+                     *             }
                      *           ],
-                     *           "timeout_ms": 0,
-                     *           "registered_at": "2026-01-01T12:00:00.000Z",
-                     *           "updated_at": "2026-01-01T12:00:00.000Z",
+                     *           "timeout_ms": 30000,
+                     *           "registered_at": "2026-01-01T08:00:00.000Z",
+                     *           "updated_at": "2026-01-01T08:00:00.000Z",
                      *           "last_seen_at": "2026-01-01T12:00:00.000Z",
-                     *           "live_workers": 0,
-                     *           "has_live_worker": false,
+                     *           "live_workers": 2,
+                     *           "has_live_worker": true,
                      *           "paused": false,
-                     *           "paused_at": "2026-01-01T12:00:00.000Z",
+                     *           "paused_at": null,
                      *           "paused_reason": null,
-                     *           "max_running": 0,
-                     *           "running": 0
+                     *           "max_running": null,
+                     *           "running": 1
                      *         }
                      *       ]
                      *     }
@@ -2062,17 +2248,26 @@ export interface operations {
                      * @example {
                      *       "success": true,
                      *       "data": {
-                     *         "task_type": "string",
-                     *         "paused": false,
+                     *         "task_type": "webhook",
+                     *         "paused": true,
                      *         "paused_at": "2026-01-01T12:00:00.000Z",
-                     *         "paused_by": null,
-                     *         "reason": null
+                     *         "paused_by": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+                     *         "reason": "Partner API maintenance until 14:00 UTC"
                      *       }
                      *     }
                      */
                     "application/json": {
                         /** @enum {boolean} */
                         success: true;
+                        /**
+                         * @example {
+                         *       "task_type": "webhook",
+                         *       "paused": true,
+                         *       "paused_at": "2026-01-01T12:00:00.000Z",
+                         *       "paused_by": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+                         *       "reason": "Partner API maintenance until 14:00 UTC"
+                         *     }
+                         */
                         data: {
                             task_type: string;
                             paused: boolean;
@@ -2119,17 +2314,26 @@ export interface operations {
                      * @example {
                      *       "success": true,
                      *       "data": {
-                     *         "task_type": "string",
-                     *         "paused": false,
+                     *         "task_type": "webhook",
+                     *         "paused": true,
                      *         "paused_at": "2026-01-01T12:00:00.000Z",
-                     *         "paused_by": null,
-                     *         "reason": null
+                     *         "paused_by": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+                     *         "reason": "Partner API maintenance until 14:00 UTC"
                      *       }
                      *     }
                      */
                     "application/json": {
                         /** @enum {boolean} */
                         success: true;
+                        /**
+                         * @example {
+                         *       "task_type": "webhook",
+                         *       "paused": true,
+                         *       "paused_at": "2026-01-01T12:00:00.000Z",
+                         *       "paused_by": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+                         *       "reason": "Partner API maintenance until 14:00 UTC"
+                         *     }
+                         */
                         data: {
                             task_type: string;
                             paused: boolean;
@@ -2186,16 +2390,24 @@ export interface operations {
                      * @example {
                      *       "success": true,
                      *       "data": {
-                     *         "task_type": "string",
-                     *         "max_running": 0,
+                     *         "task_type": "webhook",
+                     *         "max_running": 5,
                      *         "updated_at": "2026-01-01T12:00:00.000Z",
-                     *         "updated_by": null
+                     *         "updated_by": "7c9e6679-7425-40de-944b-e07fc1f90ae7"
                      *       }
                      *     }
                      */
                     "application/json": {
                         /** @enum {boolean} */
                         success: true;
+                        /**
+                         * @example {
+                         *       "task_type": "webhook",
+                         *       "max_running": 5,
+                         *       "updated_at": "2026-01-01T12:00:00.000Z",
+                         *       "updated_by": "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+                         *     }
+                         */
                         data: {
                             task_type: string;
                             max_running: number | null;
@@ -2241,16 +2453,24 @@ export interface operations {
                      * @example {
                      *       "success": true,
                      *       "data": {
-                     *         "task_type": "string",
-                     *         "max_running": 0,
+                     *         "task_type": "webhook",
+                     *         "max_running": 5,
                      *         "updated_at": "2026-01-01T12:00:00.000Z",
-                     *         "updated_by": null
+                     *         "updated_by": "7c9e6679-7425-40de-944b-e07fc1f90ae7"
                      *       }
                      *     }
                      */
                     "application/json": {
                         /** @enum {boolean} */
                         success: true;
+                        /**
+                         * @example {
+                         *       "task_type": "webhook",
+                         *       "max_running": 5,
+                         *       "updated_at": "2026-01-01T12:00:00.000Z",
+                         *       "updated_by": "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+                         *     }
+                         */
                         data: {
                             task_type: string;
                             max_running: number | null;
@@ -2293,21 +2513,48 @@ export interface operations {
                      *       "success": true,
                      *       "data": {
                      *         "scope": "own",
-                     *         "total": 0,
-                     *         "pending": 0,
-                     *         "scheduled": 0,
-                     *         "running": 0,
-                     *         "retrying": 0,
-                     *         "completed": 0,
-                     *         "failed": 0,
-                     *         "cancelled": 0,
-                     *         "by_type": {},
-                     *         "by_priority": {},
-                     *         "oldest_ready_age_ms": 0,
-                     *         "completed_last_minute": 0,
-                     *         "completed_last_hour": 0,
+                     *         "total": 42,
+                     *         "pending": 3,
+                     *         "scheduled": 1,
+                     *         "running": 2,
+                     *         "retrying": 1,
+                     *         "completed": 30,
+                     *         "failed": 4,
+                     *         "cancelled": 1,
+                     *         "by_type": {
+                     *           "email": {
+                     *             "pending": 3,
+                     *             "running": 2,
+                     *             "completed": 25,
+                     *             "failed": 1
+                     *           },
+                     *           "webhook": {
+                     *             "scheduled": 1,
+                     *             "retrying": 1,
+                     *             "completed": 5,
+                     *             "failed": 3,
+                     *             "cancelled": 1
+                     *           }
+                     *         },
+                     *         "by_priority": {
+                     *           "high": {
+                     *             "running": 2,
+                     *             "completed": 10
+                     *           },
+                     *           "normal": {
+                     *             "pending": 3,
+                     *             "scheduled": 1,
+                     *             "retrying": 1,
+                     *             "completed": 20,
+                     *             "failed": 4,
+                     *             "cancelled": 1
+                     *           }
+                     *         },
+                     *         "oldest_ready_age_ms": 1200,
+                     *         "completed_last_minute": 5,
+                     *         "completed_last_hour": 30,
                      *         "failed_last_minute": 0,
-                     *         "failed_last_hour": 0
+                     *         "failed_last_hour": 2
                      *       }
                      *     }
                      */
@@ -2816,25 +3063,34 @@ export interface operations {
                      *       "success": true,
                      *       "data": [
                      *         {
-                     *           "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
-                     *           "name": "string",
-                     *           "cron": "string",
-                     *           "timezone": "string",
-                     *           "task_type": "string",
-                     *           "payload": null,
-                     *           "priority": "critical",
-                     *           "max_attempts": 0,
-                     *           "retry_strategy": {},
+                     *           "id": "3b241101-e2bb-4255-8caf-4136c566a962",
+                     *           "name": "nightly-report",
+                     *           "cron": "0 3 * * *",
+                     *           "timezone": "Europe/Berlin",
+                     *           "task_type": "report_generation",
+                     *           "payload": {
+                     *             "report_type": "task_activity",
+                     *             "start_date": "2026-01-01",
+                     *             "end_date": "2026-01-31",
+                     *             "format": "html"
+                     *           },
+                     *           "priority": "low",
+                     *           "max_attempts": null,
+                     *           "retry_strategy": null,
                      *           "metadata": {},
-                     *           "enabled": false,
-                     *           "next_run_at": "2026-01-01T12:00:00.000Z",
-                     *           "last_run_at": "2026-01-01T12:00:00.000Z",
+                     *           "enabled": true,
+                     *           "next_run_at": "2026-01-02T02:00:00.000Z",
+                     *           "last_run_at": "2026-01-01T02:00:00.000Z",
                      *           "last_task_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
-                     *           "created_by": null,
-                     *           "created_at": "2026-01-01T12:00:00.000Z",
-                     *           "updated_at": "2026-01-01T12:00:00.000Z",
+                     *           "created_by": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+                     *           "created_at": "2025-12-01T09:00:00.000Z",
+                     *           "updated_at": "2025-12-01T09:00:00.000Z",
                      *           "upcoming": [
-                     *             "2026-01-01T12:00:00.000Z"
+                     *             "2026-01-02T02:00:00.000Z",
+                     *             "2026-01-03T02:00:00.000Z",
+                     *             "2026-01-04T02:00:00.000Z",
+                     *             "2026-01-05T02:00:00.000Z",
+                     *             "2026-01-06T02:00:00.000Z"
                      *           ]
                      *         }
                      *       ]
@@ -2919,25 +3175,34 @@ export interface operations {
                      * @example {
                      *       "success": true,
                      *       "data": {
-                     *         "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
-                     *         "name": "string",
-                     *         "cron": "string",
-                     *         "timezone": "string",
-                     *         "task_type": "string",
-                     *         "payload": null,
-                     *         "priority": "critical",
-                     *         "max_attempts": 0,
-                     *         "retry_strategy": {},
+                     *         "id": "3b241101-e2bb-4255-8caf-4136c566a962",
+                     *         "name": "nightly-report",
+                     *         "cron": "0 3 * * *",
+                     *         "timezone": "Europe/Berlin",
+                     *         "task_type": "report_generation",
+                     *         "payload": {
+                     *           "report_type": "task_activity",
+                     *           "start_date": "2026-01-01",
+                     *           "end_date": "2026-01-31",
+                     *           "format": "html"
+                     *         },
+                     *         "priority": "low",
+                     *         "max_attempts": null,
+                     *         "retry_strategy": null,
                      *         "metadata": {},
-                     *         "enabled": false,
-                     *         "next_run_at": "2026-01-01T12:00:00.000Z",
-                     *         "last_run_at": "2026-01-01T12:00:00.000Z",
+                     *         "enabled": true,
+                     *         "next_run_at": "2026-01-02T02:00:00.000Z",
+                     *         "last_run_at": "2026-01-01T02:00:00.000Z",
                      *         "last_task_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
-                     *         "created_by": null,
-                     *         "created_at": "2026-01-01T12:00:00.000Z",
-                     *         "updated_at": "2026-01-01T12:00:00.000Z",
+                     *         "created_by": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+                     *         "created_at": "2025-12-01T09:00:00.000Z",
+                     *         "updated_at": "2025-12-01T09:00:00.000Z",
                      *         "upcoming": [
-                     *           "2026-01-01T12:00:00.000Z"
+                     *           "2026-01-02T02:00:00.000Z",
+                     *           "2026-01-03T02:00:00.000Z",
+                     *           "2026-01-04T02:00:00.000Z",
+                     *           "2026-01-05T02:00:00.000Z",
+                     *           "2026-01-06T02:00:00.000Z"
                      *         ]
                      *       }
                      *     }
@@ -2983,25 +3248,34 @@ export interface operations {
                      * @example {
                      *       "success": true,
                      *       "data": {
-                     *         "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
-                     *         "name": "string",
-                     *         "cron": "string",
-                     *         "timezone": "string",
-                     *         "task_type": "string",
-                     *         "payload": null,
-                     *         "priority": "critical",
-                     *         "max_attempts": 0,
-                     *         "retry_strategy": {},
+                     *         "id": "3b241101-e2bb-4255-8caf-4136c566a962",
+                     *         "name": "nightly-report",
+                     *         "cron": "0 3 * * *",
+                     *         "timezone": "Europe/Berlin",
+                     *         "task_type": "report_generation",
+                     *         "payload": {
+                     *           "report_type": "task_activity",
+                     *           "start_date": "2026-01-01",
+                     *           "end_date": "2026-01-31",
+                     *           "format": "html"
+                     *         },
+                     *         "priority": "low",
+                     *         "max_attempts": null,
+                     *         "retry_strategy": null,
                      *         "metadata": {},
-                     *         "enabled": false,
-                     *         "next_run_at": "2026-01-01T12:00:00.000Z",
-                     *         "last_run_at": "2026-01-01T12:00:00.000Z",
+                     *         "enabled": true,
+                     *         "next_run_at": "2026-01-02T02:00:00.000Z",
+                     *         "last_run_at": "2026-01-01T02:00:00.000Z",
                      *         "last_task_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
-                     *         "created_by": null,
-                     *         "created_at": "2026-01-01T12:00:00.000Z",
-                     *         "updated_at": "2026-01-01T12:00:00.000Z",
+                     *         "created_by": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+                     *         "created_at": "2025-12-01T09:00:00.000Z",
+                     *         "updated_at": "2025-12-01T09:00:00.000Z",
                      *         "upcoming": [
-                     *           "2026-01-01T12:00:00.000Z"
+                     *           "2026-01-02T02:00:00.000Z",
+                     *           "2026-01-03T02:00:00.000Z",
+                     *           "2026-01-04T02:00:00.000Z",
+                     *           "2026-01-05T02:00:00.000Z",
+                     *           "2026-01-06T02:00:00.000Z"
                      *         ]
                      *       }
                      *     }
@@ -3135,25 +3409,34 @@ export interface operations {
                      * @example {
                      *       "success": true,
                      *       "data": {
-                     *         "id": "0f8fad5b-d9cb-469f-a165-70867728950e",
-                     *         "name": "string",
-                     *         "cron": "string",
-                     *         "timezone": "string",
-                     *         "task_type": "string",
-                     *         "payload": null,
-                     *         "priority": "critical",
-                     *         "max_attempts": 0,
-                     *         "retry_strategy": {},
+                     *         "id": "3b241101-e2bb-4255-8caf-4136c566a962",
+                     *         "name": "nightly-report",
+                     *         "cron": "0 3 * * *",
+                     *         "timezone": "Europe/Berlin",
+                     *         "task_type": "report_generation",
+                     *         "payload": {
+                     *           "report_type": "task_activity",
+                     *           "start_date": "2026-01-01",
+                     *           "end_date": "2026-01-31",
+                     *           "format": "html"
+                     *         },
+                     *         "priority": "low",
+                     *         "max_attempts": null,
+                     *         "retry_strategy": null,
                      *         "metadata": {},
-                     *         "enabled": false,
-                     *         "next_run_at": "2026-01-01T12:00:00.000Z",
-                     *         "last_run_at": "2026-01-01T12:00:00.000Z",
+                     *         "enabled": true,
+                     *         "next_run_at": "2026-01-02T02:00:00.000Z",
+                     *         "last_run_at": "2026-01-01T02:00:00.000Z",
                      *         "last_task_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
-                     *         "created_by": null,
-                     *         "created_at": "2026-01-01T12:00:00.000Z",
-                     *         "updated_at": "2026-01-01T12:00:00.000Z",
+                     *         "created_by": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+                     *         "created_at": "2025-12-01T09:00:00.000Z",
+                     *         "updated_at": "2025-12-01T09:00:00.000Z",
                      *         "upcoming": [
-                     *           "2026-01-01T12:00:00.000Z"
+                     *           "2026-01-02T02:00:00.000Z",
+                     *           "2026-01-03T02:00:00.000Z",
+                     *           "2026-01-04T02:00:00.000Z",
+                     *           "2026-01-05T02:00:00.000Z",
+                     *           "2026-01-06T02:00:00.000Z"
                      *         ]
                      *       }
                      *     }
@@ -3287,17 +3570,19 @@ export interface operations {
                      *       "success": true,
                      *       "data": [
                      *         {
-                     *           "id": "string",
-                     *           "host": "string",
-                     *           "pid": 0,
-                     *           "concurrency": 0,
-                     *           "running": 0,
+                     *           "id": "worker-host1-4242",
+                     *           "host": "host1",
+                     *           "pid": 4242,
+                     *           "concurrency": 10,
+                     *           "running": 3,
                      *           "task_types": [
-                     *             "string"
+                     *             "email",
+                     *             "webhook",
+                     *             "report_generation"
                      *           ],
-                     *           "started_at": "2026-01-01T12:00:00.000Z",
+                     *           "started_at": "2026-01-01T08:00:00.000Z",
                      *           "last_heartbeat_at": "2026-01-01T12:00:00.000Z",
-                     *           "live": false
+                     *           "live": true
                      *         }
                      *       ]
                      *     }
@@ -3335,13 +3620,13 @@ export interface operations {
                      *       "success": true,
                      *       "data": [
                      *         {
-                     *           "task_type": "string",
-                     *           "state": "closed",
-                     *           "consecutive_failures": 0,
+                     *           "task_type": "webhook",
+                     *           "state": "open",
+                     *           "consecutive_failures": 5,
                      *           "consecutive_successes": 0,
-                     *           "opened_at": "2026-01-01T12:00:00.000Z",
+                     *           "opened_at": "2026-01-01T11:59:00.000Z",
                      *           "reopens_at": "2026-01-01T12:00:00.000Z",
-                     *           "updated_at": "2026-01-01T12:00:00.000Z"
+                     *           "updated_at": "2026-01-01T11:59:00.000Z"
                      *         }
                      *       ]
                      *     }
@@ -3379,13 +3664,13 @@ export interface operations {
                      * @example {
                      *       "success": true,
                      *       "data": {
-                     *         "task_type": "string",
-                     *         "state": "closed",
-                     *         "consecutive_failures": 0,
+                     *         "task_type": "webhook",
+                     *         "state": "open",
+                     *         "consecutive_failures": 5,
                      *         "consecutive_successes": 0,
-                     *         "opened_at": "2026-01-01T12:00:00.000Z",
+                     *         "opened_at": "2026-01-01T11:59:00.000Z",
                      *         "reopens_at": "2026-01-01T12:00:00.000Z",
-                     *         "updated_at": "2026-01-01T12:00:00.000Z"
+                     *         "updated_at": "2026-01-01T11:59:00.000Z"
                      *       }
                      *     }
                      */
@@ -3503,13 +3788,13 @@ export interface operations {
                      * @example {
                      *       "success": true,
                      *       "data": {
-                     *         "id": "string",
-                     *         "username": "string",
-                     *         "email": "string",
-                     *         "role": "user",
-                     *         "is_active": false,
-                     *         "created_at": "2026-01-01T12:00:00.000Z",
-                     *         "last_login_at": "2026-01-01T12:00:00.000Z",
+                     *         "id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+                     *         "username": "ada",
+                     *         "email": "ada@example.com",
+                     *         "role": "moderator",
+                     *         "is_active": true,
+                     *         "created_at": "2026-01-01T09:00:00.000Z",
+                     *         "last_login_at": "2026-01-01T11:59:00.000Z",
                      *         "sessions_ended": 0
                      *       }
                      *     }
@@ -3517,6 +3802,18 @@ export interface operations {
                     "application/json": {
                         /** @enum {boolean} */
                         success: true;
+                        /**
+                         * @example {
+                         *       "id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+                         *       "username": "ada",
+                         *       "email": "ada@example.com",
+                         *       "role": "moderator",
+                         *       "is_active": true,
+                         *       "created_at": "2026-01-01T09:00:00.000Z",
+                         *       "last_login_at": "2026-01-01T11:59:00.000Z",
+                         *       "sessions_ended": 0
+                         *     }
+                         */
                         data: {
                             id: string;
                             username: string;
@@ -3573,13 +3870,13 @@ export interface operations {
                      *       "success": true,
                      *       "data": {
                      *         "status": "healthy",
-                     *         "version": "string",
-                     *         "engine": "string",
-                     *         "uptime_seconds": 0,
+                     *         "version": "0.1.0",
+                     *         "engine": "sqlite",
+                     *         "uptime_seconds": 3600.5,
                      *         "timestamp": "2026-01-01T12:00:00.000Z",
                      *         "documentation": {
-                     *           "openapi_json": "string",
-                     *           "api_docs": "string"
+                     *           "openapi_json": "/api-docs/openapi.json",
+                     *           "api_docs": "/api-docs"
                      *         }
                      *       }
                      *     }
@@ -3587,6 +3884,19 @@ export interface operations {
                     "application/json": {
                         /** @enum {boolean} */
                         success: true;
+                        /**
+                         * @example {
+                         *       "status": "healthy",
+                         *       "version": "0.1.0",
+                         *       "engine": "sqlite",
+                         *       "uptime_seconds": 3600.5,
+                         *       "timestamp": "2026-01-01T12:00:00.000Z",
+                         *       "documentation": {
+                         *         "openapi_json": "/api-docs/openapi.json",
+                         *         "api_docs": "/api-docs"
+                         *       }
+                         *     }
+                         */
                         data: {
                             /** @enum {string} */
                             status: "healthy";
@@ -3679,14 +3989,11 @@ export interface operations {
                      *         "timestamp": "2026-01-01T12:00:00.000Z",
                      *         "checks": {
                      *           "database": {
-                     *             "status": "string",
-                     *             "message": "string",
-                     *             "live": 0
+                     *             "status": "ok"
                      *           },
                      *           "workers": {
-                     *             "status": "string",
-                     *             "message": "string",
-                     *             "live": 0
+                     *             "status": "ok",
+                     *             "live": 2
                      *           }
                      *         }
                      *       }
@@ -3695,6 +4002,21 @@ export interface operations {
                     "application/json": {
                         /** @enum {boolean} */
                         success: true;
+                        /**
+                         * @example {
+                         *       "status": "ready",
+                         *       "timestamp": "2026-01-01T12:00:00.000Z",
+                         *       "checks": {
+                         *         "database": {
+                         *           "status": "ok"
+                         *         },
+                         *         "workers": {
+                         *           "status": "ok",
+                         *           "live": 2
+                         *         }
+                         *       }
+                         *     }
+                         */
                         data: {
                             /** @enum {string} */
                             status: "ready" | "not_ready";
