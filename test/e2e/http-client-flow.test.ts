@@ -91,6 +91,9 @@ describe.each(testDatabases)('the generated HTTP client against conveyor serve a
 
     const me = await client.GET('/auth/me');
     expect(me.data?.data.username).toBe('ada');
+    // The token may also be asked for on every request.
+    const asked = createConveyorHttpClient({ baseUrl: `${baseUrl}/`, token: () => session.session_token });
+    expect((await asked.GET('/auth/me')).data?.data.id).toBe(me.data?.data.id);
     // Without the token: 401 in the error envelope, typed as such.
     const refused = await anonymous.GET('/auth/me');
     expect(refused.response.status).toBe(401);
