@@ -32,25 +32,29 @@ export const BreakerView = Type.Object(
 
 export const BreakerParams = Type.Object({ task_type: Type.String({ minLength: 1, maxLength: 128 }) });
 
-export const HealthView = Type.Object({
-  status: Type.Literal('healthy'),
-  version: Type.String(),
-  engine: Type.String(),
-  uptime_seconds: Type.Number(),
-  timestamp: DateTime,
-  documentation: Type.Object({ openapi_json: Type.String(), api_docs: Type.String() }),
-}, {
-  examples: [{ status: 'healthy', version: '0.1.0', engine: 'sqlite', uptime_seconds: 3600.5, timestamp: '2026-01-01T12:00:00.000Z', documentation: { openapi_json: '/api-docs/openapi.json', api_docs: '/api-docs' } }],
-});
+export const HealthView = Type.Object(
+  {
+    status: Type.Literal('healthy'),
+    version: Type.String(),
+    engine: Type.String(),
+    uptime_seconds: Type.Number(),
+    timestamp: DateTime,
+    documentation: Type.Object({ openapi_json: Type.String(), api_docs: Type.String() }),
+  },
+  { examples: [{ status: 'healthy', version: '0.1.0', engine: 'sqlite', uptime_seconds: 3600.5, timestamp: '2026-01-01T12:00:00.000Z', documentation: { openapi_json: '/api-docs/openapi.json', api_docs: '/api-docs' } }] },
+);
 
 export const LiveView = Type.Object({ status: Type.Literal('alive'), timestamp: DateTime });
 
 const Check = Type.Object({ status: Type.String(), message: Type.Optional(Type.String()), live: Type.Optional(Type.Integer()) });
-export const ReadyView = Type.Object({
-  status: StringEnum(['ready', 'not_ready'] as const),
-  timestamp: DateTime,
-  checks: Type.Object({ database: Check, workers: Check }),
-}, { examples: [{ status: 'ready', timestamp: '2026-01-01T12:00:00.000Z', checks: { database: { status: 'ok' }, workers: { status: 'ok', live: 2 } } }] });
+export const ReadyView = Type.Object(
+  {
+    status: StringEnum(['ready', 'not_ready'] as const),
+    timestamp: DateTime,
+    checks: Type.Object({ database: Check, workers: Check }),
+  },
+  { examples: [{ status: 'ready', timestamp: '2026-01-01T12:00:00.000Z', checks: { database: { status: 'ok' }, workers: { status: 'ok', live: 2 } } }] },
+);
 
 /** GET /events answers a stream, not JSON: documented as such (the route writes it itself). */
 export const EventStream = {

@@ -29,7 +29,10 @@ export const UserPage = Type.Object({
   pagination: Type.Object({ limit: Type.Integer(), offset: Type.Integer(), total: Type.Integer() }),
 });
 
-export const UserPatchResult = Type.Object({
-  ...UserProfile.properties,
-  sessions_ended: Type.Integer({ description: 'Sessions ended by this change (a deactivation ends them all)' }),
-}, { examples: [{ ...USER_PROFILE_EXAMPLE, role: 'moderator', sessions_ended: 0 }] });
+export const UserPatchResult = Type.Object(
+  {
+    ...UserProfile.properties,
+    sessions_ended: Type.Integer({ description: 'Sessions ended by this change (a deactivation ends them all)' }),
+  },
+  { examples: [{ ...USER_PROFILE_EXAMPLE, role: 'moderator', sessions_ended: 0 }] },
+);
