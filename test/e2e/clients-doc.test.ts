@@ -1,4 +1,4 @@
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePort } from '../helpers/free-port.ts';
+import { spawnTracked } from '../helpers/process-registry.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { CLI_PATH } from '../helpers/worker-process.ts';
 
@@ -32,7 +33,7 @@ describe('docs/clients.md', () => {
     dir = mkdtempSync(join(tmpdir(), 'conveyor-clients-doc-'));
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    start = spawn(process.execPath, [CLI_PATH, 'start'], {
+    start = spawnTracked(process.execPath, [CLI_PATH, 'start'], {
       env: {
         PATH: process.env.PATH,
         HOME: process.env.HOME ?? '/tmp',

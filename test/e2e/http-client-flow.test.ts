@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createConveyorHttpClient, type ConveyorHttpClient, type TaskDetail } from '../../src/client/http/index.ts';
 import { testDatabases, type TestDatabase } from '../helpers/databases.ts';
 import { freePort } from '../helpers/free-port.ts';
+import { spawnTracked } from '../helpers/process-registry.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { CLI_PATH, startWorker, type WorkerProcess } from '../helpers/worker-process.ts';
 
@@ -50,7 +51,7 @@ describe.each(testDatabases)('the generated HTTP client against conveyor serve a
     await worker.started(60_000);
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
-    server = spawn(process.execPath, [CLI_PATH, 'serve'], {
+    server = spawnTracked(process.execPath, [CLI_PATH, 'serve'], {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', CONVEYOR__DATABASE__URL: db.url, CONVEYOR__SERVER__PORT: String(port), ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
