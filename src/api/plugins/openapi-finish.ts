@@ -86,6 +86,8 @@ function errorResponse(status: string, used: Record<string, Json>): Json {
 function addExample(holder: Json, schemas: Record<string, Json>): void {
   const media = (holder.content as Record<string, Json> | undefined)?.['application/json'];
   if (!media || media.example !== undefined || media.examples !== undefined) return;
+  // A file sent as it is (a report download) has no example worth making up.
+  if ((media.schema as Json | undefined)?.format === 'binary') return;
   const example = exampleOf(media.schema as Json | undefined, schemas);
   if (example !== undefined) media.example = example;
 }

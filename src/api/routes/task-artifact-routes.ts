@@ -20,6 +20,7 @@ const ArtifactFile = {
 export function taskArtifactRoutes(app: App, ctx: ApiContext): void {
   app.get('/tasks/:id/artifact', {
     schema: {
+      operationId: 'getTaskArtifact',
       tags: ['tasks'],
       summary: 'Download the file a task produced (a report)',
       description:
