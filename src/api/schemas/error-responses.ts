@@ -17,7 +17,7 @@ export const ERROR_RESPONSES: Record<string, ErrorResponseDoc> = {
     name: 'BadRequest',
     description: 'The request is invalid: VALIDATION_FAILED (`error.field` names the field, e.g. `payload.to`), INVALID_JSON or BAD_REQUEST',
     code: 'VALIDATION_FAILED',
-    message: 'payload.to: must match format "email"',
+    message: 'payload.to: must be an email address',
     field: 'payload.to',
   },
   401: {

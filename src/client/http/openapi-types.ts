@@ -1227,7 +1227,7 @@ export interface components {
                  *       "success": false,
                  *       "error": {
                  *         "code": "VALIDATION_FAILED",
-                 *         "message": "payload.to: must match format \"email\"",
+                 *         "message": "payload.to: must be an email address",
                  *         "field": "payload.to"
                  *       }
                  *     }
