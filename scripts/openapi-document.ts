@@ -10,10 +10,10 @@ import { resolveApiConfig } from '../src/api/api-config.ts';
 import { buildApp } from '../src/api/build-app.ts';
 import { systemClock } from '../src/core/clock.ts';
 import { silentLogger } from '../src/core/logger.ts';
-import { createEngine } from '../src/store/create-engine.ts';
+import { openEngine } from '../src/store/create-engine.ts';
 
 export async function openApiDocument(): Promise<Record<string, unknown>> {
-  const engine = createEngine('sqlite::memory:');
+  const engine = await openEngine('sqlite::memory:');
   try {
     await engine.migrate();
     const version = (createRequire(import.meta.url)('../package.json') as { version: string }).version;

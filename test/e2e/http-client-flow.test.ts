@@ -13,7 +13,7 @@ import { CLI_PATH, startWorker, type WorkerProcess } from '../helpers/worker-pro
 const PASSWORD = 'Correct-Horse-42';
 
 /**
- * The guide's whole flow through the generated, typed HTTP client (conveyor/http): register, log in,
+ * The guide's whole flow through the generated, typed HTTP client (conveyor-tasks/http): register, log in,
  * create, list and page, get, wait, stats, cancel, retry, the dead letter, the live event stream and
  * the error envelope; against a real `conveyor serve` process and a real `conveyor work` process on
  * each engine.
