@@ -7,8 +7,6 @@ import {
   DEFAULT_WORKER_SETTINGS,
   defaultHeartbeatMs,
   defaultMaintenanceIntervalMs,
-  type BreakerSettings,
-  type WorkerSettings,
 } from '../worker/worker-config.ts';
 
 /**
@@ -23,63 +21,25 @@ import {
  * Below the environment comes a JSON file (config-file.ts): `{ "worker": { "concurrency": 8 } }`,
  * from CONVEYOR_CONFIG / `--config`, or ./conveyor.config.json; its values go through the same parsers.
  *
- * To add a section: add it to `Config` and to `SPEC` below (TypeScript insists on both), and describe
- * each setting in config-descriptions.ts (so does `conveyor config --defaults`, and docs/configuration.md).
+ * To add a setting or a section: declare it in `SPEC` below (parser, default, description, aliases);
+ * Config's type, `conveyor config --defaults` and docs/configuration.md follow from it.
  */
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
-export interface Config {
-  readonly database: Readonly<{ url: string }>;
-  readonly worker: Readonly<WorkerSettings>;
-  readonly breaker: Readonly<BreakerSettings>;
-  readonly log: Readonly<{ level: LogLevel }>;
-  readonly server: Readonly<ServerSettings>;
-  readonly auth: Readonly<AuthSettings>;
-  readonly data: Readonly<{ dir: string }>;
-  readonly email: Readonly<{ smtp_url: string; from: string; outbox_dir: string }>;
-  readonly webhook: Readonly<{ secret: string; allow_hosts: readonly string[]; timeout_ms: number }>;
-  readonly file_cleanup: Readonly<{ roots: readonly string[] }>;
-  readonly reports: Readonly<{ artifacts_dir: string }>;
-  readonly tasks: Readonly<{ modules: readonly string[] }>;
-}
+/**
+ * The resolved configuration: its type is read off SPEC (one section per key, one value per setting,
+ * typed by the setting's parser), so a setting is declared once, below.
+ */
+export type Config = { readonly [S in keyof typeof SPEC]: Readonly<{ -readonly [K in keyof (typeof SPEC)[S]]: SettingValue<(typeof SPEC)[S][K]> }> };
 
-/** The HTTP API's listener and limits (`conveyor serve`); mapped to api/ApiConfig by commands/serve.ts. */
-export interface ServerSettings {
-  host: string;
-  port: number;
-  /** Origins allowed by CORS; `*` for any; empty for none. */
-  cors_origins: readonly string[];
-  /** `false`, `true` (behind any proxy), or the proxies' addresses/CIDRs, comma-separated. */
-  trust_proxy: string;
-  body_limit_bytes: number;
-  task_create_per_minute: number;
-  rate_limit_per_minute: number;
-  worker_live_ms: number;
-  ready_requires_worker: boolean;
-  docs: boolean;
-  metrics: boolean;
-}
-
-/** Accounts and sessions. */
-export interface AuthSettings {
-  session_ttl_ms: number;
-  session_max_lifetime_ms: number;
-  refresh_min_interval_ms: number;
-  /** Empty: no initial admin is created. */
-  initial_admin_password: string;
-  initial_admin_username: string;
-  initial_admin_email: string;
-  password_min_length: number;
-  password_min_classes: number;
-  password_reject_common: boolean;
-  login_max_failures: number;
-  login_address_max_failures: number;
-  register_per_minute: number;
-}
+type SettingValue<X> = X extends { parse(raw: string): infer T } ? Exclude<T, undefined> : never;
 
 type Env = Record<string, string | undefined>;
+
+/** The settings of a section resolved so far, which a derived default reads. */
+type SectionSoFar = Record<string, unknown>;
 
 interface Alias<T> {
   /** A key under the same section, with either prefix (POLL_INTERVAL_SECS). */
@@ -91,6 +51,8 @@ interface Alias<T> {
 }
 
 interface Setting<T> {
+  /** One sentence for `conveyor config --defaults` and docs/configuration.md. */
+  description: string;
   /** What is allowed, as the error message says it. */
   allowed: string;
   /** A value, or one computed from the settings of the section read so far (declaration order). */
@@ -100,7 +62,8 @@ interface Setting<T> {
   aliases?: readonly Alias<T>[];
 }
 
-type Spec = { readonly [S in keyof Config]: { readonly [K in keyof Config[S]]-?: Setting<Config[S][K]> } };
+/** The shape SPEC must have; `satisfies` checks it without widening SPEC's own (inferred) types. */
+type SpecShape = Readonly<Record<string, Readonly<Record<string, Setting<unknown>>>>>;
 
 // --- value parsers -----------------------------------------------------------------------------
 
@@ -188,102 +151,317 @@ const anyText = (allowed: string) => text(allowed, () => true);
 const HOUR_MS = 3600 * 1000;
 const DAY_MS = 24 * HOUR_MS;
 
-const SPEC: Spec = {
+const SPEC = {
   database: {
     url: {
+      description: 'Which database: `sqlite:<file>` (embedded, one machine) or `postgres://user:pass@host:5432/db?schema=conveyor` (many machines).',
       ...text('a URL starting with sqlite: or postgres://', (value) => /^(sqlite:|postgres(ql)?:\/\/)./.test(value)),
       default: DEFAULT_DATABASE_URL,
       aliases: [{ env: 'DATABASE_URL', ...text('a URL starting with sqlite: or postgres://', (value) => /^(sqlite:|postgres(ql)?:\/\/)./.test(value)) }],
     },
   },
   worker: {
-    concurrency: { ...integer(1, 1000), default: DEFAULT_WORKER_SETTINGS.concurrency },
+    concurrency: {
+      description: 'Tasks one worker process runs at once.',
+      ...integer(1, 1000),
+      default: DEFAULT_WORKER_SETTINGS.concurrency,
+    },
     poll_interval_ms: {
+      description: 'Fallback poll: how often an idle worker looks for due tasks unprompted. Inserts and released or rescued tasks wake workers at once, scheduled tasks and retries wake them when due, so this only bounds a lost notification (without notifications a worker polls at least every second).',
       ...integer(10, HOUR_MS, ' (milliseconds)'),
       default: DEFAULT_WORKER_SETTINGS.poll_interval_ms,
       aliases: [{ key: 'POLL_INTERVAL_SECS', ...scaled('seconds', 1000, 10, HOUR_MS) }],
     },
-    lease_ms: { ...integer(500, DAY_MS, ' (milliseconds)'), default: DEFAULT_WORKER_SETTINGS.lease_ms },
-    heartbeat_ms: { ...integer(50, HOUR_MS, ' (milliseconds)'), default: (s) => defaultHeartbeatMs(s.lease_ms as number) },
-    shutdown_grace_ms: { ...integer(0, DAY_MS, ' (milliseconds)'), default: DEFAULT_WORKER_SETTINGS.shutdown_grace_ms },
-    task_types: { ...taskTypeList, default: DEFAULT_WORKER_SETTINGS.task_types },
-    max_rescues: { ...integer(0, 1000), default: DEFAULT_WORKER_SETTINGS.max_rescues },
-    maintenance_interval_ms: {
+    lease_ms: {
+      description: 'How long a claim holds a running task; a worker that stops renewing it (crash, lost network) loses the task to another after this.',
+      ...integer(500, DAY_MS, ' (milliseconds)'),
+      default: DEFAULT_WORKER_SETTINGS.lease_ms,
+    },
+    heartbeat_ms: {
+      description: 'How often a worker renews the leases it holds and picks up cancel requests (default: lease_ms / 3, at most 750 ms).',
       ...integer(50, HOUR_MS, ' (milliseconds)'),
-      default: (s) => defaultMaintenanceIntervalMs(s.lease_ms as number),
+      default: (s: SectionSoFar) => defaultHeartbeatMs(s.lease_ms as number),
+    },
+    shutdown_grace_ms: {
+      description: 'On SIGTERM, how long running tasks may take to finish before they are aborted and handed back without spending an attempt.',
+      ...integer(0, DAY_MS, ' (milliseconds)'),
+      default: DEFAULT_WORKER_SETTINGS.shutdown_grace_ms,
+    },
+    task_types: {
+      description: 'Task types this worker takes; empty for every type it knows.',
+      ...taskTypeList,
+      default: DEFAULT_WORKER_SETTINGS.task_types,
+    },
+    max_rescues: {
+      description: 'Lease expiries a task survives before it goes to the dead letter (a task that keeps killing its workers).',
+      ...integer(0, 1000),
+      default: DEFAULT_WORKER_SETTINGS.max_rescues,
+    },
+    maintenance_interval_ms: {
+      description: 'How often the elected leader rescues expired leases, prunes old tasks and looks for new or changed schedules (default: lease_ms / 2, between 250 ms and 15 s); schedules it knows fire on time between rounds.',
+      ...integer(50, HOUR_MS, ' (milliseconds)'),
+      default: (s: SectionSoFar) => defaultMaintenanceIntervalMs(s.lease_ms as number),
     },
     retention_ms: {
+      description: 'Finished tasks (completed, failed, cancelled) older than this are deleted by the pruner; 0 keeps them forever.',
       ...integer(0, 3650 * DAY_MS, ' (milliseconds; 0 keeps finished tasks forever)'),
       default: DEFAULT_WORKER_SETTINGS.retention_ms,
       aliases: [{ key: 'RETENTION_DAYS', ...scaled('days', DAY_MS, 0, 3650 * DAY_MS) }],
     },
   },
   breaker: {
-    failure_threshold: { ...integer(1, 1000), default: DEFAULT_BREAKER_SETTINGS.failure_threshold },
-    success_threshold: { ...integer(1, 1000), default: DEFAULT_BREAKER_SETTINGS.success_threshold },
-    open_ms: { ...integer(100, DAY_MS, ' (milliseconds)'), default: DEFAULT_BREAKER_SETTINGS.open_ms },
+    failure_threshold: {
+      description: 'Consecutive failures of a task type that open its circuit breaker (its tasks then wait instead of spending attempts).',
+      ...integer(1, 1000),
+      default: DEFAULT_BREAKER_SETTINGS.failure_threshold,
+    },
+    success_threshold: {
+      description: 'Consecutive successes in half-open state that close the breaker again.',
+      ...integer(1, 1000),
+      default: DEFAULT_BREAKER_SETTINGS.success_threshold,
+    },
+    open_ms: {
+      description: 'How long an open breaker pauses claims of its type before one trial (half-open).',
+      ...integer(100, DAY_MS, ' (milliseconds)'),
+      default: DEFAULT_BREAKER_SETTINGS.open_ms,
+    },
   },
   log: {
-    level: { ...oneOf(LOG_LEVELS), default: 'info' },
+    level: {
+      description: 'Log level of the server and worker processes (JSON lines on stdout).',
+      ...oneOf(LOG_LEVELS),
+      default: 'info',
+    },
   },
   server: {
-    host: { ...text('a host name or IP address', (value) => /^[A-Za-z0-9.:_-]+$/.test(value)), default: '127.0.0.1' },
-    port: { ...integer(0, 65535), default: 3000 },
-    cors_origins: { ...originList, default: Object.freeze([]) },
-    trust_proxy: { ...text('false, true, or proxy addresses (comma-separated)', (value) => /^[A-Za-z0-9.:/, _-]+$/.test(value)), default: 'false' },
-    body_limit_bytes: { ...integer(1024, 1024 * 1024 * 1024, ' (bytes)'), default: 1_310_720 },
-    task_create_per_minute: { ...integer(0, 10_000_000, ' (0 = unlimited)'), default: 600 },
-    rate_limit_per_minute: { ...integer(0, 10_000_000, ' (0 = off)'), default: 0 },
-    worker_live_ms: { ...integer(1000, DAY_MS, ' (milliseconds)'), default: 30_000 },
-    ready_requires_worker: { ...bool(), default: false },
-    docs: { ...bool(), default: true },
-    metrics: { ...bool(), default: true },
+    host: {
+      description: 'Address the HTTP API listens on (0.0.0.0 for every interface).',
+      ...text('a host name or IP address', (value) => /^[A-Za-z0-9.:_-]+$/.test(value)),
+      default: '127.0.0.1',
+    },
+    port: {
+      description: 'Port the HTTP API listens on.',
+      ...integer(0, 65535),
+      default: 3000,
+    },
+    cors_origins: {
+      description: 'Origins allowed to call the API from a browser; `*` for any; empty for none.',
+      ...originList,
+      default: Object.freeze([]),
+    },
+    trust_proxy: {
+      description: 'Whether to trust X-Forwarded-* headers: false, true (any proxy), or the proxies\' addresses/CIDRs.',
+      ...text('false, true, or proxy addresses (comma-separated)', (value) => /^[A-Za-z0-9.:/, _-]+$/.test(value)),
+      default: 'false',
+    },
+    body_limit_bytes: {
+      description: 'Largest request body accepted (413 beyond), on every route but the batch insert.',
+      ...integer(1024, 1024 * 1024 * 1024, ' (bytes)'),
+      default: 1_310_720,
+    },
+    batch_body_limit_bytes: {
+      description: 'Largest body of POST /tasks/batch (up to 1,000 tasks; 413 beyond).',
+      ...integer(1024, 1024 * 1024 * 1024, ' (bytes)'),
+      default: 16 * 1024 * 1024,
+    },
+    task_type_cache_ms: {
+      description: 'How long the API reuses the task-type list read from the database to validate payloads.',
+      ...integer(0, HOUR_MS, ' (milliseconds)'),
+      default: 5_000,
+    },
+    task_create_per_minute: {
+      description: 'Tasks one user may create per minute (429 beyond); 0 for no limit.',
+      ...integer(0, 10_000_000, ' (0 = unlimited)'),
+      default: 600,
+    },
+    rate_limit_per_minute: {
+      description: 'Requests one client address may make per minute across the API; 0 turns it off.',
+      ...integer(0, 10_000_000, ' (0 = off)'),
+      default: 0,
+    },
+    worker_live_ms: {
+      description: 'A worker whose last heartbeat is older than this counts as gone (API, dashboard, `conveyor doctor`).',
+      ...integer(1000, DAY_MS, ' (milliseconds)'),
+      default: 30_000,
+    },
+    ready_requires_worker: {
+      description: 'GET /health/ready answers 503 while no worker is live.',
+      ...bool(),
+      default: false,
+    },
+    docs: {
+      description: 'Serve the OpenAPI document and the interactive docs at /api-docs.',
+      ...bool(),
+      default: true,
+    },
+    metrics: {
+      description: 'Serve Prometheus metrics at /metrics.',
+      ...bool(),
+      default: true,
+    },
   },
   auth: {
     session_ttl_ms: {
+      description: 'How long a session token stays valid after login or its last refresh (POST /auth/refresh).',
       ...integer(60_000, 365 * DAY_MS, ' (milliseconds)'),
       default: 24 * HOUR_MS,
       aliases: [{ key: 'SESSION_DURATION_HOURS', ...scaled('hours', HOUR_MS, 60_000, 365 * DAY_MS) }],
     },
-    session_max_lifetime_ms: { ...integer(60_000, 3650 * DAY_MS, ' (milliseconds)'), default: 30 * DAY_MS },
+    session_max_lifetime_ms: {
+      description: 'A session ends after this however often it is refreshed.',
+      ...integer(60_000, 3650 * DAY_MS, ' (milliseconds)'),
+      default: 30 * DAY_MS,
+    },
     refresh_min_interval_ms: {
+      description: 'A session may be refreshed at most this often (409 sooner).',
       ...integer(0, DAY_MS, ' (milliseconds)'),
       default: 5 * 60_000,
       aliases: [{ key: 'REFRESH_MIN_INTERVAL_MINUTES', ...scaled('minutes', 60_000, 0, DAY_MS) }],
     },
-    initial_admin_password: { ...secret, default: '', aliases: [{ env: 'STARTER__INITIAL_ADMIN_PASSWORD', ...secret }] },
-    initial_admin_username: { ...text('3-50 letters, digits, _ or -', (value) => /^[A-Za-z0-9_-]{3,50}$/.test(value)), default: 'admin' },
-    initial_admin_email: { ...text('an email address', (value) => /^[^\s@]+@[^\s@]+$/.test(value)), default: 'admin@localhost' },
-    password_min_length: { ...integer(8, 128), default: 8 },
-    password_min_classes: { ...integer(1, 4, ' (of lower, upper, digits, symbols)'), default: 3 },
-    password_reject_common: { ...bool(), default: true },
-    login_max_failures: { ...integer(1, 1000, ' (per account)'), default: 5 },
-    login_address_max_failures: { ...integer(1, 100_000, ' (per client address)'), default: 20 },
-    register_per_minute: { ...integer(0, 1_000_000, ' (per client address; 0 = unlimited)'), default: 20 },
+    initial_admin_password: {
+      description: 'When set and no admin exists, the server creates one with this password at start.',
+      ...secret,
+      default: '', aliases: [{ env: 'STARTER__INITIAL_ADMIN_PASSWORD', ...secret }],
+    },
+    initial_admin_username: {
+      description: 'Username of that first admin.',
+      ...text('3-50 letters, digits, _ or -', (value) => /^[A-Za-z0-9_-]{3,50}$/.test(value)),
+      default: 'admin',
+    },
+    initial_admin_email: {
+      description: 'Email of that first admin.',
+      ...text('an email address', (value) => /^[^\s@]+@[^\s@]+$/.test(value)),
+      default: 'admin@localhost',
+    },
+    password_min_length: {
+      description: 'Shortest password accepted at registration.',
+      ...integer(8, 128),
+      default: 8,
+    },
+    password_max_length: {
+      description: 'Longest password accepted (a bound on the hashing work one request can cause).',
+      ...integer(8, 4096),
+      default: 128,
+    },
+    password_min_classes: {
+      description: 'Character classes (lower, upper, digits, symbols) a password needs (`conveyor start` relaxes this to 2).',
+      ...integer(1, 4, ' (of lower, upper, digits, symbols)'),
+      default: 3,
+    },
+    password_reject_common: {
+      description: 'Refuse passwords from a list of the most common ones (`conveyor start` turns this off).',
+      ...bool(),
+      default: true,
+    },
+    login_max_failures: {
+      description: 'Failed logins on one account before it is throttled.',
+      ...integer(1, 1000, ' (per account)'),
+      default: 5,
+    },
+    login_address_max_failures: {
+      description: 'Failed logins from one client address before it is throttled.',
+      ...integer(1, 100_000, ' (per client address)'),
+      default: 20,
+    },
+    login_window_ms: {
+      description: 'Failed logins older than this are forgotten by the throttle.',
+      ...integer(1000, DAY_MS, ' (milliseconds)'),
+      default: 15 * 60_000,
+    },
+    login_base_block_ms: {
+      description: 'First throttle block after too many failed logins; each further failure doubles it.',
+      ...integer(0, DAY_MS, ' (milliseconds)'),
+      default: 30_000,
+    },
+    login_max_block_ms: {
+      description: 'Longest throttle block.',
+      ...integer(0, DAY_MS, ' (milliseconds)'),
+      default: 15 * 60_000,
+    },
+    argon2_memory_kib: {
+      description: 'argon2id memory cost of password hashing, in KiB.',
+      ...integer(19_456, 4 * 1024 * 1024, ' (KiB; OWASP minimum 19456)'),
+      default: 19_456,
+    },
+    argon2_time_cost: {
+      description: 'argon2id iterations of password hashing.',
+      ...integer(2, 100),
+      default: 2,
+    },
+    argon2_parallelism: {
+      description: 'argon2id parallelism of password hashing.',
+      ...integer(1, 64),
+      default: 1,
+    },
+    register_per_minute: {
+      description: 'Registrations one client address may make per minute; 0 for no limit.',
+      ...integer(0, 1_000_000, ' (per client address; 0 = unlimited)'),
+      default: 20,
+    },
   },
   data: {
-    dir: { ...text('a folder path', (value) => value !== ''), default: './data' },
+    dir: {
+      description: 'Folder for local files: the default SQLite database\'s neighbours, the email outbox, uploads, report artifacts, `conveyor start` logs.',
+      ...text('a folder path', (value) => value !== ''),
+      default: './data',
+    },
   },
   email: {
-    smtp_url: { ...text('an smtp:// or smtps:// URL (empty writes .eml files to the outbox)', (value) => /^smtps?:\/\/./.test(value)), default: '' },
-    from: { ...text('an email address such as conveyor@example.com', (value) => /^[^\s@<>]+@[^\s@<>]+$/.test(value)), default: 'conveyor@localhost' },
-    outbox_dir: { ...anyText('a folder path (empty: <data.dir>/outbox)'), default: '' },
+    smtp_url: {
+      description: 'SMTP server for email tasks (`smtp://user:pass@host:587`); empty writes .eml files to the outbox instead.',
+      ...text('an smtp:// or smtps:// URL (empty writes .eml files to the outbox)', (value) => /^smtps?:\/\/./.test(value)),
+      default: '',
+    },
+    from: {
+      description: 'Sender address of email tasks.',
+      ...text('an email address such as conveyor@example.com', (value) => /^[^\s@<>]+@[^\s@<>]+$/.test(value)),
+      default: 'conveyor@localhost',
+    },
+    outbox_dir: {
+      description: 'Where email tasks write .eml files when no SMTP server is set (empty: <data.dir>/outbox).',
+      ...anyText('a folder path (empty: <data.dir>/outbox)'),
+      default: '',
+    },
   },
   webhook: {
-    secret: { ...secret, default: '' },
-    allow_hosts: { ...list('a comma-separated list of host names, *.suffix wildcards or IP addresses', (host) => /^[A-Za-z0-9*.:_\[\]-]+$/.test(host)), default: Object.freeze([]) },
-    timeout_ms: { ...integer(100, 10 * 60 * 1000, ' (milliseconds)'), default: 15_000 },
+    secret: {
+      description: 'Key that signs webhook requests (webhook-signature header); empty sends them unsigned.',
+      ...secret,
+      default: '',
+    },
+    allow_hosts: {
+      description: 'Hosts webhook tasks may call although they resolve to private addresses (the SSRF guard refuses those otherwise).',
+      ...list('a comma-separated list of host names, *.suffix wildcards or IP addresses', (host) => /^[A-Za-z0-9*.:_\[\]-]+$/.test(host)),
+      default: Object.freeze([]),
+    },
+    timeout_ms: {
+      description: 'Time limit of one webhook request.',
+      ...integer(100, 10 * 60 * 1000, ' (milliseconds)'),
+      default: 15_000,
+    },
   },
   file_cleanup: {
-    roots: { ...list('a comma-separated list of folder paths (empty: <data.dir>/uploads, <data.dir>/reports and /tmp/uploads)', (path) => path !== ''), default: Object.freeze([]) },
+    roots: {
+      description: 'Folders file-cleanup tasks may delete in; paths outside are refused. Relative ones, like a relative file_path, are resolved against the working directory (empty: <data.dir>/uploads, <data.dir>/reports and /tmp/uploads, created if missing).',
+      ...list('a comma-separated list of folder paths (empty: <data.dir>/uploads, <data.dir>/reports and /tmp/uploads)', (path) => path !== ''),
+      default: Object.freeze([]),
+    },
   },
   reports: {
-    artifacts_dir: { ...anyText('a folder path (empty: <data.dir>/artifacts)'), default: '' },
+    artifacts_dir: {
+      description: 'Where report tasks write their files (empty: <data.dir>/artifacts).',
+      ...anyText('a folder path (empty: <data.dir>/artifacts)'),
+      default: '',
+    },
   },
   tasks: {
-    modules: { ...list('a comma-separated list of .ts or .js files that export task definitions', (path) => path !== ''), default: Object.freeze([]) },
+    modules: {
+      description: 'Your own task types: .ts or .js files exporting defineTask() results, loaded by the server and the workers.',
+      ...list('a comma-separated list of .ts or .js files that export task definitions', (path) => path !== ''),
+      default: Object.freeze([]),
+    },
   },
-};
+} satisfies SpecShape;
 
 /** Checks across settings of one section; throw with `invalid(...)`. */
 const CHECKS: { [S in keyof Config]?: (section: Config[S], env: (key: string) => string) => void } = {
@@ -336,7 +514,7 @@ export function resolveConfig(env: Env = process.env, options: { cwd?: string } 
     check?.(section, (key) => describeSource(sources[`${sectionName}.${key}`], `${sectionName}.${key}`) ?? `CONVEYOR__${sectionName.toUpperCase()}__${key.toUpperCase()}`);
     config[sectionName] = Object.freeze(section);
   }
-  return { config: Object.freeze(config) as unknown as Config, sources: Object.freeze(sources), file: filePath };
+  return { config: Object.freeze(config) as Config, sources: Object.freeze(sources), file: filePath };
 }
 
 /** The environment name or file that set a value, for error messages; null for a default. */
@@ -391,7 +569,7 @@ function resolveSetting(
 
 /** A misspelt key in the file would otherwise be ignored without a word. */
 function rejectUnknownFileKeys(file: ConfigFileContent): void {
-  const specs = SPEC as unknown as Record<string, Record<string, Setting<unknown>> | undefined>;
+  const specs: SpecShape = SPEC;
   for (const [sectionName, values] of file.sections) {
     const settings = specs[sectionName];
     if (!settings) throw fileError(file.path, `has a section "${sectionName}" that does not exist; sections are ${Object.keys(SPEC).join(', ')}`, sectionName);
@@ -415,6 +593,7 @@ export interface SettingInfo {
   /** Keys accepted in the config file's section. */
   fileKeys: string[];
   allowed: string;
+  description: string;
   default: unknown;
   /** The default is computed from other settings of the section (shown with their defaults). */
   derived: boolean;
@@ -445,7 +624,7 @@ export function describeSettings(): SettingInfo[] {
       const derived = typeof setting.default === 'function';
       const value = derived ? (setting.default as (s: Record<string, unknown>) => unknown)(section) : setting.default;
       section[key] = value;
-      result.push({ field: `${sectionName}.${key}`, section: sectionName, key, envNames, envAllowed, fileKeys, allowed: setting.allowed, default: value, derived });
+      result.push({ field: `${sectionName}.${key}`, section: sectionName, key, envNames, envAllowed, fileKeys, allowed: setting.allowed, description: setting.description, default: value, derived });
     }
   }
   return result;
@@ -459,7 +638,7 @@ function rejectUnknownNames(env: Env): void {
     if (!match) throw unknownName(name, `is not of the form CONVEYOR__SECTION__KEY; sections are ${Object.keys(SPEC).join(', ')}`);
     const sectionName = match[1]!.toLowerCase();
     const key = match[2]!;
-    const settings = (SPEC as unknown as Record<string, Record<string, Setting<unknown>> | undefined>)[sectionName];
+    const settings = (SPEC as SpecShape)[sectionName];
     if (!settings) throw unknownName(name, `names no section; sections are ${Object.keys(SPEC).join(', ')}`);
     const known = Object.entries(settings).some(([k, s]) => k.toUpperCase() === key || (s.aliases ?? []).some((a) => a.key === key));
     if (!known) throw unknownName(name, `is not a setting; ${sectionName} settings are ${Object.keys(settings).join(', ')}`);

@@ -28,6 +28,28 @@ describe('server and auth settings from the environment', () => {
     expect(Object.isFrozen(api.auth.password)).toBe(true);
   });
 
+  test('every API setting can be configured: batch body limit, task-type cache, password length, argon2 cost, login throttle', () => {
+    const api = apiConfigFrom(
+      loadConfig({
+        CONVEYOR__SERVER__BATCH_BODY_LIMIT_BYTES: '2048',
+        CONVEYOR__SERVER__TASK_TYPE_CACHE_MS: '0',
+        CONVEYOR__AUTH__PASSWORD_MAX_LENGTH: '64',
+        CONVEYOR__AUTH__ARGON2_MEMORY_KIB: '65536',
+        CONVEYOR__AUTH__ARGON2_TIME_COST: '3',
+        CONVEYOR__AUTH__ARGON2_PARALLELISM: '2',
+        CONVEYOR__AUTH__LOGIN_WINDOW_MS: '60000',
+        CONVEYOR__AUTH__LOGIN_BASE_BLOCK_MS: '1000',
+        CONVEYOR__AUTH__LOGIN_MAX_BLOCK_MS: '10000',
+      }),
+    );
+    expect(api.server.batchBodyLimitBytes).toBe(2048);
+    expect(api.taskTypeCacheMs).toBe(0);
+    expect(api.auth.password.maxLength).toBe(64);
+    expect(api.auth.argon2).toEqual({ memoryKiB: 65_536, timeCost: 3, parallelism: 2 });
+    expect(api.auth.loginThrottle).toMatchObject({ windowMs: 60_000, baseBlockMs: 1000, maxBlockMs: 10_000 });
+    expect(() => loadConfig({ CONVEYOR__AUTH__ARGON2_MEMORY_KIB: '1024' })).toThrow(/auth\.argon2_memory_kib/);
+  });
+
   test('a bad value or an unknown name is refused naming the setting', () => {
     expect(() => loadConfig({ CONVEYOR__SERVER__CORS_ORIGINS: 'evil' })).toThrow(/server\.cors_origins/);
     expect(() => loadConfig({ CONVEYOR__AUTH__PASSWORD_MIN_CLASSES: '5' })).toThrow(/auth\.password_min_classes/);
