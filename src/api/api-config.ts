@@ -1,9 +1,11 @@
 import type { AuthConfig } from '../auth/auth-config.ts';
 
 /**
- * Everything the HTTP API can be tuned with, and its defaults. The CLI's config resolves these from
- * file and environment (`CONVEYOR__SERVER__PORT`, `CONVEYOR__AUTH__SESSION_DURATION_HOURS`, ...) and passes
- * the result to buildApp(); nothing in api/ reads the environment itself.
+ * Everything the HTTP API can be tuned with. The CLI's config schema (src/cli/config.ts) declares every
+ * field as a setting with its default, and `conveyor serve` maps them all (apiConfigFrom) and passes
+ * the result to buildApp(); nothing in api/ reads the environment itself. DEFAULT_API_CONFIG below
+ * serves callers that build the API without the CLI (tests, embedders); test/api/server-config.test.ts
+ * checks that it equals the schema's defaults.
  */
 export interface ApiConfig {
   server: {

@@ -6,24 +6,25 @@ import { buildApp } from '../../api/build-app.ts';
 import { systemClock, type Clock } from '../../core/clock.ts';
 import { isConveyorError, ERROR_CODES } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import { openEngine } from '../../store/create-engine.ts';
 import { redactDatabaseUrl } from '../../store/database-url.ts';
 import type { Engine } from '../../store/engine.ts';
 import type { TaskRegistry } from '../../tasks/task-registry.ts';
 import { CliError } from '../cli-error.ts';
+import { composeRuntime, processLogger } from '../compose.ts';
 import { loadConfig, type Config } from '../config.ts';
 import { envWithFlags } from '../flag-settings.ts';
 import { listenError } from '../listen-error.ts';
-import { createLogger } from '../logger.ts';
-import { createTaskRegistry } from '../task-catalog.ts';
-import { loadTaskModules } from '../task-modules.ts';
 
-/** The API's settings, from the `server` and `auth` sections of the resolved config. */
+/**
+ * The API's settings, from the `server` and `auth` sections of the resolved config. Typed as a whole
+ * ApiConfig, so every field comes from the config (none from DEFAULT_API_CONFIG), and a new API
+ * setting does not compile until it is mapped here.
+ */
 export function apiConfigFrom(config: Config): ApiConfig {
   const s = config.server;
   const a = config.auth;
   const trust = s.trust_proxy.trim().toLowerCase();
-  return resolveApiConfig({
+  const api: ApiConfig = {
     server: {
       host: s.host,
       port: s.port,
@@ -58,16 +59,18 @@ export function apiConfigFrom(config: Config): ApiConfig {
     metrics: { enabled: s.metrics },
     // Where report_generation writes (the same default as src/cli/task-catalog.ts): GET /tasks/:id/artifact serves from here.
     reports: { artifactsDir: config.reports.artifacts_dir || join(config.data.dir, 'artifacts') },
-  });
+  };
+  // Only freezes: nothing is left for the defaults to fill.
+  return resolveApiConfig(api);
 }
 
 /**
  * Builds the API on an open engine and starts listening on server.host:server.port. Exported for
  * entry points that run the API beside other things (`conveyor start` runs it with a worker).
  */
-export async function startApiServer(p: { config: Config; engine: Engine; logger: Logger; registry?: TaskRegistry; clock?: Clock }): Promise<FastifyInstance> {
+export async function startApiServer(p: { config: Config; engine: Engine; logger: Logger; registry: TaskRegistry; clock?: Clock }): Promise<FastifyInstance> {
   const apiConfig = apiConfigFrom(p.config);
-  const app = await buildApp({ engine: p.engine, config: apiConfig, logger: p.logger, clock: p.clock ?? systemClock, registry: p.registry ?? createTaskRegistry(p.config, p.engine, await loadTaskModules(p.config.tasks.modules)) });
+  const app = await buildApp({ engine: p.engine, config: apiConfig, logger: p.logger, clock: p.clock ?? systemClock, registry: p.registry });
   try {
     await app.listen({ host: apiConfig.server.host, port: apiConfig.server.port });
   } catch (error) {
@@ -83,8 +86,11 @@ export async function startApiServer(p: { config: Config; engine: Engine; logger
  */
 export async function runServe(options: { env?: Record<string, string | undefined>; migrate?: boolean } = {}): Promise<number> {
   const config = loadConfig(options.env ?? process.env);
-  const logger = createLogger({ level: config.log.level, bindings: { component: 'server' } });
-  const engine = await openEngine(config.database.url, { logger });
+  const logger = processLogger(config, { component: 'server' });
+  const { engine, registry } = await composeRuntime(config, { logger }).catch((error: unknown) => {
+    if (error instanceof CliError) logger.error({ exit_code: error.exitCode }, error.message);
+    throw error;
+  });
   let stop: () => void = () => {};
   const stopped = new Promise<void>((resolve) => (stop = resolve));
   const onSignal = (signal: NodeJS.Signals) => {
@@ -100,7 +106,7 @@ export async function runServe(options: { env?: Record<string, string | undefine
       const report = await engine.migrate();
       for (const step of report.applied) logger.info({ version: step.version, name: step.name }, 'migration applied');
     }
-    app = await startApiServer({ config, engine, logger });
+    app = await startApiServer({ config, engine, logger, registry });
     await stopped;
     return 0;
   } catch (error) {

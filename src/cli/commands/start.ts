@@ -3,9 +3,9 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
-import { openEngine } from '../../store/create-engine.ts';
 import { redactDatabaseUrl } from '../../store/database-url.ts';
 import { EXIT } from '../cli-error.ts';
+import { openConfiguredEngine } from '../compose.ts';
 import { loadConfig, resolveConfig, type Config } from '../config.ts';
 import { envWithFlags } from '../flag-settings.ts';
 import { parseIntFlag } from '../output.ts';
@@ -39,7 +39,7 @@ function withTryItDefaults(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 /** Migrates once, before any child starts, and makes sure someone can log in as an admin. */
 async function prepareDatabase(config: Config, env: NodeJS.ProcessEnv): Promise<{ adminPassword: string | null }> {
-  const engine = await openEngine(config.database.url);
+  const engine = await openConfiguredEngine(config);
   try {
     await engine.migrate();
     if ((await engine.userCount({ role: 'admin' })) > 0 || config.auth.initial_admin_password !== '') return { adminPassword: null };

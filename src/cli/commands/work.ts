@@ -1,15 +1,12 @@
 import type { Command } from 'commander';
 import { isConveyorError, ERROR_CODES } from '../../core/errors.ts';
 import type { Logger } from '../../core/logger.ts';
-import { openEngine } from '../../store/create-engine.ts';
 import { redactDatabaseUrl } from '../../store/database-url.ts';
 import type { TaskRegistry } from '../../tasks/task-registry.ts';
 import { defaultWorkerId, Worker } from '../../worker/worker.ts';
+import { composeRuntime } from '../compose.ts';
 import { loadConfig } from '../config.ts';
 import { envWithFlags } from '../flag-settings.ts';
-import { createLogger } from '../logger.ts';
-import { createTaskRegistry } from '../task-catalog.ts';
-import { loadTaskModules } from '../task-modules.ts';
 
 export interface RunWorkOptions {
   /** The task types this process can run; default: every built-in type, configured. */
@@ -39,14 +36,15 @@ export interface RunWorkOptions {
  */
 export async function runWork(options: RunWorkOptions): Promise<number> {
   const config = loadConfig(options.env ?? process.env);
-  const root = createLogger({ level: config.log.level });
   // Every line this process writes carries the worker id, the engine's included.
   const workerId = defaultWorkerId();
+  // The registry is built before anything touches the database, so a configuration mistake stops us at once.
+  const { logger: root, engine, registry } = await composeRuntime(config, {
+    engineBindings: { worker_id: workerId },
+    ...(options.registry ? { registry: options.registry } : {}),
+  });
   const logger = root.child({ worker_id: workerId });
-  const engine = await openEngine(config.database.url, { logger });
   let signals = 0;
-  // Built before anything touches the database, so that a configuration mistake stops us at once.
-  const registry = options.registry ?? createTaskRegistry(config, engine, await loadTaskModules(config.tasks.modules));
   const worker = new Worker({ engine, registry, config, logger: root, id: workerId });
   let stopRequested: () => void = () => {};
   const stopSignal = new Promise<void>((resolve) => (stopRequested = resolve));
