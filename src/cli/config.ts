@@ -1,6 +1,6 @@
 import { ConveyorError, ERROR_CODES } from '../core/errors.ts';
 import { findConfigFile, fileError, readConfigFile, type ConfigFileContent } from './config-file.ts';
-import { TASK_TYPE_PATTERN } from '../core/new-task.ts';
+import { anyText, bool, integer, list, oneOf, originList, scaled, secret, taskTypeList, text } from './config-values.ts';
 import { DEFAULT_DATABASE_URL, parseDatabaseUrl } from '../store/database-url.ts';
 import {
   DEFAULT_BREAKER_SETTINGS,
@@ -64,89 +64,6 @@ interface Setting<T> {
 
 /** The shape SPEC must have; `satisfies` checks it without widening SPEC's own (inferred) types. */
 type SpecShape = Readonly<Record<string, Readonly<Record<string, Setting<unknown>>>>>;
-
-// --- value parsers -----------------------------------------------------------------------------
-
-function integer(min: number, max: number, unit = ''): Pick<Setting<number>, 'allowed' | 'parse'> {
-  return {
-    allowed: `a whole number from ${min} to ${max}${unit}`,
-    parse: (raw) => {
-      if (!/^-?\d+$/.test(raw.trim())) return undefined;
-      const value = Number(raw.trim());
-      return value >= min && value <= max ? value : undefined;
-    },
-  };
-}
-
-/** Three significant digits: 1/60 of an hour reads 0.0167, not 0.016666666666666666. */
-const round = (value: number) => Number(value.toPrecision(3));
-
-/** A number in a larger unit (seconds, days) converted to milliseconds. */
-function scaled(unitName: string, factor: number, min: number, max: number): Alias<number> & { allowed: string } {
-  return {
-    allowed: `a number of ${unitName} from ${round(min / factor)} to ${round(max / factor)}`,
-    parse: (raw) => {
-      if (!/^\d+(\.\d+)?$/.test(raw.trim())) return undefined;
-      const value = Math.round(Number(raw.trim()) * factor);
-      return value >= min && value <= max ? value : undefined;
-    },
-  };
-}
-
-function oneOf<T extends string>(values: readonly T[]): Pick<Setting<T>, 'allowed' | 'parse'> {
-  return {
-    allowed: `one of ${values.join(', ')}`,
-    parse: (raw) => (values as readonly string[]).includes(raw.trim().toLowerCase()) ? (raw.trim().toLowerCase() as T) : undefined,
-  };
-}
-
-function text(allowed: string, valid: (value: string) => boolean): Pick<Setting<string>, 'allowed' | 'parse'> {
-  return { allowed, parse: (raw) => (valid(raw.trim()) ? raw.trim() : undefined) };
-}
-
-function bool(): Pick<Setting<boolean>, 'allowed' | 'parse'> {
-  return {
-    allowed: 'true or false',
-    parse: (raw) => {
-      const value = raw.trim().toLowerCase();
-      if (['true', '1', 'yes', 'on'].includes(value)) return true;
-      if (['false', '0', 'no', 'off'].includes(value)) return false;
-      return undefined;
-    },
-  };
-}
-
-/** Kept exactly as given (a password may begin or end with a space). */
-const secret: Pick<Setting<string>, 'allowed' | 'parse'> = { allowed: 'a non-empty string', parse: (raw) => raw };
-
-const originList: Pick<Setting<readonly string[]>, 'allowed' | 'parse'> = {
-  allowed: 'a comma-separated list of origins such as https://dash.example.com, or *',
-  parse: (raw) => {
-    const origins = raw.split(',').map((origin) => origin.trim()).filter((origin) => origin !== '');
-    return origins.every((origin) => origin === '*' || /^https?:\/\/[A-Za-z0-9.-]+(:\d+)?$/.test(origin)) ? Object.freeze(origins) : undefined;
-  },
-};
-
-const taskTypeList: Pick<Setting<readonly string[]>, 'allowed' | 'parse'> = {
-  allowed: 'a comma-separated list of task type names (empty for every registered type)',
-  parse: (raw) => {
-    const names = raw.split(',').map((name) => name.trim()).filter((name) => name !== '');
-    return names.every((name) => TASK_TYPE_PATTERN.test(name)) ? Object.freeze([...new Set(names)]) : undefined;
-  },
-};
-
-/** A comma-separated list of items each passing `valid`; empty gives an empty list. */
-function list(allowed: string, valid: (item: string) => boolean): Pick<Setting<readonly string[]>, 'allowed' | 'parse'> {
-  return {
-    allowed,
-    parse: (raw) => {
-      const items = raw.split(',').map((item) => item.trim()).filter((item) => item !== '');
-      return items.every(valid) ? Object.freeze(items) : undefined;
-    },
-  };
-}
-
-const anyText = (allowed: string) => text(allowed, () => true);
 
 const HOUR_MS = 3600 * 1000;
 const DAY_MS = 24 * HOUR_MS;
