@@ -14,10 +14,14 @@ export interface RowCodec<T, J, B> {
 export class RowDecodeError extends Error {
   readonly column: string;
 
-  constructor(column: string, detail: string) {
-    super(`${column}: stored JSON cannot be decoded (${detail})`);
+  /** What the parser said; kept off the message, which becomes the task's error. */
+  readonly detail: string;
+
+  constructor(column: string, problem: 'cannot be decoded' | 'is not an object', detail = '') {
+    super(`${column}: stored JSON ${problem}`);
     this.name = 'RowDecodeError';
     this.column = column;
+    this.detail = detail;
   }
 }
 

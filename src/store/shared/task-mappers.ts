@@ -39,12 +39,29 @@ export type ClaimRowOf<T, J> = Pick<
 >;
 
 /** A claimed row that could be decoded, or the column that could not: one bad row never spoils the others. */
-export type ClaimDecoded = { ok: true; task: ClaimedTask } | { ok: false; id: string; taskType: string; error: RowDecodeError };
+export type ClaimDecoded = { ok: true; task: ClaimedTask } | { ok: false; id: string; attempt: number; error: RowDecodeError };
 
 /** The task mappers of one engine, field mapping written once over its codec. */
 export function taskMappers<T, J, B>(codec: RowCodec<T, J, B>) {
   const time = (value: T) => codec.time(value);
   const optTime = (value: T | null) => orNull(value, time);
+  const object = (value: J, column: string): JsonObject => {
+    const decoded = codec.json<unknown>(value, column);
+    if (decoded === null || typeof decoded !== 'object' || Array.isArray(decoded)) throw new RowDecodeError(column, 'is not an object');
+    return decoded as JsonObject;
+  };
+  /**
+   * The user's own data (payload, output, progress) read for showing: stored text that cannot be
+   * decoded is shown as that text, so the task can still be looked at, and fixed or deleted.
+   */
+  const shown = (value: J, column: string): JsonValue => {
+    try {
+      return codec.json<JsonValue>(value, column);
+    } catch (error) {
+      if (error instanceof RowDecodeError && typeof value === 'string') return value;
+      throw error;
+    }
+  };
 
   function task(row: TaskRowOf<T, J>): TaskRecord {
     const startedAt = optTime(row.started_at);
@@ -52,14 +69,14 @@ export function taskMappers<T, J, B>(codec: RowCodec<T, J, B>) {
     return {
       id: row.id,
       taskType: row.task_type,
-      payload: codec.json<JsonValue>(row.payload, 'payload'),
+      payload: shown(row.payload, 'payload'),
       status: row.status,
       priority: priorityFromRank(row.priority_rank),
       retryStrategy: codec.json<RetryStrategy>(row.retry_strategy, 'retry_strategy'),
       maxAttempts: row.max_attempts,
       currentAttempt: row.current_attempt,
       lastError: row.last_error,
-      output: orNull(row.output, (v) => codec.json<JsonValue>(v, 'output')),
+      output: orNull(row.output, (v) => shown(v, 'output')),
       metadata: codec.json<JsonObject>(row.metadata, 'metadata'),
       idempotencyKey: row.idempotency_key,
       createdBy: row.created_by,
@@ -73,7 +90,7 @@ export function taskMappers<T, J, B>(codec: RowCodec<T, J, B>) {
       leaseExpiresAt: optTime(row.lease_expires_at),
       cancelRequestedAt: optTime(row.cancel_requested_at),
       rescueCount: row.rescue_count,
-      progress: orNull(row.progress, (v) => codec.json<JsonValue>(v, 'progress')),
+      progress: orNull(row.progress, (v) => shown(v, 'progress')),
       attempts: attemptHistory(codec.json<AttemptJson[]>(row.attempts, 'attempts').map(attemptFromJson), {
         status: row.status,
         currentAttempt: row.current_attempt,
@@ -94,7 +111,7 @@ export function taskMappers<T, J, B>(codec: RowCodec<T, J, B>) {
       runAt: time(row.run_at),
       currentAttempt: row.current_attempt,
       maxAttempts: row.max_attempts,
-      metadata: codec.json<JsonObject>(row.metadata, 'metadata'),
+      metadata: object(row.metadata, 'metadata'),
       idempotencyKey: row.idempotency_key,
       createdBy: row.created_by,
       createdAt: time(row.created_at),
@@ -107,7 +124,7 @@ export function taskMappers<T, J, B>(codec: RowCodec<T, J, B>) {
       return { ok: true, task: claimed(row) };
     } catch (error) {
       if (!(error instanceof RowDecodeError)) throw error;
-      return { ok: false, id: row.id, taskType: row.task_type, error };
+      return { ok: false, id: row.id, attempt: row.current_attempt, error };
     }
   }
 

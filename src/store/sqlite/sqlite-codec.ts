@@ -10,7 +10,7 @@ export const sqliteCodec: RowCodec<number, string, number> = {
     try {
       return JSON.parse(text) as V;
     } catch (error) {
-      throw new RowDecodeError(column, error instanceof Error ? error.message : String(error));
+      throw new RowDecodeError(column, 'cannot be decoded', error instanceof Error ? error.message : String(error));
     }
   },
   bool: (value) => value !== 0,

@@ -48,7 +48,7 @@ function sqliteDriver(options: SqliteEngineOptions): EngineDriver {
     capabilities: Object.freeze({ skipLocked: false, listenNotify: false, transactionalInsert: true }),
     ...methodsOf(new SqliteLifecycle(c, signal, finish, logger)),
     ...methodsOf(insert),
-    ...methodsOf(new ClaimStore(c, signal)),
+    ...methodsOf(new ClaimStore(c, signal, (p) => finish.taskFail(p))),
     ...methodsOf(finish),
     ...methodsOf(new AdminStore(c, signal)),
     ...methodsOf(new StatsStore(c)),
