@@ -75,12 +75,14 @@ class SqliteLifecycle {
     this.#logger = logger;
   }
 
-  migrate(): Promise<MigrationReport> {
-    return this.#c.run('migrate', () => migrateSqlite(this.#c.db, this.#logger));
+  async migrate(): Promise<MigrationReport> {
+    this.#c.assertOpen();
+    return migrateSqlite(this.#c, this.#logger);
   }
 
-  migrationStatus(): Promise<MigrationStatus> {
-    return this.#c.run('migrationStatus', () => sqliteMigrationStatus(this.#c.db));
+  async migrationStatus(): Promise<MigrationStatus> {
+    this.#c.assertOpen();
+    return sqliteMigrationStatus(this.#c);
   }
 
   /** Lets the completions waiting or being written finish, stops the signal watchers, closes the file. */
