@@ -1,20 +1,24 @@
 import { isUuid } from '../../core/id.ts';
 import { decideUnclaim, wakesWorkers } from '../../core/lifecycle.ts';
 import type { ClaimedTask, TaskLease, TaskStatus } from '../../core/task.ts';
-import type { HeartbeatResult } from '../engine.ts';
+import type { Engine, HeartbeatResult } from '../engine.ts';
+import { decodeClaimBatch } from '../shared/claim-decoding.ts';
 import { LIMIT_RECHECK_MS } from '../type-limit-cache.ts';
 import { type PostgresConnection, WORKER } from './postgres-connection.ts';
 import { byId, CLAIM_COLUMN_NAMES, limitLockSpace, notifyIf, READY, type SqlContext } from './sql-parts.ts';
-import { claimedTaskFromRow, type ClaimRow, compareClaimOrder } from './task-row.ts';
+import { type ClaimRow, compareClaimOrder, decodeClaimedRow } from './task-row.ts';
 
 /** Workers taking tasks: claims (with concurrency limits), when to look again, lease renewal, hand-backs of claimed tasks never started. */
 export class ClaimStore {
   readonly #c: PostgresConnection;
   readonly #sql: ReturnType<typeof claimSql>;
+  /** Fails a claimed row whose stored data cannot be decoded (decodeClaimBatch). */
+  readonly #taskFail: Engine['taskFail'];
 
-  constructor(c: PostgresConnection) {
+  constructor(c: PostgresConnection, taskFail: Engine['taskFail']) {
     this.#c = c;
     this.#sql = claimSql(c.sql);
+    this.#taskFail = taskFail;
   }
 
   async taskClaim(p: { workerId: string; taskTypes: readonly string[]; limit: number; now: Date; leaseMs: number }): Promise<ClaimedTask[]> {
@@ -23,10 +27,11 @@ export class ClaimStore {
     const leaseExpiresAt = new Date(p.now.getTime() + p.leaseMs);
     const values = [p.now, p.taskTypes, Math.floor(p.limit), p.workerId, leaseExpiresAt];
     const limited = await this.#c.limits.limitedAmong(p.taskTypes, p.now);
-    if (limited.length > 0) return this.#claimLimited(values, limited);
-    const { rows } = await this.#c.run<ClaimRow>('taskClaim', this.#sql.taskClaim, values, WORKER);
+    const rows = limited.length > 0 ? await this.#claimLimited(values, limited) : (await this.#c.run<ClaimRow>('taskClaim', this.#sql.taskClaim, values, WORKER)).rows;
     // UPDATE ... RETURNING does not keep the CTE's order.
-    return rows.sort(compareClaimOrder).map(claimedTaskFromRow);
+    const tasks = await decodeClaimBatch(rows.sort(compareClaimOrder), decodeClaimedRow, { workerId: p.workerId, now: p.now, taskFail: this.#taskFail });
+    if (limited.length > 0) for (const task of tasks) if (limited.includes(task.taskType)) task.limited = true;
+    return tasks;
   }
 
   /**
@@ -35,16 +40,10 @@ export class ClaimStore {
    * that moment (it takes their free slots; this claim takes the other types). Nobody waits, so a
    * limit on one type never slows the claims of the others.
    */
-  async #claimLimited(values: unknown[], limited: readonly string[]): Promise<ClaimedTask[]> {
-    const rows = await this.#c.workerTransaction('taskClaim', async (client) => {
+  #claimLimited(values: unknown[], limited: readonly string[]): Promise<ClaimRow[]> {
+    return this.#c.workerTransaction('taskClaim', async (client) => {
       const locked = await this.#c.run<{ busy: string[] | null }>('taskClaim', this.#sql.typeLimitLock, [limited], client);
       return (await this.#c.run<ClaimRow>('taskClaim', this.#sql.taskClaimLimited, [...values, locked.rows[0]?.busy ?? []], client)).rows;
-    });
-    const isLimited = new Set(limited);
-    return rows.sort(compareClaimOrder).map((row) => {
-      const task = claimedTaskFromRow(row);
-      if (isLimited.has(task.taskType)) task.limited = true;
-      return task;
     });
   }
 

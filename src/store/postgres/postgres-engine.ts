@@ -55,7 +55,7 @@ function postgresDriver(options: PostgresEngineOptions): EngineDriver {
     capabilities: { skipLocked: true, listenNotify: true, transactionalInsert: true },
     ...methodsOf(new PostgresLifecycle(c, finish)),
     ...methodsOf(insert),
-    ...methodsOf(new ClaimStore(c)),
+    ...methodsOf(new ClaimStore(c, (p) => finish.taskFail(p))),
     ...methodsOf(finish),
     ...methodsOf(new AdminStore(c)),
     ...methodsOf(new StatsStore(c)),

@@ -1,21 +1,25 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { decideUnclaim, wakesWorkers } from '../../core/lifecycle.ts';
 import type { ClaimedTask, TaskLease } from '../../core/task.ts';
-import type { HeartbeatResult } from '../engine.ts';
+import type { Engine, HeartbeatResult } from '../engine.ts';
+import { decodeClaimBatch } from '../shared/claim-decoding.ts';
 import { LIMIT_RECHECK_MS } from '../type-limit-cache.ts';
 import type { InsertSignal } from './insert-signal.ts';
 import { CLAIM_COLUMNS, fence, FENCE, READY } from './sql-parts.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
-import { claimedTaskFromRow, type ClaimRow, compareClaimOrder, toDate } from './task-row.ts';
+import { type ClaimRow, compareClaimOrder, decodeClaimedRow, toDate } from './task-row.ts';
 
 /** Workers taking tasks: claims (with concurrency limits), when to look again, lease renewal, hand-backs of claimed tasks never started. */
 export class ClaimStore {
   readonly #c: SqliteConnection;
   readonly #signal: InsertSignal;
+  /** Fails a claimed row whose stored data cannot be decoded (decodeClaimBatch). */
+  readonly #taskFail: Engine['taskFail'];
 
-  constructor(c: SqliteConnection, signal: InsertSignal) {
+  constructor(c: SqliteConnection, signal: InsertSignal, taskFail: Engine['taskFail']) {
     this.#c = c;
     this.#signal = signal;
+    this.#taskFail = taskFail;
   }
 
   readonly #claimSql = new Map<number, string>();
@@ -33,7 +37,7 @@ export class ClaimStore {
     const limited = await this.#c.limits.limitedAmong(p.taskTypes, p.now);
     const text = limited.length === 0 ? this.#sqlFor(this.#claimSql, p.taskTypes.length, taskClaimSql) : this.#sqlFor(this.#claimLimitedSql, p.taskTypes.length, taskClaimLimitedSql);
     const rows = await this.#c.write('taskClaim', () => this.#c.prepare(text).all(params) as ClaimRow[]);
-    const tasks = rows.sort(compareClaimOrder).map(claimedTaskFromRow);
+    const tasks = await decodeClaimBatch(rows.sort(compareClaimOrder), decodeClaimedRow, { workerId: p.workerId, now: p.now, taskFail: this.#taskFail });
     if (limited.length > 0) for (const task of tasks) if (limited.includes(task.taskType)) task.limited = true;
     return tasks;
   }

@@ -48,7 +48,7 @@ function sqliteDriver(options: SqliteEngineOptions): EngineDriver {
     capabilities: Object.freeze({ skipLocked: false, listenNotify: false, transactionalInsert: true }),
     ...methodsOf(new SqliteLifecycle(c, signal, finish, logger)),
     ...methodsOf(insert),
-    ...methodsOf(new ClaimStore(c, signal)),
+    ...methodsOf(new ClaimStore(c, signal, (p) => finish.taskFail(p))),
     ...methodsOf(finish),
     ...methodsOf(new AdminStore(c, signal)),
     ...methodsOf(new StatsStore(c)),
@@ -75,12 +75,14 @@ class SqliteLifecycle {
     this.#logger = logger;
   }
 
-  migrate(): Promise<MigrationReport> {
-    return this.#c.run('migrate', () => migrateSqlite(this.#c.db, this.#logger));
+  async migrate(): Promise<MigrationReport> {
+    this.#c.assertOpen();
+    return migrateSqlite(this.#c, this.#logger);
   }
 
-  migrationStatus(): Promise<MigrationStatus> {
-    return this.#c.run('migrationStatus', () => sqliteMigrationStatus(this.#c.db));
+  async migrationStatus(): Promise<MigrationStatus> {
+    this.#c.assertOpen();
+    return sqliteMigrationStatus(this.#c);
   }
 
   /** Lets the completions waiting or being written finish, stops the signal watchers, closes the file. */
