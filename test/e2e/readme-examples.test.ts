@@ -156,7 +156,8 @@ print(d["id"] if isinstance(d, dict) and "task_type" in d and "status" in d else
       if (command.includes('--watch')) {
         // Refreshes until Ctrl-C: it must draw its table, then stop on the signal.
         const watch = new GroupProcess('bash', ['-c', command], { cwd: dir, env });
-        await waitFor(() => /completed/.test(watch.output), { timeoutMs: 30_000, message: () => `${command}\n${watch.output}` });
+        // npx, then the CLI, then the first query: on a loaded 2-core machine that has taken over 30 s.
+        await waitFor(() => /completed/.test(watch.output), { timeoutMs: 90_000, message: () => `${command}\n${watch.output}` });
         await watch.stop('SIGINT');
         continue;
       }
