@@ -65,12 +65,21 @@ export class TaskTypeCatalog {
    * not match its schema (naming the first offending field, e.g. `payload.to`).
    */
   async validate(taskType: string, payload: unknown, field = 'payload', typeField = 'task_type'): Promise<void> {
+    await this.validateMany([{ taskType, payload, field, typeField }]);
+  }
+
+  /**
+   * `validate` for a batch: the list is read (or refreshed after a miss) once for all of them, then
+   * each payload is checked synchronously, so a batch of thousands costs its checks and no more.
+   */
+  async validateMany(items: readonly { taskType: string; payload: unknown; field: string; typeField: string }[]): Promise<void> {
     let snapshot = await this.#current(this.#cacheMs);
-    let entry = snapshot.entries.get(taskType);
-    if (!entry) {
-      snapshot = await this.#current(MISS_REFRESH_MS);
-      entry = snapshot.entries.get(taskType);
-    }
+    if (items.some((item) => !snapshot.entries.has(item.taskType))) snapshot = await this.#current(MISS_REFRESH_MS);
+    for (const item of items) this.#check(snapshot, item.taskType, item.payload, item.field, item.typeField);
+  }
+
+  #check(snapshot: Snapshot, taskType: string, payload: unknown, field: string, typeField: string): void {
+    const entry = snapshot.entries.get(taskType);
     if (!entry && this.#acceptWhenEmpty && snapshot.entries.size === 0) return;
     if (!entry) {
       const known = [...snapshot.entries.keys()].sort();
