@@ -2,6 +2,7 @@ import { ConveyorError, ERROR_CODES } from '../core/errors.ts';
 import { findConfigFile, fileError, readConfigFile, type ConfigFileContent } from './config-file.ts';
 import { anyText, bool, integer, list, oneOf, originList, scaled, secret, taskTypeList, text } from './config-values.ts';
 import { DEFAULT_DATABASE_URL, parseDatabaseUrl } from '../store/database-url.ts';
+import { defaultEventLoopMaxBlockMs } from '../worker/event-loop-watchdog.ts';
 import {
   DEFAULT_BREAKER_SETTINGS,
   DEFAULT_WORKER_SETTINGS,
@@ -124,6 +125,11 @@ const SPEC = {
       ...integer(0, 3650 * DAY_MS, ' (milliseconds; 0 keeps finished tasks forever)'),
       default: DEFAULT_WORKER_SETTINGS.retention_ms,
       aliases: [{ key: 'RETENTION_DAYS', ...scaled('days', DAY_MS, 0, 3650 * DAY_MS) }],
+    },
+    event_loop_max_block_ms: {
+      description: "The event-loop watchdog: a worker whose own thread stays blocked this long (a handler's busy loop) is killed, so its supervisor starts a fresh one, and the rescuer gives its tasks to others; 0 turns it off (default: two thirds of lease_ms, between 10 s and 30 s). Handlers that may block belong in a worker thread (`isolation: 'thread'`).",
+      ...integer(0, DAY_MS, ' (milliseconds; 0 turns the watchdog off)'),
+      default: (s: SectionSoFar) => defaultEventLoopMaxBlockMs(s.lease_ms as number),
     },
   },
   breaker: {

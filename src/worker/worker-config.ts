@@ -1,6 +1,7 @@
 import type { BreakerConfig } from '../core/circuit-breaker.ts';
 import { DEFAULT_BREAKER_CONFIG } from '../core/circuit-breaker.ts';
 import { ConveyorError, ERROR_CODES } from '../core/errors.ts';
+import { defaultEventLoopMaxBlockMs } from './event-loop-watchdog.ts';
 
 /**
  * The settings a worker runs with. Keys are snake_case because they mirror the configuration names
@@ -32,6 +33,11 @@ export interface WorkerSettings {
   maintenance_interval_ms: number;
   /** Finished tasks older than this are deleted by the pruner; 0 keeps them forever. */
   retention_ms: number;
+  /**
+   * The event-loop watchdog: a worker whose own thread stays blocked this long (a handler's busy
+   * loop) is killed, so its supervisor starts a fresh one; 0 turns the watchdog off.
+   */
+  event_loop_max_block_ms: number;
 }
 
 /** Mirrors the `breaker.*` settings; the guide's defaults. */
@@ -82,6 +88,7 @@ export const DEFAULT_WORKER_SETTINGS: Readonly<WorkerSettings> = Object.freeze({
   max_rescues: 3,
   maintenance_interval_ms: defaultMaintenanceIntervalMs(30_000),
   retention_ms: 7 * DAY_MS,
+  event_loop_max_block_ms: defaultEventLoopMaxBlockMs(30_000),
 });
 
 export const DEFAULT_BREAKER_SETTINGS: Readonly<BreakerSettings> = Object.freeze({
@@ -98,6 +105,7 @@ export function resolveWorkerConfig(partial: PartialWorkerConfig = {}): WorkerCo
     ...DEFAULT_WORKER_SETTINGS,
     heartbeat_ms: defaultHeartbeatMs(leaseMs),
     maintenance_interval_ms: defaultMaintenanceIntervalMs(leaseMs),
+    event_loop_max_block_ms: defaultEventLoopMaxBlockMs(leaseMs),
     ...stripUndefined(given),
   };
   const breaker: BreakerSettings = { ...DEFAULT_BREAKER_SETTINGS, ...stripUndefined(partial.breaker ?? {}) };

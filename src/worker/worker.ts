@@ -7,7 +7,7 @@ import type { Engine } from '../store/engine.ts';
 import type { TaskRegistry } from '../tasks/task-registry.ts';
 import { BreakerTracker } from './breaker-tracker.ts';
 import { Executor } from './executor.ts';
-import { defaultEventLoopMaxBlockMs, EventLoopWatchdog } from './event-loop-watchdog.ts';
+import { EventLoopWatchdog } from './event-loop-watchdog.ts';
 import { InsertListener } from './insert-listener.ts';
 import { LeaseKeeper } from './lease-keeper.ts';
 import { Maintenance } from './maintenance/maintenance.ts';
@@ -149,7 +149,7 @@ export class Worker {
       running: () => this.#slots.runningCount,
     });
     this.#inserts = new InsertListener({ engine, clock, logger, events, taskTypes: this.taskTypes, retryMs: STATUS_INTERVAL_MS });
-    this.#watchdog = new EventLoopWatchdog({ maxBlockMs: options.eventLoopMaxBlockMs ?? defaultEventLoopMaxBlockMs(settings.lease_ms), logger });
+    this.#watchdog = new EventLoopWatchdog({ maxBlockMs: options.eventLoopMaxBlockMs ?? settings.event_loop_max_block_ms, logger });
     // A claimed task that takes a slot runs: its handler, then its outcome written down.
     events.on('task-started', (running) => running.start(clock.nowMs(), this.#execute));
   }
