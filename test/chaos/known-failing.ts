@@ -5,7 +5,6 @@ const DEFECTS = {
   rescueCap: 'the rescue cap counts tasks claimed ahead and never started: a worker that dies takes innocent tasks to the dead letter',
   processExit: 'a handler calling process.exit takes its worker down (handlers are not isolated)',
   busyLoop: 'a busy-loop handler freezes its worker for good (it ignores SIGTERM) and the rescuer hands the poison to the next worker',
-  malformedRow: 'one malformed JSON row orphans its whole claim batch on SQLite',
   killedUnder:
     'a task whose worker is killed under it three times is taken for a poison: the rescue cap cannot tell a task that kills its worker from one whose worker was killed',
 } as const;
@@ -26,7 +25,6 @@ export const KNOWN_FAILING: readonly { scenario: string; engine: EngineKind; awa
   { scenario: 'poison-exit', engine: 'postgres', awaits: [DEFECTS.processExit, DEFECTS.rescueCap] },
   { scenario: 'poison-busy-loop', engine: 'sqlite', awaits: [DEFECTS.busyLoop, DEFECTS.rescueCap] },
   { scenario: 'poison-busy-loop', engine: 'postgres', awaits: [DEFECTS.busyLoop, DEFECTS.rescueCap] },
-  { scenario: 'malformed-row', engine: 'sqlite', awaits: [DEFECTS.malformedRow, DEFECTS.rescueCap] },
 ];
 
 /** The defects a scenario awaits on an engine, in this mode (short or full), or null if it passes today. */
