@@ -18,7 +18,8 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/conveyor-consumer-XXXXXX")"
 WORKER_PID=""
 cleanup() {
-  if [[ -n "$WORKER_PID" ]] && kill -0 "$WORKER_PID" 2>/dev/null; then kill "$WORKER_PID" 2>/dev/null || true; fi
+  # The worker runs in its own process group: npx's child (the node worker) dies with it.
+  if [[ -n "$WORKER_PID" ]]; then kill -KILL -- "-$WORKER_PID" 2>/dev/null || true; fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -160,7 +161,8 @@ JSON
     process.stdout.write(/```ts\n([\s\S]*?)```/.exec(readme.slice(at))[1]);
   ' "$ROOT/README.md" >tasks/greet.ts
   export CONVEYOR__DATABASE__URL="sqlite:./data/cli.db" CONVEYOR__DATA__DIR="$project/data"
-  npx conveyor work --tasks ./tasks/greet.ts >worker.log 2>&1 &
+  # setsid: a process group of its own, so stopping it stops npx and the node worker it starts.
+  setsid npx conveyor work --tasks ./tasks/greet.ts >worker.log 2>&1 &
   WORKER_PID=$!
   for _ in $(seq 1 300); do
     grep -q '"worker started"' worker.log && break
@@ -187,7 +189,7 @@ JSON
   result="$(run_greet '{"name":"nobody"}')"
   echo "greet nobody: $result"
   [[ "$result" == 'failed attempt 1 null' ]] || { cat worker.log; fail "PermanentTaskError from the task module did not send the task to the dead letter at once"; }
-  kill "$WORKER_PID"
+  kill -TERM -- "-$WORKER_PID"
   wait "$WORKER_PID" || true
   WORKER_PID=""
   unset CONVEYOR__DATABASE__URL CONVEYOR__DATA__DIR
