@@ -222,7 +222,7 @@ export class TaskEventHub {
 
     const monitorKey = JSON.stringify([
       workers.map((w) => [w.id, w.running, w.concurrency, isLive(this.#ctx, w, now)]).sort(),
-      breakers.map((b) => [b.taskType, breakerStateAt(b, now), b.consecutiveFailures]),
+      breakers.map((b) => [b.taskType, b.scope, breakerStateAt(b, now), b.consecutiveFailures]),
       pauses.map((p) => [p.taskType, p.reason]),
       limits.map((l) => [l.taskType, l.maxRunning]),
     ]);

@@ -1,4 +1,5 @@
 import { isWorkerLive } from '../api/views/worker-view.ts';
+import { breakerLabel } from '../core/breaker-scope.ts';
 import { breakerStateAt } from '../core/circuit-breaker.ts';
 import { storageWarnings } from '../core/storage-health.ts';
 import { readyCount } from '../core/task.ts';
@@ -147,20 +148,23 @@ export async function runDoctorChecks(engine: Engine, options: DoctorOptions): P
   const open = breakers.filter((b) => breakerStateAt(b, options.now) === 'open');
   const halfOpen = breakers.filter((b) => breakerStateAt(b, options.now) === 'half_open');
   for (const b of open) {
+    const label = breakerLabel(b.taskType, b.scope);
+    const reset = `/circuit-breakers/${b.taskType}/reset${b.scope === null ? '' : `?scope=${encodeURIComponent(b.scope)}`}`;
     findings.push({
       check: 'breakers',
-      status: 'fail',
-      summary: `${b.taskType}: circuit breaker open after ${b.consecutiveFailures} failures in a row; its tasks wait until ${b.reopensAt?.toISOString() ?? '?'} (${formatAgo(b.reopensAt, options.now)})`,
+      // A scoped breaker (one webhook destination) is that destination's problem, not the service's.
+      status: b.scope === null ? 'fail' : 'warn',
+      summary: `${label}: circuit breaker open after ${b.consecutiveFailures} failures in a row; its tasks wait until ${b.reopensAt?.toISOString() ?? '?'} (${formatAgo(b.reopensAt, options.now)})`,
       fix:
         `Its tasks wait without spending attempts. Find the cause: conveyor tasks list --type ${b.taskType} --status retrying,failed; ` +
-        `conveyor dead-letter list --type ${b.taskType}; grep -i error ${logs}. It half-opens by itself; an admin can close it now with POST /circuit-breakers/${b.taskType}/reset.`,
-      details: { task_type: b.taskType, reopens_at: b.reopensAt?.toISOString() ?? null },
+        `conveyor dead-letter list --type ${b.taskType}; grep -i error ${logs}. It half-opens by itself; an admin can close it now with POST ${reset}.`,
+      details: { task_type: b.taskType, scope: b.scope, reopens_at: b.reopensAt?.toISOString() ?? null },
     });
   }
   for (const b of halfOpen) {
-    findings.push({ check: 'breakers', status: 'warn', summary: `${b.taskType}: circuit breaker half-open, trying again after ${b.consecutiveFailures} failures` });
+    findings.push({ check: 'breakers', status: 'warn', summary: `${breakerLabel(b.taskType, b.scope)}: circuit breaker half-open, trying again after ${b.consecutiveFailures} failures` });
   }
-  if (open.length === 0 && halfOpen.length === 0) findings.push({ check: 'breakers', status: 'ok', summary: `all closed (${breakers.length} task types have a breaker record)` });
+  if (open.length === 0 && halfOpen.length === 0) findings.push({ check: 'breakers', status: 'ok', summary: `all closed (${breakers.length} breakers have a record)` });
 
   // 6. Queue age.
   if (stats.oldestReadyAgeMs !== null && stats.oldestReadyAgeMs > options.maxWaitMs) {

@@ -1,5 +1,6 @@
 /**
- * Circuit-breaker maths, one breaker per task type. The state lives in the database so that every
+ * Circuit-breaker maths, one breaker per task type, or per type and scope for types whose tasks go
+ * to independent destinations (a webhook's host: see breaker-scope.ts). The state lives in the database so that every
  * worker and the dashboard see the same breaker; this module only computes transitions.
  *
  * closed    --(failure_threshold consecutive failures)--> open
@@ -7,12 +8,15 @@
  * half_open --(success_threshold consecutive successes)-> closed
  * half_open --(any failure)-----------------------------> open
  *
- * While open, workers do not claim the type at all, so its tasks wait instead of spending attempts.
+ * While open, workers do not claim the type (or the type's tasks of that scope) at all, so its tasks
+ * wait instead of spending attempts.
  */
 export type BreakerStateName = 'closed' | 'open' | 'half_open';
 
 export interface BreakerState {
   taskType: string;
+  /** Null: the type's own breaker. Otherwise the part of the type it covers, e.g. the host `api.example.com`. */
+  scope: string | null;
   state: BreakerStateName;
   consecutiveFailures: number;
   consecutiveSuccesses: number;
@@ -32,8 +36,8 @@ export interface BreakerConfig {
 /** The guide's defaults: open after 5 consecutive failures, half-open after 60 s, close after 3 successes. */
 export const DEFAULT_BREAKER_CONFIG: BreakerConfig = Object.freeze({ failureThreshold: 5, successThreshold: 3, openMs: 60_000 });
 
-export function closedBreaker(taskType: string, now: Date): BreakerState {
-  return { taskType, state: 'closed', consecutiveFailures: 0, consecutiveSuccesses: 0, openedAt: null, reopensAt: null, updatedAt: now };
+export function closedBreaker(taskType: string, now: Date, scope: string | null = null): BreakerState {
+  return { taskType, scope, state: 'closed', consecutiveFailures: 0, consecutiveSuccesses: 0, openedAt: null, reopensAt: null, updatedAt: now };
 }
 
 /** The state as of `now`: an open breaker whose wait is over is half-open. */

@@ -1,3 +1,4 @@
+import { breakerScopeOf } from './breaker-scope.ts';
 import { validationError } from './errors.ts';
 import { uuidv7 } from './id.ts';
 import { assertJson, assertJsonObject } from './json.ts';
@@ -36,6 +37,8 @@ export interface NewTask {
   metadataJson: string;
   idempotencyKey: string | null;
   createdBy: string | null;
+  /** Which circuit breaker the task answers to besides its type's (breakerScopeOf): a webhook's host; null for most types. */
+  breakerScope: string | null;
   createdAt: Date;
   scheduledAt: Date | null;
   runAt: Date;
@@ -112,6 +115,7 @@ export function newTask(input: TaskInput, now: Date, field = ''): NewTask {
     metadataJson,
     idempotencyKey,
     createdBy,
+    breakerScope: breakerScopeOf(input.taskType, input.payload as JsonValue),
     createdAt: now,
     scheduledAt,
     // A schedule in the past is due since then, so it goes ahead of tasks that became due later.

@@ -86,6 +86,8 @@ export type ClaimedTask = Pick<
   TaskRecord,
   'id' | 'taskType' | 'payload' | 'priority' | 'runAt' | 'currentAttempt' | 'maxAttempts' | 'metadata' | 'idempotencyKey' | 'createdBy' | 'createdAt'
 > & {
+  /** The circuit breaker it answers to besides its type's (breaker-scope.ts); null for most types. */
+  breakerScope: string | null;
   /** Its type has a concurrency limit: when it ends, a slot of that limit frees, worth claiming for at once. */
   limited?: true;
 };

@@ -89,7 +89,8 @@ export interface TaskStore {
   // --- workers (every change to a running task is fenced by its lease)
   /**
    * Claims up to `limit` due tasks of the given types: critical > high > normal > low, then due time
-   * (`run_at`), then creation. Skips types whose breaker is open or that are paused, and never claims
+   * (`run_at`), then creation. Skips types whose breaker is open, tasks whose scope's breaker is open
+   * (a webhook's host, see core/breaker-scope.ts), and types that are paused, and never claims
    * past a type's concurrency limit (claimed tasks count as running; see typeLimitSet). Each claimed task becomes `running`,
    * its attempt goes up by one, and it is leased to `workerId` until `leaseExpiresAt`.
    */
@@ -177,13 +178,14 @@ export interface UpkeepStore {
 
 /** Controls that hold task types back: circuit breakers, pauses and concurrency limits. */
 export interface ControlStore {
-  // --- circuit breakers
-  breakerGet(p: { taskType: string }): Promise<BreakerState | null>;
+  // --- circuit breakers: one per type (scope null or left out), or per type and scope (a webhook's host)
+  breakerGet(p: { taskType: string; scope?: string | null }): Promise<BreakerState | null>;
+  /** Every breaker row, type-wide and scoped, by type then scope. */
   breakerList(): Promise<BreakerState[]>;
   /** Records one outcome atomically (all workers share the breaker) and returns the new state. */
-  breakerRecord(p: { taskType: string; outcome: 'success' | 'failure'; now: Date; config: BreakerConfig }): Promise<BreakerState>;
+  breakerRecord(p: { taskType: string; scope?: string | null; outcome: 'success' | 'failure'; now: Date; config: BreakerConfig }): Promise<BreakerState>;
   /** Closes a breaker by hand (an admin's reset). */
-  breakerReset(p: { taskType: string; now: Date }): Promise<BreakerState>;
+  breakerReset(p: { taskType: string; scope?: string | null; now: Date }): Promise<BreakerState>;
 
   // --- paused task types ------------------------------------------------------------------------
   /**

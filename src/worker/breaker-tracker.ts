@@ -1,3 +1,4 @@
+import { breakerLabel } from '../core/breaker-scope.ts';
 import { breakerStateAt, type BreakerConfig, type BreakerState } from '../core/circuit-breaker.ts';
 import type { Clock } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
@@ -11,7 +12,8 @@ import type { WorkerEventEmitter } from './worker-events.ts';
  * written. The view is learned from every breakerRecord answer and refreshed from breakerList when it
  * is older than `refreshMs` and a success needs the answer, so an idle worker reads nothing.
  * When it learns that a breaker is open it says so with `breaker-opened` (with when it half-opens):
- * the worker's claimed tasks of that type must not start, and claims of it resume then.
+ * the worker's claimed tasks of that type (or of that type and scope) must not start, and claims of
+ * them resume then. Breakers are known by their label, `webhook` or `webhook @ api.example.com`.
  */
 export class BreakerTracker {
   readonly #engine: Engine;
@@ -22,7 +24,7 @@ export class BreakerTracker {
   readonly #states = new Map<string, BreakerState>();
   #refreshedAt = Number.NEGATIVE_INFINITY;
   #refreshing: Promise<void> | null = null;
-  /** Types with a success being written: one is enough to reset a failure run, so others skip it. */
+  /** Breakers (by label) with a success being written: one is enough to reset a failure run, so others skip it. */
   readonly #successInFlight = new Set<string>();
   readonly #events: WorkerEventEmitter | null;
 
@@ -36,14 +38,21 @@ export class BreakerTracker {
   }
 
   /** The state last seen; null when this worker has never seen a row (no row means closed). */
-  get(taskType: string): BreakerState | null {
-    return this.#states.get(taskType) ?? null;
+  get(taskType: string, scope: string | null = null): BreakerState | null {
+    return this.#states.get(breakerLabel(taskType, scope)) ?? null;
   }
 
-  /** True while the type's breaker, as this worker last saw it, stops its tasks from starting. */
-  isOpen(taskType: string): boolean {
+  /**
+   * True while a breaker, as this worker last saw it, stops the task from starting: its type's, or
+   * the one of its scope (a webhook's host).
+   */
+  isOpen(taskType: string, scope: string | null = null): boolean {
     if (this.#states.size === 0) return false;
-    const known = this.#states.get(taskType);
+    return this.#openNow(taskType) || (scope !== null && this.#openNow(breakerLabel(taskType, scope)));
+  }
+
+  #openNow(label: string): boolean {
+    const known = this.#states.get(label);
     return known !== undefined && known.state !== 'closed' && breakerStateAt(known, this.#clock.now()) === 'open';
   }
 
@@ -52,25 +61,28 @@ export class BreakerTracker {
    * reset is being written, further successes are skipped (they would write the same thing); in
    * half-open every success counts toward closing, so none is skipped.
    */
-  successMatters(taskType: string): boolean {
+  successMatters(taskType: string, scope: string | null = null): boolean {
     if (this.#clock.nowMs() - this.#refreshedAt > this.#refreshMs) void this.refresh();
-    const known = this.#states.get(taskType);
+    const label = breakerLabel(taskType, scope);
+    const known = this.#states.get(label);
     if (known === undefined) return false;
     const state = breakerStateAt(known, this.#clock.now());
-    if (state === 'closed') return known.consecutiveFailures > 0 && !this.#successInFlight.has(taskType);
+    if (state === 'closed') return known.consecutiveFailures > 0 && !this.#successInFlight.has(label);
     return true;
   }
 
-  async record(taskType: string, outcome: 'success' | 'failure'): Promise<void> {
-    const trackSuccess = outcome === 'success' && !this.#successInFlight.has(taskType);
-    if (trackSuccess) this.#successInFlight.add(taskType);
+  /** Records an outcome in the task's breaker: its scope's when it has one (a webhook's host), else its type's. */
+  async record(taskType: string, outcome: 'success' | 'failure', scope: string | null = null): Promise<void> {
+    const label = breakerLabel(taskType, scope);
+    const trackSuccess = outcome === 'success' && !this.#successInFlight.has(label);
+    if (trackSuccess) this.#successInFlight.add(label);
     try {
-      const next = await this.#engine.breakerRecord({ taskType, outcome, now: this.#clock.now(), config: this.#config });
+      const next = await this.#engine.breakerRecord({ taskType, scope, outcome, now: this.#clock.now(), config: this.#config });
       this.#learn(next, 'recorded');
     } catch (error) {
-      this.#logger.warn({ err: error, task_type: taskType, outcome }, 'could not record the outcome in the circuit breaker');
+      this.#logger.warn({ err: error, task_type: taskType, breaker_scope: scope, outcome }, 'could not record the outcome in the circuit breaker');
     } finally {
-      if (trackSuccess) this.#successInFlight.delete(taskType);
+      if (trackSuccess) this.#successInFlight.delete(label);
     }
   }
 
@@ -91,14 +103,16 @@ export class BreakerTracker {
   }
 
   #learn(next: BreakerState, how: 'recorded' | 'seen'): void {
-    const previous = this.#states.get(next.taskType);
-    this.#states.set(next.taskType, next);
+    const label = breakerLabel(next.taskType, next.scope);
+    const previous = this.#states.get(label);
+    this.#states.set(label, next);
     const now = this.#clock.now();
     const before = previous ? breakerStateAt(previous, now) : 'closed';
     const after = breakerStateAt(next, now);
     if (before === after) return;
     const fields = {
       task_type: next.taskType,
+      breaker_scope: next.scope,
       breaker_from: before,
       breaker_to: after,
       consecutive_failures: next.consecutiveFailures,
@@ -106,11 +120,11 @@ export class BreakerTracker {
     };
     // Transitions this worker caused are news; ones it merely noticed were logged by their cause.
     if (how === 'recorded') {
-      if (after === 'open') this.#logger.warn(fields, `circuit breaker for ${next.taskType} opened: its tasks wait until ${fields.reopens_at}`);
-      else this.#logger.info(fields, `circuit breaker for ${next.taskType} is now ${after}`);
+      if (after === 'open') this.#logger.warn(fields, `circuit breaker for ${label} opened: its tasks wait until ${fields.reopens_at}`);
+      else this.#logger.info(fields, `circuit breaker for ${label} is now ${after}`);
     } else {
-      this.#logger.debug(fields, `circuit breaker for ${next.taskType} is ${after}`);
+      this.#logger.debug(fields, `circuit breaker for ${label} is ${after}`);
     }
-    if (after === 'open') this.#events?.emit('breaker-opened', next.taskType, next.reopensAt);
+    if (after === 'open') this.#events?.emit('breaker-opened', next.taskType, next.scope, next.reopensAt);
   }
 }

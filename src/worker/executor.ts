@@ -200,7 +200,7 @@ export class Executor {
         }
         if (applied === false) running.logger.warn({ duration_ms: durationMs }, 'task finished but its lease was gone; the attempt that holds it now stands');
         else if (applied) running.debug({ duration_ms: durationMs }, 'task completed');
-        if (breakers.successMatters(task.taskType)) await breakers.record(task.taskType, 'success');
+        if (breakers.successMatters(task.taskType, task.breakerScope)) await breakers.record(task.taskType, 'success', task.breakerScope);
         return;
       }
       case 'failed': {
@@ -235,7 +235,7 @@ export class Executor {
         } else {
           running.logger.info(fields, 'task failed after a cancel request: cancelled');
         }
-        if (outcome.breaker) await breakers.record(task.taskType, 'failure');
+        if (outcome.breaker) await breakers.record(task.taskType, 'failure', task.breakerScope);
         return;
       }
       case 'cancelled': {

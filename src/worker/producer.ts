@@ -16,8 +16,8 @@ export interface ProducerDeps {
   events: WorkerEventEmitter;
   /** Where claimed tasks start. */
   slots: TaskSlots;
-  /** The circuit breakers as this worker sees them: a claimed task of an open type goes back instead of starting. */
-  breakers: { isOpen(taskType: string): boolean };
+  /** The circuit breakers as this worker sees them: a claimed task of an open type or scope goes back instead of starting. */
+  breakers: { isOpen(taskType: string, scope: string | null): boolean };
   workerId: string;
   taskTypes: readonly string[];
   leaseMs: number;
@@ -110,10 +110,10 @@ export class Producer extends WorkerService {
     events.on('task-due', (at) => this.wakeAt(at));
     events.on('tasks-available', () => this.wake());
     events.on('notifications', (working) => this.notificationsWork(working));
-    events.on('breaker-opened', (taskType, reopensAt) => {
-      // Claimed tasks of the type go back at once rather than wait out the open period here, and claims
-      // of it resume when it half-opens, without waiting for the poll timer.
-      this.releaseType(taskType);
+    events.on('breaker-opened', (taskType, scope, reopensAt) => {
+      // Claimed tasks of the type (or scope) go back at once rather than wait out the open period here,
+      // and claims of them resume when it half-opens, without waiting for the poll timer.
+      this.releaseType(taskType, scope);
       if (reopensAt) this.wakeAt(new Date(reopensAt.getTime() + 10));
     });
     events.on('task-finished', (running) => {
@@ -185,10 +185,10 @@ export class Producer extends WorkerService {
     return this.#queuedCount;
   }
 
-  /** Hands back, as not started, every queued task of a type whose breaker opened. */
-  releaseType(taskType: string): void {
+  /** Hands back, as not started, every queued task of a type whose breaker opened (scope null), or of that type and scope. */
+  releaseType(taskType: string, scope: string | null = null): void {
     for (const running of this.queued()) {
-      if (running.task.taskType === taskType) this.#evict(running, 'breaker');
+      if (running.task.taskType === taskType && (scope === null || running.task.breakerScope === scope)) this.#evict(running, 'breaker');
     }
   }
 
@@ -362,7 +362,7 @@ export class Producer extends WorkerService {
       this.#head += 1;
       if (!running.leaveQueue()) continue;
       this.#queuedCount -= 1;
-      if (this.#deps.breakers.isOpen(running.task.taskType)) {
+      if (this.#deps.breakers.isOpen(running.task.taskType, running.task.breakerScope)) {
         this.#unclaim(running);
         continue;
       }

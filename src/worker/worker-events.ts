@@ -30,8 +30,8 @@ export type WorkerEvents = {
   'tasks-available': [];
   /** Insert notifications reach (or stopped reaching) this worker: the poll is a fallback only while they do. */
   'notifications': [working: boolean];
-  /** This worker learned that a task type's circuit breaker is open: its claimed tasks must not start. */
-  'breaker-opened': [taskType: string, reopensAt: Date | null];
+  /** This worker learned that a circuit breaker is open (a type's, scope null, or one scope's of it): its claimed tasks must not start. */
+  'breaker-opened': [taskType: string, scope: string | null, reopensAt: Date | null];
 };
 
 export class WorkerEventEmitter extends TypedEmitter<WorkerEvents> {}

@@ -15,6 +15,7 @@ const task: ClaimedTask = {
   metadata: { tenant: 'a' },
   idempotencyKey: null,
   createdBy: null,
+  breakerScope: null,
   createdAt: new Date(0),
 };
 

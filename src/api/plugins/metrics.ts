@@ -77,13 +77,13 @@ export async function installMetrics(app: FastifyInstance, ctx: ApiContext): Pro
   });
   new Gauge({
     name: 'conveyor_circuit_breaker_state',
-    help: 'Circuit breaker per task type: 0 closed, 1 half-open, 2 open',
-    labelNames: ['task_type'] as const,
+    help: "Circuit breaker per task type (scope '') or per type and scope (a webhook's host): 0 closed, 1 half-open, 2 open",
+    labelNames: ['task_type', 'scope'] as const,
     registers: [registry],
     async collect() {
       this.reset();
       const now = ctx.clock.now();
-      for (const breaker of await ctx.engine.breakerList()) this.set({ task_type: breaker.taskType }, BREAKER_STATE_VALUE[breakerStateAt(breaker, now)]);
+      for (const breaker of await ctx.engine.breakerList()) this.set({ task_type: breaker.taskType, scope: breaker.scope ?? '' }, BREAKER_STATE_VALUE[breakerStateAt(breaker, now)]);
     },
   });
 

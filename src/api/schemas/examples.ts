@@ -128,6 +128,8 @@ export const WORKER_EXAMPLE = {
 
 export const BREAKER_EXAMPLE = {
   task_type: 'webhook',
+  scope: 'api.example.com',
+  label: 'webhook @ api.example.com',
   state: 'open',
   consecutive_failures: 5,
   consecutive_successes: 0,

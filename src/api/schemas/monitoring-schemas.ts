@@ -20,6 +20,10 @@ export const WorkerView = Type.Object(
 export const BreakerView = Type.Object(
   {
     task_type: Type.String(),
+    scope: Type.Union([Type.String(), Type.Null()], {
+      description: "null: the type's own breaker. Otherwise the part of the type it covers: a webhook breaker is kept per destination host (`api.example.com`, `127.0.0.1:8080`)",
+    }),
+    label: Type.String({ description: 'The breaker named for people: `webhook`, or `webhook @ api.example.com` for a scoped one' }),
     state: StringEnum(['closed', 'open', 'half_open'] as const, { description: 'As of now: an open breaker whose wait is over is half_open' }),
     consecutive_failures: Type.Integer(),
     consecutive_successes: Type.Integer(),
@@ -31,6 +35,10 @@ export const BreakerView = Type.Object(
 );
 
 export const BreakerParams = Type.Object({ task_type: Type.String({ minLength: 1, maxLength: 128 }) });
+
+export const BreakerResetQuery = Type.Object({
+  scope: Type.Optional(Type.String({ minLength: 1, maxLength: 255, description: "The scoped breaker to close (a webhook's host); left out: the type's own breaker" })),
+});
 
 export const HealthView = Type.Object(
   {

@@ -221,7 +221,7 @@ function LimitForm({ taskType, limit, onLimit, onClose }) {
  * the role allows. At most one of its forms (pause, limit) is open at a time.
  */
 function TypeRow({ row, canReset, canPause, onReset, onPause, onResume, onLimit }) {
-  const { taskType, breaker, type } = row;
+  const { taskType, breaker, type, scopes } = row;
   const paused = type?.paused === true;
   const limit = type?.max_running ?? null;
   const resettable = canReset && breaker && breaker.state !== 'closed';
@@ -288,6 +288,26 @@ function TypeRow({ row, canReset, canPause, onReset, onPause, onResume, onLimit 
     ${limit !== null
       ? html`<p class="type-detail muted small type-limit">Limit ${formatNumber(limit)} at once · ${formatNumber(type.running ?? 0)} running${(type.running ?? 0) >= limit ? ' (at the limit)' : ''}</p>`
       : null}
+    ${scopes.length > 0
+      ? html`<ul class="breaker-scopes" role="list" aria-label=${`${taskType} breakers by destination`}>
+          ${scopes.map((b) => html`<${ScopeBreaker} key=${b.scope} breaker=${b} canReset=${canReset} onReset=${onReset} />`)}
+        </ul>`
+      : null}
+  </li>`;
+}
+
+/** One scope's breaker of a type (a webhook's destination host): only the tasks that go there wait while it is open. */
+function ScopeBreaker({ breaker, canReset, onReset }) {
+  const state = breaker.state.replace('_', '-');
+  return html`<li class="breaker-scope" data-breaker-scope=${breaker.scope}>
+    <span class="mono">${breaker.label}</span>
+    <span class=${`badge breaker-${breaker.state}`} title=${`Circuit breaker ${state}`}><span class="sr-only">breaker </span>${state}</span>
+    ${canReset && breaker.state !== 'closed'
+      ? html`<span class="type-actions"><${ConfirmButton} small kind="primary" label="Reset" confirmLabel="Close breaker" onConfirm=${() => onReset(breaker.task_type, breaker.scope)} /></span>`
+      : null}
+    ${breaker.state !== 'closed'
+      ? html`<p class="type-detail muted small">${breaker.consecutive_failures} failures${breaker.reopens_at ? html` · probes <${RelativeTime} iso=${breaker.reopens_at} />` : ''}</p>`
+      : null}
   </li>`;
 }
 
@@ -298,10 +318,16 @@ function TypeRow({ row, canReset, canPause, onReset, onPause, onResume, onLimit 
 function TypeStatesPanel({ breakers, types, canReset, canPause, onReset, onPause, onResume, onLimit }) {
   const { data, error, loading } = breakers;
   const byName = new Map();
-  for (const b of data ?? []) byName.set(b.task_type, { taskType: b.task_type, breaker: b, type: null });
-  for (const t of types ?? []) byName.set(t.task_type, { ...(byName.get(t.task_type) ?? { taskType: t.task_type, breaker: null }), type: t });
+  const rowOf = (taskType) => byName.get(taskType) ?? byName.set(taskType, { taskType, breaker: null, type: null, scopes: [] }).get(taskType);
+  // A scoped breaker (a webhook's destination host) is listed under its type's row.
+  for (const b of data ?? []) {
+    if (b.scope === null || b.scope === undefined) rowOf(b.task_type).breaker = b;
+    else rowOf(b.task_type).scopes.push(b);
+  }
+  for (const t of types ?? []) rowOf(t.task_type).type = t;
   const rows = [...byName.values()].sort((a, b) => a.taskType.localeCompare(b.taskType));
-  const open = rows.filter((r) => r.breaker && r.breaker.state !== 'closed').length;
+  const notClosed = (b) => b && b.state !== 'closed';
+  const open = rows.reduce((sum, r) => sum + (notClosed(r.breaker) ? 1 : 0) + r.scopes.filter(notClosed).length, 0);
   const paused = rows.filter((r) => r.type?.paused).length;
   const held = [open > 0 ? `${open} breaker${open === 1 ? '' : 's'} not closed` : null, paused > 0 ? `${paused} paused` : null].filter(Boolean);
   return html`<section class="card" aria-labelledby="type-states-title">
@@ -377,10 +403,10 @@ export function OverviewPage() {
     if (moderator && event.tasks.some((t) => t.status === 'running' || t.started_at)) reloadWorkers();
   });
 
-  const reset = async (taskType) => {
+  const reset = async (taskType, scope = null) => {
     try {
-      await api('POST', `/circuit-breakers/${encodeURIComponent(taskType)}/reset`);
-      notify(`Breaker for ${taskType} closed`, 'success');
+      await api('POST', `/circuit-breakers/${encodeURIComponent(taskType)}/reset${scope === null ? '' : `?scope=${encodeURIComponent(scope)}`}`);
+      notify(`Breaker for ${scope === null ? taskType : `${taskType} @ ${scope}`} closed`, 'success');
       await breakers.reload();
     } catch (error) {
       notify(error.message, 'error');

@@ -125,6 +125,11 @@ export class ClaimStore {
 }
 
 function claimSql({ s, schema, statement, channel }: SqlContext) {
+  // Tasks whose scope's breaker is open (a webhook's host) wait; a task without a scope, nearly every
+  // task, is decided by its first test. The open scopes are read once per claim (an init plan) as
+  // 'type @ scope' keys: a task type has no space, so the key is unambiguous.
+  const OPEN_SCOPES_EXCLUDED = `(breaker_scope IS NULL OR (task_type || ' @ ' || breaker_scope) <> ALL(ARRAY(
+            SELECT task_type || ' @ ' || scope FROM ${s}.circuit_breakers WHERE scope <> '' AND state = 'open' AND reopens_at > $1::timestamptz)))`;
   return {
     // One statement: pick in index order, skip rows other claimers hold, take them. The index
     // tasks_ready_idx has exactly this predicate and order, so the scan stops after LIMIT rows. The
@@ -138,8 +143,9 @@ function claimSql({ s, schema, statement, channel }: SqlContext) {
         SELECT id FROM ${s}.tasks
         WHERE status IN (${READY}) AND run_at <= $1::timestamptz AND task_type = ANY($2::text[])
           AND task_type <> ALL(ARRAY(
-            SELECT task_type FROM ${s}.circuit_breakers WHERE state = 'open' AND reopens_at > $1::timestamptz
+            SELECT task_type FROM ${s}.circuit_breakers WHERE scope = '' AND state = 'open' AND reopens_at > $1::timestamptz
             UNION ALL SELECT task_type FROM ${s}.task_type_pauses))
+          AND ${OPEN_SCOPES_EXCLUDED}
           AND (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL
         ORDER BY priority_rank, run_at, id
         LIMIT $3::int
@@ -162,9 +168,10 @@ function claimSql({ s, schema, statement, channel }: SqlContext) {
         SELECT id, task_type, priority_rank, run_at FROM ${s}.tasks
         WHERE status IN (${READY}) AND run_at <= $1::timestamptz AND task_type = ANY($2::text[]) AND task_type <> ALL($6::text[])
           AND task_type <> ALL(ARRAY(
-            SELECT task_type FROM ${s}.circuit_breakers WHERE state = 'open' AND reopens_at > $1::timestamptz
+            SELECT task_type FROM ${s}.circuit_breakers WHERE scope = '' AND state = 'open' AND reopens_at > $1::timestamptz
             UNION ALL SELECT task_type FROM ${s}.task_type_pauses
             UNION ALL SELECT task_type FROM lim WHERE free <= 0))
+          AND ${OPEN_SCOPES_EXCLUDED}
           AND (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL
         ORDER BY priority_rank, run_at, id
         LIMIT $3::int

@@ -108,21 +108,21 @@ export class InsertStore {
 }
 
 function insertSql({ s, statement, taskColumns }: SqlContext) {
-  const insertColumns = 'id, task_type, payload, status, priority_rank, retry_strategy, max_attempts, metadata, idempotency_key, created_by, created_at, updated_at, scheduled_at, run_at';
+  const insertColumns = 'id, task_type, payload, status, priority_rank, retry_strategy, max_attempts, metadata, idempotency_key, created_by, created_at, updated_at, scheduled_at, run_at, breaker_scope';
   const onIdempotencyConflict = 'ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING';
   // A batch travels as one compact JSON array of arrays (see insertBatch): one parameter to encode and
   // parse, instead of thirteen text arrays whose every element pg must quote and PostgreSQL unquote.
   // What most rows share is sent once: $2 the batch's creation time, $3 the default retry strategy; a
   // row's null stands for them (and for empty metadata, and run_at = created_at). Positions: 0 id,
   // 1 type, 2 payload, 3 status, 4 priority rank, 5 strategy, 6 max attempts, 7 metadata,
-  // 8 idempotency key, 9 created by, 10 created at, 11 scheduled at, 12 run at.
+  // 8 idempotency key, 9 created by, 10 created at, 11 scheduled at, 12 run at, 13 breaker scope (left out when null).
   const insertFromJson = `
       SELECT (r->>0)::uuid, r->>1, r->2, r->>3, (r->>4)::smallint, coalesce(nullif(r->5, 'null'::jsonb), $3::jsonb), (r->>6)::int,
         coalesce(nullif(r->7, 'null'::jsonb), '{}'::jsonb), r->>8, (r->>9)::uuid, c.created_at, c.created_at, (r->>11)::timestamptz,
-        coalesce((r->>12)::timestamptz, (r->>11)::timestamptz, c.created_at)
+        coalesce((r->>12)::timestamptz, (r->>11)::timestamptz, c.created_at), r->>13
       FROM jsonb_array_elements($1::jsonb) AS r
       CROSS JOIN LATERAL (SELECT coalesce((r->>10)::timestamptz, $2::timestamptz) AS created_at) AS c`;
-  const oneRow = `VALUES ($1::uuid, $2::text, $3::jsonb, $4::text, $5::smallint, $6::jsonb, $7::int, $8::jsonb, $9::text, $10::uuid, $11::timestamptz, $11::timestamptz, $12::timestamptz, $13::timestamptz)`;
+  const oneRow = `VALUES ($1::uuid, $2::text, $3::jsonb, $4::text, $5::smallint, $6::jsonb, $7::int, $8::jsonb, $9::text, $10::uuid, $11::timestamptz, $11::timestamptz, $12::timestamptz, $13::timestamptz, $14::text)`;
   return {
     // With idempotency keys: a key already taken skips its row, and RETURNING says which were written.
     taskInsertOne: statement('task_insert_one', `INSERT INTO ${s}.tasks (${insertColumns}) ${oneRow} ${onIdempotencyConflict} RETURNING id`),
@@ -143,7 +143,7 @@ function asClient(tx: unknown): pg.ClientBase {
 
 /** The parameters of taskInsertOne / taskInsertOnePlain. */
 function insertOneValues(t: NewTask): unknown[] {
-  return [t.id, t.taskType, t.payloadJson, t.status, t.priorityRank, t.retryStrategyJson, t.maxAttempts, t.metadataJson, t.idempotencyKey, t.createdBy, t.createdAt, t.scheduledAt, t.runAt];
+  return [t.id, t.taskType, t.payloadJson, t.status, t.priorityRank, t.retryStrategyJson, t.maxAttempts, t.metadataJson, t.idempotencyKey, t.createdBy, t.createdAt, t.scheduledAt, t.runAt, t.breakerScope];
 }
 
 /**
@@ -168,7 +168,7 @@ function insertBatch(tasks: NewTask[]): unknown[] {
     parts[i] =
       `["${t.id}",${JSON.stringify(t.taskType)},${t.payloadJson},"${t.status}",${t.priorityRank},${strategy},${t.maxAttempts},${metadata},` +
       `${t.idempotencyKey === null ? 'null' : JSON.stringify(t.idempotencyKey)},${t.createdBy === null ? 'null' : JSON.stringify(t.createdBy)},` +
-      `${ownCreated ? `"${t.createdAt.toISOString()}"` : 'null'},${scheduled},${runAt}]`;
+      `${ownCreated ? `"${t.createdAt.toISOString()}"` : 'null'},${scheduled},${runAt}${t.breakerScope === null ? '' : `,${JSON.stringify(t.breakerScope)}`}]`;
   }
   return [`[${parts.join(',')}]`, createdAt, DEFAULT_STRATEGY_JSON];
 }

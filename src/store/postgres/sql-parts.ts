@@ -20,10 +20,10 @@ export const TASK_COLUMN_NAMES = [
  * not sent is one less for PostgreSQL to print and the worker to parse, hundreds of times per claim.
  */
 export const CLAIM_COLUMN_NAMES = [
-  'id', 'task_type', 'payload', 'priority_rank', 'run_at', 'current_attempt', 'max_attempts', 'metadata', 'idempotency_key', 'created_by', 'created_at',
+  'id', 'task_type', 'payload', 'priority_rank', 'run_at', 'current_attempt', 'max_attempts', 'metadata', 'idempotency_key', 'created_by', 'created_at', 'breaker_scope',
 ] as const;
 
-export const BREAKER_COLUMNS = 'task_type, state, consecutive_failures, consecutive_successes, opened_at, reopens_at, updated_at';
+export const BREAKER_COLUMNS = 'task_type, scope, state, consecutive_failures, consecutive_successes, opened_at, reopens_at, updated_at';
 export const USER_COLUMNS = 'id, username, email, password_hash, role, is_active, created_at, updated_at, last_login_at';
 export const SESSION_COLUMNS = 'token_hash, user_id, created_at, expires_at, last_refreshed_at, user_agent';
 export const TYPE_COLUMNS = 'name, description, payload_schema, examples, timeout_ms, created_at, updated_at, last_seen_at';

@@ -8,6 +8,8 @@ import { orNull, type RowCodec } from './row-codec.ts';
 
 export interface BreakerRowOf<T> {
   task_type: string;
+  /** '' for the type's own breaker (a primary key column cannot be null). */
+  scope: string;
   state: BreakerStateName;
   consecutive_failures: number;
   consecutive_successes: number;
@@ -97,6 +99,7 @@ export function recordMappers<T, J, B>(codec: RowCodec<T, J, B>) {
   return {
     breaker: (row: BreakerRowOf<T>): BreakerState => ({
       taskType: row.task_type,
+      scope: row.scope === '' ? null : row.scope,
       state: row.state,
       consecutiveFailures: row.consecutive_failures,
       consecutiveSuccesses: row.consecutive_successes,

@@ -36,7 +36,7 @@ export interface TaskRowOf<T, J> {
 export type ClaimRowOf<T, J> = Pick<
   TaskRowOf<T, J>,
   'id' | 'task_type' | 'payload' | 'priority_rank' | 'run_at' | 'current_attempt' | 'max_attempts' | 'metadata' | 'idempotency_key' | 'created_by' | 'created_at'
->;
+> & { breaker_scope: string | null };
 
 /** A claimed row that could be decoded, or the column that could not: one bad row never spoils the others. */
 export type ClaimDecoded = { ok: true; task: ClaimedTask } | { ok: false; id: string; attempt: number; error: RowDecodeError };
@@ -115,6 +115,7 @@ export function taskMappers<T, J, B>(codec: RowCodec<T, J, B>) {
       idempotencyKey: row.idempotency_key,
       createdBy: row.created_by,
       createdAt: time(row.created_at),
+      breakerScope: row.breaker_scope,
     };
   }
 

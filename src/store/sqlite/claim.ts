@@ -126,6 +126,14 @@ export class ClaimStore {
   }
 }
 
+/**
+ * Tasks whose scope's breaker is open (a webhook's host) wait; a task without a scope, nearly every
+ * task, is decided by its first test. The open scopes are one uncorrelated list, read once per claim,
+ * of 'type @ scope' keys (a task type has no space, so the key is unambiguous).
+ */
+const OPEN_SCOPES_EXCLUDED = `(breaker_scope IS NULL OR (task_type || ' @ ' || breaker_scope) NOT IN (
+            SELECT task_type || ' @ ' || scope FROM circuit_breakers WHERE scope <> '' AND state = 'open' AND reopens_at > @now))`;
+
 function taskClaimSql(typeCount: number): string {
   const types = Array.from({ length: typeCount }, (_, i) => `@t${i}`).join(', ');
   return `
@@ -135,8 +143,9 @@ function taskClaimSql(typeCount: number): string {
      WHERE id IN (
        SELECT id FROM tasks
         WHERE ${READY} AND run_at <= @now AND task_type IN (${types})
-          AND task_type NOT IN (SELECT task_type FROM circuit_breakers WHERE state = 'open' AND reopens_at > @now
+          AND task_type NOT IN (SELECT task_type FROM circuit_breakers WHERE scope = '' AND state = 'open' AND reopens_at > @now
                                 UNION ALL SELECT task_type FROM task_type_pauses)
+          AND ${OPEN_SCOPES_EXCLUDED}
         ORDER BY priority_rank, run_at, id
         LIMIT @limit)
     RETURNING ${CLAIM_COLUMNS}`;
@@ -155,9 +164,10 @@ function taskClaimLimitedSql(typeCount: number): string {
          SELECT id, task_type, row_number() OVER (PARTITION BY task_type ORDER BY priority_rank, run_at, id) AS n FROM (
            SELECT id, task_type, priority_rank, run_at FROM tasks
             WHERE ${READY} AND run_at <= @now AND task_type IN (${types})
-              AND task_type NOT IN (SELECT task_type FROM circuit_breakers WHERE state = 'open' AND reopens_at > @now
+              AND task_type NOT IN (SELECT task_type FROM circuit_breakers WHERE scope = '' AND state = 'open' AND reopens_at > @now
                                     UNION ALL SELECT task_type FROM task_type_pauses
                                     UNION ALL SELECT task_type FROM ${free} WHERE free <= 0)
+              AND ${OPEN_SCOPES_EXCLUDED}
             ORDER BY priority_rank, run_at, id
             LIMIT @limit)) AS ranked
        LEFT JOIN ${free} AS lim ON lim.task_type = ranked.task_type

@@ -105,9 +105,9 @@ const applicationStatements = new WeakMap<BetterSqlite3.Database, Map<string, Be
 
 const TASK_INSERT = `
   INSERT INTO tasks (id, task_type, payload, status, priority_rank, retry_strategy, max_attempts, metadata, idempotency_key,
-                     created_by, created_at, updated_at, scheduled_at, run_at)
+                     created_by, breaker_scope, created_at, updated_at, scheduled_at, run_at)
   VALUES (@id, @task_type, @payload, @status, @priority_rank, @retry_strategy, @max_attempts, @metadata, @idempotency_key,
-          @created_by, @created_at, @created_at, @scheduled_at, @run_at)
+          @created_by, @breaker_scope, @created_at, @created_at, @scheduled_at, @run_at)
   ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING`;
 
 const TASK_BY_IDEMPOTENCY_KEY = `SELECT * FROM tasks WHERE idempotency_key = ?`;

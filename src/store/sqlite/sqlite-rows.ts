@@ -36,6 +36,7 @@ export const rowToTypeLimit = records.typeLimit;
 export function breakerParams(breaker: BreakerState): Record<string, string | number | null> {
   return {
     task_type: breaker.taskType,
+    scope: breaker.scope ?? '',
     state: breaker.state,
     consecutive_failures: breaker.consecutiveFailures,
     consecutive_successes: breaker.consecutiveSuccesses,

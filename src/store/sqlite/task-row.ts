@@ -22,6 +22,7 @@ export function taskInsertParams(task: NewTask): Record<string, string | number 
     metadata: task.metadataJson,
     idempotency_key: task.idempotencyKey,
     created_by: task.createdBy,
+    breaker_scope: task.breakerScope,
     created_at: task.createdAt.getTime(),
     scheduled_at: task.scheduledAt === null ? null : task.scheduledAt.getTime(),
     run_at: task.runAt.getTime(),
