@@ -67,6 +67,35 @@ describe.each(testDatabases)('monitoring, health, docs and HTTP behaviour [$kind
     expect((await api.call('GET', '/circuit-breakers')).status).toBe(401);
   });
 
+  test("GET /circuit-breakers names a webhook breaker's destination host (to moderators and admins); an admin resets that scope alone", async () => {
+    const now = api.clock.now();
+    for (let i = 0; i < DEFAULT_BREAKER_CONFIG.failureThreshold; i++) {
+      await api.engine.breakerRecord({ taskType: 'webhook', scope: 'down.example.com', outcome: 'failure', now, config: DEFAULT_BREAKER_CONFIG });
+    }
+    const list = await api.call('GET', '/circuit-breakers', { token: moderator.token });
+    expect(list.status).toBe(200);
+    expect(list.body.data.find((b: any) => b.scope === 'down.example.com')).toMatchObject({
+      task_type: 'webhook', label: 'webhook @ down.example.com', state: 'open', consecutive_failures: 5,
+    });
+    // The type's own breaker saw nothing: other hosts' webhooks run.
+    expect(list.body.data.find((b: any) => b.task_type === 'webhook' && b.scope === null)?.state ?? 'closed').toBe('closed');
+    // A scope names another user's destination: a plain user sees the types only.
+    const asUser = await api.call('GET', '/circuit-breakers', { token: user.token });
+    expect(asUser.body.data.filter((b: any) => b.scope !== null)).toEqual([]);
+    // Metrics count open scopes per type; hosts are never label values.
+    const metrics = (await api.call('GET', '/metrics')).text;
+    expect(metrics).toMatch(/conveyor_circuit_breaker_open_scopes\{task_type="webhook"\} 1/);
+    expect(metrics).not.toContain('down.example.com');
+
+    const unknown = await api.call('POST', '/circuit-breakers/webhook/reset?scope=never.example.com', { token: admin.token });
+    expect(unknown.status).toBe(404);
+    expect(unknown.body.error.message).toContain('webhook @ never.example.com');
+    const reset = await api.call('POST', '/circuit-breakers/webhook/reset?scope=down.example.com', { token: admin.token });
+    expect(reset.status).toBe(200);
+    expect(reset.body.data).toMatchObject({ task_type: 'webhook', scope: 'down.example.com', label: 'webhook @ down.example.com', state: 'closed' });
+    expect((await api.engine.breakerGet({ taskType: 'webhook', scope: 'down.example.com' }))?.state).toBe('closed');
+  });
+
   test('GET /health, /health/live and /health/ready answer without a token', async () => {
     const health = await api.call('GET', '/health');
     expect(health.status).toBe(200);

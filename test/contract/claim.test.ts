@@ -49,6 +49,7 @@ describeEachEngine('claim', (f) => {
       metadata: task.metadata,
       idempotencyKey: task.idempotencyKey,
       createdBy: task.createdBy,
+      breakerScope: null,
       createdAt: task.createdAt,
       workerId: 'worker-x',
     });

@@ -63,7 +63,7 @@ describe('the guide\'s scripts', () => {
     expect(dev.code).toBe(0);
     expect(dev.stdout).toContain('Applied migration 0001_init');
     expect(dev.stdout).toContain(`./scripts/worker.sh        # a worker       (log ${log('starter-worker.log')})`);
-    expect((await script('dev.sh')).stdout).toContain('is up to date (schema version 4)');
+    expect((await script('dev.sh')).stdout).toContain('is up to date (schema version 7)');
 
     const server = await script('server.sh', [String(port)]);
     expect(server.code).toBe(0);
@@ -137,7 +137,7 @@ describe('the guide\'s scripts', () => {
       const dev = await script('dev.sh', [], { CONVEYOR__DATABASE__URL: pg.url });
       expect(dev.code).toBe(0);
       expect(dev.stdout).toContain('Applied migration 0001_init');
-      expect(dev.stdout).toMatch(/Database postgres postgres:\/\/\S+ is now at schema version 4\./);
+      expect(dev.stdout).toMatch(/Database postgres postgres:\/\/\S+ is now at schema version 7\./);
     } finally {
       await pg.drop();
     }

@@ -75,15 +75,32 @@ export async function installMetrics(app: FastifyInstance, ctx: ApiContext): Pro
       this.set((await liveWorkers(ctx)).length);
     },
   });
+  // Scoped breakers (a webhook's destination host) are counted, not listed: a host is another user's
+  // data, and one label value per host would grow without bound.
+  const breakers = async () => {
+    const now = ctx.clock.now();
+    return (await ctx.engine.breakerList()).map((breaker) => ({ breaker, state: breakerStateAt(breaker, now) }));
+  };
   new Gauge({
     name: 'conveyor_circuit_breaker_state',
-    help: "Circuit breaker per task type (scope '') or per type and scope (a webhook's host): 0 closed, 1 half-open, 2 open",
-    labelNames: ['task_type', 'scope'] as const,
+    help: 'Circuit breaker per task type: 0 closed, 1 half-open, 2 open',
+    labelNames: ['task_type'] as const,
     registers: [registry],
     async collect() {
       this.reset();
-      const now = ctx.clock.now();
-      for (const breaker of await ctx.engine.breakerList()) this.set({ task_type: breaker.taskType, scope: breaker.scope ?? '' }, BREAKER_STATE_VALUE[breakerStateAt(breaker, now)]);
+      for (const { breaker, state } of await breakers()) if (breaker.scope === null) this.set({ task_type: breaker.taskType }, BREAKER_STATE_VALUE[state]);
+    },
+  });
+  new Gauge({
+    name: 'conveyor_circuit_breaker_open_scopes',
+    help: "Open circuit breakers of one scope of a task type (a webhook's destination host), per type",
+    labelNames: ['task_type'] as const,
+    registers: [registry],
+    async collect() {
+      this.reset();
+      const open = new Map<string, number>();
+      for (const { breaker, state } of await breakers()) if (breaker.scope !== null && state === 'open') open.set(breaker.taskType, (open.get(breaker.taskType) ?? 0) + 1);
+      for (const [taskType, count] of open) this.set({ task_type: taskType }, count);
     },
   });
 

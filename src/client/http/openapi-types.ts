@@ -443,8 +443,8 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * The circuit breaker of every task type
-         * @description While a type's breaker is open, workers do not claim its tasks; they wait without spending attempts.
+         * The circuit breaker of every task type, and of every scope (a webhook's host) that has one
+         * @description While a type's breaker is open, workers do not claim its tasks; they wait without spending attempts. A webhook breaker is kept per destination host (`scope`), so one unreachable host pauses only the webhooks that go there. Scoped breakers name other users' destinations, so only moderators and admins see them.
          */
         get: operations["listCircuitBreakers"];
         put?: never;
@@ -464,7 +464,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Close a circuit breaker by hand (admins) */
+        /**
+         * Close a circuit breaker by hand (admins)
+         * @description With `?scope=host`, closes that scope's breaker (a webhook's destination host); without, the type's own.
+         */
         post: operations["resetCircuitBreaker"];
         delete?: never;
         options?: never;
@@ -1178,6 +1181,8 @@ export interface components {
         /**
          * @example {
          *       "task_type": "webhook",
+         *       "scope": "api.example.com",
+         *       "label": "webhook @ api.example.com",
          *       "state": "open",
          *       "consecutive_failures": 5,
          *       "consecutive_successes": 0,
@@ -1188,6 +1193,10 @@ export interface components {
          */
         BreakerView: {
             task_type: string;
+            /** @description null: the type's own breaker. Otherwise the part of the type it covers: a webhook breaker is kept per destination host (`api.example.com`, `127.0.0.1:8080`) */
+            scope: string | null;
+            /** @description The breaker named for people: `webhook`, or `webhook @ api.example.com` for a scoped one */
+            label: string;
             /**
              * @description As of now: an open breaker whose wait is over is half_open
              * @enum {string}
@@ -3676,6 +3685,8 @@ export interface operations {
                      *       "data": [
                      *         {
                      *           "task_type": "webhook",
+                     *           "scope": "api.example.com",
+                     *           "label": "webhook @ api.example.com",
                      *           "state": "open",
                      *           "consecutive_failures": 5,
                      *           "consecutive_successes": 0,
@@ -3700,7 +3711,10 @@ export interface operations {
     };
     resetCircuitBreaker: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The scoped breaker to close (a webhook's host); left out: the type's own breaker */
+                scope?: string;
+            };
             header?: never;
             path: {
                 task_type: string;
@@ -3720,6 +3734,8 @@ export interface operations {
                      *       "success": true,
                      *       "data": {
                      *         "task_type": "webhook",
+                     *         "scope": "api.example.com",
+                     *         "label": "webhook @ api.example.com",
                      *         "state": "open",
                      *         "consecutive_failures": 5,
                      *         "consecutive_successes": 0,
