@@ -3,6 +3,7 @@ import { ManualClock } from '../../src/core/clock.ts';
 import type { Logger } from '../../src/core/logger.ts';
 import type { Engine } from '../../src/store/engine.ts';
 import { BreakerTracker } from '../../src/worker/breaker-tracker.ts';
+import { WorkerEventEmitter } from '../../src/worker/worker-events.ts';
 import { testDatabases, type TestDatabase } from '../helpers/databases.ts';
 import { openTestEngine } from '../helpers/task-fixtures.ts';
 
@@ -50,6 +51,37 @@ describe.each(testDatabases)('BreakerTracker on $kind', ({ create }) => {
     expect(tracker.get('mail')?.state).toBe('closed');
     expect((await engine.breakerGet({ taskType: 'mail' }))?.state).toBe('closed');
     expect(lines.some((line) => line.level === 'info' && (line.obj as { breaker_to?: string }).breaker_to === 'closed')).toBe(true);
+  });
+
+  it("keeps a scope's breaker apart from its type's: an open host holds back only that host's tasks, and says so", async () => {
+    db = create();
+    engine = await openTestEngine(db);
+    const clock = new ManualClock(Date.UTC(2026, 0, 1));
+    const lines: { level: string; obj: object; msg?: string }[] = [];
+    const events = new WorkerEventEmitter();
+    const opened: unknown[][] = [];
+    events.on('breaker-opened', (...args) => void opened.push(args));
+    const tracker = new BreakerTracker({ engine, clock, events, logger: recordingLogger(lines), config: { failureThreshold: 2, successThreshold: 1, openMs: 10_000 } });
+
+    await tracker.record('webhook', 'failure', 'down.example.com');
+    await tracker.record('webhook', 'failure', 'down.example.com');
+    expect(tracker.isOpen('webhook', 'down.example.com')).toBe(true);
+    expect(tracker.isOpen('webhook', 'up.example.com')).toBe(false);
+    expect(tracker.isOpen('webhook')).toBe(false);
+    expect(tracker.get('webhook', 'down.example.com')).toMatchObject({ scope: 'down.example.com', state: 'open' });
+    expect(await engine.breakerGet({ taskType: 'webhook' })).toBeNull();
+    expect(opened).toEqual([['webhook', 'down.example.com', new Date(clock.nowMs() + 10_000)]]);
+    expect(lines.find((line) => line.level === 'warn')).toMatchObject({
+      obj: { task_type: 'webhook', breaker_scope: 'down.example.com', breaker_to: 'open' },
+      msg: expect.stringContaining('circuit breaker for webhook @ down.example.com opened'),
+    });
+    // The other host's success is its own: it does not count toward closing the open one.
+    await tracker.record('webhook', 'success', 'up.example.com');
+    expect(tracker.isOpen('webhook', 'down.example.com')).toBe(true);
+    // A type-wide breaker still holds back every scope of the type.
+    await tracker.record('webhook', 'failure');
+    await tracker.record('webhook', 'failure');
+    expect(tracker.isOpen('webhook', 'up.example.com')).toBe(true);
   });
 
   it('learns state other workers wrote when it refreshes', async () => {
