@@ -5,7 +5,9 @@
  * the CPU time of the server backend that ran the claims (read from /proc: the database must be on
  * this machine). CPU time, not wall time, so that a loaded machine does not decide the answer.
  *
- *   node --import tsx bench/tools/claim-cost.ts [--root /work/main] [--tasks 20000] [--batch 100] [--runs 3]
+ *   node --import tsx bench/tools/claim-cost.ts [--root /work/main] [--tasks 20000] [--batch 100] [--runs 3] [--type webhook]
+ *
+ * `--type webhook` drains webhooks (each with a breaker scope, its URL's host) instead of a plain type.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,12 +17,14 @@ import pg from 'pg';
 import { benchPostgresUrl, BENCH_POSTGRES, dropPostgresSchema } from '../bench-databases.ts';
 
 const { values } = parseArgs({
-  options: { root: { type: 'string', default: '.' }, tasks: { type: 'string', default: '20000' }, batch: { type: 'string', default: '100' }, runs: { type: 'string', default: '3' } },
+  options: { root: { type: 'string', default: '.' }, tasks: { type: 'string', default: '20000' }, batch: { type: 'string', default: '100' }, runs: { type: 'string', default: '3' }, type: { type: 'string', default: 'noop' } },
 });
 const root = resolve(values.root!);
 const tasks = Number(values.tasks);
 const batch = Number(values.batch);
 const runs = Number(values.runs);
+const taskType = values.type!;
+const payload = (n: number) => (taskType === 'webhook' ? { url: `https://host-${n % 10}.example.com/hook`, method: 'POST', payload: { n } } : { n });
 
 const { newTask } = await import(join(root, 'src/core/new-task.ts'));
 const { openSqliteEngine } = await import(join(root, 'src/store/sqlite/sqlite-engine.ts'));
@@ -35,12 +39,12 @@ const ticks = (pid: number) => {
 async function drain(engine: any, cpu: () => number): Promise<number> {
   const now = new Date();
   for (let start = 0; start < tasks; start += 5000) {
-    await engine.taskInsertMany({ tasks: Array.from({ length: Math.min(5000, tasks - start) }, (_, n) => newTask({ taskType: 'noop', payload: { n } }, now)) });
+    await engine.taskInsertMany({ tasks: Array.from({ length: Math.min(5000, tasks - start) }, (_, n) => newTask({ taskType, payload: payload(start + n) }, now)) });
   }
   const before = cpu();
   let claimed = 0;
   for (;;) {
-    const got = await engine.taskClaim({ workerId: 'bench', taskTypes: ['noop'], limit: batch, now: new Date(), leaseMs: 600_000 });
+    const got = await engine.taskClaim({ workerId: 'bench', taskTypes: [taskType], limit: batch, now: new Date(), leaseMs: 600_000 });
     if (got.length === 0) break;
     claimed += got.length;
   }
@@ -67,7 +71,7 @@ for (let run = 0; run < runs; run++) {
   try {
     await postgres.migrate();
     // One claim to open the claimer's connection; its backend is the one whose last query names the schema.
-    await postgres.taskClaim({ workerId: 'warm', taskTypes: ['noop'], limit: 1, now: new Date(), leaseMs: 1000 });
+    await postgres.taskClaim({ workerId: 'warm', taskTypes: [taskType], limit: 1, now: new Date(), leaseMs: 1000 });
     const backends = async () =>
       (await admin.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query LIKE $1`, [`%${schema}%`])).rows.map((r) => r.pid);
     const pids = await backends();
@@ -82,5 +86,5 @@ for (let run = 0; run < runs; run++) {
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 for (const kind of ['sqlite', 'postgres']) {
-  process.stdout.write(`${kind}: claim drain of ${tasks} (batch ${batch}) CPU ms: ${results[kind]!.join(', ')} (median ${median(results[kind]!)})\n`);
+  process.stdout.write(`${kind}: claim drain of ${tasks} ${taskType} (batch ${batch}) CPU ms: ${results[kind]!.join(', ')} (median ${median(results[kind]!)})\n`);
 }
