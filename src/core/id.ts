@@ -52,3 +52,13 @@ const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 export function isUuid(value: string): boolean {
   return UUID_PATTERN.test(value);
 }
+
+/**
+ * The smallest UUIDv7 of a millisecond: every id made at or after `ms` sorts at or after it. Tasks
+ * take their id and created_at from the same clock reading, so a created_at range is also an id
+ * range, which the primary key serves in id order.
+ */
+export function uuidv7Floor(ms: number): string {
+  const hex = Math.max(0, Math.min(ms, 0xffffffffffff)).toString(16).padStart(12, '0');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-7000-8000-000000000000`;
+}

@@ -75,14 +75,16 @@ export interface TaskListParams {
   limit: number;
   /** From a previous result's `nextCursor`. Newest first. */
   cursor?: string;
-  /** Also count every match (costs a second query). */
+  /** Also count the matches, up to LIST_TOTAL_CAP (a second query that reads at most that many index entries). */
   withTotal?: boolean;
 }
 
 export interface TaskListResult {
   tasks: TaskRecord[];
   nextCursor: string | null;
+  /** The number of matches when withTotal was asked for; with totalIsExact false, a lower bound (LIST_TOTAL_CAP): there are more. */
   total: number | null;
+  totalIsExact: boolean;
 }
 
 export interface TaskStats {

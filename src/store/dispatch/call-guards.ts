@@ -23,7 +23,7 @@ export const CALL_GUARDS: Guards = {
   taskInsertMany: (p) => checkOwners(p.tasks, true),
   taskList: (p) => {
     assertListLimit(p.limit);
-    return p.createdBy !== undefined && !isUuid(p.createdBy) ? { answer: { tasks: [], nextCursor: null, total: p.withTotal === true ? 0 : null } } : undefined;
+    return p.createdBy !== undefined && !isUuid(p.createdBy) ? { answer: { tasks: [], nextCursor: null, total: p.withTotal === true ? 0 : null, totalIsExact: true } } : undefined;
   },
   taskGet: (p) => (isUuid(p.id) ? undefined : { answer: null }),
   taskCancel: (p) => (isUuid(p.id) ? undefined : { answer: { outcome: 'not_found', task: null } }),

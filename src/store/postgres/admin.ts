@@ -1,6 +1,7 @@
 import { wakesWorkers } from '../../core/lifecycle.ts';
 import type { TaskRecord } from '../../core/task.ts';
 import type { TaskListParams, TaskListResult } from '../engine.ts';
+import { cappedTotal } from '../shared/task-list-branches.ts';
 import type { PostgresConnection } from './postgres-connection.ts';
 import { FINISHED, notifyIf, READY, type SqlContext } from './sql-parts.ts';
 import { encodeCursor, taskListQuery } from './task-list-query.ts';
@@ -25,7 +26,7 @@ export class AdminStore {
   async taskList(p: TaskListParams): Promise<TaskListResult> {
     this.#c.assertOpen();
     const query = taskListQuery(p, this.#c.sql.s, this.#c.sql.taskColumns);
-    if (query === null) return { tasks: [], nextCursor: null, total: p.withTotal ? 0 : null };
+    if (query === null) return { tasks: [], nextCursor: null, total: p.withTotal ? 0 : null, totalIsExact: true };
     const [page, count] = await Promise.all([
       this.#c.runText<TaskRow>('taskList', query.page.text, query.page.values),
       query.count ? this.#c.runText<{ count: number }>('taskList', query.count.text, query.count.values) : null,
@@ -35,7 +36,7 @@ export class AdminStore {
     return {
       tasks: rows.map(taskFromRow),
       nextCursor: more ? encodeCursor(rows.at(-1)!.id) : null,
-      total: count ? count.rows[0]!.count : null,
+      ...(count ? cappedTotal(count.rows[0]!.count) : { total: null, totalIsExact: true }),
     };
   }
 

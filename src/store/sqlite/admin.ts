@@ -1,6 +1,7 @@
 import { wakesWorkers } from '../../core/lifecycle.ts';
 import type { TaskRecord } from '../../core/task.ts';
 import type { TaskListParams, TaskListResult } from '../engine.ts';
+import { cappedTotal } from '../shared/task-list-branches.ts';
 import type { InsertSignal } from './insert-signal.ts';
 import { FINISHED, READY } from './sql-parts.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
@@ -31,8 +32,8 @@ export class AdminStore {
       const rows = this.#c.prepare(query.pageSql).all(query.params) as TaskRow[];
       const more = rows.length > p.limit;
       const page = more ? rows.slice(0, p.limit) : rows;
-      const total = p.withTotal === true ? (this.#c.prepare(query.countSql).get(query.countParams) as { n: number }).n : null;
-      return { tasks: page.map(rowToTask), nextCursor: more ? encodeCursor(page[page.length - 1]!.id) : null, total };
+      const counted = p.withTotal === true ? cappedTotal((this.#c.prepare(query.countSql).get(query.countParams) as { n: number }).n) : { total: null, totalIsExact: true };
+      return { tasks: page.map(rowToTask), nextCursor: more ? encodeCursor(page[page.length - 1]!.id) : null, ...counted };
     });
   }
 

@@ -1,11 +1,14 @@
 import { validationError } from '../../core/errors.ts';
+import { uuidv7Floor } from '../../core/id.ts';
 import { PRIORITY_RANK } from '../../core/task.ts';
 import type { TaskListParams } from '../engine.ts';
 import { assertListLimit } from '../shared/input-rules.ts';
+import { LIST_TOTAL_CAP, listBranches } from '../shared/task-list-branches.ts';
 
 export interface ListQuery {
   /** The page: newest first, one row more than asked so the caller knows whether another page follows. */
   pageSql: string;
+  /** Counts at most LIST_TOTAL_CAP + 1 matches (@cap). */
   countSql: string;
   params: Record<string, string | number>;
   /** Filters without the cursor, for the total. */
@@ -14,17 +17,20 @@ export interface ListQuery {
 
 /**
  * Builds the list query. Arrays are bound as one JSON text and expanded with json_each, so the SQL
- * has one shape per combination of filters (a handful) and the statement cache stays small.
+ * has one shape per combination of filters (a handful) and the statement cache stays small. A
+ * status or type filter is split into branches, each read from one index in id order
+ * (shared/task-list-branches.ts).
  */
 export function buildListQuery(p: TaskListParams): ListQuery {
   assertListLimit(p.limit);
   const where: string[] = [];
   const params: Record<string, string | number> = {};
-  if (p.status !== undefined && p.status.length > 0) {
+  const branches = listBranches(p);
+  if (branches === null && p.status !== undefined && p.status.length > 0) {
     where.push('status IN (SELECT value FROM json_each(@statuses))');
     params.statuses = JSON.stringify(p.status);
   }
-  if (p.taskType !== undefined && p.taskType.length > 0) {
+  if (branches === null && p.taskType !== undefined && p.taskType.length > 0) {
     where.push('task_type IN (SELECT value FROM json_each(@taskTypes))');
     params.taskTypes = JSON.stringify(p.taskType);
   }
@@ -36,32 +42,52 @@ export function buildListQuery(p: TaskListParams): ListQuery {
     where.push('created_by = @createdBy');
     params.createdBy = p.createdBy;
   }
+  // The id bound lets the primary key serve the range in id order; created_at keeps it exact.
   if (p.createdAfter !== undefined) {
-    where.push('created_at >= @createdAfter');
+    where.push('created_at >= @createdAfter', 'id >= @idAfter');
     params.createdAfter = p.createdAfter.getTime();
+    params.idAfter = uuidv7Floor(p.createdAfter.getTime());
   }
   if (p.createdBefore !== undefined) {
-    where.push('created_at < @createdBefore');
+    where.push('created_at < @createdBefore', 'id < @idBefore');
     params.createdBefore = p.createdBefore.getTime();
+    params.idBefore = uuidv7Floor(p.createdBefore.getTime() + 1);
   }
   if (p.idPrefix !== undefined && p.idPrefix !== '') {
     where.push(`id LIKE @idPrefix ESCAPE '\\'`);
     params.idPrefix = `${p.idPrefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
   }
-  const countWhere = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
-  const countParams = { ...params };
+  branches?.forEach((branch, i) => {
+    if (branch.taskType !== undefined) params[`type${i}`] = branch.taskType;
+  });
+
+  /** The rows matching every filter (and `extra`), newest first, at most `take` (a parameter). */
+  const select = (what: string, extra: string[], take: string) => {
+    if (branches === null) return `SELECT ${what} FROM tasks ${whereClause([...where, ...extra])} ORDER BY id DESC LIMIT ${take}`;
+    const parts = branches.map((branch, i) => {
+      const conditions = [branch.guard, ...(branch.taskType !== undefined ? [`task_type = @type${i}`] : []), ...where, ...extra];
+      return `SELECT * FROM (SELECT ${what} FROM tasks ${whereClause(conditions)} ORDER BY id DESC LIMIT ${take})`;
+    });
+    return `SELECT * FROM (${parts.join(' UNION ALL ')}) ORDER BY id DESC LIMIT ${take}`;
+  };
+
+  const countParams = { ...params, cap: LIST_TOTAL_CAP + 1 };
+  const extra: string[] = [];
   if (p.cursor !== undefined && p.cursor !== '') {
-    where.push('id < @cursor');
+    extra.push('id < @cursor');
     params.cursor = decodeCursor(p.cursor);
   }
   params.limit = p.limit + 1;
-  const pageWhere = where.length > 0 ? `WHERE ${where.join(' AND ')}` : '';
   return {
-    pageSql: `SELECT * FROM tasks ${pageWhere} ORDER BY id DESC LIMIT @limit`,
-    countSql: `SELECT COUNT(*) AS n FROM tasks ${countWhere}`,
+    pageSql: select('*', extra, '@limit'),
+    countSql: `SELECT COUNT(*) AS n FROM (${select('id', [], '@cap')})`,
     params,
     countParams,
   };
+}
+
+function whereClause(conditions: string[]): string {
+  return conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
 }
 
 /** The cursor is the last id of a page; opaque to clients so that its form can change. */

@@ -1,0 +1,21 @@
+-- Operator reads at any history size (version 6, issue 16). Both indexes hold finished tasks only, so
+-- the drain pays for them once per task, at its completion (none at insert or claim), and a later
+-- split of tasks into a hot table and an append-only history keeps them on the history side.
+
+-- Lists filtered by type (and status) over the history, newest first: one range per type and status.
+CREATE INDEX tasks_history_type_idx ON tasks (task_type, status, id) WHERE status IN ('completed', 'failed', 'cancelled');
+-- The dead letter and the cancelled list, newest first; written only when a task fails or is cancelled.
+CREATE INDEX tasks_unsuccessful_idx ON tasks (status, id) WHERE status IN ('failed', 'cancelled');
+
+-- Per-minute rollups of finished tasks per type, written by the leader's maintenance loop from
+-- tasks_finished_idx: charts and "finished" counts read these instead of the history.
+CREATE TABLE task_rollups (
+  minute INTEGER NOT NULL,                   -- the start of the minute the tasks finished in (epoch ms)
+  task_type TEXT NOT NULL,
+  completed INTEGER NOT NULL,
+  failed INTEGER NOT NULL,
+  cancelled INTEGER NOT NULL,
+  wait_p50_ms INTEGER, wait_p95_ms INTEGER, wait_p99_ms INTEGER,   -- created (or due) to started
+  run_p50_ms INTEGER, run_p95_ms INTEGER, run_p99_ms INTEGER,      -- started to finished
+  PRIMARY KEY (minute, task_type)
+) WITHOUT ROWID;
