@@ -6,7 +6,7 @@ import { CliError, EXIT } from './cli-error.ts';
  * The JSON rule, the same for every command: `--json` prints one JSON object on stdout (never a bare
  * array), and nothing else; errors go to stderr as text and the exit code says which. A list is
  * `{"items": [...], "total": n, "next_cursor": c}` (next_cursor null on the last page, total null when
- * not counted); one thing is that thing in the API's shape; an action on several things is
+ * not counted; task lists add `total_is_exact`, false when counting stopped at 10,000 and total is a lower bound); one thing is that thing in the API's shape; an action on several things is
  * `{"items": [{"id", "outcome", ...}]}`; a count is named for what it counts (`{"deleted": 3}`).
  */
 
@@ -15,8 +15,19 @@ export function printJson(value: object): void {
 }
 
 /** A list in the JSON rule's shape (see above). */
-export function printJsonList(items: readonly unknown[], page: { total?: number | null; nextCursor?: string | null } = {}): void {
-  printJson({ items, total: page.total === undefined ? items.length : page.total, next_cursor: page.nextCursor ?? null });
+export function printJsonList(items: readonly unknown[], page: { total?: number | null; nextCursor?: string | null; totalIsExact?: boolean } = {}): void {
+  printJson({
+    items,
+    total: page.total === undefined ? items.length : page.total,
+    ...(page.totalIsExact === undefined ? {} : { total_is_exact: page.totalIsExact }),
+    next_cursor: page.nextCursor ?? null,
+  });
+}
+
+/** A list's total for people: "1,234", or "10,000+" when counting stopped at the cap. */
+export function formatListTotal(page: { total: number | null; totalIsExact: boolean }): string {
+  if (page.total === null) return '?';
+  return `${page.total.toLocaleString('en-US')}${page.totalIsExact ? '' : '+'}`;
 }
 
 export function println(line = ''): void {

@@ -26,7 +26,7 @@ describe.each(testDatabases)('reading tasks [$kind]', ({ create }) => {
     const mine = await api.call('GET', '/tasks?task_type=read_list', { token: alice.token });
     expect(mine.status).toBe(200);
     expect(mine.body.data.map((t: any) => t.id)).toEqual([a2.id, a1.id]);
-    expect(mine.body.pagination).toEqual({ limit: 50, next_cursor: null, total: 2 });
+    expect(mine.body.pagination).toEqual({ limit: 50, next_cursor: null, total: 2, total_is_exact: true });
     expect(mine.body.data[0]).not.toHaveProperty('payload');
 
     const theirs = await api.call('GET', '/tasks?task_type=read_list', { token: bob.token });

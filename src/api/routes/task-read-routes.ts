@@ -41,7 +41,7 @@ export function taskReadRoutes(app: App, ctx: ApiContext): void {
       cursor: q.cursor,
       withTotal: true,
     });
-    return { success: true as const, data: result.tasks.map(taskSummary), pagination: { limit, next_cursor: result.nextCursor, total: result.total } };
+    return { success: true as const, data: result.tasks.map(taskSummary), pagination: { limit, next_cursor: result.nextCursor, total: result.total, total_is_exact: result.totalIsExact } };
   });
 
   app.get('/tasks/stats', {
@@ -78,7 +78,7 @@ export function taskReadRoutes(app: App, ctx: ApiContext): void {
       cursor: request.query.cursor,
       withTotal: true,
     });
-    return { success: true as const, data: result.tasks.map(taskSummary), pagination: { limit, next_cursor: result.nextCursor, total: result.total } };
+    return { success: true as const, data: result.tasks.map(taskSummary), pagination: { limit, next_cursor: result.nextCursor, total: result.total, total_is_exact: result.totalIsExact } };
   });
 
   app.get('/tasks/:id', {

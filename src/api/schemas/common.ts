@@ -26,7 +26,8 @@ export function Page<T extends TSchema>(item: T) {
     pagination: Type.Object({
       limit: Type.Integer(),
       next_cursor: Nullable(Type.String({ description: 'Pass as `cursor` for the next page; null on the last page' })),
-      total: Nullable(Type.Integer({ description: 'Every match, across all pages' })),
+      total: Nullable(Type.Integer({ description: 'Every match, across all pages, counted up to 10,000; see total_is_exact' })),
+      total_is_exact: Type.Boolean({ description: 'false when more than 10,000 match: `total` is then 10,000, a lower bound (show "10,000+"). Counting stops there so that a list costs the same at any history size' }),
     }),
   });
 }

@@ -6,7 +6,7 @@ import type { Engine } from '../../store/engine.ts';
 import { withEngine } from '../cli-engine.ts';
 import { cliAction } from '../cli-error.ts';
 import { loadConfig } from '../config.ts';
-import { formatAgo, formatTable, parseDuration, parseIntFlag, parseListFlag, printJson, printJsonList, println } from '../output.ts';
+import { formatAgo, formatTable, parseDuration, parseIntFlag, parseListFlag, printJson, printJsonList, formatListTotal, println } from '../output.ts';
 import { confirmDeletion } from '../prompt.ts';
 
 const PAGE = 500;
@@ -60,7 +60,7 @@ export function registerDeadLetterCommand(program: Command): void {
             ),
           );
           println();
-          println(`${page.tasks.length} shown of ${page.total ?? '?'}. Details: conveyor tasks show <id>. Run again: conveyor dead-letter retry-all${options.type ? ` --type ${options.type}` : ''}`);
+          println(`${page.tasks.length} shown of ${formatListTotal(page)}. Details: conveyor tasks show <id>. Run again: conveyor dead-letter retry-all${options.type ? ` --type ${options.type}` : ''}`);
           if (page.nextCursor) println(`More: add --cursor ${page.nextCursor}`);
         });
       }),

@@ -6,7 +6,7 @@ import type { Engine } from '../../store/engine.ts';
 import { withEngine } from '../cli-engine.ts';
 import { cliAction, CliError, EXIT, type ExitCode } from '../cli-error.ts';
 import { loadConfig } from '../config.ts';
-import { parseIntFlag, parseListFlag, printJson, printJsonList, println } from '../output.ts';
+import { parseIntFlag, parseListFlag, printJson, printJsonList, formatListTotal, println } from '../output.ts';
 import { confirmDeletion } from '../prompt.ts';
 import { findTask } from '../task-ref.ts';
 import { formatTaskDetail, formatTaskList } from '../task-render.ts';
@@ -71,7 +71,7 @@ export function registerTasksCommand(program: Command): void {
           }
           println(formatTaskList(page.tasks, systemClock.now()));
           println();
-          println(`${page.tasks.length} shown of ${page.total ?? '?'} matching.`);
+          println(`${page.tasks.length} shown of ${formatListTotal(page)} matching.`);
           if (page.nextCursor) println(`More: add --cursor ${page.nextCursor}`);
         });
       }),

@@ -1793,7 +1793,8 @@ export interface operations {
                      *       "pagination": {
                      *         "limit": 0,
                      *         "next_cursor": null,
-                     *         "total": 0
+                     *         "total": 0,
+                     *         "total_is_exact": false
                      *       }
                      *     }
                      */
@@ -1805,8 +1806,10 @@ export interface operations {
                             limit: number;
                             /** @description Pass as `cursor` for the next page; null on the last page */
                             next_cursor: string | null;
-                            /** @description Every match, across all pages */
+                            /** @description Every match, across all pages, counted up to 10,000; see total_is_exact */
                             total: number | null;
+                            /** @description false when more than 10,000 match: `total` is then 10,000, a lower bound (show "10,000+"). Counting stops there so that a list costs the same at any history size */
+                            total_is_exact: boolean;
                         };
                     };
                 };
@@ -2647,7 +2650,8 @@ export interface operations {
                      *       "pagination": {
                      *         "limit": 0,
                      *         "next_cursor": null,
-                     *         "total": 0
+                     *         "total": 0,
+                     *         "total_is_exact": false
                      *       }
                      *     }
                      */
@@ -2659,8 +2663,10 @@ export interface operations {
                             limit: number;
                             /** @description Pass as `cursor` for the next page; null on the last page */
                             next_cursor: string | null;
-                            /** @description Every match, across all pages */
+                            /** @description Every match, across all pages, counted up to 10,000; see total_is_exact */
                             total: number | null;
+                            /** @description false when more than 10,000 match: `total` is then 10,000, a lower bound (show "10,000+"). Counting stops there so that a list costs the same at any history size */
+                            total_is_exact: boolean;
                         };
                     };
                 };

@@ -6,6 +6,11 @@ export function formatNumber(value) {
   return value === null || value === undefined ? '—' : numberFormat.format(value);
 }
 
+/** A list's total: "1,234", or "10,000+" when the server stopped counting (pagination.total_is_exact false). */
+export function formatTotal(total, exact = true) {
+  return exact === false ? `${formatNumber(total)}+` : formatNumber(total);
+}
+
 /**
  * Ids are UUIDv7: the first 12 hex digits are a timestamp, shared by tasks created together, so the
  * short form keeps the start and the random end: `01a226cc…1eeb`.

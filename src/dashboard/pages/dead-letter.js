@@ -2,7 +2,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ConfirmButton, Empty, ErrorNotice, Loading, PageTitle, RelativeTime } from '../components/ui.js';
 import { api, forEachLimited, query } from '../lib/api.js';
 import { useApp, useLive, useLoad, useThrottled } from '../lib/app-context.js';
-import { formatNumber, shortId } from '../lib/format.js';
+import { formatNumber, formatTotal, shortId } from '../lib/format.js';
 import { html } from '../lib/html.js';
 import { href, navigate } from '../lib/router.js';
 
@@ -13,13 +13,15 @@ async function loadDeadLetter(taskType) {
   const tasks = [];
   let cursor;
   let total = null;
+  let totalIsExact = true;
   do {
     const page = await api('GET', `/tasks/dead-letter${query({ task_type: taskType, limit: 100, cursor })}`);
     tasks.push(...page.data);
     cursor = page.pagination.next_cursor;
     total = page.pagination.total;
+    totalIsExact = page.pagination.total_is_exact !== false;
   } while (cursor && tasks.length < MAX_LOADED);
-  return { tasks, total };
+  return { tasks, total, totalIsExact };
 }
 
 /** The first line of an error with its numbers masked, so "attempt 2 of 5" and "attempt 3 of 5" group together. */
@@ -132,7 +134,7 @@ export function DeadLetterPage({ params }) {
     </div>
     <${ErrorNotice} error=${data.error} title="Could not load the dead letter" />
     ${data.loading && !data.data ? html`<${Loading} />` : null}
-    ${data.data && total > loaded ? html`<p class="notice notice-info">Showing the newest ${formatNumber(loaded)} of ${formatNumber(total)} failed tasks; act on these, then the rest appear.</p>` : null}
+    ${data.data && total > loaded ? html`<p class="notice notice-info">Showing the newest ${formatNumber(loaded)} of ${formatTotal(total, data.data?.totalIsExact)} failed tasks; act on these, then the rest appear.</p>` : null}
     ${data.data && groups.length === 0 ? html`<${Empty}>The dead letter is empty${taskType ? ` for ${taskType}` : ''}. Nothing failed for good.<//>` : null}
     ${groups.map((g) => html`<${Group} key=${g.key} group=${g} busy=${!!progress} onBulk=${run} onOne=${(verb, t) => run(verb, [t])} />`)}
   </div>`;

@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { Empty, ErrorNotice, Loading, PageTitle, PRIORITIES, PriorityBadge, Progress, RelativeTime, STATUSES, StatusBadge } from '../components/ui.js';
 import { api, query } from '../lib/api.js';
 import { useApp, useLive } from '../lib/app-context.js';
-import { formatNumber, shortId } from '../lib/format.js';
+import { formatNumber, formatTotal, shortId } from '../lib/format.js';
 import { html } from '../lib/html.js';
 import { href, navigate } from '../lib/router.js';
 
@@ -51,7 +51,7 @@ export function TasksPage({ params }) {
   const q = (params.get('q') ?? '').trim().toLowerCase();
   const filters = { status: params.get('status') ?? '', type: params.get('type') ?? '', priority: params.get('priority') ?? '', q };
   const sort = params.get('sort') ?? '';
-  const [state, setState] = useState({ rows: [], cursor: null, total: null, loading: true, error: null });
+  const [state, setState] = useState({ rows: [], cursor: null, total: null, totalIsExact: true, loading: true, error: null });
   const [more, setMore] = useState(false);
   // Bumped to read the first page again (after the live stream reconnects).
   const [generation, setGeneration] = useState(0);
@@ -73,8 +73,8 @@ export function TasksPage({ params }) {
     if (generation === lastGeneration.current) setState((s) => ({ ...s, loading: true, error: null }));
     lastGeneration.current = generation;
     api('GET', `/tasks${listQuery(filters)}`, { signal: controller.signal }).then(
-      (r) => setState({ rows: r.data, cursor: r.pagination.next_cursor, total: r.pagination.total, loading: false, error: null }),
-      (error) => error.name !== 'AbortError' && setState({ rows: [], cursor: null, total: null, loading: false, error }),
+      (r) => setState({ rows: r.data, cursor: r.pagination.next_cursor, total: r.pagination.total, totalIsExact: r.pagination.total_is_exact !== false, loading: false, error: null }),
+      (error) => error.name !== 'AbortError' && setState({ rows: [], cursor: null, total: null, totalIsExact: true, loading: false, error }),
     );
     document.title = 'Tasks · Conveyor';
     return () => controller.abort();
@@ -88,7 +88,7 @@ export function TasksPage({ params }) {
       const r = await api('GET', `/tasks${listQuery(filters, { cursor: state.cursor })}`);
       setState((s) => {
         const known = new Set(s.rows.map((t) => t.id));
-        return { ...s, rows: [...s.rows, ...r.data.filter((t) => !known.has(t.id))], cursor: r.pagination.next_cursor, total: r.pagination.total };
+        return { ...s, rows: [...s.rows, ...r.data.filter((t) => !known.has(t.id))], cursor: r.pagination.next_cursor, total: r.pagination.total, totalIsExact: r.pagination.total_is_exact !== false };
       });
     } catch (error) {
       setState((s) => ({ ...s, error }));
@@ -119,13 +119,14 @@ export function TasksPage({ params }) {
     }
     if (fresh.length > 0) {
       rows = [...fresh.sort((a, b) => b.created_at.localeCompare(a.created_at)), ...rows];
-      if (total !== null) total += fresh.length;
+      // A lower bound ("10,000+") stays the server's figure: live changes cannot make it exact.
+      if (total !== null && s.totalIsExact) total += fresh.length;
     }
     if (event.deleted.length > 0) {
       const gone = new Set(event.deleted);
       const before = rows.length;
       rows = rows.filter((t) => !gone.has(t.id));
-      if (total !== null) total -= before - rows.length;
+      if (total !== null && s.totalIsExact) total -= before - rows.length;
     }
     if (rows === s.rows) return;
     setState({ ...s, rows, total });
@@ -230,7 +231,7 @@ export function TasksPage({ params }) {
     ${!state.loading
       ? html`<div class="pager">
           <span id="tasks-count" class="muted">
-            ${q ? `Ids starting “${q}” · ` : ''}Showing ${formatNumber(state.rows.length)}${state.total !== null ? ` of ${formatNumber(state.total)}` : ''}${sort ? ' · sorted within the loaded tasks' : ' · newest first'}
+            ${q ? `Ids starting “${q}” · ` : ''}Showing ${formatNumber(state.rows.length)}${state.total !== null ? ` of ${formatTotal(state.total, state.totalIsExact)}` : ''}${sort ? ' · sorted within the loaded tasks' : ' · newest first'}
           </span>
           ${state.cursor ? html`<button type="button" class="btn" disabled=${more} onClick=${loadMore}>${more ? 'Loading…' : 'Load more'}</button>` : null}
         </div>`
