@@ -100,6 +100,36 @@ export interface TaskStats {
   failedLastHour: number;
 }
 
+/** One bucket of a chart of finished tasks (GET /tasks/history). Percentiles in ms; null when no task in it had started. */
+export interface TaskHistoryBucket {
+  start: Date;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  waitP50Ms: number | null;
+  waitP95Ms: number | null;
+  waitP99Ms: number | null;
+  runP50Ms: number | null;
+  runP95Ms: number | null;
+  runP99Ms: number | null;
+}
+
+export interface TaskHistory {
+  buckets: TaskHistoryBucket[];
+  /** Minutes before this come from the stored rollups; the rest was counted from the tasks just now. Null before the first rollup. */
+  rolledUpThrough: Date | null;
+}
+
+export interface TaskHistoryParams {
+  since: Date;
+  until: Date;
+  /** A whole number of minutes, in ms. */
+  bucketMs: number;
+  /** Only this user's tasks (the role user's view). */
+  createdBy?: string;
+  taskType?: string;
+}
+
 export interface RescueResult {
   retried: string[];
   deadLettered: string[];

@@ -14,6 +14,8 @@ import type {
   TaskListParams,
   TaskListResult,
   TaskStats,
+  TaskHistory,
+  TaskHistoryParams,
   RescueResult,
   TaskTypeInfo,
   TypePause,
@@ -152,6 +154,11 @@ export interface TaskAdminStore {
   /** Deletes a finished task (completed, failed, cancelled). */
   taskDelete(p: { id: string }): Promise<'deleted' | 'not_finished' | 'not_found'>;
   taskStats(p: { now: Date; createdBy?: string }): Promise<TaskStats>;
+  /**
+   * Finished tasks per bucket over [since, until): from the per-minute rollups, and for the minutes
+   * not yet rolled up, from the tasks themselves (a few minutes of the finished index).
+   */
+  taskHistory(p: TaskHistoryParams): Promise<TaskHistory>;
 }
 
 /** The leader's upkeep: rescues, pruning, leadership, the database's health. */
@@ -162,6 +169,12 @@ export interface UpkeepStore {
    * cancellation was requested becomes `cancelled`.
    */
   taskRescueExpired(p: { now: Date; maxRescues: number; limit: number }): Promise<RescueResult>;
+  /**
+   * Rolls finished tasks up per minute, type and owner (task_rollups), from where the last run
+   * stopped up to the last settled minute, at most an hour of minutes per call; the leader calls it
+   * each round. `minutes` is how many it rolled up (0: nothing due).
+   */
+  taskRollup(p: { now: Date }): Promise<{ minutes: number; rolledThrough: Date | null }>;
   /** Deletes finished tasks that finished before `finishedBefore`, at most `limit`. */
   taskPrune(p: { finishedBefore: Date; limit: number }): Promise<number>;
   /** Takes or keeps a named leadership for `ttlMs`; true when `leaderId` holds it afterwards. */
@@ -289,6 +302,9 @@ export type {
   TaskListParams,
   TaskListResult,
   TaskStats,
+  TaskHistory,
+  TaskHistoryBucket,
+  TaskHistoryParams,
   RescueResult,
   TaskTypeInfo,
   TypePause,

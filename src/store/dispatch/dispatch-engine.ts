@@ -16,7 +16,7 @@ type Method = Exclude<{ [K in keyof EngineDriver]: EngineDriver[K] extends (...a
 const METHODS = [
   'migrate', 'migrationStatus', 'ping',
   'taskInsert', 'taskInsertMany', 'taskClaim', 'taskHeartbeat', 'taskComplete', 'taskFail', 'taskCancelRunning', 'taskRelease',
-  'taskUnclaim', 'taskNextDueAt', 'taskProgress', 'taskGet', 'taskList', 'taskCancel', 'taskRetry', 'taskDelete', 'taskStats',
+  'taskUnclaim', 'taskNextDueAt', 'taskProgress', 'taskGet', 'taskList', 'taskCancel', 'taskRetry', 'taskDelete', 'taskStats', 'taskHistory', 'taskRollup',
   'taskRescueExpired', 'taskPrune', 'leaderAttemptElect', 'leaderResign', 'storageStats',
   'breakerGet', 'breakerList', 'breakerRecord', 'breakerReset',
   'typePause', 'typeResume', 'typePauseList', 'typeLimitSet', 'typeLimitList', 'typeRunningCounts',

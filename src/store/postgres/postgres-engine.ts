@@ -17,6 +17,7 @@ import { PostgresListener } from './postgres-listener.ts';
 import { migratePostgres, postgresMigrationStatus } from './postgres-migrator.ts';
 import { ScheduleStore } from './schedules.ts';
 import { insertChannel } from './sql-parts.ts';
+import { RollupStore } from './rollups.ts';
 import { StatsStore } from './stats.ts';
 import { TypeControlStore } from './type-controls.ts';
 import { WorkerStore } from './workers.ts';
@@ -59,6 +60,7 @@ function postgresDriver(options: PostgresEngineOptions): EngineDriver {
     ...methodsOf(finish),
     ...methodsOf(new AdminStore(c)),
     ...methodsOf(new StatsStore(c)),
+    ...methodsOf(new RollupStore(c)),
     ...methodsOf(new MaintenanceStore(c)),
     ...methodsOf(new BreakerStore(c)),
     ...methodsOf(controls),

@@ -15,6 +15,7 @@ import { MaintenanceStore } from './maintenance.ts';
 import { ScheduleStore } from './schedules.ts';
 import { SqliteConnection } from './sqlite-connection.ts';
 import { migrateSqlite, sqliteMigrationStatus } from './sqlite-migrator.ts';
+import { RollupStore } from './rollups.ts';
 import { StatsStore } from './stats.ts';
 import { TypeControlStore } from './type-controls.ts';
 import { WorkerStore } from './workers.ts';
@@ -52,6 +53,7 @@ function sqliteDriver(options: SqliteEngineOptions): EngineDriver {
     ...methodsOf(finish),
     ...methodsOf(new AdminStore(c, signal)),
     ...methodsOf(new StatsStore(c)),
+    ...methodsOf(new RollupStore(c)),
     ...methodsOf(new MaintenanceStore(c, signal)),
     ...methodsOf(new BreakerStore(c)),
     ...methodsOf(controls),

@@ -6,6 +6,7 @@ import { WorkerService } from '../worker-service.ts';
 import { LeaderElection } from './leader-election.ts';
 import { Pruner } from './pruner.ts';
 import { Rescuer } from './rescuer.ts';
+import { Rollup } from './rollup.ts';
 import { Scheduler } from './scheduler.ts';
 import { StorageWatch } from './storage-watch.ts';
 import { WorkerReaper } from './worker-reaper.ts';
@@ -31,7 +32,7 @@ const STORAGE_CHECK_EVERY_MS = 5 * 60_000;
 
 /**
  * Every worker runs this loop; only the elected leader does the work. Each round: keep or take the
- * leadership, rescue expired leases and fire due schedules; every minute or so also prune and reap
+ * leadership, rescue expired leases, fire due schedules and roll up the minutes that settled; every minute or so also prune and reap
  * stale workers, and every five minutes look at the database's health. Between rounds the leader keeps a timer for the next schedule, so a firing is on
  * time rather than up to a round late; a schedule created or changed elsewhere is seen by the next
  * round. A round that fails (the database is away) is tried again after a backoff of at most a round.
@@ -44,6 +45,7 @@ export class Maintenance extends WorkerService {
   readonly reaper: WorkerReaper;
   readonly scheduler: Scheduler;
   readonly storage: StorageWatch;
+  readonly rollup: Rollup;
   readonly #deps: MaintenanceDeps;
   #schedulerTimer: ClockTimer | null = null;
   #firing: Promise<void> | null = null;
@@ -64,6 +66,7 @@ export class Maintenance extends WorkerService {
     this.reaper = new WorkerReaper({ engine, clock, logger: log, staleMs: deps.workerStaleMs });
     this.scheduler = new Scheduler({ engine, clock, logger: log.child({ component: 'scheduler' }) });
     this.storage = new StorageWatch({ engine, clock, logger: log });
+    this.rollup = new Rollup({ engine, clock, logger: log });
   }
 
   /**
@@ -119,6 +122,7 @@ export class Maintenance extends WorkerService {
     const rescued = await this.rescuer.runOnce();
     if (rescued.retried.length > 0) this.#deps.events.emit('tasks-available');
     await this.#fireSchedules();
+    await this.rollup.runOnce();
     const now = this.clock.nowMs();
     if (now >= this.#slowJobsAt) {
       this.#slowJobsAt = now + SLOW_JOBS_EVERY_MS;

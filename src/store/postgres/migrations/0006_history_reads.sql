@@ -7,15 +7,25 @@ CREATE INDEX tasks_history_type_idx ON :schema.tasks (task_type, status, id) WHE
 -- The dead letter and the cancelled list, newest first; written only when a task fails or is cancelled.
 CREATE INDEX tasks_unsuccessful_idx ON :schema.tasks (status, id) WHERE status IN ('failed', 'cancelled');
 
--- Per-minute rollups of finished tasks per type, written by the leader's maintenance loop from
--- tasks_finished_idx: charts and "finished" counts read these instead of the history.
+-- Per-minute rollups of finished tasks per type (and per owner), written by the leader's maintenance
+-- loop from tasks_finished_idx: charts read these instead of the history. Counts are of the tasks
+-- that finished in the minute, by their status when the minute was rolled up.
+-- owner: '*' for every task of the type, or a user's id for that user's tasks only (the role user's charts).
 CREATE TABLE :schema.task_rollups (
-  minute timestamptz NOT NULL,               -- the start of the minute the tasks finished in
+  minute timestamptz NOT NULL,                   -- the start of the minute the tasks finished in
   task_type text NOT NULL,
+  owner text NOT NULL,
   completed integer NOT NULL,
   failed integer NOT NULL,
   cancelled integer NOT NULL,
-  wait_p50_ms integer, wait_p95_ms integer, wait_p99_ms integer,   -- created (or due) to started
-  run_p50_ms integer, run_p95_ms integer, run_p99_ms integer,      -- started to finished
-  PRIMARY KEY (minute, task_type)
+  -- queue wait (due to started) and run time (started to finished) percentiles, ms; null when none started
+  wait_p50_ms integer, wait_p95_ms integer, wait_p99_ms integer,
+  run_p50_ms integer, run_p95_ms integer, run_p99_ms integer,
+  PRIMARY KEY (owner, minute, task_type)
+);
+
+-- How far the rollups reach: every minute before rolled_through is in task_rollups. One row.
+CREATE TABLE :schema.task_rollup_state (
+  id integer PRIMARY KEY CHECK (id = 1),
+  rolled_through timestamptz NOT NULL
 );

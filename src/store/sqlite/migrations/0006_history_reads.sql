@@ -7,15 +7,25 @@ CREATE INDEX tasks_history_type_idx ON tasks (task_type, status, id) WHERE statu
 -- The dead letter and the cancelled list, newest first; written only when a task fails or is cancelled.
 CREATE INDEX tasks_unsuccessful_idx ON tasks (status, id) WHERE status IN ('failed', 'cancelled');
 
--- Per-minute rollups of finished tasks per type, written by the leader's maintenance loop from
--- tasks_finished_idx: charts and "finished" counts read these instead of the history.
+-- Per-minute rollups of finished tasks per type (and per owner), written by the leader's maintenance
+-- loop from tasks_finished_idx: charts read these instead of the history. Counts are of the tasks
+-- that finished in the minute, by their status when the minute was rolled up.
+-- owner: '*' for every task of the type, or a user's id for that user's tasks only (the role user's charts).
 CREATE TABLE task_rollups (
-  minute INTEGER NOT NULL,                   -- the start of the minute the tasks finished in (epoch ms)
+  minute INTEGER NOT NULL,                     -- the start of the minute the tasks finished in (epoch ms)
   task_type TEXT NOT NULL,
+  owner TEXT NOT NULL,
   completed INTEGER NOT NULL,
   failed INTEGER NOT NULL,
   cancelled INTEGER NOT NULL,
-  wait_p50_ms INTEGER, wait_p95_ms INTEGER, wait_p99_ms INTEGER,   -- created (or due) to started
-  run_p50_ms INTEGER, run_p95_ms INTEGER, run_p99_ms INTEGER,      -- started to finished
-  PRIMARY KEY (minute, task_type)
+  -- queue wait (due to started) and run time (started to finished) percentiles, ms; null when none started
+  wait_p50_ms INTEGER, wait_p95_ms INTEGER, wait_p99_ms INTEGER,
+  run_p50_ms INTEGER, run_p95_ms INTEGER, run_p99_ms INTEGER,
+  PRIMARY KEY (owner, minute, task_type)
 ) WITHOUT ROWID;
+
+-- How far the rollups reach: every minute before rolled_through is in task_rollups. One row.
+CREATE TABLE task_rollup_state (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  rolled_through INTEGER NOT NULL
+);

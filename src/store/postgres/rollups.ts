@@ -1,0 +1,126 @@
+import type { TaskHistory, TaskHistoryParams } from '../engine.ts';
+import { ALL_OWNERS, historyOf, rollupExpiry, rollupWindow, type RollupRow } from '../shared/task-rollups.ts';
+import type { PostgresConnection } from './postgres-connection.ts';
+import { FINISHED, type SqlContext } from './sql-parts.ts';
+
+/** Per-minute rollups of finished tasks: written by the leader (taskRollup), read by the charts (taskHistory). */
+export class RollupStore {
+  readonly #c: PostgresConnection;
+  readonly #sql: ReturnType<typeof rollupSql>;
+
+  constructor(c: PostgresConnection) {
+    this.#c = c;
+    this.#sql = rollupSql(c.sql);
+  }
+
+  async taskRollup(p: { now: Date }): Promise<{ minutes: number; rolledThrough: Date | null }> {
+    this.#c.assertOpen();
+    return this.#c.transaction('taskRollup', async (client) => {
+      // The row lock keeps two rollups (a leader and one that just lost the leadership) from interleaving.
+      await this.#c.run('taskRollup', this.#sql.stateEnsure, [], client);
+      const state = (await this.#c.run<{ rolled_through: Date | null }>('taskRollup', this.#sql.stateLock, [], client)).rows[0]!;
+      const earliest = state.rolled_through ? null : (await this.#c.run<{ at: Date | null }>('taskRollup', this.#sql.earliestFinished, [], client)).rows[0]!.at;
+      const window = rollupWindow(state.rolled_through?.getTime() ?? null, p.now.getTime(), earliest?.getTime() ?? null);
+      if (window === null) return { minutes: 0, rolledThrough: state.rolled_through };
+      await this.#c.run('taskRollup', this.#sql.rollup, [new Date(window.from), new Date(window.to)], client);
+      await this.#c.run('taskRollup', this.#sql.stateSet, [new Date(window.to)], client);
+      const expiry = rollupExpiry(window);
+      if (expiry !== null) await this.#c.run('taskRollup', this.#sql.expire, [new Date(expiry)], client);
+      return { minutes: (window.to - window.from) / 60_000, rolledThrough: new Date(window.to) };
+    });
+  }
+
+  async taskHistory(p: TaskHistoryParams): Promise<TaskHistory> {
+    this.#c.assertOpen();
+    const since = p.since.getTime();
+    const until = p.until.getTime();
+    const owner = p.createdBy ?? ALL_OWNERS;
+    // One statement: the stored minutes and the tail after them read the same snapshot.
+    const { rows } = await this.#c.run<RollupDbRow>('taskHistory', this.#sql.history, [owner, p.since, p.until, p.taskType ?? null]);
+    const rolledThrough = rows.find((row) => row.rolled_through !== null)?.rolled_through?.getTime() ?? null;
+    return historyOf(rows.filter((row) => row.minute !== null).map(rollupOf), { since, until, bucketMs: p.bucketMs, rolledThrough });
+  }
+}
+
+interface RollupDbRow {
+  minute: Date | null;
+  task_type: string;
+  owner: string;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  wait: number[] | null;
+  run: number[] | null;
+  rolled_through: Date | null;
+}
+
+function rollupOf(row: RollupDbRow): RollupRow {
+  return {
+    minute: row.minute!.getTime(),
+    taskType: row.task_type,
+    owner: row.owner,
+    completed: row.completed,
+    failed: row.failed,
+    cancelled: row.cancelled,
+    waitP50: row.wait?.[0] ?? null,
+    waitP95: row.wait?.[1] ?? null,
+    waitP99: row.wait?.[2] ?? null,
+    runP50: row.run?.[0] ?? null,
+    runP95: row.run?.[1] ?? null,
+    runP99: row.run?.[2] ?? null,
+  };
+}
+
+function rollupSql({ s, statement }: SqlContext) {
+  /**
+   * Finished tasks in [from, to) per minute, type and owner, and per minute and type for every owner
+   * ('*'), read from tasks_finished_idx. Percentiles are nearest-rank (percentile_disc), as on SQLite.
+   */
+  const computed = (from: string, to: string) => `
+    SELECT date_trunc('minute', completed_at) AS minute, task_type,
+           CASE WHEN grouping(created_by) = 1 THEN '${ALL_OWNERS}' ELSE created_by::text END AS owner,
+           (count(*) FILTER (WHERE status = 'completed'))::integer AS completed,
+           (count(*) FILTER (WHERE status = 'failed'))::integer AS failed,
+           (count(*) FILTER (WHERE status = 'cancelled'))::integer AS cancelled,
+           percentile_disc(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY greatest(0, round(extract(epoch FROM started_at - run_at) * 1000))::integer) AS wait,
+           percentile_disc(ARRAY[0.5, 0.95, 0.99]) WITHIN GROUP (ORDER BY greatest(0, round(extract(epoch FROM completed_at - started_at) * 1000))::integer) AS run
+      FROM ${s}.tasks
+     WHERE status IN (${FINISHED}) AND completed_at >= ${from} AND completed_at < ${to}
+     GROUP BY GROUPING SETS ((date_trunc('minute', completed_at), task_type, created_by), (date_trunc('minute', completed_at), task_type))
+    HAVING grouping(created_by) = 1 OR created_by IS NOT NULL`;
+  return {
+    stateEnsure: statement('rollup_state_ensure', `
+      INSERT INTO ${s}.task_rollup_state (id, rolled_through) VALUES (1, '-infinity') ON CONFLICT (id) DO NOTHING`),
+    stateLock: statement('rollup_state_lock', `
+      SELECT CASE WHEN rolled_through = '-infinity' THEN NULL ELSE rolled_through END AS rolled_through
+        FROM ${s}.task_rollup_state WHERE id = 1 FOR UPDATE`),
+    earliestFinished: statement('rollup_earliest_finished', `SELECT min(completed_at) AS at FROM ${s}.tasks WHERE status IN (${FINISHED})`),
+    expire: statement('rollup_expire', `DELETE FROM ${s}.task_rollups WHERE minute < $1::timestamptz`),
+    stateSet: statement('rollup_state_set', `UPDATE ${s}.task_rollup_state SET rolled_through = $1::timestamptz WHERE id = 1`),
+    // $1 from, $2 to. A minute rolled up again (after a crash before the state moved) is replaced.
+    rollup: statement('rollup_insert', `
+      INSERT INTO ${s}.task_rollups (minute, task_type, owner, completed, failed, cancelled, wait_p50_ms, wait_p95_ms, wait_p99_ms, run_p50_ms, run_p95_ms, run_p99_ms)
+      SELECT minute, task_type, owner, completed, failed, cancelled, wait[1], wait[2], wait[3], run[1], run[2], run[3]
+        FROM (${computed('$1::timestamptz', '$2::timestamptz')}) AS minutes
+      ON CONFLICT (owner, minute, task_type) DO UPDATE SET
+        completed = excluded.completed, failed = excluded.failed, cancelled = excluded.cancelled,
+        wait_p50_ms = excluded.wait_p50_ms, wait_p95_ms = excluded.wait_p95_ms, wait_p99_ms = excluded.wait_p99_ms,
+        run_p50_ms = excluded.run_p50_ms, run_p95_ms = excluded.run_p95_ms, run_p99_ms = excluded.run_p99_ms`),
+    // $1 owner, $2 since, $3 until, $4 task type or null. The stored minutes before rolled_through,
+    // the tail after it counted from the tasks, and one row carrying rolled_through itself.
+    history: statement('rollup_history', `
+      WITH state AS (SELECT CASE WHEN rolled_through = '-infinity' THEN NULL ELSE rolled_through END AS rolled_through FROM ${s}.task_rollup_state WHERE id = 1),
+           mark AS (SELECT coalesce((SELECT rolled_through FROM state), $2::timestamptz) AS at)
+      SELECT minute, task_type, owner, completed, failed, cancelled,
+             ARRAY[wait_p50_ms, wait_p95_ms, wait_p99_ms] AS wait, ARRAY[run_p50_ms, run_p95_ms, run_p99_ms] AS run, NULL::timestamptz AS rolled_through
+        FROM ${s}.task_rollups
+       WHERE owner = $1::text AND minute >= $2::timestamptz AND minute < least($3::timestamptz, (SELECT at FROM mark))
+         AND ($4::text IS NULL OR task_type = $4::text)
+      UNION ALL
+      SELECT minute, task_type, owner, completed, failed, cancelled, wait, run, NULL
+        FROM (${computed('greatest($2::timestamptz, (SELECT at FROM mark))', '$3::timestamptz')}) AS tail
+       WHERE owner = $1::text AND ($4::text IS NULL OR task_type = $4::text)
+      UNION ALL
+      SELECT NULL, '', '', 0, 0, 0, NULL, NULL, (SELECT rolled_through FROM state)`),
+  };
+}
