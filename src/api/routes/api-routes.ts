@@ -10,6 +10,7 @@ import { scheduleRoutes } from './schedule-routes.ts';
 import { taskActionRoutes } from './task-action-routes.ts';
 import { taskArtifactRoutes } from './task-artifact-routes.ts';
 import { taskCreateRoutes } from './task-create-routes.ts';
+import { taskHistoryRoutes } from './task-history-routes.ts';
 import { taskReadRoutes } from './task-read-routes.ts';
 import { taskTypeRoutes } from './task-type-routes.ts';
 import { userRoutes } from './user-routes.ts';
@@ -26,6 +27,7 @@ export async function installApiRoutes(app: FastifyInstance, ctx: ApiContext): P
         authRoutes(typed, ctx);
         taskCreateRoutes(typed, ctx);
         taskTypeRoutes(typed, ctx);
+        taskHistoryRoutes(typed, ctx);
         taskReadRoutes(typed, ctx);
         taskActionRoutes(typed, ctx);
         taskArtifactRoutes(typed, ctx);

@@ -234,6 +234,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/tasks/history": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Finished tasks over time: counts, queue wait and run time per bucket
+         * @description From per-minute rollups stored in the database (written by the workers' elected leader), plus the last minutes not yet rolled up. Role user: your own tasks (rollups are kept per owner). Moderators and admins: every task.
+         */
+        get: operations["getTaskHistory"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tasks/stats": {
         parameters: {
             query?: never;
@@ -1222,6 +1242,39 @@ export interface components {
              * @example 2026-01-01T12:00:00.000Z
              */
             updated_at: string | null;
+        };
+        TaskHistoryView: {
+            /**
+             * @description own: the caller's tasks (role user); all: every task
+             * @enum {string}
+             */
+            scope: "own" | "all";
+            /** @enum {string} */
+            range: "1h" | "24h" | "7d";
+            bucket_ms: number;
+            /**
+             * Format: date-time
+             * @description Minutes before this come from the stored per-minute rollups; later minutes were counted from the tasks just now. Null before the first rollup
+             */
+            rolled_up_through: string | null;
+            /** @description Oldest first, every bucket present. Counts are tasks that finished in the bucket, by the status they had when their minute was rolled up. A bucket's percentiles are exact for one minute of one type; over wider buckets or several types they are the largest of the minutes' (an upper bound). Queue wait: from due to started; run time: from started to finished. */
+            buckets: {
+                /**
+                 * Format: date-time
+                 * @description RFC 3339, UTC
+                 * @example 2026-01-01T12:00:00.000Z
+                 */
+                start: string;
+                completed: number;
+                failed: number;
+                cancelled: number;
+                wait_p50_ms: number | null;
+                wait_p95_ms: number | null;
+                wait_p99_ms: number | null;
+                run_p50_ms: number | null;
+                run_p95_ms: number | null;
+                run_p99_ms: number | null;
+            }[];
         };
     };
     responses: {
@@ -2521,6 +2574,64 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    getTaskHistory: {
+        parameters: {
+            query?: {
+                /** @description 1h (1-minute buckets), 24h (15-minute buckets) or 7d (1-hour buckets); default 24h */
+                range?: "1h" | "24h" | "7d";
+                /** @description Only this task type */
+                task_type?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "scope": "own",
+                     *         "range": "1h",
+                     *         "bucket_ms": 0,
+                     *         "rolled_up_through": "2026-01-01T12:00:00.000Z",
+                     *         "buckets": [
+                     *           {
+                     *             "start": "2026-01-01T12:00:00.000Z",
+                     *             "completed": 0,
+                     *             "failed": 0,
+                     *             "cancelled": 0,
+                     *             "wait_p50_ms": 0,
+                     *             "wait_p95_ms": 0,
+                     *             "wait_p99_ms": 0,
+                     *             "run_p50_ms": 0,
+                     *             "run_p95_ms": 0,
+                     *             "run_p99_ms": 0
+                     *           }
+                     *         ]
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: components["schemas"]["TaskHistoryView"];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
             429: components["responses"]["TooManyRequests"];
             default: components["responses"]["UnexpectedError"];
         };
