@@ -3,24 +3,29 @@ import { html } from '../lib/html.js';
 const WIDTH = 640;
 const HEIGHT = 170;
 const PAD = { top: 12, right: 8, bottom: 24, left: 40 };
-const MINUTES = 60;
 
 const timeLabel = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const dayLabel = new Intl.DateTimeFormat(undefined, { weekday: 'short', hour: '2-digit', minute: '2-digit' });
+
+/** Slots a day or more apart from the first to the last are labelled with their weekday. */
+function labelFor(slots) {
+  const first = slots[0]?.start;
+  const last = slots.at(-1)?.start;
+  return first && last && last - first >= 86_400_000 ? dayLabel : timeLabel;
+}
 
 /**
- * The last hour as 60 one-minute slots plus the rolling "last 60 s": each a point from the live
- * stream's per-minute series, or null where the server has no sample (before it started watching).
+ * The stored history (GET /tasks/history) as chart slots, oldest first: one per bucket, each with
+ * its counts and its p95 queue wait and run time.
  */
-export function minuteSlots(stats, now) {
-  const current = Math.floor(now / 60_000);
-  const byMinute = new Map((stats?.throughput ?? []).map((p) => [Math.floor(Date.parse(p.minute_start) / 60_000), p]));
-  const slots = [];
-  for (let m = current - MINUTES; m < current; m++) {
-    const p = byMinute.get(m);
-    slots.push({ start: m * 60_000, completed: p?.completed ?? null, failed: p?.failed ?? null });
-  }
-  slots.push({ start: null, completed: stats?.completed_last_minute ?? null, failed: stats?.failed_last_minute ?? null });
-  return slots;
+export function historySlots(history) {
+  return (history?.buckets ?? []).map((b) => ({
+    start: Date.parse(b.start),
+    completed: b.completed,
+    failed: b.failed,
+    waitP95: b.wait_p95_ms,
+    runP95: b.run_p95_ms,
+  }));
 }
 
 function niceMax(value) {
@@ -32,6 +37,8 @@ function niceMax(value) {
 
 function Axes({ max, format, slots }) {
   const innerH = HEIGHT - PAD.top - PAD.bottom;
+  const label = labelFor(slots);
+  const middle = Math.floor(slots.length / 2);
   const ticks = [0, max / 2, max];
   const x = (i) => PAD.left + (i / slots.length) * (WIDTH - PAD.left - PAD.right);
   return html`<g class="axes" aria-hidden="true">
@@ -39,8 +46,8 @@ function Axes({ max, format, slots }) {
       const y = PAD.top + innerH - (t / max) * innerH;
       return html`<g><line x1=${PAD.left} x2=${WIDTH - PAD.right} y1=${y} y2=${y} class="grid" /><text x=${PAD.left - 6} y=${y + 4} text-anchor="end">${format(t)}</text></g>`;
     })}
-    <text x=${x(0)} y=${HEIGHT - 6} text-anchor="start">${slots[0]?.start ? timeLabel.format(slots[0].start) : ''}</text>
-    <text x=${x(30)} y=${HEIGHT - 6} text-anchor="middle">${slots[30]?.start ? timeLabel.format(slots[30].start) : ''}</text>
+    <text x=${x(0)} y=${HEIGHT - 6} text-anchor="start">${slots[0]?.start ? label.format(slots[0].start) : ''}</text>
+    <text x=${x(middle)} y=${HEIGHT - 6} text-anchor="middle">${slots[middle]?.start ? label.format(slots[middle].start) : ''}</text>
     <text x=${WIDTH - PAD.right} y=${HEIGHT - 6} text-anchor="end">now</text>
   </g>`;
 }
@@ -59,7 +66,7 @@ export function ThroughputChart({ slots, label }) {
     ${slots.map((s, i) => {
       const x0 = PAD.left + i * slotW + 1;
       const base = PAD.top + innerH;
-      const when = s.start ? timeLabel.format(s.start) : 'last 60 s';
+      const when = s.start ? labelFor(slots).format(s.start) : 'last 60 s';
       if (s.completed === null) return html`<rect class="bar-missing" x=${x0} y=${base - 2} width=${barW} height="2"><title>${when}: no sample</title></rect>`;
       const hc = y(s.completed);
       const hf = y(s.failed ?? 0);
@@ -97,6 +104,32 @@ export function FailureRateChart({ slots, label }) {
     <title>${label}</title>
     <${Axes} max=${1} slots=${slots} format=${(t) => `${Math.round(t * 100)}%`} />
     ${segments.map((seg) => html`<polyline class="rate-line" points=${seg.map((p) => `${p.x},${p.y}`).join(' ')} />`)}
-    ${points.filter(Boolean).map((p) => html`<circle class="rate-dot" cx=${p.x} cy=${p.y} r="2.5"><title>${p.s.start ? timeLabel.format(p.s.start) : 'last 60 s'}: ${Math.round(p.rate * 100)}% failed</title></circle>`)}
+    ${points.filter(Boolean).map((p) => html`<circle class="rate-dot" cx=${p.x} cy=${p.y} r="2.5"><title>${p.s.start ? labelFor(slots).format(p.s.start) : 'last 60 s'}: ${Math.round(p.rate * 100)}% failed</title></circle>`)}
+  </svg>`;
+}
+
+/** p95 queue wait and run time per bucket, in seconds (buckets where nothing started are gaps). */
+export function LatencyChart({ slots, label }) {
+  const innerW = WIDTH - PAD.left - PAD.right;
+  const innerH = HEIGHT - PAD.top - PAD.bottom;
+  const slotW = innerW / slots.length;
+  const max = niceMax(Math.max(0, ...slots.flatMap((s) => [s.waitP95 ?? 0, s.runP95 ?? 0])) / 1000);
+  const line = (key) => {
+    const segments = [];
+    let run = [];
+    slots.forEach((s, i) => {
+      if (s[key] === null || s[key] === undefined) {
+        if (run.length) segments.push(run);
+        run = [];
+      } else run.push(`${PAD.left + i * slotW + slotW / 2},${PAD.top + innerH - (s[key] / 1000 / max) * innerH}`);
+    });
+    if (run.length) segments.push(run);
+    return segments;
+  };
+  return html`<svg class="chart" viewBox=${`0 0 ${WIDTH} ${HEIGHT}`} role="img" aria-label=${label}>
+    <title>${label}</title>
+    <${Axes} max=${max} slots=${slots} format=${(t) => `${Math.round(t * 10) / 10}s`} />
+    ${line('waitP95').map((seg) => html`<polyline class="rate-line wait-line" points=${seg.join(' ')} />`)}
+    ${line('runP95').map((seg) => html`<polyline class="rate-line run-line" points=${seg.join(' ')} />`)}
   </svg>`;
 }

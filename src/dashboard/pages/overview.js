@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { FailureRateChart, ThroughputChart, minuteSlots } from '../components/charts.js';
+import { FailureRateChart, LatencyChart, ThroughputChart, historySlots } from '../components/charts.js';
 import { ConfirmButton, Empty, ErrorNotice, Loading, PageTitle, Progress, RelativeTime, STATUSES, StatusBadge } from '../components/ui.js';
 import { api } from '../lib/api.js';
 import { useApp, useLive, useLoad, useNow, useThrottled } from '../lib/app-context.js';
@@ -57,35 +57,59 @@ function QueuePanel({ stats, liveWorkers }) {
   </section>`;
 }
 
+const RANGES = [
+  { range: '1h', label: '1 hour' },
+  { range: '24h', label: '24 hours' },
+  { range: '7d', label: '7 days' },
+];
+
+/**
+ * Finished tasks over time, from the per-minute rollups the database keeps (GET /tasks/history): the
+ * same after a restart of the API, and for the role user their own tasks. Reloaded once a minute,
+ * when a new minute may have been rolled up.
+ */
 function ThroughputPanel({ stats }) {
-  const now = useNow(10_000);
-  const slots = minuteSlots(stats, now);
-  const firstSample = slots.find((s) => s.start !== null && s.completed !== null);
+  const [range, setRange] = useState('24h');
+  const history = useLoad(async () => (await api('GET', `/tasks/history?range=${range}`)).data, [range]);
+  const { reload } = history;
+  useEffect(() => {
+    const timer = setInterval(() => reload(), 60_000);
+    return () => clearInterval(timer);
+  }, [reload]);
+  const slots = historySlots(history.data);
   const completed = stats?.completed_last_hour ?? 0;
   const failed = stats?.failed_last_hour ?? 0;
+  const shown = RANGES.find((r) => r.range === range).label;
+  const sum = (key) => slots.reduce((n, s) => n + (s[key] ?? 0), 0);
   return html`<section class="card span-2" aria-labelledby="throughput-title">
     <div class="card-head">
-      <h2 id="throughput-title">Last hour</h2>
+      <h2 id="throughput-title">Finished tasks</h2>
       <dl class="inline-stats">
-        <div><dt>Completed</dt><dd data-testid="completed-hour">${formatNumber(completed)}</dd></div>
-        <div><dt>Failed</dt><dd>${formatNumber(failed)}</dd></div>
+        <div><dt>Completed, last hour</dt><dd data-testid="completed-hour">${formatNumber(completed)}</dd></div>
+        <div><dt>Failed, last hour</dt><dd>${formatNumber(failed)}</dd></div>
         <div><dt>Failure rate</dt><dd>${percent(failed, completed + failed)}</dd></div>
         <div><dt>Last minute</dt><dd>${formatNumber(stats?.completed_last_minute)} / ${formatNumber(stats?.failed_last_minute)}</dd></div>
       </dl>
     </div>
-    <div class="charts">
+    <div class="btn-group" role="group" aria-label="Chart range">
+      ${RANGES.map((r) => html`<button type="button" class=${`btn btn-small ${r.range === range ? 'btn-primary' : ''}`} aria-pressed=${r.range === range ? 'true' : 'false'} onClick=${() => setRange(r.range)}>${r.label}</button>`)}
+    </div>
+    <${ErrorNotice} error=${history.error} title="Could not load the history" />
+    <div class="charts" data-testid="history-charts" data-range=${history.data?.range ?? ""} data-completed=${sum('completed')} data-failed=${sum('failed')}>
       <figure>
-        <figcaption>Finished per minute <span class="legend"><span class="swatch swatch-completed"></span>completed <span class="swatch swatch-failed"></span>failed</span></figcaption>
-        <${ThroughputChart} slots=${slots} label=${`Tasks finished per minute over the last hour: ${completed} completed, ${failed} failed`} />
+        <figcaption>Finished, last ${shown} <span class="legend"><span class="swatch swatch-completed"></span>completed <span class="swatch swatch-failed"></span>failed</span></figcaption>
+        <${ThroughputChart} slots=${slots} label=${`Tasks finished over the last ${shown}: ${sum('completed')} completed, ${sum('failed')} failed`} />
       </figure>
       <figure>
-        <figcaption>Failure rate per minute</figcaption>
-        <${FailureRateChart} slots=${slots} label=${`Failure rate per minute over the last hour; ${percent(failed, completed + failed)} overall`} />
+        <figcaption>Failure rate</figcaption>
+        <${FailureRateChart} slots=${slots} label=${`Failure rate over the last ${shown}`} />
+      </figure>
+      <figure>
+        <figcaption>Queue wait and run time, p95 <span class="legend"><span class="swatch swatch-wait"></span>wait <span class="swatch swatch-run"></span>run</span></figcaption>
+        <${LatencyChart} slots=${slots} label=${`95th percentile queue wait and run time over the last ${shown}`} />
       </figure>
     </div>
-    <p class="hint">${firstSample
-      ? 'Per-minute bars come from this server\u2019s live samples; the totals above are exact.'
-      : 'Per-minute history builds up while the dashboard is open (a sample each minute); the totals above are exact.'}</p>
+    <p class="hint">From per-minute rollups stored in the database${history.data?.scope === 'own' ? ' (your own tasks)' : ''}; the last minute or two are counted from the tasks as they finish.</p>
   </section>`;
 }
 
