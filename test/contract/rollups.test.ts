@@ -1,4 +1,6 @@
 import { expect, it } from 'vitest';
+import { TASK_PRIORITIES, TASK_STATUSES } from '../../src/core/task.ts';
+import type { Engine } from '../../src/store/engine.ts';
 import { createEngine } from '../helpers/create-engine.ts';
 import { describeEachEngine, leaseOf } from './engine-fixture.ts';
 
@@ -77,4 +79,57 @@ describeEachEngine('per-minute rollups', (f) => {
     expect(first.rolledThrough!.getTime()).toBe(Math.floor((clock.nowMs() - 7 * 24 * 60 * MINUTE) / MINUTE) * MINUTE + 60 * MINUTE);
     expect((await engine.taskRollup({ now: clock.now() })).minutes).toBe(60);
   });
+
+  it('counts by status, type and priority without the history: the same as counting every task, through rollups, retries, deletes and prunes', async () => {
+    const { engine, clock, insert, claim } = f();
+    const start = clock.nowMs();
+    await engine.userInsert({ user: { id: OWNER, username: 'cy', email: 'cy@example.com', passwordHash: 'x', role: 'user', createdAt: clock.now() } });
+    await finish(3, { waitMs: 100, runMs: 100, outcome: 'completed' });
+    await finish(2, { waitMs: 100, runMs: 100, outcome: 'failed', taskType: 'report', createdBy: OWNER });
+    await insert({ taskType: 'email', priority: 'high', createdBy: OWNER });
+    await insert({ taskType: 'webhook', scheduledAt: new Date(start + 3_600_000) });
+    await insert({ taskType: 'webhook', priority: 'low' });
+    await claim(1, 'w', ['webhook']);
+    const cancelled = await insert({ taskType: 'report', createdBy: OWNER });
+    await engine.taskCancel({ id: cancelled.id, now: clock.now() });
+    const check = async (when: string) => {
+      for (const createdBy of [undefined, OWNER]) {
+        const stats = await engine.taskStats({ now: clock.now(), ...(createdBy ? { createdBy } : {}) });
+        const expected = await fullCount(engine, createdBy);
+        expect({ total: stats.total, byStatus: stats.byStatus, byType: stats.byType, byPriority: stats.byPriority }, `${when} (${createdBy ?? 'all'})`).toEqual(expected);
+      }
+    };
+    await check('before any rollup');
+    clock.advance(3 * MINUTE);
+    expect((await engine.taskRollup({ now: clock.now() })).minutes).toBeGreaterThan(0);
+    await check('after the rollup');
+    // A dead-lettered task that was counted runs again; a counted completed one is deleted.
+    const [failed] = (await engine.taskList({ limit: 1, status: ['failed'] })).tasks;
+    expect((await engine.taskRetry({ id: failed!.id, now: clock.now() })).outcome).toBe('retried');
+    const [completed] = (await engine.taskList({ limit: 1, status: ['completed'] })).tasks;
+    expect(await engine.taskDelete({ id: completed!.id })).toBe('deleted');
+    await check('after a retry and a delete');
+    // More finish after the rollup: the tail; then a prune of the oldest.
+    await finish(2, { waitMs: 100, runMs: 100, outcome: 'completed', createdBy: OWNER });
+    await check('with a tail');
+    expect(await engine.taskPrune({ finishedBefore: new Date(start + MINUTE), limit: 2 })).toBe(2);
+    await check('after a prune');
+    clock.advance(3 * MINUTE);
+    await engine.taskRollup({ now: clock.now() });
+    await check('after a second rollup');
+  });
 });
+
+/** Counts by every task, read through the list: what GET /tasks/stats gave before the rollups. */
+async function fullCount(engine: Engine, createdBy?: string) {
+  const byStatus = Object.fromEntries(TASK_STATUSES.map((s) => [s, 0])) as Record<string, number>;
+  const byType: Record<string, Record<string, number>> = {};
+  const byPriority = Object.fromEntries(TASK_PRIORITIES.map((p) => [p, {}])) as Record<string, Record<string, number>>;
+  const { tasks } = await engine.taskList({ limit: 1000, ...(createdBy ? { createdBy } : {}) });
+  for (const task of tasks) {
+    byStatus[task.status]! += 1;
+    (byType[task.taskType] ??= {})[task.status] = (byType[task.taskType]![task.status] ?? 0) + 1;
+    byPriority[task.priority]![task.status] = (byPriority[task.priority]![task.status] ?? 0) + 1;
+  }
+  return { total: tasks.length, byStatus, byType, byPriority };
+}

@@ -3,7 +3,8 @@ import type { TaskRecord } from '../../core/task.ts';
 import type { TaskListParams, TaskListResult } from '../engine.ts';
 import { cappedTotal } from '../shared/task-list-branches.ts';
 import type { PostgresConnection } from './postgres-connection.ts';
-import { FINISHED, notifyIf, READY, type SqlContext } from './sql-parts.ts';
+import { FINISHED, notifyIf, READY, type SqlContext, type Statement } from './sql-parts.ts';
+import { countsSql } from './task-counts.ts';
 import { encodeCursor, taskListQuery } from './task-list-query.ts';
 import { taskFromRow, type TaskRow } from './task-row.ts';
 
@@ -11,10 +12,14 @@ import { taskFromRow, type TaskRow } from './task-row.ts';
 export class AdminStore {
   readonly #c: PostgresConnection;
   readonly #sql: ReturnType<typeof adminSql>;
+  /** Retrying or deleting a finished task takes it out of the finished counts (task-counts.ts). */
+  readonly #counts: { retry: Statement; delete: Statement };
 
   constructor(c: PostgresConnection) {
     this.#c = c;
     this.#sql = adminSql(c.sql);
+    const counts = countsSql(c.sql);
+    this.#counts = { retry: counts.countsSubtract('retry', `'failed', 'cancelled'`), delete: counts.countsSubtract('delete', FINISHED) };
   }
 
   async taskGet(p: { id: string }): Promise<TaskRecord | null> {
@@ -51,7 +56,10 @@ export class AdminStore {
 
   async taskRetry(p: { id: string; now: Date }): Promise<{ outcome: 'retried' | 'not_retryable' | 'not_found'; task: TaskRecord | null }> {
     this.#c.assertOpen();
-    const { rows } = await this.#c.run<TaskRow>('taskRetry', this.#sql.taskRetry, [p.id, p.now, wakesWorkers('retry', 'pending')]);
+    const { rows } = await this.#c.transaction('taskRetry', async (client) => {
+      await this.#c.run('taskRetry', this.#counts.retry, [[p.id]], client);
+      return this.#c.run<TaskRow>('taskRetry', this.#sql.taskRetry, [p.id, p.now, wakesWorkers('retry', 'pending')], client);
+    });
     if (rows[0]) return { outcome: 'retried', task: taskFromRow(rows[0]) };
     const task = await this.taskGet({ id: p.id });
     return { outcome: task ? 'not_retryable' : 'not_found', task };
@@ -59,7 +67,10 @@ export class AdminStore {
 
   async taskDelete(p: { id: string }): Promise<'deleted' | 'not_finished' | 'not_found'> {
     this.#c.assertOpen();
-    const deleted = await this.#c.run('taskDelete', this.#sql.taskDelete, [p.id]);
+    const deleted = await this.#c.transaction('taskDelete', async (client) => {
+      await this.#c.run('taskDelete', this.#counts.delete, [[p.id]], client);
+      return this.#c.run('taskDelete', this.#sql.taskDelete, [p.id], client);
+    });
     if (deleted.rowCount === 1) return 'deleted';
     const { rows } = await this.#c.run('taskDelete', this.#sql.taskStatus, [p.id]);
     return rows.length ? 'not_finished' : 'not_found';

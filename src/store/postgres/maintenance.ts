@@ -3,16 +3,22 @@ import type { TaskStatus } from '../../core/task.ts';
 import type { RescueResult } from '../engine.ts';
 import { type ExpiredRow, rescueFacts, rescueList } from '../shared/rescue.ts';
 import { type PostgresConnection, WORKER } from './postgres-connection.ts';
-import { appendAttempt, FINISHED, notifyIf, type SqlContext } from './sql-parts.ts';
+import { appendAttempt, FINISHED, notifyIf, type SqlContext, type Statement } from './sql-parts.ts';
+import { countsSql } from './task-counts.ts';
 
 /** The leader's upkeep: rescuing expired leases, pruning finished tasks, and the leadership itself. */
 export class MaintenanceStore {
   readonly #c: PostgresConnection;
   readonly #sql: ReturnType<typeof maintenanceSql>;
+  readonly #counts: ReturnType<typeof countsSql>;
+  /** Pruning a finished task takes it out of the finished counts (task-counts.ts). */
+  readonly #pruneCounts: Statement;
 
   constructor(c: PostgresConnection) {
     this.#c = c;
     this.#sql = maintenanceSql(c.sql);
+    this.#counts = countsSql(c.sql);
+    this.#pruneCounts = this.#counts.countsSubtract('prune', FINISHED);
   }
 
   /**
@@ -49,8 +55,14 @@ export class MaintenanceStore {
   async taskPrune(p: { finishedBefore: Date; limit: number }): Promise<number> {
     this.#c.assertOpen();
     if (p.limit <= 0) return 0;
-    const result = await this.#c.run('taskPrune', this.#sql.taskPrune, [p.finishedBefore, Math.floor(p.limit)], WORKER);
-    return result.rowCount ?? 0;
+    return this.#c.transaction('taskPrune', async (client) => {
+      await this.#c.run('taskPrune', this.#counts.stateShare, [], client);
+      const picked = await this.#c.run<{ id: string }>('taskPrune', this.#sql.taskPrunePick, [p.finishedBefore, Math.floor(p.limit)], client);
+      if (picked.rows.length === 0) return 0;
+      const ids = picked.rows.map((row) => row.id);
+      await this.#c.run('taskPrune', this.#pruneCounts, [ids], client);
+      return (await this.#c.run('taskPrune', this.#sql.taskPrune, [ids], client)).rowCount ?? 0;
+    });
   }
 
   async leaderAttemptElect(p: { name: string; leaderId: string; now: Date; ttlMs: number }): Promise<boolean> {
@@ -88,11 +100,11 @@ function maintenanceSql({ s, statement, channel }: SqlContext) {
           AND t.rescue_count = d.rescue_count AND (t.cancel_requested_at IS NOT NULL) = d.cancel_requested
         RETURNING t.id, t.status, t.task_type, d.wake)
       SELECT id, status FROM rescued WHERE ${notifyIf('wake', channel)}`),
-    taskPrune: statement('task_prune', `
-      DELETE FROM ${s}.tasks WHERE id IN (
-        SELECT id FROM ${s}.tasks WHERE status IN (${FINISHED}) AND completed_at < $1::timestamptz
-        ORDER BY completed_at LIMIT $2::int FOR UPDATE SKIP LOCKED)
-      AND status IN (${FINISHED})`),
+    // The batch is picked and locked first, so that its counted tasks leave task_counts with it.
+    taskPrunePick: statement('task_prune_pick', `
+      SELECT id FROM ${s}.tasks WHERE status IN (${FINISHED}) AND completed_at < $1::timestamptz
+      ORDER BY completed_at LIMIT $2::int FOR UPDATE SKIP LOCKED`),
+    taskPrune: statement('task_prune', `DELETE FROM ${s}.tasks WHERE id = ANY($1::uuid[]) AND status IN (${FINISHED})`),
     leaderAttemptElect: statement('leader_attempt_elect', `
       INSERT INTO ${s}.leaders (name, leader_id, expires_at) VALUES ($1::text, $2::text, $3::timestamptz)
       ON CONFLICT (name) DO UPDATE SET leader_id = EXCLUDED.leader_id, expires_at = EXCLUDED.expires_at

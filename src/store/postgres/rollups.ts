@@ -2,15 +2,18 @@ import type { TaskHistory, TaskHistoryParams } from '../engine.ts';
 import { ALL_OWNERS, historyOf, rollupExpiry, rollupWindow, type RollupRow } from '../shared/task-rollups.ts';
 import type { PostgresConnection } from './postgres-connection.ts';
 import { FINISHED, type SqlContext } from './sql-parts.ts';
+import { countsSql } from './task-counts.ts';
 
 /** Per-minute rollups of finished tasks: written by the leader (taskRollup), read by the charts (taskHistory). */
 export class RollupStore {
   readonly #c: PostgresConnection;
   readonly #sql: ReturnType<typeof rollupSql>;
+  readonly #counts: ReturnType<typeof countsSql>;
 
   constructor(c: PostgresConnection) {
     this.#c = c;
     this.#sql = rollupSql(c.sql);
+    this.#counts = countsSql(c.sql);
   }
 
   async taskRollup(p: { now: Date }): Promise<{ minutes: number; rolledThrough: Date | null }> {
@@ -22,6 +25,8 @@ export class RollupStore {
       const earliest = state.rolled_through ? null : (await this.#c.run<{ at: Date | null }>('taskRollup', this.#sql.earliestFinished, [], client)).rows[0]!.at;
       const window = rollupWindow(state.rolled_through?.getTime() ?? null, p.now.getTime(), earliest?.getTime() ?? null);
       if (window === null) return { minutes: 0, rolledThrough: state.rolled_through };
+      // The first run counts every finished task before its window too; later ones only their window.
+      await this.#c.run('taskRollup', this.#counts.countsAdd, [state.rolled_through ? new Date(window.from) : '-infinity', new Date(window.to)], client);
       await this.#c.run('taskRollup', this.#sql.rollup, [new Date(window.from), new Date(window.to)], client);
       await this.#c.run('taskRollup', this.#sql.stateSet, [new Date(window.to)], client);
       const expiry = rollupExpiry(window);

@@ -1,6 +1,7 @@
 import type { StorageStats, TaskStats } from '../engine.ts';
 import { type StatsCountRow, type StatsTimesRow, taskStatsFromRows } from '../shared/task-stats.ts';
 import { type PostgresConnection, WORKER } from './postgres-connection.ts';
+import { ALL_OWNERS } from '../shared/task-rollups.ts';
 import { FINISHED, quoteLiteral, READY, type SqlContext } from './sql-parts.ts';
 const MINUTE_MS = 60_000;
 const HOUR_MS = 3_600_000;
@@ -44,11 +45,23 @@ export class StatsStore {
 
 function statsSql({ s, schema, statement }: SqlContext) {
   return {
-    taskStatsCounts: (ownerFilter: boolean) =>
-      statement(`task_stats_counts${ownerFilter ? '_owner' : ''}`, `
-        SELECT task_type, priority_rank, status, count(*) AS count FROM ${s}.tasks
-        ${ownerFilter ? 'WHERE created_by = $1::uuid' : ''}
-        GROUP BY task_type, priority_rank, status`),
+    // Counts without reading the history: waiting and running tasks from the claim's and the
+    // rescuer's partial indexes, finished ones from task_counts (kept by the rollup up to
+    // rolled_through) plus those finished since, from tasks_finished_idx. One statement, one snapshot.
+    taskStatsCounts: (ownerFilter: boolean) => {
+      const owner = ownerFilter ? 'AND created_by = $1::uuid' : '';
+      return statement(`task_stats_counts${ownerFilter ? '_owner' : ''}`, `
+        SELECT task_type, priority_rank, status, count(*)::integer AS count FROM ${s}.tasks WHERE status IN (${READY}) ${owner} GROUP BY task_type, priority_rank, status
+        UNION ALL
+        SELECT task_type, priority_rank, status, count(*)::integer FROM ${s}.tasks WHERE status = 'running' ${owner} GROUP BY task_type, priority_rank, status
+        UNION ALL
+        SELECT task_type, priority_rank, status, count::integer FROM ${s}.task_counts WHERE owner = ${ownerFilter ? '$1::text' : `'${ALL_OWNERS}'`} AND count <> 0
+        UNION ALL
+        SELECT task_type, priority_rank, status, count(*)::integer FROM ${s}.tasks
+         WHERE status IN (${FINISHED}) ${owner}
+           AND completed_at >= coalesce((SELECT rolled_through FROM ${s}.task_rollup_state WHERE id = 1), '-infinity')
+         GROUP BY task_type, priority_rank, status`);
+    },
     // $1 now, $2 a minute ago, $3 an hour ago. Each part reads a partial index.
     taskStatsTimes: (ownerFilter: boolean) => {
       const owner = ownerFilter ? 'AND created_by = $4::uuid' : '';

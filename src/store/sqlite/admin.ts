@@ -4,6 +4,7 @@ import type { TaskListParams, TaskListResult } from '../engine.ts';
 import { cappedTotal } from '../shared/task-list-branches.ts';
 import type { InsertSignal } from './insert-signal.ts';
 import { FINISHED, READY } from './sql-parts.ts';
+import { COUNTS_SUBTRACT_IDS } from './task-counts.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
 import { buildListQuery, encodeCursor } from './task-list-query.ts';
 import { rowToTask, type TaskRow } from './task-row.ts';
@@ -57,6 +58,7 @@ export class AdminStore {
 
   #retry(p: { id: string; now: Date }): Promise<{ outcome: 'retried' | 'not_retryable' | 'not_found'; task: TaskRecord | null }> {
     return this.#c.write('taskRetry', () => {
+      this.#c.prepare(COUNTS_SUBTRACT_RETRYABLE).run({ ids: JSON.stringify([p.id]), sign: -1 });
       const retried = this.#c.prepare(TASK_RETRY).get({ id: p.id, now: p.now.getTime() }) as TaskRow | undefined;
       if (retried !== undefined) return { outcome: 'retried' as const, task: rowToTask(retried) };
       const row = this.#c.prepare(TASK_BY_ID).get(p.id) as TaskRow | undefined;
@@ -66,6 +68,7 @@ export class AdminStore {
 
   taskDelete(p: { id: string }): Promise<'deleted' | 'not_finished' | 'not_found'> {
     return this.#c.write('taskDelete', () => {
+      this.#c.prepare(COUNTS_SUBTRACT_IDS).run({ ids: JSON.stringify([p.id]), sign: -1 });
       if (this.#c.prepare(TASK_DELETE).run(p.id).changes > 0) return 'deleted' as const;
       return this.#c.prepare(TASK_STATUS_BY_ID).get(p.id) === undefined ? ('not_found' as const) : ('not_finished' as const);
     });
@@ -73,6 +76,9 @@ export class AdminStore {
 }
 
 const TASK_BY_ID = `SELECT * FROM tasks WHERE id = ?`;
+
+/** Only failed and cancelled tasks are retried: a completed one stays counted. */
+const COUNTS_SUBTRACT_RETRYABLE = COUNTS_SUBTRACT_IDS.replace('WHERE true', "WHERE status IN ('failed', 'cancelled')");
 
 const TASK_STATUS_BY_ID = `SELECT status FROM tasks WHERE id = ?`;
 

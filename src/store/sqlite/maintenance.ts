@@ -3,6 +3,7 @@ import type { RescueResult } from '../engine.ts';
 import { type ExpiredRow, rescueFacts, rescueList } from '../shared/rescue.ts';
 import type { InsertSignal } from './insert-signal.ts';
 import { appendAttempt, FINISHED, stamp } from './sql-parts.ts';
+import { COUNTS_SUBTRACT_IDS } from './task-counts.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
 
 /** The leader's upkeep: rescuing expired leases, pruning finished tasks, and the leadership itself. */
@@ -38,7 +39,13 @@ export class MaintenanceStore {
   }
 
   taskPrune(p: { finishedBefore: Date; limit: number }): Promise<number> {
-    return this.#c.write('taskPrune', () => this.#c.prepare(TASK_PRUNE).run({ before: p.finishedBefore.getTime(), limit: p.limit }).changes);
+    return this.#c.write('taskPrune', () => {
+      const ids = (this.#c.prepare(TASK_PRUNE_PICK).all({ before: p.finishedBefore.getTime(), limit: p.limit }) as { id: string }[]).map((row) => row.id);
+      if (ids.length === 0) return 0;
+      const json = JSON.stringify(ids);
+      this.#c.prepare(COUNTS_SUBTRACT_IDS).run({ ids: json, sign: -1 });
+      return this.#c.prepare(TASK_PRUNE).run({ ids: json }).changes;
+    });
   }
 
   leaderAttemptElect(p: { name: string; leaderId: string; now: Date; ttlMs: number }): Promise<boolean> {
@@ -72,9 +79,8 @@ const TASK_RESCUE = `
      AND rescue_count = @rescueCount AND (cancel_requested_at IS NOT NULL) = @cancelRequested
   RETURNING task_type`;
 
-const TASK_PRUNE = `
-  DELETE FROM tasks WHERE id IN (
-    SELECT id FROM tasks WHERE ${FINISHED} AND completed_at < @before ORDER BY completed_at LIMIT @limit)`;
+const TASK_PRUNE_PICK = `SELECT id FROM tasks WHERE ${FINISHED} AND completed_at < @before ORDER BY completed_at LIMIT @limit`;
+const TASK_PRUNE = `DELETE FROM tasks WHERE id IN (SELECT value FROM json_each(@ids)) AND ${FINISHED}`;
 
 const LEADER_ELECT = `
   INSERT INTO leaders (name, leader_id, expires_at) VALUES (@name, @leaderId, @expiresAt)

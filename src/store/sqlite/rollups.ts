@@ -2,6 +2,7 @@ import type { TaskHistory, TaskHistoryParams } from '../engine.ts';
 import { ALL_OWNERS, historyOf, rollupExpiry, rollupRowsOf, rollupWindow, type FinishedTaskRow, type RollupRow } from '../shared/task-rollups.ts';
 import { FINISHED } from './sql-parts.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
+import { COUNTS_ADD_FINISHED } from './task-counts.ts';
 
 /** Per-minute rollups of finished tasks: written by the leader (taskRollup), read by the charts (taskHistory). */
 export class RollupStore {
@@ -17,6 +18,8 @@ export class RollupStore {
       const earliest = state ? null : (this.#c.prepare(EARLIEST_FINISHED).get() as { at: number | null }).at;
       const window = rollupWindow(state?.rolled_through ?? null, p.now.getTime(), earliest);
       if (window === null) return { minutes: 0, rolledThrough: state ? new Date(state.rolled_through) : null };
+      // The first run counts every finished task before its window too; later ones only their window.
+      this.#c.prepare(COUNTS_ADD_FINISHED).run({ from: state ? window.from : Number.MIN_SAFE_INTEGER, to: window.to, sign: 1 });
       const tasks = this.#c.prepare(FINISHED_BETWEEN).all(window) as FinishedTaskRow[];
       const upsert = this.#c.prepare(ROLLUP_UPSERT);
       for (const row of rollupRowsOf(tasks)) upsert.run(row);

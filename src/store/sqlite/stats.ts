@@ -40,9 +40,26 @@ export class StatsStore {
   }
 }
 
+/**
+ * Counts without reading the history: waiting and running tasks from the claim's and the rescuer's
+ * partial indexes, finished ones from task_counts (kept by the rollup up to rolled_through) plus
+ * those finished since, from tasks_finished_idx. The same numbers as a GROUP BY over every task.
+ */
 const STATS_COUNTS = `
   SELECT task_type, priority_rank, status, COUNT(*) AS count FROM tasks
-   WHERE (@createdBy IS NULL OR created_by = @createdBy)
+   WHERE ${READY} AND (@createdBy IS NULL OR created_by = @createdBy)
+   GROUP BY task_type, priority_rank, status
+  UNION ALL
+  SELECT task_type, priority_rank, status, COUNT(*) FROM tasks
+   WHERE status = 'running' AND (@createdBy IS NULL OR created_by = @createdBy)
+   GROUP BY task_type, priority_rank, status
+  UNION ALL
+  SELECT task_type, priority_rank, status, count FROM task_counts
+   WHERE owner = COALESCE(@createdBy, '*') AND count <> 0
+  UNION ALL
+  SELECT task_type, priority_rank, status, COUNT(*) FROM tasks
+   WHERE ${FINISHED} AND completed_at >= COALESCE((SELECT rolled_through FROM task_rollup_state WHERE id = 1), -9007199254740991)
+     AND (@createdBy IS NULL OR created_by = @createdBy)
    GROUP BY task_type, priority_rank, status`;
 
 const STATS_OLDEST_READY = `

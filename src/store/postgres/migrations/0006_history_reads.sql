@@ -29,3 +29,16 @@ CREATE TABLE :schema.task_rollup_state (
   id integer PRIMARY KEY CHECK (id = 1),
   rolled_through timestamptz NOT NULL
 );
+
+-- Finished tasks counted by owner ('*' for every task, or a user's id), type, priority and status,
+-- up to task_rollup_state.rolled_through: GET /tasks/stats adds the few finished since, and counts
+-- waiting and running tasks from their own small indexes, so it never scans the history. The
+-- rollup adds each minute's tasks; retrying, deleting and pruning a counted task subtract it.
+CREATE TABLE :schema.task_counts (
+  owner text NOT NULL,
+  task_type text NOT NULL,
+  priority_rank smallint NOT NULL,
+  status text NOT NULL,
+  count bigint NOT NULL,
+  PRIMARY KEY (owner, task_type, priority_rank, status)
+);

@@ -29,3 +29,16 @@ CREATE TABLE task_rollup_state (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   rolled_through INTEGER NOT NULL
 );
+
+-- Finished tasks counted by owner ('*' for every task, or a user's id), type, priority and status,
+-- up to task_rollup_state.rolled_through: GET /tasks/stats adds the few finished since, and counts
+-- waiting and running tasks from their own small indexes, so it never scans the history. The
+-- rollup adds each minute's tasks; retrying, deleting and pruning a counted task subtract it.
+CREATE TABLE task_counts (
+  owner TEXT NOT NULL,
+  task_type TEXT NOT NULL,
+  priority_rank INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  count INTEGER NOT NULL,
+  PRIMARY KEY (owner, task_type, priority_rank, status)
+) WITHOUT ROWID;
