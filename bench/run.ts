@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --quick] [--runs n] [--systems a,b] [--skip idle,http,micro,docs] [--docs-from results.json]`: Conveyor (PostgreSQL and
+ * `npm run bench [-- --quick] [--runs n] [--systems a,b] [--skip idle,http,micro,docs] [--docs-from results.json] [--help]`: Conveyor (PostgreSQL and
  * SQLite), graphile-worker, pg-boss and BullMQ through the same workloads in one run. Writes
  * bench/results/<time>.json, prints the tables, and regenerates docs/benchmarks.md with its charts.
  * Exits 1 when any workload fails its exactly-once audit.
@@ -10,6 +10,7 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem, type } from 'node:os';
+import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { BENCH_REDIS, postgresVersion } from './bench-databases.ts';
 import { measureIdleCost } from './harness/idle-cost.ts';
@@ -30,23 +31,50 @@ import { packageVersion } from './systems/package-version.ts';
 import { redisInfo } from './systems/redis-info.ts';
 import type { Measurement } from './stats.ts';
 
-const args = process.argv.slice(2);
-const argValue = (name: string) => {
-  const index = args.indexOf(name);
-  return index >= 0 ? (args[index + 1] ?? '') : null;
-};
+const USAGE = `Usage: npm run bench [-- options]
+  --quick              5,000-task workloads, 1 run (under 3 minutes); the default is 20,000 tasks, 3 runs (about 25 minutes)
+  --runs <n>           runs per system
+  --systems <a,b>      only these systems: ${allSystems().map((s) => s.id).join(', ')}
+  --skip <a,b>         skip sections: idle, http, micro, docs
+  --docs-from <file>   rewrite docs/benchmarks.md from a recorded run (bench/results/<run>.json); runs nothing
+  --help               this text`;
+let parsed: ReturnType<typeof parseBenchArgs>;
+try {
+  parsed = parseBenchArgs();
+} catch (error) {
+  // A mistyped flag must not start a 25-minute run.
+  console.error(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (parsed.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+function parseBenchArgs() {
+  return parseArgs({
+    strict: true,
+    options: {
+      quick: { type: 'boolean', default: false },
+      runs: { type: 'string' },
+      systems: { type: 'string' },
+      skip: { type: 'string' },
+      'docs-from': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  }).values;
+}
 // Rewrites docs/benchmarks.md from a recorded run (after a change to the page's template), runs nothing.
-const docsFrom = argValue('--docs-from');
+const docsFrom = parsed['docs-from'];
 if (docsFrom) {
   const record = JSON.parse(readFileSync(docsFrom, 'utf8')) as RunRecord;
   writeDocsPage(record, docsFrom);
   console.log(`docs/benchmarks.md rewritten from ${docsFrom}`);
   process.exit(0);
 }
-const quick = args.includes('--quick');
-const skip = new Set((argValue('--skip') ?? '').split(',').filter(Boolean));
+const quick = parsed.quick;
+const skip = new Set((parsed.skip ?? '').split(',').filter(Boolean));
 const errors: string[] = [];
-const wanted = argValue('--systems')?.split(',').filter(Boolean) ?? null;
+const wanted = parsed.systems?.split(',').filter(Boolean) ?? null;
 const systems = allSystems().filter((s) => !wanted || wanted.includes(s.id));
 if (systems.length === 0) throw new Error(`--systems matched nothing; known: ${allSystems().map((s) => s.id).join(', ')}`);
 
@@ -57,7 +85,7 @@ process.on('uncaughtException', (error) => {
   errors.push(`uncaught: ${error instanceof Error ? error.message : String(error)}${database ? ` (a connection to ${database})` : ''}`);
 });
 
-const runsArg = argValue('--runs');
+const runsArg = parsed.runs;
 const options = { ...benchOptions(quick), ...(runsArg ? { runs: Math.max(1, Number(runsArg)) } : {}) };
 const metrics = benchMetrics(options);
 const results = new Results();
