@@ -52,6 +52,9 @@ export interface ScheduleRecord extends NewSchedule {
   lastRunAt: Date | null;
   /** The task the last firing created. */
   lastTaskId: string | null;
+  /** When a firing was last skipped because its owner was over a quota, and why (null: never). */
+  lastSkippedAt: Date | null;
+  lastSkipReason: string | null;
   updatedAt: Date;
 }
 

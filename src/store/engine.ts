@@ -1,5 +1,6 @@
 import type { BreakerConfig, BreakerState } from '../core/circuit-breaker.ts';
 import type { NewTask } from '../core/new-task.ts';
+import type { OwnerUsage } from '../core/quota.ts';
 import type { NewSchedule, ScheduleChanges, ScheduleRecord } from '../core/schedule.ts';
 import type { StorageStats } from '../core/storage-health.ts';
 import type { ClaimedTask, JsonValue, TaskLease, TaskRecord } from '../core/task.ts';
@@ -64,6 +65,7 @@ export interface EngineDriver
     SchedulingStore,
     RegistryStore,
     AccountStore,
+    QuotaStore,
     NotificationSource {}
 
 /** The database itself: which engine, what it can do, its schema, health and closing. */
@@ -245,6 +247,30 @@ export interface SchedulingStore {
    * Null when the fence did not hold.
    */
   scheduleFire(p: { id: string; dueAt: Date; nextRunAt: Date | null; task: NewTask; now: Date }): Promise<TaskRecord | null>;
+  /**
+   * A firing skipped (its owner is over a quota): moves the schedule from `dueAt` to `nextRunAt` as a
+   * firing would, inserts nothing, and records when and why on the schedule. Fenced as scheduleFire;
+   * false when the fence did not hold.
+   */
+  scheduleSkip(p: { id: string; dueAt: Date; nextRunAt: Date | null; reason: string; now: Date }): Promise<boolean>;
+}
+
+/** What quotas count, per owner, from the database (so every API server and worker counts the same). */
+export interface QuotaStore {
+  /**
+   * The owner's tasks created at or after `since` (and when the oldest of them was), its waiting tasks
+   * (pending, scheduled, retrying) and the payload bytes of all its stored tasks. Index-backed: reads
+   * the owner's recent and waiting tasks' index entries and one counter row.
+   */
+  ownerUsage(p: { ownerId: string; since: Date }): Promise<OwnerUsage>;
+  /**
+   * Counts email recipients against a cap, all or nothing and atomically across processes: each entry
+   * (a task) is counted once whoever counts it first (the API at creation, the handler at sending),
+   * so a retried send is not counted again. When the recipients counted since `since` plus the
+   * entries not yet counted exceed `cap`, nothing is written and `counted` is false. `used` is what
+   * was counted since `since` before this call.
+   */
+  emailRecipientsCount(p: { ownerId: string; entries: readonly { taskId: string; recipients: number }[]; since: Date; cap: number; now: Date }): Promise<{ counted: boolean; used: number }>;
 }
 
 /** Registered task types and live workers. */

@@ -28,7 +28,7 @@ describe('cron expressions and schedules', () => {
 
   it('a disabled schedule has no next run; a revision that leaves the timing alone does not move it', () => {
     expect(newSchedule({ ...base, enabled: false }, now).nextRunAt).toBeNull();
-    const record: ScheduleRecord = { ...newSchedule(base, now), lastRunAt: null, lastTaskId: null, updatedAt: now };
+    const record: ScheduleRecord = { ...newSchedule(base, now), lastRunAt: null, lastTaskId: null, lastSkippedAt: null, lastSkipReason: null, updatedAt: now };
     expect(reviseSchedule(record, { payload: { a: 1 }, priority: 'low' }, now)).toEqual({ template: { payload: { a: 1 }, priority: 'low' } });
     expect(reviseSchedule(record, { cron: '0 4 * * *' }, now)).toEqual({ cron: '0 4 * * *', enabled: true, nextRunAt: new Date('2026-03-29T04:00:00Z') });
     expect(reviseSchedule(record, { enabled: false }, now)).toEqual({ enabled: false, nextRunAt: null });

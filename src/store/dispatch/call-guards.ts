@@ -56,6 +56,16 @@ export const CALL_GUARDS: Guards = {
   scheduleList: (p) => (p.createdBy !== undefined && !isUuid(p.createdBy) ? { answer: [] } : undefined),
   scheduleUpdate: (p) => (isUuid(p.id) ? undefined : { answer: null }),
   scheduleDelete: (p) => (isUuid(p.id) ? undefined : { answer: false }),
+  scheduleSkip: (p) => (isUuid(p.id) ? undefined : { answer: false }),
+  ownerUsage: (p) => assertUuid('ownerId', p.ownerId),
+  emailRecipientsCount: (p) => {
+    assertUuid('ownerId', p.ownerId);
+    for (const [index, entry] of p.entries.entries()) {
+      assertUuid(`entries[${index}].taskId`, entry.taskId);
+      if (!Number.isInteger(entry.recipients) || entry.recipients < 0) throw validationError(`entries[${index}].recipients`, 'must be a whole number, 0 or more');
+    }
+    return undefined;
+  },
 
   userInsert: (p) => assertUuid('id', p.user.id),
   userGet: (p) => (isUuid(p.id) ? undefined : { answer: null }),

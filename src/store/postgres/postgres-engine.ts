@@ -21,6 +21,7 @@ import { RollupStore } from './rollups.ts';
 import { StatsStore } from './stats.ts';
 import { TypeControlStore } from './type-controls.ts';
 import { WorkerStore } from './workers.ts';
+import { QuotaStore } from './quotas.ts';
 
 export interface PostgresEngineOptions {
   connectionString: string;
@@ -67,6 +68,7 @@ function postgresDriver(options: PostgresEngineOptions): EngineDriver {
     ...methodsOf(new ScheduleStore(c, insert)),
     ...methodsOf(new AccountStore(c)),
     ...methodsOf(new WorkerStore(c)),
+    ...methodsOf(new QuotaStore(c)),
   };
 }
 

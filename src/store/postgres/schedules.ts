@@ -7,7 +7,7 @@ import { type PostgresConnection, WORKER } from './postgres-connection.ts';
 import { scheduleFromRow, type ScheduleRow } from './record-rows.ts';
 import type { SqlContext } from './sql-parts.ts';
 
-const SCHEDULE_COLUMNS = 'id, name, cron, timezone, task_type, template, enabled, next_run_at, last_run_at, last_task_id, created_by, created_at, updated_at';
+const SCHEDULE_COLUMNS = 'id, name, cron, timezone, task_type, template, enabled, next_run_at, last_run_at, last_task_id, last_skipped_at, last_skip_reason, created_by, created_at, updated_at';
 
 /** Recurring schedules, and their firing (fenced, so two schedulers never fire one twice). */
 export class ScheduleStore {
@@ -72,6 +72,12 @@ export class ScheduleStore {
       return result!.task;
     });
   }
+
+  async scheduleSkip(p: { id: string; dueAt: Date; nextRunAt: Date | null; reason: string; now: Date }): Promise<boolean> {
+    this.#c.assertOpen();
+    const result = await this.#c.run('scheduleSkip', this.#sql.scheduleSkip, [p.id, p.dueAt, p.nextRunAt, p.reason, p.now], WORKER);
+    return result.rowCount === 1;
+  }
 }
 
 function schedulesSql({ s, statement }: SqlContext) {
@@ -101,6 +107,10 @@ function schedulesSql({ s, statement }: SqlContext) {
     // The fence of a firing: still enabled and still due at the time the scheduler read.
     scheduleFire: statement('schedule_fire', `
       UPDATE ${s}.schedules SET next_run_at = $3::timestamptz, last_run_at = $2::timestamptz, last_task_id = $4::uuid, updated_at = $5::timestamptz
+      WHERE id = $1::uuid AND enabled AND next_run_at = $2::timestamptz`),
+    // A firing skipped: the same fence and move, no task; last_run_at and last_task_id keep the last real firing.
+    scheduleSkip: statement('schedule_skip', `
+      UPDATE ${s}.schedules SET next_run_at = $3::timestamptz, last_skipped_at = $5::timestamptz, last_skip_reason = $4::text, updated_at = $5::timestamptz
       WHERE id = $1::uuid AND enabled AND next_run_at = $2::timestamptz`),
   };
 }

@@ -73,6 +73,8 @@ export interface ScheduleRowOf<T, J, B> {
   next_run_at: T | null;
   last_run_at: T | null;
   last_task_id: string | null;
+  last_skipped_at: T | null;
+  last_skip_reason: string | null;
   created_by: string | null;
   created_at: T;
   updated_at: T;
@@ -157,6 +159,8 @@ export function recordMappers<T, J, B>(codec: RowCodec<T, J, B>) {
       nextRunAt: optTime(row.next_run_at),
       lastRunAt: optTime(row.last_run_at),
       lastTaskId: row.last_task_id,
+      lastSkippedAt: optTime(row.last_skipped_at),
+      lastSkipReason: row.last_skip_reason,
       createdBy: row.created_by,
       createdAt: time(row.created_at),
       updatedAt: time(row.updated_at),

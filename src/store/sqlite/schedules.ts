@@ -80,6 +80,11 @@ export class ScheduleStore {
     this.#insert.signalInserted(results);
     return results[0]!.task;
   }
+
+  scheduleSkip(p: { id: string; dueAt: Date; nextRunAt: Date | null; reason: string; now: Date }): Promise<boolean> {
+    const params = { id: p.id, dueAt: p.dueAt.getTime(), nextRunAt: p.nextRunAt?.getTime() ?? null, reason: p.reason, now: p.now.getTime() };
+    return this.#c.write('scheduleSkip', () => this.#c.prepare(SCHEDULE_SKIP).run(params).changes === 1);
+  }
 }
 
 const SCHEDULE_INSERT = `
@@ -108,6 +113,11 @@ const SCHEDULE_DUE = `
 
 const SCHEDULE_FIRE = `
   UPDATE schedules SET next_run_at = @nextRunAt, last_run_at = @dueAt, last_task_id = @taskId, updated_at = @now
+  WHERE id = @id AND enabled AND next_run_at = @dueAt`;
+
+// A firing skipped: the same fence and move, no task; last_run_at and last_task_id keep the last real firing.
+const SCHEDULE_SKIP = `
+  UPDATE schedules SET next_run_at = @nextRunAt, last_skipped_at = @now, last_skip_reason = @reason, updated_at = @now
   WHERE id = @id AND enabled AND next_run_at = @dueAt`;
 
 function scheduleNameConflict(name: string, error: unknown): ConveyorError {

@@ -19,6 +19,7 @@ import { RollupStore } from './rollups.ts';
 import { StatsStore } from './stats.ts';
 import { TypeControlStore } from './type-controls.ts';
 import { WorkerStore } from './workers.ts';
+import { QuotaStore } from './quotas.ts';
 
 export interface SqliteEngineOptions {
   /** A file path (created with its folder if missing) or `:memory:` (one process only). */
@@ -60,6 +61,7 @@ function sqliteDriver(options: SqliteEngineOptions): EngineDriver {
     ...methodsOf(new ScheduleStore(c, insert)),
     ...methodsOf(new AccountStore(c)),
     ...methodsOf(new WorkerStore(c)),
+    ...methodsOf(new QuotaStore(c)),
   };
 }
 
