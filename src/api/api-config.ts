@@ -1,4 +1,5 @@
 import type { AuthConfig } from '../auth/auth-config.ts';
+import { DEFAULT_QUOTA_CONFIG, type QuotaConfig } from '../core/quota.ts';
 
 /**
  * Everything the HTTP API can be tuned with. The CLI's config schema (src/cli/config.ts) declares every
@@ -21,8 +22,10 @@ export interface ApiConfig {
     trustProxy: boolean | string | string[];
   };
   auth: AuthConfig;
+  /** What each role may create and keep, counted in tasks (core/quota.ts). */
+  quotas: QuotaConfig;
   rateLimit: {
-    /** Task-creating requests (POST /tasks, /tasks/batch) per user per minute (0 = unlimited). */
+    /** Task-creating requests (POST /tasks, /tasks/batch, /schedules/:id/run) per user per minute (0 = unlimited). */
     taskCreatePerMinute: number;
     /** Requests per client address per minute on every route (0 = off; usually a proxy's job). */
     globalPerMinute: number;
@@ -68,6 +71,7 @@ export const DEFAULT_API_CONFIG: ApiConfig = deepFreeze({
     loginThrottle: { accountMaxFailures: 5, addressMaxFailures: 20, windowMs: 15 * 60_000, baseBlockMs: 30_000, maxBlockMs: 15 * 60_000 },
     registerPerMinute: 20,
   },
+  quotas: DEFAULT_QUOTA_CONFIG,
   rateLimit: { taskCreatePerMinute: 600, globalPerMinute: 0 },
   workers: { liveAfterMs: 30_000 },
   health: { readyRequiresWorker: false },

@@ -1,4 +1,5 @@
 import { ConveyorError, ERROR_CODES } from '../core/errors.ts';
+import { DEFAULT_QUOTA_CONFIG, type QuotaConfig } from '../core/quota.ts';
 import { findConfigFile, fileError, readConfigFile, type ConfigFileContent } from './config-file.ts';
 import { anyText, bool, integer, list, oneOf, originList, scaled, secret, taskTypeList, text } from './config-values.ts';
 import { DEFAULT_DATABASE_URL, parseDatabaseUrl } from '../store/database-url.ts';
@@ -322,6 +323,98 @@ const SPEC = {
       default: 20,
     },
   },
+  quotas: {
+    user_tasks_per_minute: {
+      description: 'A user (role `user`): tasks created in any 60 seconds, counted in tasks on every path (POST /tasks, each task of a batch, run-now, schedule firings); 429 beyond. 0: no limit.',
+      ...integer(0, 10_000_000, ' (0 = unlimited)'),
+      default: DEFAULT_QUOTA_CONFIG.user.tasksPerMinute,
+    },
+    user_waiting_tasks: {
+      description: 'A user (role `user`): tasks pending, scheduled or retrying at once; 429 beyond. 0: no limit.',
+      ...integer(0, 1_000_000_000, ' (0 = unlimited)'),
+      default: DEFAULT_QUOTA_CONFIG.user.waitingTasks,
+    },
+    user_payload_bytes: {
+      description: 'A user (role `user`): payload bytes (as JSON) of all their stored tasks, finished ones too until pruned or deleted; 429 beyond. 0: no limit.',
+      ...integer(0, Number.MAX_SAFE_INTEGER, ' bytes (0 = unlimited)'),
+      default: DEFAULT_QUOTA_CONFIG.user.payloadBytes,
+    },
+    user_schedule_min_interval_ms: {
+      description: 'A user (role `user`): the shortest time a schedule may leave between two firings (a cron of `* * * * * *` fires every second); 400 beyond. 0: no limit.',
+      ...integer(0, 366 * DAY_MS, ' (milliseconds, 0 = unlimited)'),
+      default: DEFAULT_QUOTA_CONFIG.user.scheduleMinIntervalMs,
+    },
+    user_email_recipients_per_day: {
+      description: 'A user (role `user`): email recipients (to, cc and bcc) their email tasks may address in any 24 hours, counted at creation and checked again when sending; 429 at creation, a failed task at sending. 0: no limit.',
+      ...integer(0, 10_000_000, ' (0 = unlimited)'),
+      default: DEFAULT_QUOTA_CONFIG.user.emailRecipientsPerDay,
+    },
+    user_email_domains: {
+      description: 'A user (role `user`): the only domains their email tasks may send to (`example.com` allows `sub.example.com` too); 422 at creation, a failed task at sending. Empty: any domain.',
+      ...list('a comma-separated list of domain names', (domain) => /^(\*\.)?[A-Za-z0-9.-]+$/.test(domain)),
+      default: DEFAULT_QUOTA_CONFIG.user.emailDomains,
+    },
+    moderator_tasks_per_minute: {
+      description: 'A moderator: tasks created in any 60 seconds, counted in tasks on every path (POST /tasks, each task of a batch, run-now, schedule firings); 429 beyond. 0: no limit.',
+      ...integer(0, 10_000_000, ' (0 = unlimited)'),
+      default: DEFAULT_QUOTA_CONFIG.moderator.tasksPerMinute,
+    },
+    moderator_waiting_tasks: {
+      description: 'A moderator: tasks pending, scheduled or retrying at once; 429 beyond. 0: no limit.',
+      ...integer(0, 1_000_000_000, ' (0 = unlimited)'),
+      default: DEFAULT_QUOTA_CONFIG.moderator.waitingTasks,
+    },
+    moderator_payload_bytes: {
+      description: 'A moderator: payload bytes (as JSON) of all their stored tasks, finished ones too until pruned or deleted; 429 beyond. 0: no limit.',
+      ...integer(0, Number.MAX_SAFE_INTEGER, ' bytes (0 = unlimited)'),
+      default: DEFAULT_QUOTA_CONFIG.moderator.payloadBytes,
+    },
+    moderator_schedule_min_interval_ms: {
+      description: 'A moderator: the shortest time a schedule may leave between two firings (a cron of `* * * * * *` fires every second); 400 beyond. 0: no limit.',
+      ...integer(0, 366 * DAY_MS, ' (milliseconds, 0 = unlimited)'),
+      default: DEFAULT_QUOTA_CONFIG.moderator.scheduleMinIntervalMs,
+    },
+    moderator_email_recipients_per_day: {
+      description: 'A moderator: email recipients (to, cc and bcc) their email tasks may address in any 24 hours, counted at creation and checked again when sending; 429 at creation, a failed task at sending. 0: no limit.',
+      ...integer(0, 10_000_000, ' (0 = unlimited)'),
+      default: DEFAULT_QUOTA_CONFIG.moderator.emailRecipientsPerDay,
+    },
+    moderator_email_domains: {
+      description: 'A moderator: the only domains their email tasks may send to (`example.com` allows `sub.example.com` too); 422 at creation, a failed task at sending. Empty: any domain.',
+      ...list('a comma-separated list of domain names', (domain) => /^(\*\.)?[A-Za-z0-9.-]+$/.test(domain)),
+      default: DEFAULT_QUOTA_CONFIG.moderator.emailDomains,
+    },
+    admin_tasks_per_minute: {
+      description: 'An admin (0: exempt, the default): tasks created in any 60 seconds, counted in tasks on every path (POST /tasks, each task of a batch, run-now, schedule firings); 429 beyond. 0: no limit.',
+      ...integer(0, 10_000_000, ' (0 = unlimited)'),
+      default: DEFAULT_QUOTA_CONFIG.admin.tasksPerMinute,
+    },
+    admin_waiting_tasks: {
+      description: 'An admin (0: exempt, the default): tasks pending, scheduled or retrying at once; 429 beyond. 0: no limit.',
+      ...integer(0, 1_000_000_000, ' (0 = unlimited)'),
+      default: DEFAULT_QUOTA_CONFIG.admin.waitingTasks,
+    },
+    admin_payload_bytes: {
+      description: 'An admin (0: exempt, the default): payload bytes (as JSON) of all their stored tasks, finished ones too until pruned or deleted; 429 beyond. 0: no limit.',
+      ...integer(0, Number.MAX_SAFE_INTEGER, ' bytes (0 = unlimited)'),
+      default: DEFAULT_QUOTA_CONFIG.admin.payloadBytes,
+    },
+    admin_schedule_min_interval_ms: {
+      description: 'An admin (0: exempt, the default): the shortest time a schedule may leave between two firings (a cron of `* * * * * *` fires every second); 400 beyond. 0: no limit.',
+      ...integer(0, 366 * DAY_MS, ' (milliseconds, 0 = unlimited)'),
+      default: DEFAULT_QUOTA_CONFIG.admin.scheduleMinIntervalMs,
+    },
+    admin_email_recipients_per_day: {
+      description: 'An admin (0: exempt, the default): email recipients (to, cc and bcc) their email tasks may address in any 24 hours, counted at creation and checked again when sending; 429 at creation, a failed task at sending. 0: no limit.',
+      ...integer(0, 10_000_000, ' (0 = unlimited)'),
+      default: DEFAULT_QUOTA_CONFIG.admin.emailRecipientsPerDay,
+    },
+    admin_email_domains: {
+      description: 'An admin (0: exempt, the default): the only domains their email tasks may send to (`example.com` allows `sub.example.com` too); 422 at creation, a failed task at sending. Empty: any domain.',
+      ...list('a comma-separated list of domain names', (domain) => /^(\*\.)?[A-Za-z0-9.-]+$/.test(domain)),
+      default: DEFAULT_QUOTA_CONFIG.admin.emailDomains,
+    },
+  },
   data: {
     dir: {
       description: 'Folder for local files: the default SQLite database\'s neighbours, the email outbox, uploads, report artifacts, `conveyor start` logs.',
@@ -339,6 +432,11 @@ const SPEC = {
       description: 'Sender address of email tasks.',
       ...text('an email address such as conveyor@example.com', (value) => /^[^\s@<>]+@[^\s@<>]+$/.test(value)),
       default: 'conveyor@localhost',
+    },
+    allow_plaintext_auth: {
+      description: 'Send SMTP credentials over a connection without TLS (no STARTTLS offered, or a plain smtp:// URL with ?ignoreTLS). Off: an smtp:// URL with a user and password requires STARTTLS, and a server without it fails the task instead of receiving the password in clear text.',
+      ...bool(),
+      default: false,
     },
     outbox_dir: {
       description: 'Where email tasks write .eml files when no SMTP server is set (empty: <data.dir>/outbox).',
@@ -579,4 +677,18 @@ function invalid(field: string, envName: string, raw: string, allowed: string, e
 
 function unknownName(name: string, problem: string): ConveyorError {
   return new ConveyorError(ERROR_CODES.CONFIG, `${name} ${problem}`, { field: name, details: { env: name } });
+}
+
+/** The `quotas.*` settings as the API and the workers take them. */
+export function quotaConfigFrom(config: Config): QuotaConfig {
+  const q = config.quotas;
+  const role = (r: 'user' | 'moderator' | 'admin') => ({
+    tasksPerMinute: q[`${r}_tasks_per_minute`],
+    waitingTasks: q[`${r}_waiting_tasks`],
+    payloadBytes: q[`${r}_payload_bytes`],
+    scheduleMinIntervalMs: q[`${r}_schedule_min_interval_ms`],
+    emailRecipientsPerDay: q[`${r}_email_recipients_per_day`],
+    emailDomains: q[`${r}_email_domains`],
+  });
+  return { user: role('user'), moderator: role('moderator'), admin: role('admin') };
 }

@@ -4,7 +4,9 @@ import { delayTask } from '../tasks/builtin/delay-task.ts';
 import { defaultCleanupRoots } from '../tasks/builtin/path-guard.ts';
 import type { TaskDefinition } from '../tasks/define-task.ts';
 import { TaskRegistry } from '../tasks/task-registry.ts';
-import type { Config } from './config.ts';
+import { systemClock } from '../core/clock.ts';
+import { quotaConfigFrom, type Config } from './config.ts';
+import { emailRecipientPolicy } from './email-recipient-policy.ts';
 import { createEngineReportSources } from './report-sources.ts';
 
 /**
@@ -16,7 +18,13 @@ export function createTaskRegistry(config: Config, engine: Engine, custom: reado
   const roots = config.file_cleanup.roots.length > 0 ? [...config.file_cleanup.roots] : defaultCleanupRoots(config.data.dir);
   const builtins = createBuiltinTasks({
     dataDir: config.data.dir,
-    email: { smtpUrl: config.email.smtp_url || undefined, from: config.email.from, outboxDir: config.email.outbox_dir },
+    email: {
+      smtpUrl: config.email.smtp_url || undefined,
+      from: config.email.from,
+      outboxDir: config.email.outbox_dir,
+      allowPlaintextAuth: config.email.allow_plaintext_auth,
+      checkRecipients: emailRecipientPolicy({ engine, quotas: quotaConfigFrom(config), clock: systemClock }),
+    },
     webhook: { secret: config.webhook.secret, allowHosts: [...config.webhook.allow_hosts], timeoutMs: config.webhook.timeout_ms },
     fileCleanup: { roots },
     reports: { artifactsDir: config.reports.artifacts_dir, sources: createEngineReportSources(engine) },

@@ -34,6 +34,35 @@ export const UNLIMITED_QUOTA: RoleQuota = Object.freeze({
   emailDomains: Object.freeze([]) as readonly string[],
 });
 
+/**
+ * The defaults (the `quotas.*` settings' defaults): users get room for real work but not for flooding
+ * a shared service; moderators ten times as much and no email limits; admins are exempt.
+ */
+export const DEFAULT_QUOTA_CONFIG: QuotaConfig = Object.freeze({
+  user: Object.freeze({
+    tasksPerMinute: 600,
+    waitingTasks: 10_000,
+    payloadBytes: 256 * 1024 * 1024,
+    scheduleMinIntervalMs: 60_000,
+    emailRecipientsPerDay: 100,
+    emailDomains: Object.freeze([]) as readonly string[],
+  }),
+  moderator: Object.freeze({
+    tasksPerMinute: 6_000,
+    waitingTasks: 100_000,
+    payloadBytes: 1024 * 1024 * 1024,
+    scheduleMinIntervalMs: 0,
+    emailRecipientsPerDay: 0,
+    emailDomains: Object.freeze([]) as readonly string[],
+  }),
+  admin: UNLIMITED_QUOTA,
+});
+
+/** The limits of `role`; an unknown role gets the strictest (the user's). */
+export function quotaFor(config: QuotaConfig, role: string): RoleQuota {
+  return role === 'admin' || role === 'moderator' || role === 'user' ? config[role] : config.user;
+}
+
 /** The window of the per-minute quota and of the email day. */
 export const QUOTA_MINUTE_MS = 60_000;
 export const QUOTA_DAY_MS = 24 * 3_600_000;

@@ -17,6 +17,7 @@ import { TaskSlots } from './task-slots.ts';
 import { resolveWorkerConfig, toBreakerConfig, type PartialWorkerConfig, type WorkerConfig } from './worker-config.ts';
 import { WorkerEventEmitter, type WorkerEvents } from './worker-events.ts';
 import { WorkerRegistration } from './worker-registration.ts';
+import { DEFAULT_QUOTA_CONFIG, type QuotaConfig } from '../core/quota.ts';
 
 export interface WorkerOptions {
   engine: Engine;
@@ -35,6 +36,8 @@ export interface WorkerOptions {
    * worker.lease_ms, from 10 s to 30 s. A worker embedded in a process that must not be killed sets 0.
    */
   eventLoopMaxBlockMs?: number;
+  /** The quotas a schedule's firing counts against (its owner's role's); default DEFAULT_QUOTA_CONFIG. */
+  quotas?: QuotaConfig;
 }
 
 /**
@@ -136,6 +139,7 @@ export class Worker {
       maxRescues: settings.max_rescues,
       retentionMs: settings.retention_ms,
       workerStaleMs: STATUS_INTERVAL_MS * 6,
+      quotas: options.quotas ?? DEFAULT_QUOTA_CONFIG,
     });
     this.#registration = new WorkerRegistration({
       engine,

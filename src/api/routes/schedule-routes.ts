@@ -1,6 +1,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { seesAllTasks } from '../../auth/roles.ts';
-import { newSchedule, reviseSchedule, taskRunNow, type ScheduleRecord, type ScheduleRevision } from '../../core/schedule.ts';
+import { CronTimes } from '../../core/cron-times.ts';
+import { validationError } from '../../core/errors.ts';
+import { quotaFor, scheduleIntervalRefusal } from '../../core/quota.ts';
+import { newSchedule, reviseSchedule, taskForFiring, taskRunNow, type NewSchedule, type ScheduleRecord, type ScheduleRevision } from '../../core/schedule.ts';
 import type { UserRecord } from '../../store/engine.ts';
 import { ApiError, notFound } from '../api-error.ts';
 import type { ApiContext, App } from '../api-context.ts';
@@ -9,6 +12,7 @@ import { Ok, errors } from '../schemas/common.ts';
 import { CreateScheduleBody, ScheduleDeleteResult, ScheduleIdParams, ScheduleView, UpdateScheduleBody } from '../schemas/schedule-schemas.ts';
 import { TaskDetail } from '../schemas/task-schemas.ts';
 import { checkMetadata } from '../task-input.ts';
+import { checkRecipientDomains, enforceCreationQuotas } from '../task-quota.ts';
 import { scheduleView } from '../views/schedule-view.ts';
 import { taskDetail } from '../views/task-view.ts';
 
@@ -25,6 +29,20 @@ export function scheduleRoutes(app: App, ctx: ApiContext): void {
     if (!schedule || (!seesAllTasks(user.role) && schedule.createdBy !== user.id)) throw notFound('Schedule');
     return schedule;
   }
+
+  /**
+   * The owner's role limits what a schedule may be: how often it fires (400 naming `cron`) and, for an
+   * email schedule, whom it writes to (422). Judged for the schedule's owner, who may not be the caller.
+   */
+  async function checkScheduleQuotas(owner: UserRecord, schedule: Pick<NewSchedule, 'id' | 'name' | 'cron' | 'timezone' | 'taskType' | 'template' | 'createdBy'>): Promise<void> {
+    const limits = quotaFor(ctx.config.quotas, owner.role);
+    const now = ctx.clock.now();
+    const refusal = scheduleIntervalRefusal(limits, owner.role, CronTimes.parse(schedule.cron, schedule.timezone), now);
+    if (refusal !== null) throw validationError('cron', refusal, { quota: 'schedule_min_interval_ms', limit: limits.scheduleMinIntervalMs, role: owner.role });
+    checkRecipientDomains(limits, owner.role, [taskForFiring(schedule, now, now)], () => '');
+  }
+  const ownerOf = async (schedule: { createdBy: string | null }, caller: UserRecord): Promise<UserRecord | null> =>
+    schedule.createdBy === null ? null : schedule.createdBy === caller.id ? caller : await ctx.engine.userGet({ id: schedule.createdBy });
 
   app.get('/schedules', {
     schema: {
@@ -47,9 +65,11 @@ export function scheduleRoutes(app: App, ctx: ApiContext): void {
       summary: 'Create a recurring schedule',
       description:
         'Each time the cron expression fires, a worker\'s scheduler creates one task from this template (due at once, owned by you). ' +
-        'A run missed while no worker was up is made once when one is back; further missed runs are skipped. Names are unique among your schedules (409).',
+        'A run missed while no worker was up is made once when one is back; further missed runs are skipped. Names are unique among your schedules (409). ' +
+        'Your role may limit how often a schedule fires (400 naming `cron`, quota schedule_min_interval_ms) and, for email, to whom (422). A firing while you are over a quota is skipped: ' +
+        'the schedule shows it in `last_skipped_at` and `last_skip_reason`.',
       body: CreateScheduleBody,
-      response: { 201: Ok(ScheduleView), ...errors(400, 401, 409, 413) },
+      response: { 201: Ok(ScheduleView), ...errors(400, 401, 409, 413, 422) },
     },
   }, async (request, reply) => {
     const { user } = principalOf(request);
@@ -62,6 +82,7 @@ export function scheduleRoutes(app: App, ctx: ApiContext): void {
     // The required fields again, so that the types know they are there.
     const input = { ...fieldsOf(body), name: body.name, cron: body.cron, taskType: body.task_type, payload: body.payload, maxAttempts: body.max_attempts, createdBy: user.id };
     const schedule = newSchedule(input, ctx.clock.now());
+    await checkScheduleQuotas(user, schedule);
     const created = await ctx.engine.scheduleInsert({ schedule });
     return reply.status(201).send({ success: true, data: scheduleView(created) });
   });
@@ -83,10 +104,11 @@ export function scheduleRoutes(app: App, ctx: ApiContext): void {
         'A new cron or time zone counts the next run again from now; any other change applies from the next run. `max_attempts: null` returns to the default.',
       params: ScheduleIdParams,
       body: UpdateScheduleBody,
-      response: { 200: Ok(ScheduleView), ...errors(400, 401, 404, 409, 413) },
+      response: { 200: Ok(ScheduleView), ...errors(400, 401, 404, 409, 413, 422) },
     },
   }, async (request) => {
-    const current = await visibleSchedule(principalOf(request).user, request.params.id);
+    const caller = principalOf(request).user;
+    const current = await visibleSchedule(caller, request.params.id);
     const body = request.body;
     if (body.task_type !== undefined || body.payload !== undefined) {
       await ctx.taskTypes.validate(body.task_type ?? current.taskType, body.payload !== undefined ? body.payload : current.template.payload);
@@ -94,6 +116,8 @@ export function scheduleRoutes(app: App, ctx: ApiContext): void {
     checkMetadata(body.metadata, 'metadata');
     const now = ctx.clock.now();
     const changes = reviseSchedule(current, fieldsOf(body), now);
+    const owner = await ownerOf(current, caller);
+    if (owner) await checkScheduleQuotas(owner, { ...current, ...changes });
     const updated = await ctx.engine.scheduleUpdate({ id: current.id, changes, now });
     if (!updated) throw notFound('Schedule');
     return { success: true as const, data: scheduleView(updated) };
@@ -119,13 +143,22 @@ export function scheduleRoutes(app: App, ctx: ApiContext): void {
       operationId: 'runSchedule',
       tags: ['schedules'],
       summary: 'Create the schedule\'s task now',
-      description: 'One task from the template, due at once, whether or not the schedule is enabled; the schedule\'s own times do not move.',
+      description:
+        'One task from the template, due at once, whether or not the schedule is enabled; the schedule\'s own times do not move. ' +
+        'It counts like any created task: against the schedule owner\'s quotas (429 QUOTA_EXCEEDED) and your task-creating requests per minute (429 RATE_LIMITED).',
       params: ScheduleIdParams,
-      response: { 201: Ok(TaskDetail), ...errors(401, 404) },
+      response: { 201: Ok(TaskDetail), ...errors(401, 404, 422, 429) },
     },
   }, async (request, reply) => {
-    const schedule = await visibleSchedule(principalOf(request).user, request.params.id);
-    const { task: created } = await ctx.engine.taskInsert({ task: taskRunNow(schedule, ctx.clock.now()) });
+    const caller = principalOf(request).user;
+    const wait = ctx.taskCreateLimit.take(caller.id);
+    if (wait > 0) throw new ApiError('RATE_LIMITED', 'Too many task creations; slow down', { retryAfterMs: wait });
+    const schedule = await visibleSchedule(caller, request.params.id);
+    const task = taskRunNow(schedule, ctx.clock.now());
+    // The task is the owner's, so it counts against the owner's quotas (a moderator running a user's schedule spends the user's).
+    const owner = await ownerOf(schedule, caller);
+    if (owner) await enforceCreationQuotas(ctx, owner, [task]);
+    const { task: created } = await ctx.engine.taskInsert({ task });
     return reply.status(201).send({ success: true, data: taskDetail(created) });
   });
 }

@@ -5,9 +5,13 @@ import { principalOf } from '../plugins/authenticate.ts';
 import { Ok, errors } from '../schemas/common.ts';
 import { BatchBody, BatchResult, CreateTaskBody, IdempotencyHeaders, TaskDetail } from '../schemas/task-schemas.ts';
 import { buildTask, idempotencyKeyHeader } from '../task-input.ts';
+import { enforceCreationQuotas } from '../task-quota.ts';
 import { taskDetail, taskSummary } from '../views/task-view.ts';
 
-/** POST /tasks and POST /tasks/batch. Both count against the caller's task-creation rate limit. */
+/**
+ * POST /tasks and POST /tasks/batch. Both count against the caller's task-creating requests per minute,
+ * and their tasks, each of them, against the quotas of the caller's role (task-quota.ts).
+ */
 export function taskCreateRoutes(app: App, ctx: ApiContext): void {
   const limit = async (request: FastifyRequest) => {
     const wait = ctx.taskCreateLimit.take(principalOf(request).user.id);
@@ -21,15 +25,17 @@ export function taskCreateRoutes(app: App, ctx: ApiContext): void {
       tags: ['tasks'],
       summary: 'Create a task',
       description:
-        'The payload is checked against the task type\'s schema. With an `Idempotency-Key` header, repeating the request returns the first task (200) instead of creating another (201).',
+        'The payload is checked against the task type\'s schema. With an `Idempotency-Key` header, repeating the request returns the first task (200) instead of creating another (201). ' +
+        'The task counts against your role\'s quotas (429 QUOTA_EXCEEDED naming the quota, with Retry-After); an email task\'s recipients against its email domains (422) and daily recipient cap (429).',
       headers: IdempotencyHeaders,
       body: CreateTaskBody,
-      response: { 200: Ok(TaskDetail), 201: Ok(TaskDetail), ...errors(400, 401, 413, 429) },
+      response: { 200: Ok(TaskDetail), 201: Ok(TaskDetail), ...errors(400, 401, 413, 422, 429) },
     },
   }, async (request, reply) => {
     const { user } = principalOf(request);
     const idempotencyKey = idempotencyKeyHeader(request.headers['idempotency-key']);
     const task = await buildTask(ctx, request.body, { userId: user.id, idempotencyKey, now: ctx.clock.now() });
+    await enforceCreationQuotas(ctx, user, [task]);
     const result = await ctx.engine.taskInsert({ task });
     if (!result.created) reply.header('idempotent-replayed', 'true');
     return reply.status(result.created ? 201 : 200).send({ success: true, data: taskDetail(result.task) });
@@ -42,9 +48,11 @@ export function taskCreateRoutes(app: App, ctx: ApiContext): void {
       operationId: 'createTaskBatch',
       tags: ['tasks'],
       summary: 'Create up to 1,000 tasks at once',
-      description: 'All or nothing: one invalid task rejects the batch, naming it (`tasks[3].payload.to`). Each task may carry its own `idempotency_key`.',
+      description:
+        'All or nothing: one invalid task rejects the batch, naming it (`tasks[3].payload.to`). Each task may carry its own `idempotency_key`. ' +
+        'Every task counts against your role\'s quotas (a batch of 1,000 uses 1,000 of tasks_per_minute); a batch that would exceed one is refused whole (429 QUOTA_EXCEEDED).',
       body: BatchBody,
-      response: { 201: Ok(BatchResult), ...errors(400, 401, 413, 429) },
+      response: { 201: Ok(BatchResult), ...errors(400, 401, 413, 422, 429) },
     },
   }, async (request, reply) => {
     const { user } = principalOf(request);
@@ -54,6 +62,7 @@ export function taskCreateRoutes(app: App, ctx: ApiContext): void {
       const { idempotency_key, ...body } = item;
       tasks.push(await buildTask(ctx, body, { userId: user.id, idempotencyKey: idempotency_key ?? null, now, field: `tasks[${index}]` }));
     }
+    await enforceCreationQuotas(ctx, user, tasks, (index) => `tasks[${index}]`);
     const results = await ctx.engine.taskInsertMany({ tasks });
     return reply.status(201).send({
       success: true,

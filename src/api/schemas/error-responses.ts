@@ -15,7 +15,7 @@ export interface ErrorResponseDoc {
 export const ERROR_RESPONSES: Record<string, ErrorResponseDoc> = {
   400: {
     name: 'BadRequest',
-    description: 'The request is invalid: VALIDATION_FAILED (`error.field` names the field, e.g. `payload.to`), INVALID_JSON or BAD_REQUEST',
+    description: 'The request is invalid: VALIDATION_FAILED (`error.field` names the field, e.g. `payload.to`), INVALID_JSON, JSON_TOO_DEEP (nested deeper than 64 levels) or BAD_REQUEST',
     code: 'VALIDATION_FAILED',
     message: 'payload.to: must be an email address',
     field: 'payload.to',
@@ -41,11 +41,19 @@ export const ERROR_RESPONSES: Record<string, ErrorResponseDoc> = {
   },
   413: { name: 'PayloadTooLarge', description: 'The body is larger than the route accepts (PAYLOAD_TOO_LARGE)', code: 'PAYLOAD_TOO_LARGE', message: 'The request body is larger than this route accepts' },
   415: { name: 'UnsupportedMediaType', description: 'The body is not `application/json` (UNSUPPORTED_MEDIA_TYPE)', code: 'UNSUPPORTED_MEDIA_TYPE', message: 'Send the body as application/json' },
+  422: {
+    name: 'UnprocessableContent',
+    description: 'Valid, but not allowed for your role: RECIPIENT_NOT_ALLOWED (an email recipient outside the domains your role may send to; `error.field` names it)',
+    code: 'RECIPIENT_NOT_ALLOWED',
+    message: 'payload.to: stranger@elsewhere.org is outside the domains the role user may email (example.com)',
+    field: 'payload.to',
+  },
   429: {
     name: 'TooManyRequests',
     description:
-      'Too many requests: RATE_LIMITED (task creations per user, registrations per address, or any request when the server limits requests per address) ' +
-      'or TOO_MANY_LOGIN_ATTEMPTS; wait the `Retry-After` header\'s seconds',
+      'Too many requests: QUOTA_EXCEEDED (a quota of your role, counted in tasks: `error.details.quota` names it — tasks_per_minute, waiting_tasks, payload_bytes or ' +
+      'email_recipients_per_day — with `limit`, `used` and `requested`; nothing of the request was created), RATE_LIMITED (task-creating requests per user, ' +
+      'registrations per address, or any request when the server limits requests per address) or TOO_MANY_LOGIN_ATTEMPTS; wait the `Retry-After` header\'s seconds',
     code: 'RATE_LIMITED',
     message: 'Too many task creations; slow down',
   },

@@ -148,6 +148,8 @@ export const SCHEDULE_EXAMPLE = {
   next_run_at: '2026-01-02T02:00:00.000Z',
   last_run_at: '2026-01-01T02:00:00.000Z',
   last_task_id: TASK_ID,
+  last_skipped_at: null,
+  last_skip_reason: null,
   created_by: USER_ID,
   created_at: '2025-12-01T09:00:00.000Z',
   updated_at: '2025-12-01T09:00:00.000Z',

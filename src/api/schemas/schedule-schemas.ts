@@ -68,6 +68,8 @@ export const ScheduleView = Type.Object(
     next_run_at: Nullable(DateTime),
     last_run_at: Nullable(DateTime),
     last_task_id: Nullable(Uuid),
+    last_skipped_at: Nullable({ ...DateTime, description: 'When a firing was last skipped because the owner was over a quota (null: never)' }),
+    last_skip_reason: Nullable(Type.String({ description: 'Why, naming the quota (e.g. "Quota waiting_tasks: ...")' })),
     created_by: Nullable(Type.String()),
     created_at: DateTime,
     updated_at: DateTime,

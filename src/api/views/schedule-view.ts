@@ -22,6 +22,8 @@ export function scheduleView(schedule: ScheduleRecord) {
     next_run_at: isoOrNull(schedule.nextRunAt),
     last_run_at: isoOrNull(schedule.lastRunAt),
     last_task_id: schedule.lastTaskId,
+    last_skipped_at: isoOrNull(schedule.lastSkippedAt),
+    last_skip_reason: schedule.lastSkipReason,
     created_by: schedule.createdBy,
     created_at: iso(schedule.createdAt),
     updated_at: iso(schedule.updatedAt),

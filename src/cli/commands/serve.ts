@@ -11,7 +11,7 @@ import type { Engine } from '../../store/engine.ts';
 import type { TaskRegistry } from '../../tasks/task-registry.ts';
 import { CliError } from '../cli-error.ts';
 import { composeRuntime, processLogger } from '../compose.ts';
-import { loadConfig, type Config } from '../config.ts';
+import { loadConfig, quotaConfigFrom, type Config } from '../config.ts';
 import { envWithFlags } from '../flag-settings.ts';
 import { listenError } from '../listen-error.ts';
 
@@ -51,6 +51,7 @@ export function apiConfigFrom(config: Config): ApiConfig {
       },
       registerPerMinute: a.register_per_minute,
     },
+    quotas: quotaConfigFrom(config),
     rateLimit: { taskCreatePerMinute: s.task_create_per_minute, globalPerMinute: s.rate_limit_per_minute },
     workers: { liveAfterMs: s.worker_live_ms },
     taskTypeCacheMs: s.task_type_cache_ms,

@@ -5,7 +5,7 @@ import { redactDatabaseUrl } from '../../store/database-url.ts';
 import type { TaskRegistry } from '../../tasks/task-registry.ts';
 import { defaultWorkerId, Worker } from '../../worker/worker.ts';
 import { composeRuntime } from '../compose.ts';
-import { loadConfig } from '../config.ts';
+import { loadConfig, quotaConfigFrom } from '../config.ts';
 import { envWithFlags } from '../flag-settings.ts';
 
 export interface RunWorkOptions {
@@ -45,7 +45,7 @@ export async function runWork(options: RunWorkOptions): Promise<number> {
   });
   const logger = root.child({ worker_id: workerId });
   let signals = 0;
-  const worker = new Worker({ engine, registry, config, logger: root, id: workerId });
+  const worker = new Worker({ engine, registry, config, logger: root, id: workerId, quotas: quotaConfigFrom(config) });
   let stopRequested: () => void = () => {};
   const stopSignal = new Promise<void>((resolve) => (stopRequested = resolve));
   const onSignal = (signal: NodeJS.Signals) => {

@@ -16,7 +16,22 @@ export interface EmailSettings {
   /** The From address of every message (configuration, so trusted). */
   from: string;
   outboxDir: string;
+  /**
+   * Send SMTP credentials over a connection without TLS. Off (the default): an smtp:// URL with a user
+   * requires STARTTLS (nodemailer's requireTLS), so a server that does not offer it fails the task
+   * rather than receive the password in clear text.
+   */
+  allowPlaintextAuth?: boolean | undefined;
+  /**
+   * Asked before every message is sent or written: may this task's owner write to these recipients?
+   * Null allows; a string is the reason it may not (the task fails permanently with it). The CLI
+   * checks the owner's role's email domains and daily recipient cap in the database, so a task that
+   * reached the queue without the API (the library, an import) is held to the same rules.
+   */
+  checkRecipients?: RecipientCheck | undefined;
 }
+
+export type RecipientCheck = (p: { ownerId: string | null; taskId: string; recipients: readonly string[] }) => Promise<string | null>;
 
 /** To, cc and bcc together: enough for a notification, too few to make Conveyor a bulk mailer. */
 export const MAX_RECIPIENTS = 50;
@@ -59,7 +74,7 @@ const SMTP_TIMEOUTS = { connectionTimeout: 15_000, greetingTimeout: 15_000, sock
 export function createEmailTask(settings: EmailSettings): TaskDefinition<typeof EmailPayload> {
   let smtp: Transporter | undefined;
   const smtpTransport = (url: string) =>
-    (smtp ??= createTransport({ url, ...SMTP_TIMEOUTS, disableFileAccess: true, disableUrlAccess: true }));
+    (smtp ??= createTransport({ url, ...SMTP_TIMEOUTS, ...tlsOptions(url, settings.allowPlaintextAuth === true), disableFileAccess: true, disableUrlAccess: true }));
 
   return defineTask({
     name: 'email',
@@ -74,6 +89,10 @@ export function createEmailTask(settings: EmailSettings): TaskDefinition<typeof 
     async handler(payload, context) {
       const message = buildMessage(payload, settings.from, context);
       const recipients = countRecipients(payload);
+      if (settings.checkRecipients) {
+        const refusal = await settings.checkRecipients({ ownerId: context.createdBy, taskId: context.taskId, recipients: emailRecipients(payload).map((r) => r.address) });
+        if (refusal !== null) throw new PermanentTaskError(refusal);
+      }
       if (settings.smtpUrl) {
         let info;
         try {
@@ -94,6 +113,23 @@ export function createEmailTask(settings: EmailSettings): TaskDefinition<typeof 
       return writeToOutbox(message, settings.outboxDir, context, recipients);
     },
   });
+}
+
+/**
+ * With credentials in an smtp:// URL, STARTTLS is required unless plaintext authentication is allowed
+ * explicitly: nodemailer otherwise sends AUTH in clear text to a server that offers no STARTTLS.
+ * (smtps:// is TLS from the first byte; without credentials there is no password to leak.)
+ */
+export function tlsOptions(url: string, allowPlaintextAuth: boolean): { requireTLS?: boolean; ignoreTLS?: boolean } {
+  if (allowPlaintextAuth) return {};
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { requireTLS: true };
+  }
+  if (parsed.protocol !== 'smtp:' || (parsed.username === '' && parsed.password === '')) return {};
+  return { requireTLS: true, ignoreTLS: false };
 }
 
 function buildMessage(payload: EmailPayload, from: string, context: TaskContext): SendMailOptions {
@@ -169,6 +205,20 @@ function list(value: string | string[]): string[] {
 
 function countRecipients(payload: EmailPayload): number {
   return list(payload.to).length + (payload.cc ? list(payload.cc).length : 0) + (payload.bcc ? list(payload.bcc).length : 0);
+}
+
+/**
+ * Every recipient of an email payload with the field it is in (`to`, `cc`, `bcc`), for the recipient
+ * policy; the strings found where addresses belong, whatever the payload's other fields are.
+ */
+export function emailRecipients(payload: unknown): { field: 'to' | 'cc' | 'bcc'; address: string }[] {
+  if (payload === null || typeof payload !== 'object') return [];
+  const found: { field: 'to' | 'cc' | 'bcc'; address: string }[] = [];
+  for (const field of ['to', 'cc', 'bcc'] as const) {
+    const value = (payload as Record<string, unknown>)[field];
+    for (const item of Array.isArray(value) ? value : [value]) if (typeof item === 'string') found.push({ field, address: item });
+  }
+  return found;
 }
 
 function addressList(value: unknown): string[] {

@@ -10,6 +10,7 @@ import { Rollup } from './rollup.ts';
 import { Scheduler } from './scheduler.ts';
 import { StorageWatch } from './storage-watch.ts';
 import { WorkerReaper } from './worker-reaper.ts';
+import type { QuotaConfig } from '../../core/quota.ts';
 
 export interface MaintenanceDeps {
   engine: Engine;
@@ -21,6 +22,8 @@ export interface MaintenanceDeps {
   retentionMs: number;
   /** Workers silent for this long are forgotten. */
   workerStaleMs: number;
+  /** What a schedule's firing counts against: its owner's role's quotas. */
+  quotas: QuotaConfig;
   /** Hears `tasks-available` after the rescuer or the scheduler made tasks due, so the local producer claims them at once. */
   events: WorkerEventEmitter;
 }
@@ -64,7 +67,7 @@ export class Maintenance extends WorkerService {
     this.rescuer = new Rescuer({ engine, clock, logger: log, maxRescues: deps.maxRescues });
     this.pruner = new Pruner({ engine, clock, logger: log, retentionMs: deps.retentionMs });
     this.reaper = new WorkerReaper({ engine, clock, logger: log, staleMs: deps.workerStaleMs });
-    this.scheduler = new Scheduler({ engine, clock, logger: log.child({ component: 'scheduler' }) });
+    this.scheduler = new Scheduler({ engine, clock, logger: log.child({ component: 'scheduler' }), quotas: deps.quotas });
     this.storage = new StorageWatch({ engine, clock, logger: log });
     this.rollup = new Rollup({ engine, clock, logger: log });
   }
