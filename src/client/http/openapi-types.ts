@@ -127,7 +127,7 @@ export interface paths {
         put?: never;
         /**
          * Create a task
-         * @description The payload is checked against the task type's schema. With an `Idempotency-Key` header, repeating the request returns the first task (200) instead of creating another (201).
+         * @description The payload is checked against the task type's schema. With an `Idempotency-Key` header, repeating the request returns the first task (200) instead of creating another (201). The task counts against your role's quotas (429 QUOTA_EXCEEDED naming the quota, with Retry-After); an email task's recipients against its email domains (422) and daily recipient cap (429).
          */
         post: operations["createTask"];
         delete?: never;
@@ -147,7 +147,7 @@ export interface paths {
         put?: never;
         /**
          * Create up to 1,000 tasks at once
-         * @description All or nothing: one invalid task rejects the batch, naming it (`tasks[3].payload.to`). Each task may carry its own `idempotency_key`.
+         * @description All or nothing: one invalid task rejects the batch, naming it (`tasks[3].payload.to`). Each task may carry its own `idempotency_key`. Every task counts against your role's quotas (a batch of 1,000 uses 1,000 of tasks_per_minute); a batch that would exceed one is refused whole (429 QUOTA_EXCEEDED).
          */
         post: operations["createTaskBatch"];
         delete?: never;
@@ -384,7 +384,7 @@ export interface paths {
         put?: never;
         /**
          * Create a recurring schedule
-         * @description Each time the cron expression fires, a worker's scheduler creates one task from this template (due at once, owned by you). A run missed while no worker was up is made once when one is back; further missed runs are skipped. Names are unique among your schedules (409).
+         * @description Each time the cron expression fires, a worker's scheduler creates one task from this template (due at once, owned by you). A run missed while no worker was up is made once when one is back; further missed runs are skipped. Names are unique among your schedules (409). Your role may limit how often a schedule fires (400 naming `cron`, quota schedule_min_interval_ms) and, for email, to whom (422). A firing while you are over a quota is skipped: the schedule shows it in `last_skipped_at` and `last_skip_reason`.
          */
         post: operations["createSchedule"];
         delete?: never;
@@ -429,7 +429,7 @@ export interface paths {
         put?: never;
         /**
          * Create the schedule's task now
-         * @description One task from the template, due at once, whether or not the schedule is enabled; the schedule's own times do not move.
+         * @description One task from the template, due at once, whether or not the schedule is enabled; the schedule's own times do not move. It counts like any created task: against the schedule owner's quotas (429 QUOTA_EXCEEDED) and your task-creating requests per minute (429 RATE_LIMITED).
          */
         post: operations["runSchedule"];
         delete?: never;
@@ -1058,6 +1058,8 @@ export interface components {
          *       "next_run_at": "2026-01-02T02:00:00.000Z",
          *       "last_run_at": "2026-01-01T02:00:00.000Z",
          *       "last_task_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+         *       "last_skipped_at": null,
+         *       "last_skip_reason": null,
          *       "created_by": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
          *       "created_at": "2025-12-01T09:00:00.000Z",
          *       "updated_at": "2025-12-01T09:00:00.000Z",
@@ -1112,6 +1114,14 @@ export interface components {
              * @example 0f8fad5b-d9cb-469f-a165-70867728950e
              */
             last_task_id: string | null;
+            /**
+             * Format: date-time
+             * @description When a firing was last skipped because the owner was over a quota (null: never)
+             * @example 2026-01-01T12:00:00.000Z
+             */
+            last_skipped_at: string | null;
+            /** @description Why, naming the quota (e.g. "Quota waiting_tasks: ...") */
+            last_skip_reason: string | null;
             created_by: string | null;
             /**
              * Format: date-time
@@ -1278,7 +1288,7 @@ export interface components {
         };
     };
     responses: {
-        /** @description The request is invalid: VALIDATION_FAILED (`error.field` names the field, e.g. `payload.to`), INVALID_JSON or BAD_REQUEST */
+        /** @description The request is invalid: VALIDATION_FAILED (`error.field` names the field, e.g. `payload.to`), INVALID_JSON, JSON_TOO_DEEP (nested deeper than 64 levels) or BAD_REQUEST */
         BadRequest: {
             headers: {
                 [name: string]: unknown;
@@ -1387,7 +1397,7 @@ export interface components {
                 "application/json": components["schemas"]["ErrorEnvelope"];
             };
         };
-        /** @description Too many requests: RATE_LIMITED (task creations per user, registrations per address, or any request when the server limits requests per address) or TOO_MANY_LOGIN_ATTEMPTS; wait the `Retry-After` header's seconds */
+        /** @description Too many requests: QUOTA_EXCEEDED (a quota of your role, counted in tasks: `error.details.quota` names it — tasks_per_minute, waiting_tasks, payload_bytes or email_recipients_per_day — with `limit`, `used` and `requested`; nothing of the request was created), RATE_LIMITED (task-creating requests per user, registrations per address, or any request when the server limits requests per address) or TOO_MANY_LOGIN_ATTEMPTS; wait the `Retry-After` header's seconds */
         TooManyRequests: {
             headers: {
                 [name: string]: unknown;
@@ -1435,6 +1445,25 @@ export interface components {
                  *       "error": {
                  *         "code": "INTERNAL_ERROR",
                  *         "message": "An internal error occurred; it has been logged"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorEnvelope"];
+            };
+        };
+        /** @description Valid, but not allowed for your role: RECIPIENT_NOT_ALLOWED (an email recipient outside the domains your role may send to; `error.field` names it) */
+        UnprocessableContent: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "success": false,
+                 *       "error": {
+                 *         "code": "RECIPIENT_NOT_ALLOWED",
+                 *         "message": "payload.to: stranger@elsewhere.org is outside the domains the role user may email (example.com)",
+                 *         "field": "payload.to"
                  *       }
                  *     }
                  */
@@ -2078,6 +2107,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
             default: components["responses"]["UnexpectedError"];
         };
@@ -2219,6 +2249,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
             default: components["responses"]["UnexpectedError"];
         };
@@ -3263,6 +3294,8 @@ export interface operations {
                      *           "next_run_at": "2026-01-02T02:00:00.000Z",
                      *           "last_run_at": "2026-01-01T02:00:00.000Z",
                      *           "last_task_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *           "last_skipped_at": null,
+                     *           "last_skip_reason": null,
                      *           "created_by": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
                      *           "created_at": "2025-12-01T09:00:00.000Z",
                      *           "updated_at": "2025-12-01T09:00:00.000Z",
@@ -3375,6 +3408,8 @@ export interface operations {
                      *         "next_run_at": "2026-01-02T02:00:00.000Z",
                      *         "last_run_at": "2026-01-01T02:00:00.000Z",
                      *         "last_task_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *         "last_skipped_at": null,
+                     *         "last_skip_reason": null,
                      *         "created_by": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
                      *         "created_at": "2025-12-01T09:00:00.000Z",
                      *         "updated_at": "2025-12-01T09:00:00.000Z",
@@ -3400,6 +3435,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
             default: components["responses"]["UnexpectedError"];
         };
@@ -3448,6 +3484,8 @@ export interface operations {
                      *         "next_run_at": "2026-01-02T02:00:00.000Z",
                      *         "last_run_at": "2026-01-01T02:00:00.000Z",
                      *         "last_task_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *         "last_skipped_at": null,
+                     *         "last_skip_reason": null,
                      *         "created_by": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
                      *         "created_at": "2025-12-01T09:00:00.000Z",
                      *         "updated_at": "2025-12-01T09:00:00.000Z",
@@ -3609,6 +3647,8 @@ export interface operations {
                      *         "next_run_at": "2026-01-02T02:00:00.000Z",
                      *         "last_run_at": "2026-01-01T02:00:00.000Z",
                      *         "last_task_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+                     *         "last_skipped_at": null,
+                     *         "last_skip_reason": null,
                      *         "created_by": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
                      *         "created_at": "2025-12-01T09:00:00.000Z",
                      *         "updated_at": "2025-12-01T09:00:00.000Z",
@@ -3635,6 +3675,7 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
             default: components["responses"]["UnexpectedError"];
         };
@@ -3727,6 +3768,7 @@ export interface operations {
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["NotFound"];
+            422: components["responses"]["UnprocessableContent"];
             429: components["responses"]["TooManyRequests"];
             default: components["responses"]["UnexpectedError"];
         };
