@@ -1,4 +1,4 @@
-import { QUOTA_DAY_MS, QUOTA_MINUTE_MS, quotaCountsNeeded, quotaFor, quotaRefusal, recipientOutsideDomains, type RoleQuota } from '../core/quota.ts';
+import { QUOTA_DAY_MS, minuteWindowStart, quotaCountsNeeded, quotaFor, quotaRefusal, recipientOutsideDomains, type RoleQuota } from '../core/quota.ts';
 import type { NewTask } from '../core/new-task.ts';
 import type { UserRecord } from '../store/engine.ts';
 import { emailRecipients } from '../tasks/builtin/email.ts';
@@ -22,7 +22,7 @@ export async function enforceCreationQuotas(ctx: ApiContext, user: UserRecord, t
   const now = ctx.clock.now();
   checkRecipientDomains(limits, user.role, tasks, fieldOf);
   if (quotaCountsNeeded(limits)) {
-    const usage = await ctx.engine.ownerUsage({ ownerId: user.id, since: new Date(now.getTime() - QUOTA_MINUTE_MS) });
+    const usage = await ctx.engine.ownerUsage({ ownerId: user.id, since: minuteWindowStart(now) });
     const payloadBytes = tasks.reduce((sum, task) => sum + Buffer.byteLength(task.payloadJson), 0);
     const refusal = quotaRefusal(limits, user.role, usage, { tasks: tasks.length, payloadBytes }, now);
     if (refusal) {

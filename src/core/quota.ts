@@ -40,7 +40,7 @@ export const UNLIMITED_QUOTA: RoleQuota = Object.freeze({
  */
 export const DEFAULT_QUOTA_CONFIG: QuotaConfig = Object.freeze({
   user: Object.freeze({
-    tasksPerMinute: 600,
+    tasksPerMinute: 1_000,
     waitingTasks: 10_000,
     payloadBytes: 256 * 1024 * 1024,
     scheduleMinIntervalMs: 60_000,
@@ -66,6 +66,11 @@ export function quotaFor(config: QuotaConfig, role: string): RoleQuota {
 /** The window of the per-minute quota and of the email day. */
 export const QUOTA_MINUTE_MS = 60_000;
 export const QUOTA_DAY_MS = 24 * 3_600_000;
+
+/** The first millisecond of the per-minute window that ends at `now`: a task made exactly 60 s ago has left it. */
+export function minuteWindowStart(now: Date): Date {
+  return new Date(now.getTime() - QUOTA_MINUTE_MS + 1);
+}
 
 /** What an owner holds now, as the engine counts it (ownerUsage). */
 export interface OwnerUsage {

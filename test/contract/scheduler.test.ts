@@ -16,7 +16,7 @@ describeEachEngine('the scheduler', (f) => {
     const { scheduler: s, logs } = scheduler();
     const everyMinute = await engine.scheduleInsert({ schedule: newSchedule({ name: 'ping', cron: '* * * * *', taskType: 'webhook', payload: { url: 'https://example.com' } }, clock.now()) });
     await engine.scheduleInsert({ schedule: newSchedule({ name: 'hourly', cron: '@hourly', taskType: 'report', payload: {} }, clock.now()) });
-    expect(await s.runOnce()).toEqual({ fired: [], nextRunAt: new Date('2026-01-01T12:01:00Z') });
+    expect(await s.runOnce()).toEqual({ fired: [], skipped: [], nextRunAt: new Date('2026-01-01T12:01:00Z') });
 
     clock.advance(60_000);
     const round = await s.runOnce();

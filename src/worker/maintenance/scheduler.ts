@@ -1,7 +1,7 @@
 import type { Clock } from '../../core/clock.ts';
 import { CronTimes } from '../../core/cron-times.ts';
 import type { Logger } from '../../core/logger.ts';
-import { DEFAULT_QUOTA_CONFIG, QUOTA_MINUTE_MS, quotaCountsNeeded, quotaFor, quotaRefusal, type QuotaConfig, type RoleQuota } from '../../core/quota.ts';
+import { DEFAULT_QUOTA_CONFIG, minuteWindowStart, quotaCountsNeeded, quotaFor, quotaRefusal, type QuotaConfig, type RoleQuota } from '../../core/quota.ts';
 import { taskForFiring, type ScheduleRecord } from '../../core/schedule.ts';
 import type { NewTask } from '../../core/new-task.ts';
 import type { TaskRecord } from '../../core/task.ts';
@@ -123,7 +123,7 @@ export class Scheduler {
   /** Why this firing may not create its task (its owner is over a quota), or null. */
   async #quotaRefusal(limits: { ownerId: string; role: string; quota: RoleQuota }, task: NewTask, now: Date): Promise<string | null> {
     if (!quotaCountsNeeded(limits.quota)) return null;
-    const usage = await this.#engine.ownerUsage({ ownerId: limits.ownerId, since: new Date(now.getTime() - QUOTA_MINUTE_MS) });
+    const usage = await this.#engine.ownerUsage({ ownerId: limits.ownerId, since: minuteWindowStart(now) });
     return quotaRefusal(limits.quota, limits.role, usage, { tasks: 1, payloadBytes: Buffer.byteLength(task.payloadJson) }, now)?.message ?? null;
   }
 }
