@@ -194,7 +194,7 @@ const SPEC = {
       default: 5_000,
     },
     task_create_per_minute: {
-      description: 'Tasks one user may create per minute (429 beyond); 0 for no limit.',
+      description: 'Task-creating requests (POST /tasks, /tasks/batch, /schedules/:id/run) one user may make per minute (429 RATE_LIMITED beyond), whatever their role; the tasks themselves count against quotas.*. 0 for no limit.',
       ...integer(0, 10_000_000, ' (0 = unlimited)'),
       default: 600,
     },
