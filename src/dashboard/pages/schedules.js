@@ -47,6 +47,9 @@ function ScheduleRow({ schedule: s, onChange, onRun, onDelete }) {
       ${s.last_task_id
         ? html`<a href=${href(`/tasks/${s.last_task_id}`)} aria-label=${`Last task of ${s.name}: ${s.last_task_id}`}><${RelativeTime} iso=${s.last_run_at} /></a>`
         : s.last_run_at ? html`<${RelativeTime} iso=${s.last_run_at} />` : html`<span class="muted">never</span>`}
+      ${s.last_skipped_at
+        ? html`<div class="small bad schedule-skipped">skipped <${RelativeTime} iso=${s.last_skipped_at} />: ${s.last_skip_reason}</div>`
+        : null}
     </td>
     <td data-label="State">
       <span class=${`badge ${s.enabled ? 'schedule-active' : 'schedule-paused'}`}>${s.enabled ? 'active' : 'paused'}</span>
