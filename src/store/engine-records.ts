@@ -200,6 +200,26 @@ export interface UserRecord extends NewUser {
   lastLoginAt: Date | null;
 }
 
+/** What a one-time account token is for. */
+export type AccountTokenKind = 'invitation' | 'password_reset';
+
+/**
+ * A one-time account token: an invitation to register (with the role it grants) or an admin-issued
+ * password reset (for `userId`). Only the token's SHA-256 is stored; `usedAt` makes it single-use.
+ */
+export interface AccountTokenRecord {
+  tokenHash: string;
+  kind: AccountTokenKind;
+  /** The account a password reset is for; null for an invitation. */
+  userId: string | null;
+  /** The role an invitation grants; null for a password reset. */
+  role: UserRole | null;
+  createdBy: string | null;
+  createdAt: Date;
+  expiresAt: Date;
+  usedAt: Date | null;
+}
+
 export interface SessionRecord {
   /** SHA-256 of the bearer token, hex; the token itself is never stored. */
   tokenHash: string;

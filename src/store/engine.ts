@@ -28,6 +28,8 @@ import type {
   NewUser,
   UserRecord,
   SessionRecord,
+  AccountTokenKind,
+  AccountTokenRecord,
 } from './engine-records.ts';
 
 /**
@@ -299,9 +301,22 @@ export interface AccountStore {
   sessionGet(p: { tokenHash: string; now: Date }): Promise<{ session: SessionRecord; user: UserRecord } | null>;
   sessionUpdate(p: { tokenHash: string; expiresAt: Date; now: Date }): Promise<boolean>;
   sessionDelete(p: { tokenHash: string }): Promise<boolean>;
-  /** Ends every session of a user; returns how many. */
-  sessionDeleteForUser(p: { userId: string }): Promise<number>;
+  /** Ends every session of a user but `keepTokenHash` (when given); returns how many ended. */
+  sessionDeleteForUser(p: { userId: string; keepTokenHash?: string }): Promise<number>;
   sessionPruneExpired(p: { now: Date }): Promise<number>;
+  /** Stores a one-time account token (an invitation or a password reset). */
+  accountTokenInsert(p: { token: AccountTokenRecord }): Promise<void>;
+  /** An unused, unexpired token of this kind; null otherwise. Reads only (see accountTokenUse). */
+  accountTokenGet(p: { tokenHash: string; kind: AccountTokenKind; now: Date }): Promise<AccountTokenRecord | null>;
+  /**
+   * Marks an unused, unexpired token used, in one fenced write, and returns it; null when it was
+   * unknown, expired or already used (so two callers racing with one token: exactly one wins).
+   */
+  accountTokenUse(p: { tokenHash: string; kind: AccountTokenKind; now: Date }): Promise<AccountTokenRecord | null>;
+  /** Makes a used token usable again (the action it was used for failed); returns whether it was. */
+  accountTokenRelease(p: { tokenHash: string }): Promise<boolean>;
+  /** Deletes tokens that expired before `now`; returns how many. */
+  accountTokenPruneExpired(p: { now: Date }): Promise<number>;
 }
 
 /** Wake-ups across processes. */
@@ -342,5 +357,7 @@ export type {
   NewUser,
   UserRecord,
   SessionRecord,
+  AccountTokenKind,
+  AccountTokenRecord,
 } from './engine-records.ts';
 export { USER_ROLES } from './engine-records.ts';

@@ -68,4 +68,40 @@ describeEachEngine('users and sessions', (f) => {
     expect(await engine.sessionDeleteForUser({ userId: ANN })).toBe(1);
     expect(await engine.sessionGet({ tokenHash: 'h2', now: clock.now() })).toBeNull();
   });
+
+  it('ends every session but the one kept (a password change keeps the caller signed in)', async () => {
+    const { engine, clock } = f();
+    await addAnn();
+    const session = (hash: string) => ({ tokenHash: hash, userId: ANN, createdAt: clock.now(), expiresAt: new Date(clock.now().getTime() + 60_000), lastRefreshedAt: null, userAgent: null });
+    for (const hash of ['k1', 'k2', 'k3']) await engine.sessionInsert({ session: session(hash) });
+    expect(await engine.sessionDeleteForUser({ userId: ANN, keepTokenHash: 'k2' })).toBe(2);
+    expect(await engine.sessionGet({ tokenHash: 'k2', now: clock.now() })).not.toBeNull();
+    expect(await engine.sessionGet({ tokenHash: 'k1', now: clock.now() })).toBeNull();
+  });
+
+  it('keeps one-time account tokens single-use and expiring, by kind', async () => {
+    const { engine, clock } = f();
+    await addAnn();
+    const expiresAt = new Date(clock.now().getTime() + 60_000);
+    const reset = { tokenHash: 'r1', kind: 'password_reset' as const, userId: ANN, role: null, createdBy: ANN, createdAt: clock.now(), expiresAt, usedAt: null };
+    const invite = { tokenHash: 'i1', kind: 'invitation' as const, userId: null, role: 'moderator' as const, createdBy: null, createdAt: clock.now(), expiresAt, usedAt: null };
+    await engine.accountTokenInsert({ token: reset });
+    await engine.accountTokenInsert({ token: invite });
+    // A token only answers for its own kind.
+    expect(await engine.accountTokenGet({ tokenHash: 'r1', kind: 'invitation', now: clock.now() })).toBeNull();
+    expect(await engine.accountTokenGet({ tokenHash: 'i1', kind: 'invitation', now: clock.now() })).toEqual(invite);
+    // Used once; the second use finds nothing; released, it can be used again.
+    expect(await engine.accountTokenUse({ tokenHash: 'r1', kind: 'password_reset', now: clock.now() })).toEqual({ ...reset, usedAt: clock.now() });
+    expect(await engine.accountTokenUse({ tokenHash: 'r1', kind: 'password_reset', now: clock.now() })).toBeNull();
+    expect(await engine.accountTokenGet({ tokenHash: 'r1', kind: 'password_reset', now: clock.now() })).toBeNull();
+    expect(await engine.accountTokenRelease({ tokenHash: 'r1' })).toBe(true);
+    expect(await engine.accountTokenRelease({ tokenHash: 'r1' })).toBe(false);
+    // Two uses racing: exactly one wins.
+    const race = await Promise.all([1, 2, 3].map(() => engine.accountTokenUse({ tokenHash: 'r1', kind: 'password_reset', now: clock.now() })));
+    expect(race.filter((t) => t !== null)).toHaveLength(1);
+    // Expired tokens are refused, then pruned.
+    clock.advance(60_000);
+    expect(await engine.accountTokenUse({ tokenHash: 'i1', kind: 'invitation', now: clock.now() })).toBeNull();
+    expect(await engine.accountTokenPruneExpired({ now: clock.now() })).toBe(2);
+  });
 });

@@ -75,6 +75,10 @@ export const CALL_GUARDS: Guards = {
     return undefined;
   },
   sessionDeleteForUser: (p) => (isUuid(p.userId) ? undefined : { answer: 0 }),
+  accountTokenInsert: (p) => {
+    if (p.token.userId !== null && !isUuid(p.token.userId)) throw new ConveyorError(ERROR_CODES.NOT_FOUND, 'userId: names no user', { field: 'userId' });
+    return assertUserRef('created_by', p.token.createdBy);
+  },
 };
 
 /** A task's owner is a user id; in a batch the field names the task's place. */

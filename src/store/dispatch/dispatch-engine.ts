@@ -25,6 +25,7 @@ const METHODS = [
   'typeRegister', 'typeList', 'workerHeartbeat', 'workerList', 'workerRemove',
   'userInsert', 'userGet', 'userFind', 'userList', 'userUpdate', 'userCount',
   'sessionInsert', 'sessionGet', 'sessionUpdate', 'sessionDelete', 'sessionDeleteForUser', 'sessionPruneExpired',
+  'accountTokenInsert', 'accountTokenGet', 'accountTokenUse', 'accountTokenRelease', 'accountTokenPruneExpired',
 ] as const satisfies readonly Method[];
 /** Not timed or reported: `listen` lasts as long as its subscription, `close` as the engine. */
 const PLAIN = ['listen', 'close'] as const satisfies readonly Method[];

@@ -1,9 +1,9 @@
-import type { NewUser, SessionRecord, UserRecord, UserRole } from '../engine.ts';
+import type { AccountTokenKind, AccountTokenRecord, NewUser, SessionRecord, UserRecord, UserRole } from '../engine.ts';
 import type { PostgresConnection } from './postgres-connection.ts';
-import { type PrefixedUserRow, sessionFromRow, type SessionRow, userFromPrefixedRow, userFromRow, type UserRow } from './record-rows.ts';
-import { prefixed, SESSION_COLUMNS, type SqlContext, USER_COLUMNS } from './sql-parts.ts';
+import { accountTokenFromRow, type AccountTokenRow, type PrefixedUserRow, sessionFromRow, type SessionRow, userFromPrefixedRow, userFromRow, type UserRow } from './record-rows.ts';
+import { ACCOUNT_TOKEN_COLUMNS, prefixed, SESSION_COLUMNS, type SqlContext, USER_COLUMNS } from './sql-parts.ts';
 
-/** Users and their sessions. */
+/** Users, their sessions, and one-time account tokens (invitations, password resets). */
 export class AccountStore {
   readonly #c: PostgresConnection;
   readonly #sql: ReturnType<typeof accountsSql>;
@@ -76,14 +76,39 @@ export class AccountStore {
     return result.rowCount === 1;
   }
 
-  async sessionDeleteForUser(p: { userId: string }): Promise<number> {
+  async sessionDeleteForUser(p: { userId: string; keepTokenHash?: string }): Promise<number> {
     this.#c.assertOpen();
-    const result = await this.#c.run('sessionDeleteForUser', this.#sql.sessionDeleteForUser, [p.userId]);
+    const result = await this.#c.run('sessionDeleteForUser', this.#sql.sessionDeleteForUser, [p.userId, p.keepTokenHash ?? null]);
     return result.rowCount ?? 0;
   }
 
   async sessionPruneExpired(p: { now: Date }): Promise<number> {
     const result = await this.#c.run('sessionPruneExpired', this.#sql.sessionPruneExpired, [p.now]);
+    return result.rowCount ?? 0;
+  }
+
+  async accountTokenInsert(p: { token: AccountTokenRecord }): Promise<void> {
+    const t = p.token;
+    await this.#c.run('accountTokenInsert', this.#sql.accountTokenInsert, [t.tokenHash, t.kind, t.userId, t.role, t.createdBy, t.createdAt, t.expiresAt]);
+  }
+
+  async accountTokenGet(p: { tokenHash: string; kind: AccountTokenKind; now: Date }): Promise<AccountTokenRecord | null> {
+    const { rows } = await this.#c.run<AccountTokenRow>('accountTokenGet', this.#sql.accountTokenGet, [p.tokenHash, p.kind, p.now]);
+    return rows[0] ? accountTokenFromRow(rows[0]) : null;
+  }
+
+  async accountTokenUse(p: { tokenHash: string; kind: AccountTokenKind; now: Date }): Promise<AccountTokenRecord | null> {
+    const { rows } = await this.#c.run<AccountTokenRow>('accountTokenUse', this.#sql.accountTokenUse, [p.tokenHash, p.kind, p.now]);
+    return rows[0] ? accountTokenFromRow(rows[0]) : null;
+  }
+
+  async accountTokenRelease(p: { tokenHash: string }): Promise<boolean> {
+    const result = await this.#c.run('accountTokenRelease', this.#sql.accountTokenRelease, [p.tokenHash]);
+    return result.rowCount === 1;
+  }
+
+  async accountTokenPruneExpired(p: { now: Date }): Promise<number> {
+    const result = await this.#c.run('accountTokenPruneExpired', this.#sql.accountTokenPruneExpired, [p.now]);
     return result.rowCount ?? 0;
   }
 }
@@ -120,7 +145,22 @@ function accountsSql({ s, statement }: SqlContext) {
       UPDATE ${s}.sessions SET expires_at = $2::timestamptz, last_refreshed_at = $3::timestamptz
       WHERE token_hash = $1::text AND expires_at > $3::timestamptz`),
     sessionDelete: statement('session_delete', `DELETE FROM ${s}.sessions WHERE token_hash = $1::text`),
-    sessionDeleteForUser: statement('session_delete_for_user', `DELETE FROM ${s}.sessions WHERE user_id = $1::uuid`),
+    sessionDeleteForUser: statement('session_delete_for_user', `
+      DELETE FROM ${s}.sessions WHERE user_id = $1::uuid AND ($2::text IS NULL OR token_hash <> $2::text)`),
     sessionPruneExpired: statement('session_prune_expired', `DELETE FROM ${s}.sessions WHERE expires_at <= $1::timestamptz`),
+    accountTokenInsert: statement('account_token_insert', `
+      INSERT INTO ${s}.account_tokens (token_hash, kind, user_id, role, created_by, created_at, expires_at)
+      VALUES ($1::text, $2::text, $3::uuid, $4::text, $5::uuid, $6::timestamptz, $7::timestamptz)`),
+    accountTokenGet: statement('account_token_get', `
+      SELECT ${ACCOUNT_TOKEN_COLUMNS} FROM ${s}.account_tokens
+      WHERE token_hash = $1::text AND kind = $2::text AND used_at IS NULL AND expires_at > $3::timestamptz`),
+    // The fence (used_at IS NULL) is what makes a token single-use when two requests race with it.
+    accountTokenUse: statement('account_token_use', `
+      UPDATE ${s}.account_tokens SET used_at = $3::timestamptz
+      WHERE token_hash = $1::text AND kind = $2::text AND used_at IS NULL AND expires_at > $3::timestamptz
+      RETURNING ${ACCOUNT_TOKEN_COLUMNS}`),
+    accountTokenRelease: statement('account_token_release', `
+      UPDATE ${s}.account_tokens SET used_at = NULL WHERE token_hash = $1::text AND used_at IS NOT NULL`),
+    accountTokenPruneExpired: statement('account_token_prune_expired', `DELETE FROM ${s}.account_tokens WHERE expires_at <= $1::timestamptz`),
   };
 }

@@ -3,6 +3,7 @@ import {
   type BreakerRowOf,
   recordMappers,
   type ScheduleRowOf,
+  type AccountTokenRowOf,
   type SessionRowOf,
   type TaskTypeRowOf,
   type TypeLimitRowOf,
@@ -17,6 +18,7 @@ import { postgresCodec } from './postgres-codec.ts';
 export type BreakerRow = BreakerRowOf<Date>;
 export type UserRow = UserRowOf<Date, boolean>;
 export type SessionRow = SessionRowOf<Date>;
+export type AccountTokenRow = AccountTokenRowOf<Date>;
 export type TaskTypeRow = TaskTypeRowOf<Date, unknown>;
 export type WorkerRow = WorkerRowOf<Date, unknown>;
 export type ScheduleRow = ScheduleRowOf<Date, unknown, boolean>;
@@ -27,6 +29,7 @@ const records = recordMappers(postgresCodec);
 export const breakerFromRow = records.breaker;
 export const userFromRow = records.user;
 export const sessionFromRow = records.session;
+export const accountTokenFromRow = records.accountToken;
 export const taskTypeFromRow = records.taskType;
 export const workerFromRow = records.worker;
 export const scheduleFromRow = records.schedule;

@@ -25,6 +25,7 @@ export const CLAIM_COLUMN_NAMES = [
 
 export const BREAKER_COLUMNS = 'task_type, scope, state, consecutive_failures, consecutive_successes, opened_at, reopens_at, updated_at';
 export const USER_COLUMNS = 'id, username, email, password_hash, role, is_active, created_at, updated_at, last_login_at';
+export const ACCOUNT_TOKEN_COLUMNS = 'token_hash, kind, user_id, role, created_by, created_at, expires_at, used_at';
 export const SESSION_COLUMNS = 'token_hash, user_id, created_at, expires_at, last_refreshed_at, user_agent';
 export const TYPE_COLUMNS = 'name, description, payload_schema, examples, timeout_ms, created_at, updated_at, last_seen_at';
 export const WORKER_COLUMNS = 'id, host, pid, concurrency, running, task_types, started_at, last_heartbeat_at';

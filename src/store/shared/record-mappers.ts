@@ -1,7 +1,7 @@
 import type { BreakerState, BreakerStateName } from '../../core/circuit-breaker.ts';
 import type { ScheduleRecord, ScheduleTemplate } from '../../core/schedule.ts';
 import type { JsonObject, JsonValue } from '../../core/task.ts';
-import type { SessionRecord, TaskTypeRecord, TypeLimit, TypePause, UserRecord, UserRole, WorkerRecord } from '../engine.ts';
+import type { AccountTokenKind, AccountTokenRecord, SessionRecord, TaskTypeRecord, TypeLimit, TypePause, UserRecord, UserRole, WorkerRecord } from '../engine.ts';
 import { orNull, type RowCodec } from './row-codec.ts';
 
 /** Rows of the tables other than `tasks`, timestamps stored as `T`, JSON as `J`, booleans as `B`. */
@@ -28,6 +28,17 @@ export interface UserRowOf<T, B> {
   created_at: T;
   updated_at: T;
   last_login_at: T | null;
+}
+
+export interface AccountTokenRowOf<T> {
+  token_hash: string;
+  kind: string;
+  user_id: string | null;
+  role: string | null;
+  created_by: string | null;
+  created_at: T;
+  expires_at: T;
+  used_at: T | null;
 }
 
 export interface SessionRowOf<T> {
@@ -119,6 +130,16 @@ export function recordMappers<T, J, B>(codec: RowCodec<T, J, B>) {
       createdAt: time(row.created_at),
       updatedAt: time(row.updated_at),
       lastLoginAt: optTime(row.last_login_at),
+    }),
+    accountToken: (row: AccountTokenRowOf<T>): AccountTokenRecord => ({
+      tokenHash: row.token_hash,
+      kind: row.kind as AccountTokenKind,
+      userId: row.user_id,
+      role: row.role as UserRole | null,
+      createdBy: row.created_by,
+      createdAt: time(row.created_at),
+      expiresAt: time(row.expires_at),
+      usedAt: optTime(row.used_at),
     }),
     session: (row: SessionRowOf<T>): SessionRecord => ({
       tokenHash: row.token_hash,

@@ -1,10 +1,10 @@
 import { ConveyorError, ERROR_CODES } from '../../core/errors.ts';
-import type { NewUser, SessionRecord, UserRecord, UserRole } from '../engine.ts';
+import type { AccountTokenKind, AccountTokenRecord, NewUser, SessionRecord, UserRecord, UserRole } from '../engine.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
 import { isUniqueViolation } from './sqlite-errors.ts';
-import { rowToSession, rowToUser, type SessionRow, type UserRow } from './sqlite-rows.ts';
+import { rowToAccountToken, rowToSession, rowToUser, type AccountTokenRow, type SessionRow, type UserRow } from './sqlite-rows.ts';
 
-/** Users and their sessions. */
+/** Users, their sessions, and one-time account tokens (invitations, password resets). */
 export class AccountStore {
   readonly #c: SqliteConnection;
 
@@ -113,12 +113,40 @@ export class AccountStore {
     return this.#c.write('sessionDelete', () => this.#c.prepare(SESSION_DELETE).run(p.tokenHash).changes > 0);
   }
 
-  sessionDeleteForUser(p: { userId: string }): Promise<number> {
-    return this.#c.write('sessionDeleteForUser', () => this.#c.prepare(SESSION_DELETE_FOR_USER).run(p.userId).changes);
+  sessionDeleteForUser(p: { userId: string; keepTokenHash?: string }): Promise<number> {
+    return this.#c.write('sessionDeleteForUser', () => this.#c.prepare(SESSION_DELETE_FOR_USER).run({ userId: p.userId, keep: p.keepTokenHash ?? null }).changes);
   }
 
   sessionPruneExpired(p: { now: Date }): Promise<number> {
     return this.#c.write('sessionPruneExpired', () => this.#c.prepare(SESSION_PRUNE).run(p.now.getTime()).changes);
+  }
+
+  async accountTokenInsert(p: { token: AccountTokenRecord }): Promise<void> {
+    const t = p.token;
+    const params = { tokenHash: t.tokenHash, kind: t.kind, userId: t.userId, role: t.role, createdBy: t.createdBy, createdAt: t.createdAt.getTime(), expiresAt: t.expiresAt.getTime() };
+    await this.#c.write('accountTokenInsert', () => this.#c.prepare(ACCOUNT_TOKEN_INSERT).run(params));
+  }
+
+  accountTokenGet(p: { tokenHash: string; kind: AccountTokenKind; now: Date }): Promise<AccountTokenRecord | null> {
+    return this.#c.run('accountTokenGet', () => {
+      const row = this.#c.prepare(ACCOUNT_TOKEN_GET).get({ tokenHash: p.tokenHash, kind: p.kind, now: p.now.getTime() }) as AccountTokenRow | undefined;
+      return row === undefined ? null : rowToAccountToken(row);
+    });
+  }
+
+  accountTokenUse(p: { tokenHash: string; kind: AccountTokenKind; now: Date }): Promise<AccountTokenRecord | null> {
+    return this.#c.write('accountTokenUse', () => {
+      const row = this.#c.prepare(ACCOUNT_TOKEN_USE).get({ tokenHash: p.tokenHash, kind: p.kind, now: p.now.getTime() }) as AccountTokenRow | undefined;
+      return row === undefined ? null : rowToAccountToken(row);
+    });
+  }
+
+  accountTokenRelease(p: { tokenHash: string }): Promise<boolean> {
+    return this.#c.write('accountTokenRelease', () => this.#c.prepare(ACCOUNT_TOKEN_RELEASE).run(p.tokenHash).changes > 0);
+  }
+
+  accountTokenPruneExpired(p: { now: Date }): Promise<number> {
+    return this.#c.write('accountTokenPruneExpired', () => this.#c.prepare(ACCOUNT_TOKEN_PRUNE).run(p.now.getTime()).changes);
   }
 }
 
@@ -148,9 +176,26 @@ const SESSION_UPDATE = `
 
 const SESSION_DELETE = `DELETE FROM sessions WHERE token_hash = ?`;
 
-const SESSION_DELETE_FOR_USER = `DELETE FROM sessions WHERE user_id = ?`;
+const SESSION_DELETE_FOR_USER = `DELETE FROM sessions WHERE user_id = @userId AND (@keep IS NULL OR token_hash <> @keep)`;
 
 const SESSION_PRUNE = `DELETE FROM sessions WHERE expires_at <= ?`;
+
+const ACCOUNT_TOKEN_INSERT = `
+  INSERT INTO account_tokens (token_hash, kind, user_id, role, created_by, created_at, expires_at)
+  VALUES (@tokenHash, @kind, @userId, @role, @createdBy, @createdAt, @expiresAt)`;
+
+const ACCOUNT_TOKEN_GET = `
+  SELECT * FROM account_tokens WHERE token_hash = @tokenHash AND kind = @kind AND used_at IS NULL AND expires_at > @now`;
+
+// The fence (used_at IS NULL) keeps a token single-use, as on PostgreSQL.
+const ACCOUNT_TOKEN_USE = `
+  UPDATE account_tokens SET used_at = @now
+   WHERE token_hash = @tokenHash AND kind = @kind AND used_at IS NULL AND expires_at > @now
+  RETURNING *`;
+
+const ACCOUNT_TOKEN_RELEASE = `UPDATE account_tokens SET used_at = NULL WHERE token_hash = ? AND used_at IS NOT NULL`;
+
+const ACCOUNT_TOKEN_PRUNE = `DELETE FROM account_tokens WHERE expires_at <= ?`;
 
 function userConflict(error: unknown): ConveyorError {
   const message = error instanceof Error ? error.message : '';

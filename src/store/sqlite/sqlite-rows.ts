@@ -3,6 +3,7 @@ import {
   type BreakerRowOf,
   recordMappers,
   type ScheduleRowOf,
+  type AccountTokenRowOf,
   type SessionRowOf,
   type TaskTypeRowOf,
   type TypeLimitRowOf,
@@ -19,6 +20,7 @@ export type TaskTypeRow = TaskTypeRowOf<number, string>;
 export type WorkerRow = WorkerRowOf<number, string>;
 export type UserRow = UserRowOf<number, number>;
 export type SessionRow = SessionRowOf<number>;
+export type AccountTokenRow = AccountTokenRowOf<number>;
 export type ScheduleRow = ScheduleRowOf<number, string, number>;
 export type TypePauseRow = TypePauseRowOf<number>;
 export type TypeLimitRow = TypeLimitRowOf<number>;
@@ -29,6 +31,7 @@ export const rowToTaskType = records.taskType;
 export const rowToWorker = records.worker;
 export const rowToUser = records.user;
 export const rowToSession = records.session;
+export const rowToAccountToken = records.accountToken;
 export const rowToSchedule = records.schedule;
 export const rowToTypePause = records.typePause;
 export const rowToTypeLimit = records.typeLimit;
