@@ -68,8 +68,12 @@ export const DEFAULT_API_CONFIG: ApiConfig = deepFreeze({
     initialAdminEmail: 'admin@localhost',
     password: { minLength: 8, maxLength: 128, minClasses: 3, rejectCommon: true },
     argon2: { memoryKiB: 19_456, timeCost: 2, parallelism: 1 },
-    loginThrottle: { accountMaxFailures: 5, addressMaxFailures: 20, windowMs: 15 * 60_000, baseBlockMs: 30_000, maxBlockMs: 15 * 60_000 },
+    loginThrottle: { pairMaxFailures: 5, accountMaxFailures: 50, addressMaxFailures: 20, windowMs: 15 * 60_000, baseBlockMs: 30_000, maxBlockMs: 15 * 60_000 },
     registerPerMinute: 20,
+    // A server does not take strangers by default; `conveyor start` (one machine, loopback) opens it.
+    registration: 'invite',
+    invitationTtlMs: 7 * 24 * HOUR,
+    passwordResetTtlMs: HOUR,
   },
   quotas: DEFAULT_QUOTA_CONFIG,
   rateLimit: { taskCreatePerMinute: 600, globalPerMinute: 0 },

@@ -35,6 +35,7 @@ export function toErrorResponse(error: unknown): ErrorResponse {
   }
   if (error instanceof AuthError) {
     if (error.kind === 'throttled') return make(429, 'TOO_MANY_LOGIN_ATTEMPTS', error.message, undefined, undefined, error.retryAfterMs);
+    if (error.kind === 'forbidden') return make(403, 'FORBIDDEN', error.message, error.field);
     return make(401, error.kind === 'invalid_credentials' ? 'INVALID_CREDENTIALS' : 'UNAUTHORIZED', error.message);
   }
   if (error instanceof ConveyorError) return fromConveyorError(error);

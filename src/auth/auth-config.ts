@@ -15,7 +15,20 @@ export interface AuthConfig {
   loginThrottle: LoginThrottleConfig;
   /** Registrations allowed per client address per minute (0 = unlimited). */
   registerPerMinute: number;
+  /**
+   * Who may create an account through POST /auth/register: anyone (`open`), only the holder of an
+   * invitation issued by a moderator or admin (`invite`), or nobody (`closed`; accounts come from the
+   * CLI). Admins are never made by registration.
+   */
+  registration: RegistrationPolicy;
+  /** How long an invitation can be used. */
+  invitationTtlMs: number;
+  /** How long an admin-issued password reset can be used. */
+  passwordResetTtlMs: number;
 }
+
+export const REGISTRATION_POLICIES = ['open', 'invite', 'closed'] as const;
+export type RegistrationPolicy = (typeof REGISTRATION_POLICIES)[number];
 
 export interface PasswordPolicy {
   minLength: number;
@@ -27,7 +40,12 @@ export interface PasswordPolicy {
 }
 
 export interface LoginThrottleConfig {
-  /** Failed logins for one account (from any address) before it is throttled. */
+  /** Failed logins for one account from one address before that pair is throttled. */
+  pairMaxFailures: number;
+  /**
+   * Failed logins for one account from every address before it is throttled for addresses it has
+   * never logged in from (its owner's known addresses are not).
+   */
   accountMaxFailures: number;
   /** Failed logins from one address (for any accounts) before it is throttled. */
   addressMaxFailures: number;

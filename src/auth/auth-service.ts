@@ -1,14 +1,15 @@
 import type { Clock } from '../core/clock.ts';
-import { ConveyorError, ERROR_CODES, isConveyorError } from '../core/errors.ts';
+import { ConveyorError, ERROR_CODES, isConveyorError, validationError } from '../core/errors.ts';
 import { uuidv7 } from '../core/id.ts';
 import type { Logger } from '../core/logger.ts';
-import type { Engine, SessionRecord, UserRecord, UserRole } from '../store/engine.ts';
+import type { AccountTokenKind, Engine, SessionRecord, UserRecord, UserRole } from '../store/engine.ts';
 import { checkEmail, checkUsername } from './account-rules.ts';
 import type { AuthConfig } from './auth-config.ts';
-import { AuthError, invalidCredentials } from './auth-error.ts';
+import { AuthError, forbidden, invalidCredentials } from './auth-error.ts';
 import { LoginThrottle } from './login-throttle.ts';
 import { PasswordHasher } from './password-hasher.ts';
 import { checkPassword } from './password-policy.ts';
+import { hasRole } from './roles.ts';
 import { hashSessionToken, looksLikeSessionToken, newSessionToken } from './session-token.ts';
 
 export interface AuthServiceDeps {
@@ -35,6 +36,15 @@ export interface LoginResult extends Authenticated {
   token: string;
 }
 
+/** A one-time token just issued (an invitation or a password reset); the token is shown once. */
+export interface IssuedToken {
+  token: string;
+  expiresAt: Date;
+}
+
+/** The answer to a taken username or email: the same for both, so registration tells nobody which exists. */
+export const UNAVAILABLE_MESSAGE = 'username or email is unavailable; choose another';
+
 /** Accounts and sessions: everything the API's auth routes and the CLI's `users create` do. */
 export class AuthService {
   readonly #engine: Engine;
@@ -60,12 +70,113 @@ export class AuthService {
     checkUsername(username);
     checkEmail(email);
     checkPassword(account.password, this.#config.password, { username, email });
-    // Usernames cannot contain '@', so neither lookup can match the other kind of name.
-    if (await this.#engine.userFind({ login: username })) throw conflict('username', 'is already taken');
-    if (await this.#engine.userFind({ login: email })) throw conflict('email', 'is already registered');
-    const now = this.#clock.now();
+    // Hashed first, so that a taken name answers after the same work as a free one.
     const passwordHash = await this.#hasher.hash(account.password);
-    return this.#engine.userInsert({ user: { id: uuidv7(now.getTime()), username, email, passwordHash, role: account.role ?? 'user', createdAt: now } });
+    // Usernames cannot contain '@', so neither lookup can match the other kind of name. Either one
+    // taken gives the same answer: the 409 must not say which of the two exists.
+    if ((await this.#engine.userFind({ login: username })) || (await this.#engine.userFind({ login: email }))) throw unavailable();
+    const now = this.#clock.now();
+    try {
+      return await this.#engine.userInsert({ user: { id: uuidv7(now.getTime()), username, email, passwordHash, role: account.role ?? 'user', createdAt: now } });
+    } catch (error) {
+      // Two registrations racing for one name: the loser gets the same answer.
+      if (isConveyorError(error, ERROR_CODES.CONFLICT)) throw unavailable(error);
+      throw error;
+    }
+  }
+
+  /**
+   * Registration through the API, under the configured policy: `open` takes anyone, `invite` needs an
+   * unused invitation (checked before anything about the account is, so a stranger learns nothing;
+   * used up only when the account is made, and its role is the account's), `closed` takes nobody.
+   */
+  async register(account: { username: string; email: string; password: string }, invitationToken: string | undefined): Promise<UserRecord> {
+    const policy = this.#config.registration;
+    if (policy === 'closed') throw forbidden('Registration is closed on this server; ask an admin for an account');
+    // Under `open` an invitation is optional; given, it is used (and grants its role).
+    if (policy === 'open' && invitationToken === undefined) return this.createUser(account);
+    if (invitationToken === undefined) throw forbidden('Registration needs an invitation on this server: give invitation_token', 'invitation_token');
+    const tokenHash = hashSessionToken(invitationToken);
+    const invitation = looksLikeSessionToken(invitationToken) ? await this.#engine.accountTokenGet({ tokenHash, kind: 'invitation', now: this.#clock.now() }) : null;
+    if (!invitation) throw badToken('invitation_token');
+    // The checks that need no database run before the invitation is spent.
+    checkUsername(account.username.trim());
+    checkEmail(account.email.trim());
+    checkPassword(account.password, this.#config.password, { username: account.username.trim(), email: account.email.trim() });
+    if (!(await this.#engine.accountTokenUse({ tokenHash, kind: 'invitation', now: this.#clock.now() }))) throw badToken('invitation_token');
+    try {
+      return await this.createUser({ ...account, role: invitation.role ?? 'user' });
+    } catch (error) {
+      // The account was not made (a taken name): the invitation stays usable.
+      await this.#engine.accountTokenRelease({ tokenHash });
+      throw error;
+    }
+  }
+
+  /**
+   * An invitation to register with `role`. Moderators and admins issue them; only an admin may invite
+   * someone to a role above user. The token is returned once; only its hash is stored.
+   */
+  async invite(p: { by: UserRecord; role: UserRole; ttlMs?: number | undefined }): Promise<IssuedToken> {
+    if (!hasRole(p.by.role, 'moderator')) throw forbidden('Invitations are issued by moderators and admins');
+    if (p.role !== 'user' && p.by.role !== 'admin') throw forbidden(`role: only an admin may invite a ${p.role}`, 'role');
+    return this.#issue({ kind: 'invitation', userId: null, role: p.role, by: p.by.id, ttlMs: p.ttlMs ?? this.#config.invitationTtlMs });
+  }
+
+  /** A one-time password reset for `userId`, issued by an admin (the API's users page, or the CLI: `by` null). */
+  async issuePasswordReset(p: { userId: string; by: string | null; ttlMs?: number | undefined }): Promise<IssuedToken> {
+    const user = await this.#engine.userGet({ id: p.userId });
+    if (!user) throw new ConveyorError(ERROR_CODES.NOT_FOUND, 'User not found', { field: 'id' });
+    return this.#issue({ kind: 'password_reset', userId: user.id, role: null, by: p.by, ttlMs: p.ttlMs ?? this.#config.passwordResetTtlMs });
+  }
+
+  /**
+   * Uses a password reset: sets the new password (under the one password policy) and ends every
+   * session of the account. The token works once.
+   */
+  async resetPassword(p: { token: string; newPassword: string }): Promise<{ user: UserRecord; sessionsEnded: number }> {
+    const tokenHash = hashSessionToken(p.token);
+    const now = this.#clock.now();
+    const pending = looksLikeSessionToken(p.token) ? await this.#engine.accountTokenGet({ tokenHash, kind: 'password_reset', now }) : null;
+    const user = pending?.userId ? await this.#engine.userGet({ id: pending.userId }) : null;
+    if (!pending || !user) throw badToken('token');
+    checkPassword(p.newPassword, this.#config.password, { username: user.username, email: user.email });
+    if (!(await this.#engine.accountTokenUse({ tokenHash, kind: 'password_reset', now }))) throw badToken('token');
+    return this.#setPassword(user, p.newPassword, undefined);
+  }
+
+  /**
+   * Changes the caller's password: the current one is required (and checked under the login throttle,
+   * so this is no side door for guessing), the new one follows the policy, and every other session of
+   * the account ends; the caller's stays.
+   */
+  async changePassword(p: { user: UserRecord; session: SessionRecord; currentPassword: string; newPassword: string; address: string }): Promise<{ user: UserRecord; sessionsEnded: number }> {
+    const wait = this.#throttle.retryAfterMs(p.user.username, p.address);
+    if (wait > 0) throw new AuthError('throttled', 'Too many failed attempts; try again later', wait);
+    if (!(await this.#hasher.verify(p.user.passwordHash, p.currentPassword))) {
+      this.#throttle.recordFailure(p.user.username, p.address);
+      throw forbidden('current_password: is not this account\'s password', 'current_password');
+    }
+    checkPassword(p.newPassword, this.#config.password, { username: p.user.username, email: p.user.email });
+    if (p.newPassword === p.currentPassword) throw validationError('new_password', 'must differ from the current password');
+    return this.#setPassword(p.user, p.newPassword, p.session.tokenHash);
+  }
+
+  async #setPassword(user: UserRecord, password: string, keepTokenHash: string | undefined): Promise<{ user: UserRecord; sessionsEnded: number }> {
+    const passwordHash = await this.#hasher.hash(password);
+    const updated = await this.#engine.userUpdate({ id: user.id, changes: { passwordHash }, now: this.#clock.now() });
+    if (!updated) throw new ConveyorError(ERROR_CODES.NOT_FOUND, 'User not found', { field: 'id' });
+    const sessionsEnded = await this.#engine.sessionDeleteForUser(keepTokenHash === undefined ? { userId: user.id } : { userId: user.id, keepTokenHash });
+    this.#logger.info({ userId: user.id, sessionsEnded }, keepTokenHash === undefined ? 'password reset' : 'password changed');
+    return { user: updated, sessionsEnded };
+  }
+
+  async #issue(p: { kind: AccountTokenKind; userId: string | null; role: UserRole | null; by: string | null; ttlMs: number }): Promise<IssuedToken> {
+    const token = newSessionToken();
+    const now = this.#clock.now();
+    const expiresAt = new Date(now.getTime() + p.ttlMs);
+    await this.#engine.accountTokenInsert({ token: { tokenHash: hashSessionToken(token), kind: p.kind, userId: p.userId, role: p.role, createdBy: p.by, createdAt: now, expiresAt, usedAt: null } });
+    return { token, expiresAt };
   }
 
   /**
@@ -87,7 +198,7 @@ export class AuthService {
       this.#throttle.recordFailure(account, p.address);
       throw invalidCredentials();
     }
-    this.#throttle.recordSuccess(account);
+    this.#throttle.recordSuccess(account, p.address);
 
     const now = this.#clock.now();
     const changes: Parameters<Engine['userUpdate']>[0]['changes'] = { lastLoginAt: now };
@@ -167,6 +278,10 @@ export class AuthService {
   }
 }
 
-function conflict(field: string, problem: string): ConveyorError {
-  return new ConveyorError(ERROR_CODES.CONFLICT, `${field} ${problem}`, { field });
+function unavailable(cause?: unknown): ConveyorError {
+  return new ConveyorError(ERROR_CODES.CONFLICT, UNAVAILABLE_MESSAGE, cause === undefined ? {} : { cause });
+}
+
+function badToken(field: string): ConveyorError {
+  return validationError(field, 'is unknown, expired or already used');
 }

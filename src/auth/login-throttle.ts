@@ -9,17 +9,28 @@ interface Entry {
 
 /** Bound on remembered keys, so a flood of distinct usernames cannot grow memory without limit. */
 const MAX_ENTRIES = 100_000;
+/** Addresses remembered per account as ones its owner logged in from (most recent kept). */
+const KNOWN_ADDRESSES_PER_ACCOUNT = 10;
 
 /**
- * Failed-login throttling per account and per client address, with exponential backoff instead of a
- * hard lock-out (a lock-out lets anyone lock anyone out). While a key is blocked, every login for it is
- * refused, even with the right password, so guessing cannot continue inside the window.
+ * Failed-login throttling with exponential backoff instead of a hard lock-out, keyed so that a
+ * stranger cannot lock an account's owner out:
  *
- * Kept in this process's memory: several API servers each throttle on their own, which multiplies the
- * allowance by the number of servers but keeps logins free of extra database writes.
+ * - per (account, address) pair, `pairMaxFailures`: one guesser at one account is slowed; the owner,
+ *   at another address, is not;
+ * - per address, `addressMaxFailures`: one address spraying many accounts is slowed;
+ * - per account from every address, `accountMaxFailures` (higher): a guesser spread over many addresses
+ *   is slowed too, but this block only applies to addresses the account has never logged in from. An
+ *   owner at an address they used before keeps logging in; an owner at a new address waits out a block
+ *   (a delay, never a lock: blocks are capped by `maxBlockMs` and forgotten after `windowMs`).
+ *
+ * While a key is blocked every login for it is refused, even with the right password, so guessing
+ * cannot continue inside the window. Kept in this process's memory: several API servers each throttle
+ * on their own (multiplying the allowance by their number), and a restart forgets the known addresses.
  */
 export class LoginThrottle {
   readonly #entries = new Map<string, Entry>();
+  readonly #known = new Map<string, string[]>();
   readonly #config: LoginThrottleConfig;
   readonly #clock: Clock;
 
@@ -31,18 +42,36 @@ export class LoginThrottle {
   /** Milliseconds until a login for this account from this address may be tried; 0 when allowed. */
   retryAfterMs(account: string, address: string): number {
     const now = this.#clock.now().getTime();
-    return Math.max(this.#blockedFor(accountKey(account), now), this.#blockedFor(addressKey(address), now));
+    const name = normalise(account);
+    const accountWide = this.#isKnown(name, address) ? 0 : this.#blockedFor(accountKey(name), now);
+    return Math.max(this.#blockedFor(pairKey(name, address), now), this.#blockedFor(addressKey(address), now), accountWide);
   }
 
   recordFailure(account: string, address: string): void {
     const now = this.#clock.now().getTime();
-    this.#fail(accountKey(account), this.#config.accountMaxFailures, now);
+    const name = normalise(account);
+    this.#fail(pairKey(name, address), this.#config.pairMaxFailures, now);
     this.#fail(addressKey(address), this.#config.addressMaxFailures, now);
+    this.#fail(accountKey(name), this.#config.accountMaxFailures, now);
   }
 
-  /** A success clears the account's count; the address keeps its own (one good login must not unlock a sprayer). */
-  recordSuccess(account: string): void {
-    this.#entries.delete(accountKey(account));
+  /**
+   * A success clears this address's count for the account and remembers the address as the owner's.
+   * The account-wide count stays (the owner logging in must not reset a distributed guesser's count),
+   * and so does the address's own (one good login must not unlock a sprayer).
+   */
+  recordSuccess(account: string, address: string): void {
+    const name = normalise(account);
+    this.#entries.delete(pairKey(name, address));
+    const known = (this.#known.get(name) ?? []).filter((a) => a !== address);
+    known.push(address);
+    this.#known.delete(name);
+    if (this.#known.size >= MAX_ENTRIES) this.#known.delete(this.#known.keys().next().value!);
+    this.#known.set(name, known.slice(-KNOWN_ADDRESSES_PER_ACCOUNT));
+  }
+
+  #isKnown(name: string, address: string): boolean {
+    return this.#known.get(name)?.includes(address) ?? false;
   }
 
   #blockedFor(key: string, now: number): number {
@@ -79,8 +108,16 @@ export class LoginThrottle {
   }
 }
 
+function normalise(account: string): string {
+  return account.trim().toLowerCase();
+}
+
+function pairKey(account: string, address: string): string {
+  return `pair:${address}\u0000${account}`;
+}
+
 function accountKey(account: string): string {
-  return `account:${account.trim().toLowerCase()}`;
+  return `account:${account}`;
 }
 
 function addressKey(address: string): string {

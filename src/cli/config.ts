@@ -3,6 +3,7 @@ import { DEFAULT_QUOTA_CONFIG, type QuotaConfig } from '../core/quota.ts';
 import { findConfigFile, fileError, readConfigFile, type ConfigFileContent } from './config-file.ts';
 import { anyText, bool, integer, list, oneOf, originList, scaled, secret, taskTypeList, text } from './config-values.ts';
 import { DEFAULT_DATABASE_URL, parseDatabaseUrl } from '../store/database-url.ts';
+import { REGISTRATION_POLICIES, type RegistrationPolicy } from '../auth/auth-config.ts';
 import { defaultEventLoopMaxBlockMs } from '../worker/event-loop-watchdog.ts';
 import {
   DEFAULT_BREAKER_SETTINGS,
@@ -258,7 +259,7 @@ const SPEC = {
       default: 'admin@localhost',
     },
     password_min_length: {
-      description: 'Shortest password accepted at registration.',
+      description: 'Shortest password accepted (registration, password change and reset, `users create`; the same for `conveyor start` and `serve`).',
       ...integer(8, 128),
       default: 8,
     },
@@ -268,19 +269,24 @@ const SPEC = {
       default: 128,
     },
     password_min_classes: {
-      description: 'Character classes (lower, upper, digits, symbols) a password needs (`conveyor start` relaxes this to 2).',
+      description: 'Character classes (lower, upper, digits, symbols) a password needs.',
       ...integer(1, 4, ' (of lower, upper, digits, symbols)'),
       default: 3,
     },
     password_reject_common: {
-      description: 'Refuse passwords from a list of the most common ones (`conveyor start` turns this off).',
+      description: 'Refuse passwords from a list of the most common ones.',
       ...bool(),
       default: true,
     },
     login_max_failures: {
-      description: 'Failed logins on one account before it is throttled.',
-      ...integer(1, 1000, ' (per account)'),
+      description: 'Failed logins on one account from one client address before that address is throttled for it (the owner elsewhere is not).',
+      ...integer(1, 1000, ' (per account and address)'),
       default: 5,
+    },
+    login_account_max_failures: {
+      description: 'Failed logins on one account from all addresses before it is throttled for addresses it never logged in from (its owner\'s known addresses are not).',
+      ...integer(1, 100_000, ' (per account)'),
+      default: 50,
     },
     login_address_max_failures: {
       description: 'Failed logins from one client address before it is throttled.',
@@ -321,6 +327,21 @@ const SPEC = {
       description: 'Registrations one client address may make per minute; 0 for no limit.',
       ...integer(0, 1_000_000, ' (per client address; 0 = unlimited)'),
       default: 20,
+    },
+    registration: {
+      description: 'Who may register through POST /auth/register: `open` (anyone), `invite` (holders of an invitation from a moderator or admin) or `closed` (accounts come from `conveyor users create`). `conveyor start` uses `open` when the server listens on loopback and this is not set.',
+      ...oneOf(REGISTRATION_POLICIES),
+      default: 'invite' as RegistrationPolicy,
+    },
+    invitation_ttl_ms: {
+      description: 'How long an invitation (POST /users/invitations, `conveyor users invite`) can be used.',
+      ...integer(60_000, 365 * DAY_MS, ' (milliseconds)'),
+      default: 7 * DAY_MS,
+    },
+    password_reset_ttl_ms: {
+      description: 'How long an admin-issued password reset (POST /users/:id/password-reset, `conveyor users reset-password`) can be used.',
+      ...integer(60_000, 30 * DAY_MS, ' (milliseconds)'),
+      default: HOUR_MS,
     },
   },
   quotas: {

@@ -48,12 +48,12 @@ export interface HttpServer {
 }
 
 /**
- * Starts the API on `engine`. The test settings (the first admin's password, no registration limit,
+ * Starts the API on `engine`. The test settings (the first admin's password, open registration, no registration limit,
  * cheap argon2) come first; `overrides` win over them.
  */
 export async function startHttpServer(options: { engine: Engine; clock: Clock; logger: Logger; overrides?: DeepPartial<ApiConfig> }): Promise<HttpServer> {
   const overrides = options.overrides ?? {};
-  const config = resolveApiConfig({ ...overrides, auth: { initialAdminPassword: ADMIN_PASSWORD, registerPerMinute: 10_000, argon2: TEST_ARGON2, ...overrides.auth } });
+  const config = resolveApiConfig({ ...overrides, auth: { initialAdminPassword: ADMIN_PASSWORD, registerPerMinute: 10_000, argon2: TEST_ARGON2, registration: 'open', ...overrides.auth } });
   const app = await buildApp({ engine: options.engine, config, logger: options.logger, clock: options.clock });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const address = app.server.address();

@@ -1,12 +1,33 @@
+import type { FastifyRequest } from 'fastify';
 import type { UserRecord } from '../../store/engine.ts';
 import { ApiError, notFound } from '../api-error.ts';
 import type { ApiContext, App } from '../api-context.ts';
 import { principalOf } from '../plugins/authenticate.ts';
 import { Ok, errors } from '../schemas/common.ts';
-import { UserIdParams, UserListQuery, UserPage, UserPatchBody, UserPatchResult } from '../schemas/user-schemas.ts';
+import {
+  InvitationBody,
+  InvitationResult,
+  PasswordResetIssueBody,
+  PasswordResetIssued,
+  UserIdParams,
+  UserListQuery,
+  UserPage,
+  UserPatchBody,
+  UserPatchResult,
+} from '../schemas/user-schemas.ts';
 import { userProfile } from '../views/user-view.ts';
 
-/** Account administration (admins only): list the users, change a role, deactivate or reactivate. */
+const HOUR_MS = 3_600_000;
+
+/** For routes whose every body field is optional: no body at all means `{}`. */
+async function bodyOptional(request: FastifyRequest): Promise<void> {
+  request.body ??= {};
+}
+
+/**
+ * Account administration: list the users, change a role, deactivate or reactivate, issue a password
+ * reset (admins); issue invitations (moderators and admins).
+ */
 export function userRoutes(app: App, ctx: ApiContext): void {
   app.get('/users', {
     config: { access: 'admin' },
@@ -62,5 +83,51 @@ export function userRoutes(app: App, ctx: ApiContext): void {
       'user account changed by an admin',
     );
     return { success: true as const, data: { ...userProfile(updated), sessions_ended: sessionsEnded } };
+  });
+
+  app.post('/users/invitations', {
+    config: { access: 'moderator' },
+    schema: {
+      operationId: 'createInvitation',
+      tags: ['users'],
+      summary: 'Invite someone to register (moderators and admins)',
+      description:
+        'Returns a one-time `invitation_token`, shown once, for POST /auth/register when the registration policy is `invite` ' +
+        '(it works under `open` too, to register with its role). `role` defaults to user; only an admin may invite a moderator or an admin (403).',
+      body: InvitationBody,
+      response: { 201: Ok(InvitationResult), ...errors(400, 401, 403) },
+    },
+    preValidation: bodyOptional,
+  }, async (request, reply) => {
+    const caller = principalOf(request).user;
+    const role = request.body.role ?? 'user';
+    const hours = request.body.expires_in_hours;
+    const issued = await ctx.auth.invite({ by: caller, role, ttlMs: hours === undefined ? undefined : hours * HOUR_MS });
+    request.log.info({ by: caller.id, role, expiresAt: issued.expiresAt }, 'invitation issued');
+    return reply.status(201).send({ success: true, data: { invitation_token: issued.token, role, expires_at: issued.expiresAt.toISOString() } });
+  });
+
+  app.post('/users/:id/password-reset', {
+    config: { access: 'admin' },
+    schema: {
+      operationId: 'issuePasswordReset',
+      tags: ['users'],
+      summary: 'Issue a one-time password reset for an account (admins)',
+      description:
+        'Returns a `reset_token`, shown once, for the account\'s owner to give to POST /auth/password-reset with a new password ' +
+        '(that ends every session of the account). Nothing changes until the token is used; it expires after `auth.password_reset_ttl_ms`.',
+      params: UserIdParams,
+      body: PasswordResetIssueBody,
+      response: { 201: Ok(PasswordResetIssued), ...errors(400, 401, 403, 404) },
+    },
+    preValidation: bodyOptional,
+  }, async (request, reply) => {
+    const caller = principalOf(request).user;
+    const target = await ctx.engine.userGet({ id: request.params.id });
+    if (!target) throw notFound('User');
+    const hours = request.body.expires_in_hours;
+    const issued = await ctx.auth.issuePasswordReset({ userId: target.id, by: caller.id, ttlMs: hours === undefined ? undefined : hours * HOUR_MS });
+    request.log.info({ targetUserId: target.id, by: caller.id, expiresAt: issued.expiresAt }, 'password reset issued');
+    return reply.status(201).send({ success: true, data: { user_id: target.id, reset_token: issued.token, expires_at: issued.expiresAt.toISOString() } });
   });
 }

@@ -10,8 +10,29 @@ export const RegisterBody = Type.Object(
     username: Type.String({ description: '3-50 letters, digits, _ or -' }),
     email: Type.String({ maxLength: 254 }),
     password: Type.String({ description: '8-128 characters mixing 3 of: lower, upper, digits, symbols; not a common password' }),
+    invitation_token: Type.Optional(Type.String({ maxLength: 256, description: 'Needed when the server\'s registration policy is `invite`: a token from POST /users/invitations; the account gets its role' })),
   },
   { additionalProperties: false, examples: [REGISTER_EXAMPLE] },
+);
+
+const NewPassword = Type.String({ minLength: 1, maxLength: 1024, description: 'Follows the password policy (8-128 characters mixing 3 of: lower, upper, digits, symbols; not a common password)' });
+
+export const PasswordChangeBody = Type.Object(
+  { current_password: Type.String({ minLength: 1, maxLength: 1024 }), new_password: NewPassword },
+  { additionalProperties: false, examples: [{ current_password: 'Correct-Horse-42', new_password: 'Battery-Staple-57' }] },
+);
+
+export const PasswordResetBody = Type.Object(
+  { token: Type.String({ minLength: 1, maxLength: 256, description: 'The reset token an admin issued (POST /users/:id/password-reset or `conveyor users reset-password`)' }), new_password: NewPassword },
+  { additionalProperties: false, examples: [{ token: 'q9Xb3Vd0e5bq2l8Kc2r6lT1w8N4fZ0pJm3sY7aHkU1c', new_password: 'Battery-Staple-57' }] },
+);
+
+export const PasswordSetResult = Type.Object(
+  {
+    message: Type.String(),
+    sessions_ended: Type.Integer({ description: 'Sessions ended: every other session on a change, every session on a reset' }),
+  },
+  { examples: [{ message: 'Password changed; 1 other session(s) ended', sessions_ended: 1 }] },
 );
 
 export const LoginBody = Type.Object(

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Role, UserProfile } from './auth-schemas.ts';
-import { Uuid } from './common.ts';
+import { DateTime, Uuid } from './common.ts';
 import { USER_PROFILE_EXAMPLE } from './examples.ts';
 
 export const UserIdParams = Type.Object({ id: Uuid });
@@ -35,4 +35,35 @@ export const UserPatchResult = Type.Object(
     sessions_ended: Type.Integer({ description: 'Sessions ended by this change (a deactivation ends them all)' }),
   },
   { examples: [{ ...USER_PROFILE_EXAMPLE, role: 'moderator', sessions_ended: 0 }] },
+);
+
+export const InvitationBody = Type.Object(
+  {
+    role: Type.Optional(Role),
+    expires_in_hours: Type.Optional(Type.Integer({ minimum: 1, maximum: 24 * 365, description: 'Defaults to auth.invitation_ttl_ms (7 days)' })),
+  },
+  { additionalProperties: false, examples: [{ role: 'user' }] },
+);
+
+export const InvitationResult = Type.Object(
+  {
+    invitation_token: Type.String({ description: 'Shown once; give it as `invitation_token` to POST /auth/register. Only its hash is stored' }),
+    role: Role,
+    expires_at: DateTime,
+  },
+  { examples: [{ invitation_token: 'b1Zq0c4Ue8Xl2p6Rj9s3Tf7Wk5Hn1Ga8Yd0Mv4Ex2Q', role: 'user', expires_at: '2026-01-08T12:00:00.000Z' }] },
+);
+
+export const PasswordResetIssueBody = Type.Object(
+  { expires_in_hours: Type.Optional(Type.Integer({ minimum: 1, maximum: 24 * 30, description: 'Defaults to auth.password_reset_ttl_ms (1 hour)' })) },
+  { additionalProperties: false },
+);
+
+export const PasswordResetIssued = Type.Object(
+  {
+    user_id: Type.String(),
+    reset_token: Type.String({ description: 'Shown once; the account\'s owner gives it to POST /auth/password-reset with a new password. Only its hash is stored' }),
+    expires_at: DateTime,
+  },
+  { examples: [{ user_id: USER_PROFILE_EXAMPLE.id, reset_token: 'q9Xb3Vd0e5bq2l8Kc2r6lT1w8N4fZ0pJm3sY7aHkU1c', expires_at: '2026-01-01T13:00:00.000Z' }] },
 );

@@ -19,22 +19,20 @@ import { listenError } from '../listen-error.ts';
 const CONVEYOR_BIN = process.argv[1] ?? fileURLToPath(new URL('../../../bin/conveyor.js', import.meta.url));
 
 /**
- * `npm start` is for trying Conveyor on one machine, with the guide's own examples: its curl session
- * registers `password123`, which the production rules refuse. So unless the operator set the password
- * rules, this command relaxes them to 8 characters with letters and digits. `conveyor serve` keeps the
- * strict defaults.
+ * `npm start` is for trying Conveyor on one machine: unless the operator chose a registration policy
+ * (environment or config file), it opens registration, so the guide's curl session can register
+ * accounts, but only while the server listens on loopback, where no stranger can reach it. The
+ * password rules are the same as `conveyor serve`'s: one policy for every way of starting.
  */
 function withTryItDefaults(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   const result = { ...env };
-  const { sources } = resolveConfig(env);
-  for (const [key, value] of [
-    ['password_min_classes', '2'],
-    ['password_reject_common', 'false'],
-  ] as const) {
-    // Only where the operator said nothing, in the environment or in a config file.
-    if (sources[`auth.${key}`]?.kind === 'default') result[`CONVEYOR__AUTH__${key.toUpperCase()}`] = value;
-  }
+  const { config, sources } = resolveConfig(env);
+  if (sources['auth.registration']?.kind === 'default' && isLoopback(config.server.host)) result.CONVEYOR__AUTH__REGISTRATION = 'open';
   return result;
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
 
 /** Migrates once, before any child starts, and makes sure someone can log in as an admin. */
@@ -136,7 +134,8 @@ export async function runStart(options: { workers: number; env?: NodeJS.ProcessE
     if (adminPassword) say(`  Log in as admin with password ${adminPassword} (shown once)`);
     say('  Your own admin:      npx conveyor users create --admin --username <name> --email <address>');
     say(`  Or make an account:  curl -X POST ${url}/auth/register -H 'Content-Type: application/json' \\`);
-    say(`                         -d '{"username":"test","email":"test@example.com","password":"password123"}'`);
+    say(`                         -d '{"username":"test","email":"test@example.com","password":"Test-Pass-2026"}'`);
+    say(`  Registration         ${config.auth.registration}${config.auth.registration === 'open' ? ' (this machine only; `conveyor serve` defaults to invite)' : ''}`);
     say();
     say('  Ctrl-C stops everything gracefully.');
   } else if (serving === false) {
