@@ -115,12 +115,15 @@ export class AuthService {
 
   /**
    * An invitation to register with `role`. Moderators and admins issue them; only an admin may invite
-   * someone to a role above user. The token is returned once; only its hash is stored.
+   * someone to a role above user. `by` null is the operator at the CLI, who may invite any role. The
+   * token is returned once; only its hash is stored.
    */
-  async invite(p: { by: UserRecord; role: UserRole; ttlMs?: number | undefined }): Promise<IssuedToken> {
-    if (!hasRole(p.by.role, 'moderator')) throw forbidden('Invitations are issued by moderators and admins');
-    if (p.role !== 'user' && p.by.role !== 'admin') throw forbidden(`role: only an admin may invite a ${p.role}`, 'role');
-    return this.#issue({ kind: 'invitation', userId: null, role: p.role, by: p.by.id, ttlMs: p.ttlMs ?? this.#config.invitationTtlMs });
+  async invite(p: { by: UserRecord | null; role: UserRole; ttlMs?: number | undefined }): Promise<IssuedToken> {
+    if (p.by !== null) {
+      if (!hasRole(p.by.role, 'moderator')) throw forbidden('Invitations are issued by moderators and admins');
+      if (p.role !== 'user' && p.by.role !== 'admin') throw forbidden(`role: only an admin may invite a ${p.role}`, 'role');
+    }
+    return this.#issue({ kind: 'invitation', userId: null, role: p.role, by: p.by?.id ?? null, ttlMs: p.ttlMs ?? this.#config.invitationTtlMs });
   }
 
   /** A one-time password reset for `userId`, issued by an admin (the API's users page, or the CLI: `by` null). */

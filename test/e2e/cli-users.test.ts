@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { systemClock } from '../../src/core/clock.ts';
 import type { Engine } from '../../src/store/engine.ts';
+import { PASSWORD, startHttpServer } from '../helpers/http-harness.ts';
 import { cliSandbox, openSandboxEngine, runCli, runCliJson, runCliOnTerminal, type CliSandbox } from './cli-helpers.ts';
 
 /** `conveyor users` as real processes: made from flags in a script, or by answering questions on a terminal. */
@@ -29,7 +32,7 @@ describe('conveyor users', () => {
 
     const taken = await runCli(['users', 'create', '-u', 'ada', '-e', 'other@example.com'], { env: box.env });
     expect(taken.code).toBe(4);
-    expect(taken.stderr).toContain('username is already taken');
+    expect(taken.stderr).toContain('username or email is unavailable');
     const invalid = await runCli(['users', 'create', '-u', 'x', '-e', 'x@example.com'], { env: box.env });
     expect(invalid.code).toBe(2);
     expect(invalid.stderr).toContain('username');
@@ -73,5 +76,32 @@ describe('conveyor users', () => {
     expect(json.data.next_cursor).toBeNull();
     expect(json.data.items.map((u: { username: string }) => u.username)).toEqual(['ada', 'grace']);
     expect(Object.keys(json.data.items[0]).sort()).toEqual(['created_at', 'email', 'id', 'is_active', 'last_login_at', 'role', 'username']);
+  });
+
+  it('invite and reset-password print one-time tokens that the API then accepts, once', async () => {
+    const server = await startHttpServer({ engine, clock: systemClock, logger: pino({ level: 'silent' }), overrides: { auth: { registration: 'invite' } } });
+    try {
+      const invite = await runCliJson(['users', 'invite', '--role', 'moderator', '--expires-in-hours', '2'], { env: box.env });
+      expect(invite.data).toMatchObject({ role: 'moderator', dashboard_url: expect.stringMatching(/\/#\/register\?invitation=[A-Za-z0-9_-]{43}$/) });
+      const body = { username: 'invited', email: 'invited@example.com', password: PASSWORD, invitation_token: invite.data.invitation_token };
+      const registered = await server.call('POST', '/auth/register', { body });
+      expect(registered.status, registered.text).toBe(201);
+      expect(registered.body.data.role).toBe('moderator');
+      expect((await server.call('POST', '/auth/register', { body: { ...body, username: 'invited2', email: 'invited2@example.com' } })).status).toBe(400);
+
+      const unknown = await runCli(['users', 'reset-password', 'nobody'], { env: box.env });
+      expect(unknown.code).toBe(3);
+      expect(unknown.stderr).toContain('no account named nobody');
+      const reset = await runCli(['users', 'reset-password', 'invited'], { env: box.env });
+      expect(reset.code, reset.stderr).toBe(0);
+      const token = /token\s+([A-Za-z0-9_-]{43})$/m.exec(reset.stdout)![1]!;
+      expect(reset.stdout).toContain(`/#/reset?token=${token}`);
+      const done = await server.call('POST', '/auth/password-reset', { body: { token, new_password: 'Reset-By-Cli-77' } });
+      expect(done.status, done.text).toBe(200);
+      expect(await server.login('invited', 'Reset-By-Cli-77')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect((await server.call('POST', '/auth/password-reset', { body: { token, new_password: 'Reset-Again-88' } })).status).toBe(400);
+    } finally {
+      await server.app.close();
+    }
   });
 });

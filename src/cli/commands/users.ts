@@ -8,8 +8,8 @@ import { USER_ROLES, type Engine, type UserRecord, type UserRole } from '../../s
 import { userProfile } from '../../api/views/user-view.ts';
 import { withEngine } from '../cli-engine.ts';
 import { cliAction, CliError, EXIT } from '../cli-error.ts';
-import { loadConfig } from '../config.ts';
-import { formatAgo, formatTable, printJson, printJsonList, println } from '../output.ts';
+import { loadConfig, type Config } from '../config.ts';
+import { formatAgo, formatTable, parseIntFlag, printJson, printJsonList, println } from '../output.ts';
 import { ask, askSecret, canAsk } from '../prompt.ts';
 import { createLogger } from '../logger.ts';
 import { apiConfigFrom } from './serve.ts';
@@ -24,9 +24,12 @@ interface CreateOptions {
   json?: boolean;
 }
 
-/** `conveyor users [list]|create|set-role`: account administration from the shell (the API never grants roles). */
+/**
+ * `conveyor users [list]|create|set-role|invite|reset-password`: account administration from the shell
+ * (the API never grants roles through registration).
+ */
 export function registerUsersCommand(program: Command): void {
-  const users = program.command('users').description('Manage accounts: list them, create one (an admin too), change a role');
+  const users = program.command('users').description('Manage accounts: list them, create one (an admin too), change a role, invite, reset a password');
 
   users
     .command('list', { isDefault: true })
@@ -134,17 +137,80 @@ Examples:
         });
       }),
     );
+
+  registerTokenCommands(users);
 }
 
 const USERS_PAGE = 500;
+const HOUR_MS = 3_600_000;
 
-async function withAccounts(fn: (auth: AuthService, engine: Engine) => Promise<void>): Promise<void> {
+function registerTokenCommands(users: Command): void {
+  users
+    .command('invite')
+    .description('Issue a one-time invitation to register (for auth.registration=invite); the token is printed once')
+    .option('--role <role>', `the role the new account gets: one of ${USER_ROLES.join(', ')} (default user)`)
+    .option('--expires-in-hours <n>', 'how long it can be used (default auth.invitation_ttl_ms, 7 days)')
+    .option('--json', 'print JSON: {invitation_token, role, expires_at, dashboard_url}')
+    .action(
+      cliAction(async (options: { role?: string; expiresInHours?: string; json?: boolean }) => {
+        const role = roleOf(options.role ?? 'user');
+        const ttlMs = options.expiresInHours === undefined ? undefined : parseIntFlag(options.expiresInHours, '--expires-in-hours', 1, 24 * 365) * HOUR_MS;
+        await withAccounts(async (auth, _engine, config) => {
+          const issued = await auth.invite({ by: null, role, ttlMs });
+          const url = `${dashboardUrl(config)}/#/register?invitation=${issued.token}`;
+          if (options.json) {
+            printJson({ invitation_token: issued.token, role, expires_at: issued.expiresAt.toISOString(), dashboard_url: url });
+            return;
+          }
+          println(`Invitation for a ${role}, usable once until ${issued.expiresAt.toISOString()} (shown once):`);
+          println(`  token      ${issued.token}`);
+          println(`  dashboard  ${url}`);
+          println(`  API        POST /auth/register with "invitation_token": "${issued.token}"`);
+        });
+      }),
+    );
+
+  users
+    .command('reset-password')
+    .description('Issue a one-time password reset for an account; its owner sets a new password with it, which ends all their sessions')
+    .argument('<login>', 'username or email')
+    .option('--expires-in-hours <n>', 'how long it can be used (default auth.password_reset_ttl_ms, 1 hour)')
+    .option('--json', 'print JSON: {user_id, reset_token, expires_at, dashboard_url}')
+    .action(
+      cliAction(async (login: string, options: { expiresInHours?: string; json?: boolean }) => {
+        const ttlMs = options.expiresInHours === undefined ? undefined : parseIntFlag(options.expiresInHours, '--expires-in-hours', 1, 24 * 30) * HOUR_MS;
+        await withAccounts(async (auth, engine, config) => {
+          const user = await engine.userFind({ login });
+          if (!user) throw new ConveyorError(ERROR_CODES.NOT_FOUND, `no account named ${login} (conveyor users list shows them)`);
+          const issued = await auth.issuePasswordReset({ userId: user.id, by: null, ttlMs });
+          const url = `${dashboardUrl(config)}/#/reset?token=${issued.token}`;
+          if (options.json) {
+            printJson({ user_id: user.id, reset_token: issued.token, expires_at: issued.expiresAt.toISOString(), dashboard_url: url });
+            return;
+          }
+          println(`Password reset for ${user.username}, usable once until ${issued.expiresAt.toISOString()} (shown once):`);
+          println(`  token      ${issued.token}`);
+          println(`  dashboard  ${url}`);
+          println(`  API        POST /auth/password-reset {"token": "${issued.token}", "new_password": "..."}`);
+          println('Nothing changes until it is used; then every session of the account ends.');
+        });
+      }),
+    );
+}
+
+/** Where this configuration's dashboard answers (behind a proxy the public address differs; the token is what matters). */
+function dashboardUrl(config: Config): string {
+  const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${config.server.port}`;
+}
+
+async function withAccounts(fn: (auth: AuthService, engine: Engine, config: Config) => Promise<void>): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level });
   const engine = await openEngine(config.database.url, { logger });
   try {
     await engine.migrate();
-    await fn(new AuthService({ engine, config: apiConfigFrom(config).auth, clock: systemClock, logger }), engine);
+    await fn(new AuthService({ engine, config: apiConfigFrom(config).auth, clock: systemClock, logger }), engine, config);
   } finally {
     await engine.close();
   }
