@@ -14,6 +14,7 @@ import { SchedulesPage } from './pages/schedules.js';
 import { TaskPage } from './pages/task.js';
 import { TasksPage } from './pages/tasks.js';
 import { UsersPage } from './pages/users.js';
+import { AccountPage } from './pages/account.js';
 
 const NAV = [
   { path: '/', label: 'Overview' },
@@ -21,8 +22,8 @@ const NAV = [
   { path: '/dead-letter', label: 'Dead letter' },
   { path: '/schedules', label: 'Schedules' },
   { path: '/create', label: 'New task' },
-  // Shown to admins only; the API refuses everyone else anyway.
-  { path: '/users', label: 'Users', role: 'admin' },
+  // Shown to moderators (who invite) and admins (who also manage accounts); the API refuses everyone else anyway.
+  { path: '/users', label: 'Users', role: 'moderator' },
 ];
 
 const LIVE_LABEL = { live: 'Live', connecting: 'Connecting…', reconnecting: 'Reconnecting…' };
@@ -37,6 +38,7 @@ function Page({ route }) {
   if (path === '/schedules') return html`<${SchedulesPage} />`;
   if (path === '/create') return html`<${CreatePage} params=${params} />`;
   if (path === '/users') return html`<${UsersPage} params=${params} />`;
+  if (path === '/account') return html`<${AccountPage} />`;
   return html`<div class="page-head"><h1 tabindex="-1">Page not found</h1></div><p><a href="#/">Back to the overview</a></p>`;
 }
 
@@ -113,7 +115,7 @@ function Shell({ session, onLogout }) {
           <span class=${`live live-${liveStatus}`} role="status" title="Updates arrive as they happen">
             <span class="live-dot" aria-hidden="true"></span>${LIVE_LABEL[liveStatus] ?? liveStatus}
           </span>
-          <span class="who"><span class="who-name">${session.user.username}</span> <span class="role">${session.user.role}</span></span>
+          <a class="who" href=${href('/account')} title="Your account: change your password"><span class="who-name">${session.user.username}</span> <span class="role">${session.user.role}</span></a>
           <button type="button" class="btn btn-ghost btn-small" onClick=${onLogout}>Log out</button>
         </div>
       </div>
@@ -153,7 +155,7 @@ function App() {
     return html`<${LoginPage} message=${message} onLogin=${(next) => {
       setMessage(null);
       setSession(next);
-      if (location.hash === '' || location.hash === '#/login') navigate('/', {}, { replace: true });
+      if (location.hash === '' || /^#\/(login|register|reset)\b/.test(location.hash)) navigate('/', {}, { replace: true });
     }} />`;
   }
   return html`<${Shell} key=${session.token} session=${session} onLogout=${logout} />`;

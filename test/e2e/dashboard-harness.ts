@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { pino } from 'pino';
+import type { ApiConfig, DeepPartial } from '../../src/api/api-config.ts';
 import { systemClock } from '../../src/core/clock.ts';
 import { createEngine } from '../helpers/create-engine.ts';
 import type { Engine } from '../../src/store/engine.ts';
@@ -51,7 +52,8 @@ export interface DashboardRig {
   close(): Promise<void>;
 }
 
-export async function startRig(db: TestDatabase): Promise<DashboardRig> {
+/** `overrides` go to the API's settings (registration: 'invite', ...); `account()` needs open registration. */
+export async function startRig(db: TestDatabase, overrides: DeepPartial<ApiConfig> = {}): Promise<DashboardRig> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(`The dashboard's browser tests drive Chromium, and there is none at ${CHROMIUM}. Install it (Debian/Ubuntu: \`apt-get install chromium\`), or set CHROMIUM_PATH to a Chromium or Chrome binary.`);
   }
@@ -76,7 +78,7 @@ export async function startRig(db: TestDatabase): Promise<DashboardRig> {
 
   const logs: string[] = [];
   const logger = pino({ level: 'warn' }, { write: (line: string) => void logs.push(line) });
-  const server = await startHttpServer({ engine, clock: systemClock, logger, overrides: { taskTypeCacheMs: 250 } });
+  const server = await startHttpServer({ engine, clock: systemClock, logger, overrides: { taskTypeCacheMs: 250, ...overrides } });
   const { url, app, login } = server;
   const browser = await browserStarting;
 

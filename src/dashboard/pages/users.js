@@ -4,7 +4,8 @@ import { api, query } from '../lib/api.js';
 import { useApp, useLive, useLoad } from '../lib/app-context.js';
 import { formatNumber } from '../lib/format.js';
 import { html } from '../lib/html.js';
-import { navigate } from '../lib/router.js';
+import { href, navigate } from '../lib/router.js';
+import { hasRole } from '../lib/session.js';
 
 const PAGE_SIZE = 50;
 const ROLES = ['user', 'moderator', 'admin'];
@@ -67,7 +68,56 @@ function RoleControl({ account, self, onChange }) {
   </div>`;
 }
 
-function UserRow({ account, self, onChange }) {
+/** A one-time token just issued: the link to pass on (shown once; only its hash is kept). */
+function IssuedToken({ issued, onDone }) {
+  const ref = useRef(null);
+  useEffect(() => {
+    ref.current?.focus();
+    ref.current?.select();
+  }, [issued]);
+  const link = `${location.origin}${location.pathname}${href(issued.path, { [issued.param]: issued.token })}`;
+  return html`<div class="notice notice-info issued-token" role="status" data-issued=${issued.kind}>
+    <strong>${issued.title}</strong>
+    <span>Pass this link on; it works once, until ${new Date(issued.expires_at).toLocaleString()}, and is shown only now.</span>
+    <label class="sr-only" for="issued-link">${issued.title}: link</label>
+    <input id="issued-link" ref=${ref} readonly value=${link} />
+    <span class="muted small">Or the code: <code data-token>${issued.token}</code></span>
+    <span><button type="button" class="btn btn-ghost btn-small" onClick=${onDone}>Done</button></span>
+  </div>`;
+}
+
+/** Moderators and admins: an invitation to register, with the role it grants (above user: admins only). */
+function InvitePanel({ me, onIssued }) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+  const roles = me.role === 'admin' ? ROLES : ['user'];
+  const submit = async (event) => {
+    event.preventDefault();
+    const role = new FormData(event.currentTarget).get('role');
+    setBusy(true);
+    setError(null);
+    try {
+      const { data } = await api('POST', '/users/invitations', { body: { role } });
+      onIssued({ kind: 'invitation', title: `Invitation for a ${data.role}`, token: data.invitation_token, expires_at: data.expires_at, path: '/register', param: 'invitation' });
+    } catch (failure) {
+      setError(failure);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return html`<section class="card mt" aria-labelledby="invite-heading">
+    <h2 id="invite-heading">Invite someone</h2>
+    <p class="muted">When this server takes new accounts by invitation, the link lets one person register, once.</p>
+    <${ErrorNotice} error=${error} title="Could not create the invitation" />
+    <form onSubmit=${submit} class="inline-form">
+      <label for="invite-role">Invitation role</label>
+      <select id="invite-role" name="role">${roles.map((r) => html`<option value=${r}>${r}</option>`)}</select>
+      <button type="submit" class="btn btn-primary" disabled=${busy}>Create invitation</button>
+    </form>
+  </section>`;
+}
+
+function UserRow({ account, self, onChange, onReset }) {
   return html`<tr data-user-id=${account.id} class=${account.is_active ? '' : 'inactive'}>
     <th scope="row" data-label="User">
       <span class="user-name">${account.username}${self ? html` <span class="you">you</span>` : null}</span>
@@ -80,6 +130,7 @@ function UserRow({ account, self, onChange }) {
     <td data-label="Created"><${RelativeTime} iso=${account.created_at} /></td>
     <td data-label="Last sign-in"><${RelativeTime} iso=${account.last_login_at} /></td>
     <td data-label="Access" class="row-end">
+      ${self ? null : html`<button type="button" class="btn btn-ghost btn-small" onClick=${onReset}>Reset password</button> `}
       ${self
         ? null
         : account.is_active
@@ -89,11 +140,22 @@ function UserRow({ account, self, onChange }) {
   </tr>`;
 }
 
-/** Admins: every account, its role, and whether it may sign in. */
+/** Admins: every account, its role, whether it may sign in, and password resets. Moderators and admins: invitations. */
 export function UsersPage({ params }) {
   const { user: me, notify } = useApp();
   const offset = Math.max(0, Math.floor(Number(params.get('offset'))) || 0);
-  const data = useLoad(() => api('GET', `/users${query({ limit: PAGE_SIZE, offset })}`), [offset]);
+  const isAdmin = hasRole(me, 'admin');
+  const data = useLoad(() => (isAdmin || !hasRole(me, 'moderator') ? api('GET', `/users${query({ limit: PAGE_SIZE, offset })}`) : Promise.resolve(null)), [offset]);
+  const [issued, setIssued] = useState(null);
+
+  const reset = async (account) => {
+    try {
+      const { data: made } = await api('POST', `/users/${account.id}/password-reset`);
+      setIssued({ kind: 'password_reset', title: `Password reset for ${account.username}`, token: made.reset_token, expires_at: made.expires_at, path: '/reset', param: 'token' });
+    } catch (error) {
+      notify(error.message, 'error');
+    }
+  };
 
   useEffect(() => {
     document.title = 'Users · Conveyor';
@@ -117,6 +179,9 @@ export function UsersPage({ params }) {
   return html`<div class="page">
     <${PageTitle}>Users<//>
     <p class="lede">Everyone with an account. Roles: user (${ROLE_NOTE.user}), moderator (${ROLE_NOTE.moderator}), admin (${ROLE_NOTE.admin}). A deactivated account is signed out at once and cannot sign in.</p>
+    ${issued ? html`<${IssuedToken} issued=${issued} onDone=${() => setIssued(null)} />` : null}
+    ${hasRole(me, 'moderator') ? html`<${InvitePanel} me=${me} onIssued=${setIssued} />` : null}
+    ${!isAdmin && hasRole(me, 'moderator') ? html`<p class="muted mt">Only admins see and change the accounts.</p>` : null}
     ${forbidden
       ? html`<div class="notice notice-warn" role="alert"><strong>Admins only</strong><span>Only admins can see and change accounts. ${data.error.message}.</span></div>`
       : html`<${ErrorNotice} error=${data.error} title="Could not load the users" />`}
@@ -129,7 +194,7 @@ export function UsersPage({ params }) {
               <th scope="col">User</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col">Created</th><th scope="col">Last sign-in</th><th scope="col"><span class="sr-only">Access</span></th>
             </tr></thead>
             <tbody>
-              ${users.map((u) => html`<${UserRow} key=${u.id} account=${u} self=${u.id === me.id} onChange=${(changes) => change(u, changes)} />`)}
+              ${users.map((u) => html`<${UserRow} key=${u.id} account=${u} self=${u.id === me.id} onChange=${(changes) => change(u, changes)} onReset=${() => reset(u)} />`)}
             </tbody>
           </table>
         </div>
