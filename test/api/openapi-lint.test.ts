@@ -64,7 +64,7 @@ describe('the OpenAPI document', () => {
 
   test('public routes need no token; every other route declares bearer auth and answers 401', () => {
     const publicIds = operations.filter(({ op }) => op.security.length === 0).map(({ op }) => op.operationId);
-    expect(publicIds.sort()).toEqual(['getHealth', 'getLiveness', 'getReadiness', 'login', 'register']);
+    expect(publicIds.sort()).toEqual(['getHealth', 'getLiveness', 'getReadiness', 'login', 'register', 'resetPassword']);
     for (const { op } of operations.filter(({ op }) => op.security.length > 0)) {
       expect(op.security, op.operationId).toEqual([{ bearerAuth: [] }]);
       expect(op.responses['401'], op.operationId).toEqual({ $ref: '#/components/responses/Unauthorized' });

@@ -13,7 +13,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create an account (role user) */
+        /**
+         * Create an account (role user, or an invitation's role)
+         * @description Under the server's registration policy (`auth.registration`): `open` takes anyone; `invite` needs `invitation_token` (403 without one, 400 when it is unknown, expired or used; the account gets the invitation's role); `closed` answers 403. A taken username or email answers 409 "username or email is unavailable", the same for both, so registration does not tell which exists.
+         */
         post: operations["register"];
         delete?: never;
         options?: never;
@@ -106,6 +109,46 @@ export interface paths {
          * @description Sets the expiry to a full session lifetime from now (within the absolute lifetime). A second refresh within 5 minutes answers 409.
          */
         post: operations["refreshSession"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change this account's password
+         * @description Needs `current_password` (403 when wrong; failures count towards the login throttle, 429 with Retry-After). The new password follows the password policy (400). Every other session of the account ends; this one stays.
+         */
+        post: operations["changePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Set a new password with an admin-issued reset token
+         * @description The token comes from an admin (POST /users/:id/password-reset, the dashboard's users page, or `conveyor users reset-password`). It works once and expires (`auth.password_reset_ttl_ms`, 1 hour by default); an unknown, expired or used token answers 400 on `token`. Every session of the account ends; log in with the new password.
+         */
+        post: operations["resetPassword"];
         delete?: never;
         options?: never;
         head?: never;
@@ -533,6 +576,46 @@ export interface paths {
          * @description Give `role`, `is_active` or both. Deactivating ends every session of the account at once and refuses its logins. An admin cannot demote or deactivate themselves (409), so at least one active admin always remains.
          */
         patch: operations["updateUser"];
+        trace?: never;
+    };
+    "/users/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Invite someone to register (moderators and admins)
+         * @description Returns a one-time `invitation_token`, shown once, for POST /auth/register when the registration policy is `invite` (it works under `open` too, to register with its role). `role` defaults to user; only an admin may invite a moderator or an admin (403).
+         */
+        post: operations["createInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users/{id}/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Issue a one-time password reset for an account (admins)
+         * @description Returns a `reset_token`, shown once, for the account's owner to give to POST /auth/password-reset with a new password (that ends every session of the account). Nothing changes until the token is used; it expires after `auth.password_reset_ttl_ms`.
+         */
+        post: operations["issuePasswordReset"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/health": {
@@ -1518,6 +1601,8 @@ export interface operations {
                     email: string;
                     /** @description 8-128 characters mixing 3 of: lower, upper, digits, symbols; not a common password */
                     password: string;
+                    /** @description Needed when the server's registration policy is `invite`: a token from POST /users/invitations; the account gets its role */
+                    invitation_token?: string;
                 };
             };
         };
@@ -1550,6 +1635,7 @@ export interface operations {
                 };
             };
             400: components["responses"]["BadRequest"];
+            403: components["responses"]["Forbidden"];
             409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
@@ -1812,6 +1898,133 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             409: components["responses"]["Conflict"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    changePassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "current_password": "Correct-Horse-42",
+                 *       "new_password": "Battery-Staple-57"
+                 *     }
+                 */
+                "application/json": {
+                    current_password: string;
+                    /** @description Follows the password policy (8-128 characters mixing 3 of: lower, upper, digits, symbols; not a common password) */
+                    new_password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "message": "Password changed; 1 other session(s) ended",
+                     *         "sessions_ended": 1
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        /**
+                         * @example {
+                         *       "message": "Password changed; 1 other session(s) ended",
+                         *       "sessions_ended": 1
+                         *     }
+                         */
+                        data: {
+                            message: string;
+                            /** @description Sessions ended: every other session on a change, every session on a reset */
+                            sessions_ended: number;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    resetPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "token": "q9Xb3Vd0e5bq2l8Kc2r6lT1w8N4fZ0pJm3sY7aHkU1c",
+                 *       "new_password": "Battery-Staple-57"
+                 *     }
+                 */
+                "application/json": {
+                    /** @description The reset token an admin issued (POST /users/:id/password-reset or `conveyor users reset-password`) */
+                    token: string;
+                    /** @description Follows the password policy (8-128 characters mixing 3 of: lower, upper, digits, symbols; not a common password) */
+                    new_password: string;
+                };
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "message": "Password changed; 1 other session(s) ended",
+                     *         "sessions_ended": 1
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        /**
+                         * @example {
+                         *       "message": "Password changed; 1 other session(s) ended",
+                         *       "sessions_ended": 1
+                         *     }
+                         */
+                        data: {
+                            message: string;
+                            /** @description Sessions ended: every other session on a change, every session on a reset */
+                            sessions_ended: number;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
             default: components["responses"]["UnexpectedError"];
         };
@@ -4074,6 +4287,156 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    createInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "role": "user"
+                 *     }
+                 */
+                "application/json": {
+                    /** @enum {string} */
+                    role?: "user" | "moderator" | "admin";
+                    /** @description Defaults to auth.invitation_ttl_ms (7 days) */
+                    expires_in_hours?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "invitation_token": "b1Zq0c4Ue8Xl2p6Rj9s3Tf7Wk5Hn1Ga8Yd0Mv4Ex2Q",
+                     *         "role": "user",
+                     *         "expires_at": "2026-01-08T12:00:00.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        /**
+                         * @example {
+                         *       "invitation_token": "b1Zq0c4Ue8Xl2p6Rj9s3Tf7Wk5Hn1Ga8Yd0Mv4Ex2Q",
+                         *       "role": "user",
+                         *       "expires_at": "2026-01-08T12:00:00.000Z"
+                         *     }
+                         */
+                        data: {
+                            /** @description Shown once; give it as `invitation_token` to POST /auth/register. Only its hash is stored */
+                            invitation_token: string;
+                            /** @enum {string} */
+                            role: "user" | "moderator" | "admin";
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339, UTC
+                             * @example 2026-01-01T12:00:00.000Z
+                             */
+                            expires_at: string;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    issuePasswordReset: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description UUID
+                 * @example 0f8fad5b-d9cb-469f-a165-70867728950e
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "expires_in_hours": 1
+                 *     }
+                 */
+                "application/json": {
+                    /** @description Defaults to auth.password_reset_ttl_ms (1 hour) */
+                    expires_in_hours?: number;
+                };
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "user_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+                     *         "reset_token": "q9Xb3Vd0e5bq2l8Kc2r6lT1w8N4fZ0pJm3sY7aHkU1c",
+                     *         "expires_at": "2026-01-01T13:00:00.000Z"
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        /**
+                         * @example {
+                         *       "user_id": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+                         *       "reset_token": "q9Xb3Vd0e5bq2l8Kc2r6lT1w8N4fZ0pJm3sY7aHkU1c",
+                         *       "expires_at": "2026-01-01T13:00:00.000Z"
+                         *     }
+                         */
+                        data: {
+                            user_id: string;
+                            /** @description Shown once; the account's owner gives it to POST /auth/password-reset with a new password. Only its hash is stored */
+                            reset_token: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339, UTC
+                             * @example 2026-01-01T12:00:00.000Z
+                             */
+                            expires_at: string;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             429: components["responses"]["TooManyRequests"];
