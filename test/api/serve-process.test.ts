@@ -26,7 +26,9 @@ describe.each(testDatabases)('conveyor serve and users [$kind]', ({ create }) =>
       CONVEYOR__SERVER__PORT: '0',
       CONVEYOR__LOG__LEVEL: 'info',
       STARTER__INITIAL_ADMIN_PASSWORD: 'First-Admin-Pass-1',
-      // The guide's manual test registers "password123"; a relaxed policy is a setting away.
+      // The guide's manual test registers "password123"; a relaxed policy is a setting away (for serve and start alike).
+      // A server takes invitations only by default; this one is open, as the guide's session registers.
+      CONVEYOR__AUTH__REGISTRATION: 'open',
       CONVEYOR__AUTH__PASSWORD_MIN_CLASSES: '2',
       CONVEYOR__AUTH__PASSWORD_REJECT_COMMON: 'false',
     };

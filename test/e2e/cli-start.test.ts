@@ -58,9 +58,14 @@ describe('conveyor start', () => {
     // The guide's "Manual Testing", verbatim paths and bodies.
     const post = (path: string, body: unknown, token?: string) =>
       fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) });
-    const registered = await post('/auth/register', { username: 'test', email: 'test@example.com', password: 'password123' });
+    // One password policy for every way of starting (issue 15: `npm start` took "password123" while `serve` refused it).
+    const weak = await post('/auth/register', { username: 'test', email: 'test@example.com', password: 'password123' });
+    expect(weak.status).toBe(400);
+    expect(((await weak.json()) as { error: { field: string } }).error.field).toBe('password');
+    expect(out.join('\n')).toMatch(/^  Registration\s+open \(this machine only/m);
+    const registered = await post('/auth/register', { username: 'test', email: 'test@example.com', password: 'Test-Pass-2026' });
     expect(registered.status, await registered.clone().text()).toBeLessThan(300);
-    const login = (await (await post('/auth/login', { username_or_email: 'test', password: 'password123' })).json()) as { data: { session_token: string } };
+    const login = (await (await post('/auth/login', { username_or_email: 'test', password: 'Test-Pass-2026' })).json()) as { data: { session_token: string } };
     const token = login.data.session_token;
     const created = (await (await post('/tasks', { task_type: 'email', payload: { to: 'test@example.com', subject: 'Test', body: 'Hello' } }, token)).json()) as {
       success: boolean;

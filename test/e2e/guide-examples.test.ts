@@ -61,13 +61,13 @@ describe('the guide built-in task examples, through `conveyor start`', () => {
     const register = await fetch(`${base}/auth/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username: 'guide', email: 'guide@example.com', password: 'password123' }),
+      body: JSON.stringify({ username: 'guide', email: 'guide@example.com', password: 'Test-Pass-2026' }),
     });
     expect(register.status).toBe(201);
     const login = await fetch(`${base}/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ username_or_email: 'guide', password: 'password123' }),
+      body: JSON.stringify({ username_or_email: 'guide', password: 'Test-Pass-2026' }),
     });
     token = ((await login.json()) as any).data.session_token;
   }, 90_000);

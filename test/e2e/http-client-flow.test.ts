@@ -52,7 +52,8 @@ describe.each(testDatabases)('the generated HTTP client against conveyor serve a
     const port = await freePort();
     baseUrl = `http://127.0.0.1:${port}`;
     server = spawnTracked(process.execPath, [CLI_PATH, 'serve'], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', CONVEYOR__DATABASE__URL: db.url, CONVEYOR__SERVER__PORT: String(port), ...env },
+      // Registration is open here: the flow starts as a stranger registering (a server defaults to invite).
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', CONVEYOR__DATABASE__URL: db.url, CONVEYOR__SERVER__PORT: String(port), CONVEYOR__AUTH__REGISTRATION: 'open', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     server.stdout!.on('data', (chunk: Buffer) => (serverOutput += chunk.toString()));
