@@ -30,7 +30,7 @@ describe.each(testDatabases)('authentication on every route [$kind]', ({ create 
 
   test('the document lists the protected and public routes', () => {
     expect(routes.length).toBeGreaterThanOrEqual(17);
-    expect(publicRoutes.map((r) => r.path).sort()).toEqual(['/auth/login', '/auth/register', '/health', '/health/live', '/health/ready']);
+    expect(publicRoutes.map((r) => r.path).sort()).toEqual(['/auth/login', '/auth/password-reset', '/auth/register', '/health', '/health/live', '/health/ready']);
   });
 
   test('every protected route answers 401 without a token or with a forged one', async () => {

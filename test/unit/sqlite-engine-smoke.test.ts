@@ -7,6 +7,7 @@ import type { ClaimedTask, TaskLease } from '../../src/core/task.ts';
 import type { Engine } from '../../src/store/engine.ts';
 import { openSqliteEngine } from '../../src/store/sqlite/sqlite-engine.ts';
 import { sqliteTestDatabase, type TestDatabase } from '../helpers/databases.ts';
+import { LATEST_MIGRATION } from '../helpers/known-migrations.ts';
 
 /** Quick checks of SQLite-only behaviour; the engine contract suite (test/contract) covers the semantics. */
 describe('SQLite engine (smoke)', () => {
@@ -31,7 +32,7 @@ describe('SQLite engine (smoke)', () => {
     const other = openSqliteEngine({ filename });
     const report = await other.migrate();
     expect(report.applied).toEqual([]);
-    expect(report.current).toBe(4);
+    expect(report.current).toBe(LATEST_MIGRATION);
     await other.close();
   });
 
@@ -126,7 +127,7 @@ describe('SQLite engine (smoke)', () => {
 
   it('creates the folder of a new database file', async () => {
     const nested = openSqliteEngine({ filename: `${filename}.d/deeper/conveyor.db` });
-    expect((await nested.migrate()).current).toBe(4);
+    expect((await nested.migrate()).current).toBe(LATEST_MIGRATION);
     await nested.close();
   });
 
