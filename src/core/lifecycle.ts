@@ -41,8 +41,16 @@ export function decideFail(f: FailFacts): FailOutcome {
 export interface RescueFacts {
   /** Who held the lease; null when the row does not say. */
   workerId: string | null;
-  /** Rescues before this one. */
+  /** Rescues before this one: leases lost while the handler ran. */
   rescueCount: number;
+  /**
+   * The lost attempt's handler started (the row's attempt_started): the claim counted it as starting
+   * at once, or the worker wrote down its start. False: it was claimed ahead (a prefetch) and still
+   * waited in the worker's queue, so it cannot have killed its worker.
+   */
+  started: boolean;
+  /** Leases of this task lost before their handler started, before this one. */
+  unstartedLosses: number;
   attempt: number;
   maxAttempts: number;
   cancelRequested: boolean;
@@ -50,20 +58,65 @@ export interface RescueFacts {
   maxRescues: number;
 }
 
-export interface RescueOutcome {
-  /** Retrying is due at once (the rescuer's now); the others end the task. */
-  status: 'retrying' | 'failed' | 'cancelled';
-  /** The rescue count after this rescue. */
-  rescueCount: number;
-  /** The task's last error, and the error of the attempt recorded as `lease_expired`. */
-  message: string;
+export type RescueOutcome =
+  | {
+      /** A started attempt was lost: it counts against max_rescues and is recorded as `lease_expired`. */
+      counted: true;
+      /** Retrying is due at once (the rescuer's now); the others end the task. */
+      status: 'retrying' | 'failed' | 'cancelled';
+      /** The rescue count after this rescue. */
+      rescueCount: number;
+      /** The task's last error, and the error of the attempt recorded as `lease_expired`. */
+      message: string;
+    }
+  | {
+      /**
+       * The attempt never started: handed back as if never claimed (decideUnclaim), its attempt number
+       * given back, no rescue counted, nothing added to the history; unstarted_losses goes up by one.
+       */
+      counted: false;
+      status: 'pending' | 'retrying' | 'cancelled';
+    };
+
+/**
+ * What `max_rescues` counts: leases lost while the attempt's handler ran (or may have), the only
+ * losses a task can cause itself. A task claimed ahead and lost before it started goes back free.
+ */
+export function decideRescue(f: RescueFacts): RescueOutcome {
+  if (!f.started) return { counted: false, status: decideUnclaim({ attempt: f.attempt, cancelRequested: f.cancelRequested }) };
+  const rescueCount = f.rescueCount + 1;
+  const message = `lease expired: worker ${f.workerId ?? 'unknown'} stopped renewing while the handler ran (rescue ${rescueCount} of max ${f.maxRescues})`;
+  const status = f.cancelRequested ? 'cancelled' : rescueCount >= f.maxRescues || f.attempt >= f.maxAttempts ? 'failed' : 'retrying';
+  return { counted: true, status, rescueCount, message };
 }
 
-export function decideRescue(f: RescueFacts): RescueOutcome {
-  const rescueCount = f.rescueCount + 1;
-  const message = `lease expired: worker ${f.workerId ?? 'unknown'} stopped renewing (rescue ${rescueCount} of max ${f.maxRescues})`;
-  const status = f.cancelRequested ? 'cancelled' : rescueCount >= f.maxRescues || f.attempt >= f.maxAttempts ? 'failed' : 'retrying';
-  return { status, rescueCount, message };
+// --- starting a claimed task -------------------------------------------------------------------
+
+/** What a worker must know of a claimed task before starting it. */
+export interface StartFacts {
+  /** The claim already counted it as started (attempt_started). */
+  startRecorded: boolean;
+  rescueCount: number;
+  unstartedLosses: number;
+}
+
+export interface StartRule {
+  /**
+   * It runs alone: a started attempt of it was lost with its worker, so it may be a poison (a handler
+   * that exits or freezes its process). The worker hands back its other claimed tasks, waits for its
+   * running ones to end, and starts nothing else until this one ends: a poison takes no innocent along.
+   */
+  alone: boolean;
+  /**
+   * Its start is written before its handler runs (not batched after): it was rescued, or lost before
+   * its start was written down, so its next loss must be told right (a poison cannot loop for free).
+   */
+  recordFirst: boolean;
+}
+
+export function decideStart(f: StartFacts): StartRule {
+  const alone = f.rescueCount > 0;
+  return { alone, recordFirst: !f.startRecorded && (alone || f.unstartedLosses > 0) };
 }
 
 // --- handing a task back -----------------------------------------------------------------------

@@ -88,6 +88,12 @@ export type ClaimedTask = Pick<
 > & {
   /** The circuit breaker it answers to besides its type's (breaker-scope.ts); null for most types. */
   breakerScope: string | null;
+  /** Leases of it lost while its handler ran (the rescues counted against max_rescues). */
+  rescueCount: number;
+  /** Leases of it lost before its handler started (not counted). */
+  unstartedLosses: number;
+  /** The claim counted this attempt as started at once (it fills a free slot); false for one claimed ahead, whose start the worker writes down. */
+  startRecorded: boolean;
   /** Its type has a concurrency limit: when it ends, a slot of that limit frees, worth claiming for at once. */
   limited?: true;
 };

@@ -99,8 +99,19 @@ export interface TaskStore {
    * (a webhook's host, see core/breaker-scope.ts), and types that are paused, and never claims
    * past a type's concurrency limit (claimed tasks count as running; see typeLimitSet). Each claimed task becomes `running`,
    * its attempt goes up by one, and it is leased to `workerId` until `leaseExpiresAt`.
+   *
+   * `startNow` (default: all of them) says how many of the claimed tasks, in claim order, go to free
+   * slots at once: those count as started (attempt_started); the rest, claimed ahead, count as started
+   * only once the worker records their start (taskStartRecord). A task rescued or lost unstarted before
+   * never counts as started at claim (core/lifecycle.ts decideStart: its start is recorded first).
    */
-  taskClaim(p: { workerId: string; taskTypes: readonly string[]; limit: number; now: Date; leaseMs: number }): Promise<ClaimedTask[]>;
+  taskClaim(p: { workerId: string; taskTypes: readonly string[]; limit: number; now: Date; leaseMs: number; startNow?: number }): Promise<ClaimedTask[]>;
+  /**
+   * Records that the handlers of these attempts started (at `startedAt`, which becomes the row's
+   * `started_at`): a lease lost from now on counts against max_rescues. Fenced per lease; answers the
+   * ids recorded now (not those lost, nor those recorded already).
+   */
+  taskStartRecord(p: { workerId: string; starts: readonly { lease: TaskLease; startedAt: Date }[] }): Promise<string[]>;
   /**
    * Extends the leases this worker still holds; reports which it lost and which were asked to cancel.
    * `check` lists more leases to look at without extending them (ones still valid for long): they
@@ -168,9 +179,12 @@ export interface TaskAdminStore {
 /** The leader's upkeep: rescues, pruning, leadership, the database's health. */
 export interface UpkeepStore {
   /**
-   * Takes back running tasks whose lease expired before `now`: to `retrying` (due now), or to the
-   * dead letter once `rescue_count` reaches `maxRescues` or the attempts are spent; a task whose
-   * cancellation was requested becomes `cancelled`.
+   * Takes back running tasks whose lease expired before `now`, as core/lifecycle.ts decideRescue
+   * decides. An attempt that started (attempt_started) counts a rescue and is recorded in the history
+   * as `lease_expired`: to `retrying` (due now), or to the dead letter once `rescue_count` reaches
+   * `maxRescues` or the attempts are spent. An attempt that never started (claimed ahead) goes back as
+   * if never claimed (its attempt number given back, `unstarted_losses` + 1), listed in `retried`.
+   * A task whose cancellation was requested becomes `cancelled`.
    */
   taskRescueExpired(p: { now: Date; maxRescues: number; limit: number }): Promise<RescueResult>;
   /**

@@ -63,7 +63,7 @@ describeEachEngine('engines agree', (f) => {
     await rawExec(db, `UPDATE tasks SET worker_id = NULL WHERE id = '${task.id}'`);
     clock.advance(30_001);
     expect(await engine.taskRescueExpired({ now: clock.now(), maxRescues: 3, limit: 10 })).toEqual({ retried: [task.id], deadLettered: [], cancelled: [] });
-    expect((await engine.taskGet({ id: task.id }))!.lastError).toBe('lease expired: worker unknown stopped renewing (rescue 1 of max 3)');
+    expect((await engine.taskGet({ id: task.id }))!.lastError).toBe('lease expired: worker unknown stopped renewing while the handler ran (rescue 1 of max 3)');
   });
 
   it('writes the completions still waiting when it is closed', async () => {

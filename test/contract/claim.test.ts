@@ -51,6 +51,9 @@ describeEachEngine('claim', (f) => {
       createdBy: task.createdBy,
       breakerScope: null,
       createdAt: task.createdAt,
+      rescueCount: 0,
+      unstartedLosses: 0,
+      startRecorded: true,
       workerId: 'worker-x',
     });
     const stored = await engine.taskGet({ id: task.id });

@@ -23,6 +23,8 @@ describeEachEngine('maintenance', (f) => {
     for (let rescue = 1; rescue <= 3; rescue++) {
       const [running] = await claim(1, `worker-${rescue}`);
       expect(running!.id).toBe(poison.id);
+      // A rescued task's start is recorded before its handler runs (decideStart), as the worker does.
+      if (!running!.startRecorded) await engine.taskStartRecord({ workerId: running!.workerId, starts: [{ lease: leaseOf(running!), startedAt: clock.now() }] });
       clock.advance(30_001);
       const result = await engine.taskRescueExpired({ now: clock.now(), maxRescues: 3, limit: 10 });
       expect(result).toEqual(rescue < 3 ? { retried: [poison.id], deadLettered: [], cancelled: [] } : { retried: [], deadLettered: [poison.id], cancelled: [] });

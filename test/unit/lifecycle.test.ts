@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decideFail, decideRelease, decideRescue, decideUnclaim, wakesWorkers, type FailFacts, type WakeCause } from '../../src/core/lifecycle.ts';
+import { decideFail, decideRelease, decideRescue,
+  decideStart, decideUnclaim, wakesWorkers, type FailFacts, type WakeCause } from '../../src/core/lifecycle.ts';
 import { DEFAULT_RETRY_STRATEGY, type RetryStrategy } from '../../src/core/retry-strategy.ts';
 import { TASK_STATUSES } from '../../src/core/task.ts';
 
@@ -54,15 +55,15 @@ describe('decideFail', () => {
 
 describe('decideRescue', () => {
   const rescue = (facts: Partial<Parameters<typeof decideRescue>[0]>) =>
-    decideRescue({ workerId: 'w-1', rescueCount: 0, attempt: 1, maxAttempts: 5, cancelRequested: false, maxRescues: 3, ...facts });
+    decideRescue({ workerId: 'w-1', rescueCount: 0, started: true, unstartedLosses: 0, attempt: 1, maxAttempts: 5, cancelRequested: false, maxRescues: 3, ...facts });
 
   it('retries, counting the rescue, while under the cap and with attempts left', () => {
-    expect(rescue({})).toEqual({ status: 'retrying', rescueCount: 1, message: 'lease expired: worker w-1 stopped renewing (rescue 1 of max 3)' });
+    expect(rescue({})).toEqual({ counted: true, status: 'retrying', rescueCount: 1, message: 'lease expired: worker w-1 stopped renewing while the handler ran (rescue 1 of max 3)' });
     expect(rescue({ rescueCount: 1 })).toMatchObject({ status: 'retrying', rescueCount: 2 });
   });
 
   it('dead-letters at the rescue cap or with the attempts spent', () => {
-    expect(rescue({ rescueCount: 2 })).toEqual({ status: 'failed', rescueCount: 3, message: 'lease expired: worker w-1 stopped renewing (rescue 3 of max 3)' });
+    expect(rescue({ rescueCount: 2 })).toEqual({ counted: true, status: 'failed', rescueCount: 3, message: 'lease expired: worker w-1 stopped renewing while the handler ran (rescue 3 of max 3)' });
     expect(rescue({ rescueCount: 7 })).toMatchObject({ status: 'failed', rescueCount: 8 });
     expect(rescue({ attempt: 5, maxAttempts: 5 })).toMatchObject({ status: 'failed', rescueCount: 1 });
     expect(rescue({ maxRescues: 1 })).toMatchObject({ status: 'failed' });
@@ -74,7 +75,31 @@ describe('decideRescue', () => {
   });
 
   it('names an unknown worker the same way on every engine', () => {
-    expect(rescue({ workerId: null }).message).toBe('lease expired: worker unknown stopped renewing (rescue 1 of max 3)');
+    expect(rescue({ workerId: null })).toMatchObject({ message: 'lease expired: worker unknown stopped renewing while the handler ran (rescue 1 of max 3)' });
+  });
+
+  it('hands back an attempt that never started as if never claimed: no rescue counted, whatever the counts', () => {
+    expect(rescue({ started: false })).toEqual({ counted: false, status: 'pending' });
+    expect(rescue({ started: false, attempt: 3, rescueCount: 2 })).toEqual({ counted: false, status: 'retrying' });
+    // Not even the last attempt or the cap: it did not run, so it spent nothing.
+    expect(rescue({ started: false, attempt: 5, maxAttempts: 5, rescueCount: 2, unstartedLosses: 9 })).toEqual({ counted: false, status: 'retrying' });
+    expect(rescue({ started: false, cancelRequested: true })).toEqual({ counted: false, status: 'cancelled' });
+  });
+});
+
+describe('decideStart', () => {
+  it('runs a task alone once a started attempt of it was lost, and records its start first', () => {
+    expect(decideStart({ startRecorded: false, rescueCount: 1, unstartedLosses: 0 })).toEqual({ alone: true, recordFirst: true });
+    expect(decideStart({ startRecorded: false, rescueCount: 2, unstartedLosses: 3 })).toEqual({ alone: true, recordFirst: true });
+  });
+
+  it('records first the start of a task lost before its start was written, without running it alone', () => {
+    expect(decideStart({ startRecorded: false, rescueCount: 0, unstartedLosses: 1 })).toEqual({ alone: false, recordFirst: true });
+  });
+
+  it('lets every other task start at once: recorded by its claim, or later in a batch', () => {
+    expect(decideStart({ startRecorded: true, rescueCount: 0, unstartedLosses: 0 })).toEqual({ alone: false, recordFirst: false });
+    expect(decideStart({ startRecorded: false, rescueCount: 0, unstartedLosses: 0 })).toEqual({ alone: false, recordFirst: false });
   });
 });
 

@@ -17,6 +17,9 @@ const task: ClaimedTask = {
   createdBy: null,
   breakerScope: null,
   createdAt: new Date(0),
+  rescueCount: 0,
+  unstartedLosses: 0,
+  startRecorded: true,
 };
 
 it('a handler may destructure its context, progress and signal included', async () => {

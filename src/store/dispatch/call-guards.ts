@@ -43,6 +43,7 @@ export const CALL_GUARDS: Guards = {
   taskFail: (p) => (isUuid(p.lease.id) ? undefined : { answer: { applied: false } }),
   taskCancelRunning: (p) => (isUuid(p.lease.id) ? undefined : { answer: false }),
   taskRelease: (p) => (isUuid(p.lease.id) ? undefined : { answer: false }),
+  taskStartRecord: (p) => (p.starts.length === 0 ? { answer: [] } : undefined),
 
   typePause: (p) => assertUserRef('paused_by', p.pausedBy),
   typeLimitSet: (p) => {

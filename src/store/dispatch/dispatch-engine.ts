@@ -15,7 +15,7 @@ type Method = Exclude<{ [K in keyof EngineDriver]: EngineDriver[K] extends (...a
 /** Every method of EngineDriver; the check below fails to compile when one is added and not listed. */
 const METHODS = [
   'migrate', 'migrationStatus', 'ping',
-  'taskInsert', 'taskInsertMany', 'taskClaim', 'taskHeartbeat', 'taskComplete', 'taskFail', 'taskCancelRunning', 'taskRelease',
+  'taskInsert', 'taskInsertMany', 'taskClaim', 'taskStartRecord', 'taskHeartbeat', 'taskComplete', 'taskFail', 'taskCancelRunning', 'taskRelease',
   'taskUnclaim', 'taskNextDueAt', 'taskProgress', 'taskGet', 'taskList', 'taskCancel', 'taskRetry', 'taskDelete', 'taskStats', 'taskHistory', 'taskRollup',
   'taskRescueExpired', 'taskPrune', 'leaderAttemptElect', 'leaderResign', 'storageStats',
   'breakerGet', 'breakerList', 'breakerRecord', 'breakerReset',

@@ -97,7 +97,7 @@ function adminSql({ s, statement, channel, taskColumns }: SqlContext) {
       WITH retried AS (
         UPDATE ${s}.tasks
         SET status = 'pending', run_at = $2::timestamptz, updated_at = $2::timestamptz, cancel_requested_at = NULL, completed_at = NULL,
-            worker_id = NULL, lease_expires_at = NULL, rescue_count = 0,
+            worker_id = NULL, lease_expires_at = NULL, rescue_count = 0, unstarted_losses = 0,
             max_attempts = CASE WHEN current_attempt >= max_attempts THEN current_attempt + 1 ELSE max_attempts END,
             retry_strategy = jsonb_set(retry_strategy, '{max_attempts}', to_jsonb(CASE WHEN current_attempt >= max_attempts THEN current_attempt + 1 ELSE max_attempts END))
         WHERE id = $1::uuid AND status IN ('failed', 'cancelled')

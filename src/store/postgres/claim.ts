@@ -21,11 +21,12 @@ export class ClaimStore {
     this.#taskFail = taskFail;
   }
 
-  async taskClaim(p: { workerId: string; taskTypes: readonly string[]; limit: number; now: Date; leaseMs: number }): Promise<ClaimedTask[]> {
+  async taskClaim(p: { workerId: string; taskTypes: readonly string[]; limit: number; now: Date; leaseMs: number; startNow?: number }): Promise<ClaimedTask[]> {
     this.#c.assertOpen();
     if (p.taskTypes.length === 0 || p.limit <= 0) return [];
     const leaseExpiresAt = new Date(p.now.getTime() + p.leaseMs);
-    const values = [p.now, p.taskTypes, Math.floor(p.limit), p.workerId, leaseExpiresAt];
+    const limit = Math.floor(p.limit);
+    const values = [p.now, p.taskTypes, limit, p.workerId, leaseExpiresAt, Math.max(0, Math.floor(p.startNow ?? limit))];
     const limited = await this.#c.limits.limitedAmong(p.taskTypes, p.now);
     const rows = limited.length > 0 ? await this.#claimLimited(values, limited) : (await this.#c.run<ClaimRow>('taskClaim', this.#sql.taskClaim, values, WORKER)).rows;
     // UPDATE ... RETURNING does not keep the CTE's order.
@@ -89,6 +90,19 @@ export class ClaimStore {
     return { released, cancelled };
   }
 
+  async taskStartRecord(p: { workerId: string; starts: readonly { lease: TaskLease; startedAt: Date }[] }): Promise<string[]> {
+    this.#c.assertOpen();
+    const starts = p.starts.filter((start) => start.lease.workerId === p.workerId && isUuid(start.lease.id)).sort((a, b) => byId(a.lease, b.lease));
+    if (starts.length === 0) return [];
+    const { rows } = await this.#c.run<{ id: string }>(
+      'taskStartRecord',
+      this.#sql.taskStartRecord,
+      [starts.map((start) => start.lease.id), starts.map((start) => start.lease.attempt), p.workerId, starts.map((start) => start.startedAt.getTime())],
+      WORKER,
+    );
+    return rows.map((row) => row.id);
+  }
+
   async taskHeartbeat(p: { workerId: string; leases: readonly TaskLease[]; now: Date; leaseMs: number; check?: readonly TaskLease[] }): Promise<HeartbeatResult> {
     this.#c.assertOpen();
     const mine = (lease: TaskLease) => lease.workerId === p.workerId && isUuid(lease.id);
@@ -124,6 +138,9 @@ export class ClaimStore {
   }
 }
 
+/** A claimed row counts as started when it fills a free slot (n <= $6) and core/lifecycle.ts decideStart would not record its start first. */
+const ATTEMPT_STARTED_AT_CLAIM = 'attempt_started = (ranked.n <= $6::int AND t.rescue_count = 0 AND t.unstarted_losses = 0)';
+
 function claimSql({ s, schema, statement, channel }: SqlContext) {
   // Tasks whose scope's breaker is open (a webhook's host) wait; a task without a scope, nearly every
   // task, is decided by its first test. The open scopes are read once per claim (an init plan) as
@@ -138,9 +155,13 @@ function claimSql({ s, schema, statement, channel }: SqlContext) {
     // statement's own transaction only, also an init plan): a claim lost in a database crash leaves
     // its task ready, to run again, which is what a worker crash does too. Inserts, completions and
     // failures stay durable. It takes a disk flush off the path from insert to start.
+    // attempt_started: the first $6 tasks in claim order go to free slots at once and count as
+    // started; the rest wait in the worker's queue until it records their start (taskStartRecord). A
+    // task rescued or lost unstarted before never counts at claim (decideStart: its start is recorded
+    // first). $6 the number starting now.
     taskClaim: statement('task_claim', `
       WITH picked AS (
-        SELECT id FROM ${s}.tasks
+        SELECT id, priority_rank, run_at FROM ${s}.tasks
         WHERE status IN (${READY}) AND run_at <= $1::timestamptz AND task_type = ANY($2::text[])
           AND task_type <> ALL(ARRAY(
             SELECT task_type FROM ${s}.circuit_breakers WHERE scope = '' AND state = 'open' AND reopens_at > $1::timestamptz
@@ -149,24 +170,26 @@ function claimSql({ s, schema, statement, channel }: SqlContext) {
           AND (SELECT set_config('synchronous_commit', 'off', true)) IS NOT NULL
         ORDER BY priority_rank, run_at, id
         LIMIT $3::int
-        FOR UPDATE SKIP LOCKED)
+        FOR UPDATE SKIP LOCKED),
+      ranked AS (SELECT id, row_number() OVER (ORDER BY priority_rank, run_at, id) AS n FROM picked)
       UPDATE ${s}.tasks t
       SET status = 'running', current_attempt = t.current_attempt + 1, worker_id = $4::text, started_at = $1::timestamptz,
-          lease_expires_at = $5::timestamptz, updated_at = $1::timestamptz, progress = NULL
-      FROM picked WHERE t.id = picked.id
+          lease_expires_at = $5::timestamptz, updated_at = $1::timestamptz, progress = NULL,
+          ${ATTEMPT_STARTED_AT_CLAIM}
+      FROM ranked WHERE t.id = ranked.id
       RETURNING ${CLAIM_COLUMN_NAMES.map((column) => `t.${column}`).join(', ')}`),
     // The claim when some of the types have a concurrency limit, run in a transaction that first tried
     // each limited type's advisory lock (typeLimitLock): a type whose lock another claimer holds is
-    // left out ($6), so no two claimers count the same type at once and none waits for another.
+    // left out ($7), so no two claimers count the same type at once and none waits for another.
     // Types at their limit are left out too, and a limited type gets at most its free slots (claimed
-    // tasks count as running). $1-$5 as for taskClaim.
+    // tasks count as running). $1-$6 as for taskClaim; $7 the limited types another claimer holds.
     taskClaimLimited: statement('task_claim_limited', `
       WITH lim AS (
         SELECT l.task_type, l.max_running - (SELECT count(*) FROM ${s}.tasks r WHERE r.status = 'running' AND r.task_type = l.task_type) AS free
         FROM ${s}.task_type_limits l WHERE l.task_type = ANY($2::text[])),
       candidates AS (
         SELECT id, task_type, priority_rank, run_at FROM ${s}.tasks
-        WHERE status IN (${READY}) AND run_at <= $1::timestamptz AND task_type = ANY($2::text[]) AND task_type <> ALL($6::text[])
+        WHERE status IN (${READY}) AND run_at <= $1::timestamptz AND task_type = ANY($2::text[]) AND task_type <> ALL($7::text[])
           AND task_type <> ALL(ARRAY(
             SELECT task_type FROM ${s}.circuit_breakers WHERE scope = '' AND state = 'open' AND reopens_at > $1::timestamptz
             UNION ALL SELECT task_type FROM ${s}.task_type_pauses
@@ -176,15 +199,16 @@ function claimSql({ s, schema, statement, channel }: SqlContext) {
         ORDER BY priority_rank, run_at, id
         LIMIT $3::int
         FOR UPDATE SKIP LOCKED),
-      picked AS (
-        SELECT c.id FROM (
-          SELECT id, task_type, row_number() OVER (PARTITION BY task_type ORDER BY priority_rank, run_at, id) AS n FROM candidates) c
+      ranked AS (
+        SELECT c.id, row_number() OVER (ORDER BY c.priority_rank, c.run_at, c.id) AS n FROM (
+          SELECT id, task_type, priority_rank, run_at, row_number() OVER (PARTITION BY task_type ORDER BY priority_rank, run_at, id) AS k FROM candidates) c
         LEFT JOIN lim ON lim.task_type = c.task_type
-        WHERE lim.free IS NULL OR c.n <= lim.free)
+        WHERE lim.free IS NULL OR c.k <= lim.free)
       UPDATE ${s}.tasks t
       SET status = 'running', current_attempt = t.current_attempt + 1, worker_id = $4::text, started_at = $1::timestamptz,
-          lease_expires_at = $5::timestamptz, updated_at = $1::timestamptz, progress = NULL
-      FROM picked WHERE t.id = picked.id
+          lease_expires_at = $5::timestamptz, updated_at = $1::timestamptz, progress = NULL,
+          ${ATTEMPT_STARTED_AT_CLAIM}
+      FROM ranked WHERE t.id = ranked.id
       RETURNING ${CLAIM_COLUMN_NAMES.map((column) => `t.${column}`).join(', ')}`),
     // Tries each limited type's lock, held to the end of the claim's transaction; answers the types
     // another claimer holds. $1 the types.
@@ -203,6 +227,13 @@ function claimSql({ s, schema, statement, channel }: SqlContext) {
         SELECT run_at FROM ${s}.tasks
         WHERE status IN (${READY}) AND priority_rank = p.rank AND run_at > $1::timestamptz AND task_type = ANY($2::text[])
         ORDER BY priority_rank, run_at, id LIMIT 1) AS next`),
+    // The handlers of these attempts started: a lost lease counts from now on. started_at becomes the
+    // real start. $1 ids, $2 attempts, $3 worker, $4 start times (epoch ms).
+    taskStartRecord: statement('task_start_record', `
+      UPDATE ${s}.tasks t SET attempt_started = true, started_at = 'epoch'::timestamptz + r.started_ms * interval '1 millisecond'
+      FROM unnest($1::uuid[], $2::int[], $4::bigint[]) AS r(id, attempt, started_ms)
+      WHERE t.id = r.id AND t.current_attempt = r.attempt AND t.status = 'running' AND t.worker_id = $3::text AND NOT t.attempt_started
+      RETURNING t.id`),
     // $1/$2 the leases to extend to $4, $5/$6 leases only to look at; both fenced by worker $3.
     taskHeartbeat: statement('task_heartbeat', `
       WITH renewed AS (

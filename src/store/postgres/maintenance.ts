@@ -1,7 +1,7 @@
 import { decideRescue, wakesWorkers } from '../../core/lifecycle.ts';
 import type { TaskStatus } from '../../core/task.ts';
 import type { RescueResult } from '../engine.ts';
-import { type ExpiredRow, rescueFacts, rescueList } from '../shared/rescue.ts';
+import { type ExpiredRow, rescueFacts, rescueList, rescueWrite } from '../shared/rescue.ts';
 import { type PostgresConnection, WORKER } from './postgres-connection.ts';
 import { appendAttempt, FINISHED, notifyIf, type SqlContext, type Statement } from './sql-parts.ts';
 import { countsSql } from './task-counts.ts';
@@ -32,7 +32,10 @@ export class MaintenanceStore {
     if (p.limit <= 0) return result;
     const expired = await this.#c.run<ExpiredRow>('taskRescueExpired', this.#sql.taskExpired, [p.now, Math.floor(p.limit)], WORKER);
     if (expired.rows.length === 0) return result;
-    const decided = expired.rows.map((row) => ({ row, outcome: decideRescue(rescueFacts(row, p.maxRescues)) }));
+    const decided = expired.rows.map((row) => {
+      const outcome = decideRescue(rescueFacts(row, p.maxRescues));
+      return { row, outcome, write: rescueWrite(outcome) };
+    });
     const { rows } = await this.#c.run<{ id: string; status: TaskStatus }>(
       'taskRescueExpired',
       this.#sql.taskRescue,
@@ -41,9 +44,12 @@ export class MaintenanceStore {
         decided.map((d) => d.row.id),
         decided.map((d) => d.row.rescue_count),
         decided.map((d) => d.row.cancel_requested),
-        decided.map((d) => d.outcome.status),
-        decided.map((d) => d.outcome.message),
-        decided.map((d) => wakesWorkers('rescue', d.outcome.status)),
+        decided.map((d) => d.write.status),
+        decided.map((d) => d.write.message),
+        decided.map((d) => wakesWorkers('rescue', d.write.status)),
+        decided.map((d) => d.write.counted),
+        decided.map((d) => d.row.current_attempt),
+        decided.map((d) => d.row.attempt_started),
       ],
       WORKER,
     );
@@ -80,24 +86,34 @@ function maintenanceSql({ s, statement, channel }: SqlContext) {
   return {
     // The expired leases and the facts decideRescue needs. $1 now, $2 limit.
     taskExpired: statement('task_expired', `
-      SELECT id, worker_id, rescue_count, current_attempt, max_attempts, cancel_requested_at IS NOT NULL AS cancel_requested
+      SELECT id, worker_id, rescue_count, attempt_started, unstarted_losses, current_attempt, max_attempts, cancel_requested_at IS NOT NULL AS cancel_requested
       FROM ${s}.tasks WHERE status = 'running' AND lease_expires_at < $1::timestamptz
       ORDER BY lease_expires_at LIMIT $2::int`),
     // The decided rescues, one row each, fenced by what the decision read: still running and expired
-    // (a task completed or renewed meanwhile is left alone, the bug of River #1302), the same rescue
-    // count (two rescuers never both count it) and the same cancel request. $1 now, then per row:
-    // $2 ids, $3 rescue counts read, $4 cancel requested, $5 statuses, $6 messages, $7 wakes.
+    // (a task completed or renewed meanwhile is left alone, the bug of River #1302), the same attempt,
+    // rescue count (two rescuers never both count it), start (a start recorded meanwhile changes the
+    // decision) and cancel request. A counted rescue (d.counted: the attempt started) adds a rescue and
+    // a `lease_expired` attempt; an uncounted one is an unclaim: attempt number given back, no history,
+    // due at its old time (its place in line), one more unstarted loss. $1 now, then per row: $2 ids,
+    // $3 rescue counts read, $4 cancel requested, $5 statuses, $6 messages, $7 wakes, $8 counted,
+    // $9 attempts read, $10 attempt_started read.
     taskRescue: statement('task_rescue', `
       WITH rescued AS (
         UPDATE ${s}.tasks t
-        SET status = d.status, rescue_count = t.rescue_count + 1, last_error = d.message, lease_expires_at = NULL, updated_at = $1::timestamptz,
-            run_at = CASE WHEN d.status = 'retrying' THEN $1::timestamptz ELSE t.run_at END,
-            completed_at = CASE WHEN d.status = 'retrying' THEN NULL ELSE $1::timestamptz END,
-            worker_id = CASE WHEN d.status = 'retrying' THEN NULL ELSE t.worker_id END,
-            attempts = ${appendAttempt(`'lease_expired'`, 'd.message', '$1::timestamptz', 't.')}
-        FROM unnest($2::uuid[], $3::int[], $4::boolean[], $5::text[], $6::text[], $7::boolean[]) AS d(id, rescue_count, cancel_requested, status, message, wake)
-        WHERE t.id = d.id AND t.status = 'running' AND t.lease_expires_at < $1::timestamptz
-          AND t.rescue_count = d.rescue_count AND (t.cancel_requested_at IS NOT NULL) = d.cancel_requested
+        SET status = d.status, lease_expires_at = NULL, updated_at = $1::timestamptz,
+            rescue_count = t.rescue_count + CASE WHEN d.counted THEN 1 ELSE 0 END,
+            unstarted_losses = t.unstarted_losses + CASE WHEN d.counted THEN 0 ELSE 1 END,
+            current_attempt = t.current_attempt - CASE WHEN d.counted THEN 0 ELSE 1 END,
+            last_error = CASE WHEN d.counted THEN d.message ELSE t.last_error END,
+            run_at = CASE WHEN d.counted AND d.status = 'retrying' THEN $1::timestamptz ELSE t.run_at END,
+            completed_at = CASE WHEN d.status IN ('retrying', 'pending') THEN NULL ELSE $1::timestamptz END,
+            worker_id = CASE WHEN d.counted AND d.status <> 'retrying' THEN t.worker_id END,
+            started_at = CASE WHEN d.counted THEN t.started_at END,
+            attempts = CASE WHEN d.counted THEN ${appendAttempt(`'lease_expired'`, 'd.message', '$1::timestamptz', 't.')} ELSE t.attempts END
+        FROM unnest($2::uuid[], $3::int[], $4::boolean[], $5::text[], $6::text[], $7::boolean[], $8::boolean[], $9::int[], $10::boolean[])
+          AS d(id, rescue_count, cancel_requested, status, message, wake, counted, attempt, started)
+        WHERE t.id = d.id AND t.status = 'running' AND t.lease_expires_at < $1::timestamptz AND t.current_attempt = d.attempt
+          AND t.rescue_count = d.rescue_count AND t.attempt_started = d.started AND (t.cancel_requested_at IS NOT NULL) = d.cancel_requested
         RETURNING t.id, t.status, t.task_type, d.wake)
       SELECT id, status FROM rescued WHERE ${notifyIf('wake', channel)}`),
     // The batch is picked and locked first, so that its counted tasks leave task_counts with it.

@@ -21,6 +21,7 @@ export const TASK_COLUMN_NAMES = [
  */
 export const CLAIM_COLUMN_NAMES = [
   'id', 'task_type', 'payload', 'priority_rank', 'run_at', 'current_attempt', 'max_attempts', 'metadata', 'idempotency_key', 'created_by', 'created_at', 'breaker_scope',
+  'rescue_count', 'attempt_started', 'unstarted_losses',
 ] as const;
 
 export const BREAKER_COLUMNS = 'task_type, scope, state, consecutive_failures, consecutive_successes, opened_at, reopens_at, updated_at';

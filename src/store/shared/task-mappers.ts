@@ -35,8 +35,13 @@ export interface TaskRowOf<T, J> {
 /** The columns a claim reads back (CLAIM_COLUMNS of each engine). */
 export type ClaimRowOf<T, J> = Pick<
   TaskRowOf<T, J>,
-  'id' | 'task_type' | 'payload' | 'priority_rank' | 'run_at' | 'current_attempt' | 'max_attempts' | 'metadata' | 'idempotency_key' | 'created_by' | 'created_at'
-> & { breaker_scope: string | null };
+  'id' | 'task_type' | 'payload' | 'priority_rank' | 'run_at' | 'current_attempt' | 'max_attempts' | 'metadata' | 'idempotency_key' | 'created_by' | 'created_at' | 'rescue_count'
+> & {
+  breaker_scope: string | null;
+  /** A boolean on PostgreSQL, 0 or 1 on SQLite. */
+  attempt_started: boolean | number;
+  unstarted_losses: number;
+};
 
 /** A claimed row that could be decoded, or the column that could not: one bad row never spoils the others. */
 export type ClaimDecoded = { ok: true; task: ClaimedTask } | { ok: false; id: string; attempt: number; error: RowDecodeError };
@@ -116,6 +121,9 @@ export function taskMappers<T, J, B>(codec: RowCodec<T, J, B>) {
       createdBy: row.created_by,
       createdAt: time(row.created_at),
       breakerScope: row.breaker_scope,
+      rescueCount: row.rescue_count,
+      unstartedLosses: row.unstarted_losses,
+      startRecorded: row.attempt_started === true || row.attempt_started === 1,
     };
   }
 

@@ -28,11 +28,12 @@ export class ClaimStore {
 
   readonly #nextDueSql = new Map<number, string>();
 
-  async taskClaim(p: { workerId: string; taskTypes: readonly string[]; limit: number; now: Date; leaseMs: number }): Promise<ClaimedTask[]> {
+  async taskClaim(p: { workerId: string; taskTypes: readonly string[]; limit: number; now: Date; leaseMs: number; startNow?: number }): Promise<ClaimedTask[]> {
     this.#c.assertOpen();
     if (p.taskTypes.length === 0 || p.limit <= 0) return [];
     const now = p.now.getTime();
-    const params: Record<string, string | number> = { workerId: p.workerId, now, leaseExpiresAt: now + p.leaseMs, limit: p.limit };
+    const startNow = Math.max(0, Math.floor(p.startNow ?? p.limit));
+    const params: Record<string, string | number> = { workerId: p.workerId, now, leaseExpiresAt: now + p.leaseMs, limit: p.limit, startNow };
     p.taskTypes.forEach((type, i) => (params[`t${i}`] = type));
     const limited = await this.#c.limits.limitedAmong(p.taskTypes, p.now);
     const text = limited.length === 0 ? this.#sqlFor(this.#claimSql, p.taskTypes.length, taskClaimSql) : this.#sqlFor(this.#claimLimitedSql, p.taskTypes.length, taskClaimLimitedSql);
@@ -96,6 +97,16 @@ export class ClaimStore {
     return { released, cancelled };
   }
 
+  async taskStartRecord(p: { workerId: string; starts: readonly { lease: TaskLease; startedAt: Date }[] }): Promise<string[]> {
+    this.#c.assertOpen();
+    const starts = p.starts.filter((start) => start.lease.workerId === p.workerId);
+    if (starts.length === 0) return [];
+    return this.#c.write('taskStartRecord', () => {
+      const record = this.#c.prepare(TASK_START_RECORD);
+      return starts.filter((start) => record.run({ ...fence(start.lease), startedAt: start.startedAt.getTime() }).changes > 0).map((start) => start.lease.id);
+    });
+  }
+
   async taskHeartbeat(p: { workerId: string; leases: readonly TaskLease[]; now: Date; leaseMs: number; check?: readonly TaskLease[] }): Promise<HeartbeatResult> {
     this.#c.assertOpen();
     const result: HeartbeatResult = { renewed: [], lost: [], cancelRequested: [] };
@@ -134,21 +145,31 @@ export class ClaimStore {
 const OPEN_SCOPES_EXCLUDED = `(breaker_scope IS NULL OR (task_type || ' @ ' || breaker_scope) NOT IN (
             SELECT task_type || ' @ ' || scope FROM circuit_breakers WHERE scope <> '' AND state = 'open' AND reopens_at > @now))`;
 
+/**
+ * A claimed row counts as started (attempt_started) when it fills a free slot (the first @startNow in
+ * claim order) and core/lifecycle.ts decideStart would not record its start first (never rescued nor
+ * lost unstarted); the others wait in the worker's queue until it records their start (taskStartRecord).
+ */
+const ATTEMPT_STARTED_AT_CLAIM = 'attempt_started = (ranked.n <= @startNow AND tasks.rescue_count = 0 AND tasks.unstarted_losses = 0)';
+
 function taskClaimSql(typeCount: number): string {
   const types = Array.from({ length: typeCount }, (_, i) => `@t${i}`).join(', ');
   return `
+    WITH ranked AS (
+      SELECT id, row_number() OVER (ORDER BY priority_rank, run_at, id) AS n FROM (
+        SELECT id, priority_rank, run_at FROM tasks
+         WHERE ${READY} AND run_at <= @now AND task_type IN (${types})
+           AND task_type NOT IN (SELECT task_type FROM circuit_breakers WHERE scope = '' AND state = 'open' AND reopens_at > @now
+                                 UNION ALL SELECT task_type FROM task_type_pauses)
+           AND ${OPEN_SCOPES_EXCLUDED}
+         ORDER BY priority_rank, run_at, id
+         LIMIT @limit))
     UPDATE tasks
        SET status = 'running', current_attempt = current_attempt + 1, worker_id = @workerId, started_at = @now,
-           lease_expires_at = @leaseExpiresAt, updated_at = @now, progress = NULL
-     WHERE id IN (
-       SELECT id FROM tasks
-        WHERE ${READY} AND run_at <= @now AND task_type IN (${types})
-          AND task_type NOT IN (SELECT task_type FROM circuit_breakers WHERE scope = '' AND state = 'open' AND reopens_at > @now
-                                UNION ALL SELECT task_type FROM task_type_pauses)
-          AND ${OPEN_SCOPES_EXCLUDED}
-        ORDER BY priority_rank, run_at, id
-        LIMIT @limit)
-    RETURNING ${CLAIM_COLUMNS}`;
+           lease_expires_at = @leaseExpiresAt, updated_at = @now, progress = NULL,
+           ${ATTEMPT_STARTED_AT_CLAIM}
+      FROM ranked WHERE tasks.id = ranked.id
+    RETURNING ${CLAIM_COLUMNS.split(', ').map((column) => `tasks.${column}`).join(', ')}`;
 }
 
 function taskClaimLimitedSql(typeCount: number): string {
@@ -156,12 +177,9 @@ function taskClaimLimitedSql(typeCount: number): string {
   const free = `(SELECT l.task_type, l.max_running - (SELECT COUNT(*) FROM tasks r WHERE r.status = 'running' AND r.task_type = l.task_type) AS free
                   FROM task_type_limits l WHERE l.task_type IN (${types}))`;
   return `
-    UPDATE tasks
-       SET status = 'running', current_attempt = current_attempt + 1, worker_id = @workerId, started_at = @now,
-           lease_expires_at = @leaseExpiresAt, updated_at = @now, progress = NULL
-     WHERE id IN (
-       SELECT ranked.id FROM (
-         SELECT id, task_type, row_number() OVER (PARTITION BY task_type ORDER BY priority_rank, run_at, id) AS n FROM (
+    WITH ranked AS (
+       SELECT limited.id, row_number() OVER (ORDER BY limited.priority_rank, limited.run_at, limited.id) AS n FROM (
+         SELECT id, task_type, priority_rank, run_at, row_number() OVER (PARTITION BY task_type ORDER BY priority_rank, run_at, id) AS k FROM (
            SELECT id, task_type, priority_rank, run_at FROM tasks
             WHERE ${READY} AND run_at <= @now AND task_type IN (${types})
               AND task_type NOT IN (SELECT task_type FROM circuit_breakers WHERE scope = '' AND state = 'open' AND reopens_at > @now
@@ -169,10 +187,15 @@ function taskClaimLimitedSql(typeCount: number): string {
                                     UNION ALL SELECT task_type FROM ${free} WHERE free <= 0)
               AND ${OPEN_SCOPES_EXCLUDED}
             ORDER BY priority_rank, run_at, id
-            LIMIT @limit)) AS ranked
-       LEFT JOIN ${free} AS lim ON lim.task_type = ranked.task_type
-       WHERE lim.free IS NULL OR ranked.n <= lim.free)
-    RETURNING ${CLAIM_COLUMNS}`;
+            LIMIT @limit)) AS limited
+       LEFT JOIN ${free} AS lim ON lim.task_type = limited.task_type
+       WHERE lim.free IS NULL OR limited.k <= lim.free)
+    UPDATE tasks
+       SET status = 'running', current_attempt = current_attempt + 1, worker_id = @workerId, started_at = @now,
+           lease_expires_at = @leaseExpiresAt, updated_at = @now, progress = NULL,
+           ${ATTEMPT_STARTED_AT_CLAIM}
+      FROM ranked WHERE tasks.id = ranked.id
+    RETURNING ${CLAIM_COLUMNS.split(', ').map((column) => `tasks.${column}`).join(', ')}`;
 }
 
 function typeLimitWaitingSql(typeCount: number): string {
@@ -184,6 +207,10 @@ const TASK_HEARTBEAT = `
   UPDATE tasks SET lease_expires_at = @leaseExpiresAt
    WHERE ${FENCE}
   RETURNING cancel_requested_at`;
+
+const TASK_START_RECORD = `
+  UPDATE tasks SET attempt_started = 1, started_at = @startedAt
+   WHERE ${FENCE} AND attempt_started = 0`;
 
 const TASK_HELD = `SELECT cancel_requested_at FROM tasks WHERE ${FENCE}`;
 

@@ -1,6 +1,6 @@
 import { decideRescue, wakesWorkers } from '../../core/lifecycle.ts';
 import type { RescueResult } from '../engine.ts';
-import { type ExpiredRow, rescueFacts, rescueList } from '../shared/rescue.ts';
+import { type ExpiredRow, rescueFacts, rescueList, rescueWrite } from '../shared/rescue.ts';
 import type { InsertSignal } from './insert-signal.ts';
 import { appendAttempt, FINISHED, stamp } from './sql-parts.ts';
 import { COUNTS_SUBTRACT_IDS } from './task-counts.ts';
@@ -24,8 +24,11 @@ export class MaintenanceStore {
       const expired = this.#c.prepare(TASK_EXPIRED).all({ now: base.now, limit: p.limit }) as ExpiredRow[];
       const rescue = this.#c.prepare(TASK_RESCUE);
       for (const row of expired) {
-        const outcome = decideRescue(rescueFacts(row, p.maxRescues));
-        const written = rescue.get({ ...base, id: row.id, status: outcome.status, error: outcome.message, rescueCount: row.rescue_count, cancelRequested: row.cancel_requested }) as
+        const outcome = rescueWrite(decideRescue(rescueFacts(row, p.maxRescues)));
+        const written = rescue.get({
+          ...base, id: row.id, status: outcome.status, counted: outcome.counted ? 1 : 0, error: outcome.message,
+          attempt: row.current_attempt, started: row.attempt_started, rescueCount: row.rescue_count, cancelRequested: row.cancel_requested,
+        }) as
           | { task_type: string }
           | undefined;
         if (written === undefined) continue;
@@ -63,20 +66,31 @@ export class MaintenanceStore {
 }
 
 const TASK_EXPIRED = `
-  SELECT id, worker_id, rescue_count, current_attempt, max_attempts, cancel_requested_at IS NOT NULL AS cancel_requested FROM tasks
+  SELECT id, worker_id, rescue_count, attempt_started, unstarted_losses, current_attempt, max_attempts, cancel_requested_at IS NOT NULL AS cancel_requested FROM tasks
    WHERE status = 'running' AND lease_expires_at < @now
    ORDER BY lease_expires_at
    LIMIT @limit`;
 
+/**
+ * A decided rescue, fenced by what the decision read (attempt, rescue count, start, cancel request).
+ * Counted (@counted: the attempt started): a rescue and a `lease_expired` attempt in the history.
+ * Not counted: an unclaim (attempt number given back, no history, its old due time), one more
+ * unstarted loss. In an UPDATE every column reads the row as it was, so the history takes the lost attempt.
+ */
 const TASK_RESCUE = `
   UPDATE tasks
-     SET status = @status, rescue_count = rescue_count + 1, last_error = @error, updated_at = @now, lease_expires_at = NULL,
-         run_at = CASE WHEN @status = 'retrying' THEN @now ELSE run_at END,
-         completed_at = CASE WHEN @status = 'retrying' THEN NULL ELSE @now END,
-         worker_id = CASE WHEN @status = 'retrying' THEN NULL ELSE worker_id END,
-         attempts = ${appendAttempt(`'lease_expired'`, '@error')}
-   WHERE id = @id AND status = 'running' AND lease_expires_at < @now
-     AND rescue_count = @rescueCount AND (cancel_requested_at IS NOT NULL) = @cancelRequested
+     SET status = @status, updated_at = @now, lease_expires_at = NULL,
+         rescue_count = rescue_count + @counted,
+         unstarted_losses = unstarted_losses + 1 - @counted,
+         current_attempt = current_attempt - 1 + @counted,
+         last_error = CASE WHEN @counted THEN @error ELSE last_error END,
+         run_at = CASE WHEN @counted AND @status = 'retrying' THEN @now ELSE run_at END,
+         completed_at = CASE WHEN @status IN ('retrying', 'pending') THEN NULL ELSE @now END,
+         worker_id = CASE WHEN @counted AND @status <> 'retrying' THEN worker_id END,
+         started_at = CASE WHEN @counted THEN started_at END,
+         attempts = CASE WHEN @counted THEN ${appendAttempt(`'lease_expired'`, '@error')} ELSE attempts END
+   WHERE id = @id AND status = 'running' AND lease_expires_at < @now AND current_attempt = @attempt
+     AND rescue_count = @rescueCount AND attempt_started = @started AND (cancel_requested_at IS NOT NULL) = @cancelRequested
   RETURNING task_type`;
 
 const TASK_PRUNE_PICK = `SELECT id FROM tasks WHERE ${FINISHED} AND completed_at < @before ORDER BY completed_at LIMIT @limit`;

@@ -14,7 +14,7 @@ export const READY = `status IN ('pending', 'scheduled', 'retrying')`;
 export const FINISHED = `status IN ('completed', 'failed', 'cancelled')`;
 
 /** What a claim reads back: the columns of a ClaimedTask (see ClaimRow). */
-export const CLAIM_COLUMNS = 'id, task_type, payload, priority_rank, run_at, current_attempt, max_attempts, metadata, idempotency_key, created_by, created_at, breaker_scope';
+export const CLAIM_COLUMNS = 'id, task_type, payload, priority_rank, run_at, current_attempt, max_attempts, metadata, idempotency_key, created_by, created_at, breaker_scope, rescue_count, attempt_started, unstarted_losses';
 
 /** Epoch ms column -> ISO 8601 text, with integer maths only (no float rounding of the milliseconds). */
 export function isoOf(column: string): string {
