@@ -1,9 +1,11 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Clock } from '../core/clock.ts';
+import { decideStart } from '../core/lifecycle.ts';
 import type { Logger } from '../core/logger.ts';
 import { PRIORITY_RANK, type ClaimedTask } from '../core/task.ts';
 import type { Engine } from '../store/engine.ts';
 import { RunningTask } from './running-task.ts';
+import { StartRecorder } from './start-recorder.ts';
 import type { TaskSlots } from './task-slots.ts';
 import type { WorkerEventEmitter } from './worker-events.ts';
 import { WorkerService } from './worker-service.ts';
@@ -52,6 +54,11 @@ const DURATION_WEIGHT = 0.2;
 const QUEUE_MAX_WAIT_MS = 1000;
 /** Claimed tasks start in the producer's queue. */
 const QUEUED = Object.freeze({ queued: true });
+/**
+ * How long after a claimed-ahead task starts its start is written down (StartRecorder), batched with
+ * the others of that window and only if it still runs: tasks shorter than this cost no write.
+ */
+const START_RECORD_DELAY_MS = 100;
 
 /**
  * Claims work and hands it to free slots. Whenever slots are free it claims in one round trip; a slow
@@ -61,6 +68,14 @@ const QUEUED = Object.freeze({ queued: true });
  * Their leases are held like those of running tasks (renewed, fenced); a queued task whose
  * cancellation is requested, whose breaker opens, or that is still waiting at shutdown is handed back
  * with taskUnclaim, as if never claimed.
+ *
+ * Fair rescues (core/lifecycle.ts decideRescue, decideStart): a claim tells the engine how many of its
+ * tasks fill free slots at once (`startNow`), which count as started; a claimed-ahead task's start is
+ * written down shortly after it starts (StartRecorder), so a worker that dies takes only the attempts
+ * that ran against max_rescues. A task rescued before runs alone: the producer hands back its other
+ * queued tasks, claims and starts nothing while its running tasks end, records the task's start, runs
+ * it, and resumes once it ended; a poison so takes no innocent task along. A task lost before its
+ * start was written has its next start written before its handler runs.
  *
  * Once a claim comes back short, the queue is taken to be drained: nothing more is claimed until an
  * insert notification, a task coming due (the next due time is asked for after an empty claim, and
@@ -100,11 +115,27 @@ export class Producer extends WorkerService {
   #notified = false;
   /** How long recent tasks held a slot, on average (ms); null until one has finished. */
   #meanDurationMs: number | null = null;
+  /** Slots that the tasks of claims in flight counted as started will fill. */
+  #reservedStarts = 0;
+  /** Tasks whose start is being written before their handler runs (decideStart's recordFirst); each holds a slot meanwhile. */
+  readonly #recording = new Set<RunningTask>();
+  readonly #recordings = new Set<Promise<void>>();
+  /** The task that runs alone (decideStart), and how far it got: waiting for the running tasks to end, its start being written, running. */
+  #alone: { running: RunningTask; stage: 'waiting' | 'recording' | 'running' } | null = null;
+  readonly #starts: StartRecorder;
 
   constructor(deps: ProducerDeps) {
     super(deps);
     this.#deps = deps;
     this.#slots = deps.slots;
+    this.#starts = new StartRecorder({
+      engine: deps.engine,
+      clock: deps.clock,
+      logger: deps.logger,
+      workerId: deps.workerId,
+      isRunning: (running) => deps.slots.isRunning(running),
+      delayMs: START_RECORD_DELAY_MS,
+    });
     const { events } = deps;
     events.on('slot-freed', (heldMs) => this.slotFreed(heldMs));
     events.on('task-due', (at) => this.wakeAt(at));
@@ -120,6 +151,13 @@ export class Producer extends WorkerService {
       // Once written, the attempt no longer counts against its type's limit: a waiting task of the
       // type may be claimed now, by this worker, rather than at the next look.
       if (running.task.limited) this.wake();
+      if (this.#alone === null) return;
+      if (this.#alone.running === running) {
+        // The task that ran alone is over: claiming and starting resume.
+        this.#alone = null;
+        this.wake();
+      }
+      this.#fill();
     });
   }
 
@@ -181,6 +219,17 @@ export class Producer extends WorkerService {
     }
   }
 
+  /** Tasks claimed and not started: queued, or their start being written before their handler runs. */
+  *unstarted(): Iterable<RunningTask> {
+    yield* this.queued();
+    yield* this.#recording;
+  }
+
+  /** The task running alone (or waiting to) because it was rescued before; null when none. */
+  get aloneTask(): RunningTask | null {
+    return this.#alone?.running ?? null;
+  }
+
   get queuedCount(): number {
     return this.#queuedCount;
   }
@@ -196,10 +245,13 @@ export class Producer extends WorkerService {
   override async stop(): Promise<void> {
     await super.stop();
     await Promise.all(this.#inFlight);
+    this.#starts.stop();
   }
 
   /** Hands back every queued task (shutdown); resolves once the database has them. */
   async releaseQueued(): Promise<void> {
+    // A start being written ends in a slot or handed back (stopping: handed back).
+    await Promise.all(this.#recordings);
     for (const running of this.queued()) this.#evict(running, 'shutdown');
     while (this.#unclaiming) await this.#unclaiming;
   }
@@ -213,17 +265,22 @@ export class Producer extends WorkerService {
     if (limit <= 0) return 0;
     const { engine, workerId, taskTypes, leaseMs } = this.#deps;
     const { clock } = this;
+    // The first tasks go to free slots at once: the claim counts them as started.
+    const startNow = Math.max(0, Math.min(limit, this.#freeSlots() - this.#reservedStarts));
     this.#reserved += limit;
+    this.#reservedStarts += startNow;
     try {
       const now = clock.now();
-      const tasks = await engine.taskClaim({ workerId, taskTypes, limit, now, leaseMs });
+      const tasks = await engine.taskClaim({ workerId, taskTypes, limit, now, leaseMs, startNow });
       this.#backlog = tasks.length === limit;
       this.#reserved -= limit;
+      this.#reservedStarts -= startNow;
       if (tasks.length > 0) this.#enqueue(tasks, now.getTime());
       else await this.#learnNextDue(now);
       return tasks.length;
     } catch (error) {
       this.#reserved -= limit;
+      this.#reservedStarts -= startNow;
       throw error;
     }
   }
@@ -274,7 +331,8 @@ export class Producer extends WorkerService {
     const tooOld = checkedAt - QUEUE_MAX_WAIT_MS;
     let expired = 0;
     for (const running of this.queued()) {
-      if (running.startedAtMs > tooOld) continue;
+      // The task waiting to run alone waits for this worker's running tasks, not for a slot.
+      if (running.startedAtMs > tooOld || running === this.#alone?.running) continue;
       this.#evict(running, 'waited');
       expired += 1;
     }
@@ -287,7 +345,9 @@ export class Producer extends WorkerService {
    * the queue fed better than one twice as large, which would take twice as long to come back).
    */
   #demand(target = this.#backlog ? this.#prefetchTarget() : 0): number {
-    const free = Math.max(0, this.#slots.free());
+    // Nothing is claimed while a task runs alone, or waits to.
+    if (this.#alone !== null) return 0;
+    const free = Math.max(0, this.#freeSlots());
     const demand = free + target - this.#queuedCount - this.#reserved;
     return demand <= 0 ? 0 : Math.min(demand, free + PREFETCH_CLAIM_MAX);
   }
@@ -298,7 +358,7 @@ export class Producer extends WorkerService {
     const demand = this.#demand(target);
     if (demand <= 0) return false;
     // Topping up the prefetch (no slot free): only for a claim of some size.
-    if (this.#slots.free() <= 0 && demand * 2 < Math.min(target, PREFETCH_CLAIM_MAX)) return false;
+    if (this.#freeSlots() <= 0 && demand * 2 < Math.min(target, PREFETCH_CLAIM_MAX)) return false;
     // With a backlog, keep claiming (up to two at once); otherwise only when there is news.
     if (this.#inFlight.size === 0) return this.#wanted || this.#backlog;
     return this.#backlog && this.#inFlight.size < MAX_CLAIMS_IN_FLIGHT;
@@ -337,12 +397,14 @@ export class Producer extends WorkerService {
     const { workerId, leaseMs, logger, events } = this.#deps;
     const waiting = this.#queue.length - this.#head;
     const last = waiting > 0 ? this.#queue[this.#queue.length - 1]!.task : null;
+    let lone: RunningTask | null = null;
     for (const task of tasks) {
       const running = new RunningTask(task, workerId, claimedAtMs, leaseMs, logger, QUEUED);
       // A queued task's lease can be lost, or its cancellation requested (both seen by the lease keeper).
       running.setAbortHandler(this.#onQueuedAbort);
       this.#queue.push(running);
       events.emit('task-claimed', running);
+      if (lone === null && task.rescueCount > 0 && decideStart(task).alone) lone = running;
     }
     this.#queuedCount += tasks.length;
     if (last !== null && compareClaimOrder(tasks[0]!, last) < 0) {
@@ -350,13 +412,82 @@ export class Producer extends WorkerService {
       this.#queue = pending;
       this.#head = 0;
     }
+    if (this.#alone === null && lone !== null) {
+      this.#alone = { running: lone, stage: 'waiting' };
+      lone.logger.info({ rescues: lone.task.rescueCount }, 'a started attempt of this task was lost with its worker: it runs alone');
+    }
+    // While a task runs alone (or waits to), whatever else is claimed goes back.
+    if (this.#alone !== null) for (const running of this.queued()) if (running !== this.#alone.running) this.#evict(running, 'alone');
     this.#fill();
+  }
+
+  /** Free slots, less those held by tasks whose start is being written. */
+  #freeSlots(): number {
+    return this.#slots.free() - this.#recording.size;
+  }
+
+  /**
+   * The task that runs alone: once nothing else runs here (handlers ended and their outcomes
+   * written), its start is written and it takes a slot. If it left the queue meanwhile (its lease was
+   * lost, its breaker opened, shutdown), the worker goes back to normal.
+   */
+  #advanceAlone(): void {
+    const alone = this.#alone!;
+    if (alone.stage !== 'waiting') return;
+    if (!alone.running.queued) {
+      this.#alone = null;
+      this.wake();
+      this.#fill();
+      return;
+    }
+    if (this.#slots.heldCount > 0 || this.#recording.size > 0) return;
+    alone.running.leaveQueue();
+    this.#queuedCount -= 1;
+    alone.stage = 'recording';
+    this.#recordThenStart(alone.running);
+  }
+
+  /** Writes down that this task starts, then starts it: its loss from now on counts against max_rescues. */
+  #recordThenStart(running: RunningTask): void {
+    const { engine, workerId, logger } = this.#deps;
+    this.#recording.add(running);
+    const recorded = engine.taskStartRecord({ workerId, starts: [{ lease: running.lease, startedAt: this.clock.now() }] }).then(
+      (ids) => {
+        this.#recording.delete(running);
+        const alone = this.#alone?.running === running ? this.#alone : null;
+        if (ids.length === 1 && !this.stopping) {
+          running.setAbortHandler(null);
+          if (alone) alone.stage = 'running';
+          this.#slots.occupy(running);
+          return;
+        }
+        if (alone) this.#alone = null;
+        if (ids.length === 1) this.#unclaim(running);
+        else running.logger.warn({}, 'lease lost before the task started: another worker owns it now');
+      },
+      (error: unknown) => {
+        this.#recording.delete(running);
+        if (this.#alone?.running === running) this.#alone = null;
+        logger.warn({ err: error, task_id: running.task.id }, 'could not record that a task starts; handing it back');
+        this.#unclaim(running);
+      },
+    );
+    const settled = recorded.finally(() => {
+      this.#recordings.delete(settled);
+      this.#fill();
+      super.wake();
+    });
+    this.#recordings.add(settled);
   }
 
   /** Starts queued tasks in the free slots. */
   #fill(): void {
     if (this.stopping) return;
-    let free = this.#slots.free();
+    if (this.#alone !== null) {
+      this.#advanceAlone();
+      return;
+    }
+    let free = this.#freeSlots();
     while (free > 0 && this.#head < this.#queue.length) {
       const running = this.#queue[this.#head]!;
       this.#head += 1;
@@ -366,9 +497,15 @@ export class Producer extends WorkerService {
         this.#unclaim(running);
         continue;
       }
+      free -= 1;
+      if (!running.task.startRecorded && decideStart(running.task).recordFirst) {
+        this.#recordThenStart(running);
+        continue;
+      }
       running.setAbortHandler(null);
       this.#slots.occupy(running);
-      free -= 1;
+      // Claimed ahead: its start is written shortly, if it still runs then.
+      if (!running.task.startRecorded) this.#starts.add(running);
     }
     if (this.#head === this.#queue.length) {
       this.#queue = [];
@@ -379,7 +516,7 @@ export class Producer extends WorkerService {
     }
   }
 
-  #evict(running: RunningTask, why: 'aborted' | 'breaker' | 'shutdown' | 'waited'): void {
+  #evict(running: RunningTask, why: 'aborted' | 'breaker' | 'shutdown' | 'waited' | 'alone'): void {
     if (!running.leaveQueue()) return;
     this.#queuedCount -= 1;
     if (why === 'aborted' && running.abortKind === 'lease_lost') {

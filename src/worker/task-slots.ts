@@ -60,6 +60,11 @@ export class TaskSlots {
     yield* this.#finishing;
   }
 
+  /** Whether this attempt's handler runs now (or its failure is being written). */
+  isRunning(running: RunningTask): boolean {
+    return this.#running.get(running.task.id) === running;
+  }
+
   /** Attempts whose handler runs now. */
   running(): Iterable<RunningTask> {
     return this.#running.values();

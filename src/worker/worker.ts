@@ -284,7 +284,7 @@ export class Worker {
   /** Every attempt whose lease this worker must keep: running, being written down, or queued to start. */
   *#held(): Iterable<RunningTask> {
     yield* this.#slots.held();
-    yield* this.#producer.queued();
+    yield* this.#producer.unstarted();
   }
 
   /** Runs `fn` until it succeeds or stop() is called, backing off while the database is away. */
