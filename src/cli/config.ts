@@ -113,7 +113,8 @@ const SPEC = {
       default: DEFAULT_WORKER_SETTINGS.task_types,
     },
     max_rescues: {
-      description: 'Lease expiries a task survives before it goes to the dead letter (a task that keeps killing its workers).',
+      description:
+        'Rescues that send a task to the dead letter (a task that keeps killing its workers): leases lost while its handler ran. A task claimed ahead and lost before it started goes back free; a rescued task runs alone until it ends.',
       ...integer(0, 1000),
       default: DEFAULT_WORKER_SETTINGS.max_rescues,
     },

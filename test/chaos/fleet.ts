@@ -40,6 +40,20 @@ export interface ExitRecord {
   code: number | null;
   signal: NodeJS.Signals | null;
   why: string;
+  /** The worker's event-loop watchdog killed it (a handler blocked its thread past the bound). */
+  watchdog: boolean;
+}
+
+/**
+ * Deaths a scenario expects: a poison handler that runs inline (in the worker's own thread) and calls
+ * process.exit or blocks the event loop takes its worker down by design; what must hold is that it
+ * does so a bounded number of times (the rescue cap) and in its own way only.
+ */
+export interface ExpectedDeaths {
+  /** Whether this death is one a poison causes (its exit code, the watchdog's kill). */
+  causedByPoison(exit: ExitRecord): boolean;
+  /** At most this many such deaths in all. */
+  max: number;
 }
 
 export interface FleetOptions {
@@ -99,7 +113,7 @@ export class Fleet {
     void process_.exited.then(({ code, signal }) => {
       untrackGroup(process_.pid);
       if (!member.doomed && !this.#stopping) {
-        this.unexpectedExits.push({ slot, pid: process_.pid, code, signal, why: lastError(process_) });
+        this.unexpectedExits.push({ slot, pid: process_.pid, code, signal, why: lastError(process_), watchdog: killedByWatchdog(process_) });
       }
       if (this.#stopping || this.members[slot] !== member) return;
       setTimeout(() => {
@@ -143,7 +157,7 @@ export class Fleet {
       if (member.paused || now - member.startedAt < staleMs) continue;
       const last = lastHeartbeatByPid.get(member.process.pid);
       if (last === undefined || now - last < staleMs) continue;
-      this.frozen.push({ slot: member.slot, pid: member.process.pid, code: null, signal: null, why: `no heartbeat for ${Math.round((now - last) / 1000)} s (process state ${processState(member.process.pid)}); killed by the suite` });
+      this.frozen.push({ slot: member.slot, pid: member.process.pid, code: null, signal: null, watchdog: false, why: `no heartbeat for ${Math.round((now - last) / 1000)} s (process state ${processState(member.process.pid)}); killed by the suite` });
       member.doomed = true;
       member.process.signal('SIGKILL');
     }
@@ -185,12 +199,20 @@ export class Fleet {
     return found;
   }
 
-  /** Violations for the deaths and freezes the suite did not cause. */
-  findings(): Violation[] {
+  /** The deaths that `expected` explains, within its bound. */
+  poisonDeaths(expected: ExpectedDeaths | null): ExitRecord[] {
+    return expected === null ? [] : this.unexpectedExits.filter((exit) => expected.causedByPoison(exit)).slice(0, expected.max);
+  }
+
+  /** Violations for the deaths and freezes the suite did not cause (deaths of a poison's own doing, within their bound, excepted). */
+  findings(expected: ExpectedDeaths | null = null): Violation[] {
     const found: Violation[] = [];
-    if (this.unexpectedExits.length > 0) {
-      const reasons = [...new Set(this.unexpectedExits.map((exit) => `exit ${exit.code ?? exit.signal}: ${exit.why}`))].slice(0, 3);
-      found.push(violation('no-worker-dies', this.unexpectedExits.map((e) => String(e.pid)), `${this.unexpectedExits.length} ${this.#options.command} processes died on their own (${reasons.join(' | ')})`));
+    const excused = new Set(this.poisonDeaths(expected));
+    const deaths = this.unexpectedExits.filter((exit) => !excused.has(exit));
+    if (deaths.length > 0) {
+      const reasons = [...new Set(deaths.map((exit) => `exit ${exit.code ?? exit.signal}: ${exit.why}`))].slice(0, 3);
+      const beyond = expected === null ? '' : `, beyond the ${excused.size} of at most ${expected.max} a poison may cause`;
+      found.push(violation('no-worker-dies', deaths.map((e) => String(e.pid)), `${deaths.length} ${this.#options.command} processes died on their own${beyond} (${reasons.join(' | ')})`));
     }
     if (this.frozen.length > 0) {
       found.push(violation('no-worker-freezes', this.frozen.map((f) => String(f.pid)), `${this.frozen.length} ${this.#options.command} processes froze: ${this.frozen[0]!.why}`));
@@ -202,6 +224,12 @@ export class Fleet {
   linesMatching(match: (line: LogLine) => boolean): LogLine[] {
     return this.history.flatMap((process_) => process_.lines.filter(match));
   }
+}
+
+/** The event-loop watchdog says so on stderr before it kills its process. */
+function killedByWatchdog(process_: WorkerProcess): boolean {
+  const said = (text: string | undefined) => text?.includes('the event loop has been blocked') === true;
+  return said(process_.stderr) || process_.lines.some((line) => said(line.msg));
 }
 
 /** What a process said about its own death (an uncaught exception, ...), or its stderr's last line. */

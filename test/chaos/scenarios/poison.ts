@@ -1,7 +1,8 @@
 import { uuidv7 } from '../../../src/core/id.ts';
 import type { TaskInput } from '../../../src/core/new-task.ts';
 import type { PoisonExpectation } from '../invariants.ts';
-import { Fleet, FLEET_INVARIANTS } from '../fleet.ts';
+import { DEFAULT_WORKER_SETTINGS } from '../../../src/worker/worker-config.ts';
+import { Fleet, FLEET_INVARIANTS, type ExitRecord, type ExpectedDeaths } from '../fleet.ts';
 import { withRawDatabase } from '../raw-database.ts';
 import { checkScenario, heartbeatsByPid, IMMEDIATE, innocentTasks, insertTasks, openEngine, until, workersRegistered, unfinishedCount, type Scenario } from '../scenario.ts';
 
@@ -15,13 +16,26 @@ interface PoisonKind {
   label: string;
   /** Stored escaped would be as good as refused with a clear error. */
   mayComplete?: boolean;
+  /** It runs inline and takes its worker down by design: how that death looks. */
+  killsItsWorker?: (exit: ExitRecord) => boolean;
 }
 
-const BUSY_LOOP: PoisonKind = { taskType: 'chaos_busy_loop', label: 'busy loop (while (true) {})' };
-const EXIT: PoisonKind = { taskType: 'chaos_exit', label: 'process.exit(3)' };
+const BUSY_LOOP: PoisonKind = { taskType: 'chaos_busy_loop', label: 'busy loop (while (true) {})', killsItsWorker: (exit) => exit.watchdog && exit.signal === 'SIGKILL' };
+const EXIT: PoisonKind = { taskType: 'chaos_exit', label: 'process.exit(3)', killsItsWorker: (exit) => exit.code === 3 };
 const NUL_OUTPUT: PoisonKind = { taskType: 'chaos_nul_output', label: 'NUL character in the output', mayComplete: true };
 const NUL_ERROR: PoisonKind = { taskType: 'chaos_nul_error', label: 'NUL character in the error' };
 const POISONS: readonly PoisonKind[] = [BUSY_LOOP, EXIT, NUL_OUTPUT, NUL_ERROR];
+
+/**
+ * The worker deaths inline poisons may cause: each kills its worker at most max_rescues times while
+ * its start is recorded (then it is dead-lettered), plus once in the moment between a claimed-ahead
+ * start and its record (that loss is free, and its next start is recorded before it runs).
+ */
+function expectedDeaths(poisons: readonly PoisonKind[]): ExpectedDeaths | null {
+  const killers = poisons.filter((p) => p.killsItsWorker !== undefined);
+  if (killers.length === 0) return null;
+  return { causedByPoison: (exit) => killers.some((p) => p.killsItsWorker!(exit)), max: killers.length * (DEFAULT_WORKER_SETTINGS.max_rescues + 1) };
+}
 
 /**
  * Poison tasks among 200 innocent ones, through three workers: a handler that never yields, one that
@@ -101,7 +115,22 @@ function poisonScenario(spec: { name: string; engines: Scenario['engines']; desc
           fleet.reapFrozen(await heartbeatsByPid(engine), FROZEN_AFTER_MS);
           return (await unfinishedCount(engine)) === 0;
         }, settleMs, 1000);
-        context.log(`settled: ${settled}; ${fleet.unexpectedExits.length} workers died, ${fleet.frozen.length} froze`);
+        // A poison that blocks its worker is dead-lettered when its last lease expires, while that worker
+        // is still blocked: its watchdog ends it within its bound and the supervisor starts a fresh one.
+        // Every worker must be alive and live at the end, so the check waits for that (bounded).
+        const killers = poisons.filter((_, i) => spec.poisons[i]!.killsItsWorker !== undefined);
+        const replaced = await until(async () => {
+          if (fleet.live().length < WORKERS) return false;
+          for (const task of killers) {
+            const last = (await engine.taskGet({ id: task.id }))?.attempts.at(-1);
+            const pid = Number(last?.workerId?.split(':').at(-2));
+            if (fleet.live().some((member) => member.process.pid === pid)) return false;
+          }
+          return true;
+        }, 60_000, 500);
+        const expected = expectedDeaths(spec.poisons);
+        const poisonDeaths = fleet.poisonDeaths(expected).length;
+        context.log(`settled: ${settled}; ${fleet.unexpectedExits.length} workers died (${poisonDeaths} of a poison's own doing), ${fleet.frozen.length} froze`);
         const report = await checkScenario(context, expectations);
         for (const outcome of report.poisonOutcomes) context.log(`poison ${outcome}`);
         const stopViolations = await fleet.stop();
@@ -110,13 +139,15 @@ function poisonScenario(spec: { name: string; engines: Scenario['engines']; desc
           kills: 0,
           restarts: 0,
           invariantsChecked: report.checked + FLEET_INVARIANTS,
-          violations: [...report.violations, ...fleet.findings(), ...stopViolations],
+          violations: [...report.violations, ...fleet.findings(expected), ...stopViolations],
           figures: {
             poisons: expectations.length,
             worker_deaths: fleet.unexpectedExits.length,
+            poison_worker_deaths: poisonDeaths,
             worker_freezes: fleet.frozen.length,
             worker_restarts: fleet.restarts,
             settled: settled ? 'yes' : 'no',
+            poison_workers_replaced: replaced ? 'yes' : 'no',
             poison_outcomes: report.poisonOutcomes.join(' | '),
           },
         };
