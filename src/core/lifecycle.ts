@@ -85,8 +85,11 @@ export type RescueOutcome =
 export function decideRescue(f: RescueFacts): RescueOutcome {
   if (!f.started) return { counted: false, status: decideUnclaim({ attempt: f.attempt, cancelRequested: f.cancelRequested }) };
   const rescueCount = f.rescueCount + 1;
-  const message = `lease expired: worker ${f.workerId ?? 'unknown'} stopped renewing while the handler ran (rescue ${rescueCount} of max ${f.maxRescues})`;
-  const status = f.cancelRequested ? 'cancelled' : rescueCount >= f.maxRescues || f.attempt >= f.maxAttempts ? 'failed' : 'retrying';
+  const lost = `lease expired: worker ${f.workerId ?? 'unknown'} stopped renewing while the handler ran (rescue ${rescueCount} of max ${f.maxRescues})`;
+  const capped = rescueCount >= f.maxRescues;
+  const status = f.cancelRequested ? 'cancelled' : capped || f.attempt >= f.maxAttempts ? 'failed' : 'retrying';
+  // The dead letter says why: a task whose workers keep dying under it is taken for their cause.
+  const message = status === 'failed' && capped ? `${lost}: dead-lettered, as its handler may be what kills its workers (process.exit, a blocked event loop)` : lost;
   return { counted: true, status, rescueCount, message };
 }
 

@@ -110,7 +110,9 @@ describeEachEngine('rescue accounting', (f) => {
     }
     const dead = await engine.taskGet({ id: poison.id });
     expect(dead).toMatchObject({ status: 'failed', rescueCount: 3, currentAttempt: 3 });
-    expect(dead!.lastError).toBe('lease expired: worker w-3 stopped renewing while the handler ran (rescue 3 of max 3)');
+    expect(dead!.lastError).toBe(
+      'lease expired: worker w-3 stopped renewing while the handler ran (rescue 3 of max 3): dead-lettered, as its handler may be what kills its workers (process.exit, a blocked event loop)',
+    );
     expect(dead!.attempts.map((attempt) => [attempt.attempt, attempt.workerId, attempt.outcome])).toEqual([
       [1, 'w-1', 'lease_expired'],
       [2, 'w-2', 'lease_expired'],

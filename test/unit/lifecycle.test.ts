@@ -63,7 +63,7 @@ describe('decideRescue', () => {
   });
 
   it('dead-letters at the rescue cap or with the attempts spent', () => {
-    expect(rescue({ rescueCount: 2 })).toEqual({ counted: true, status: 'failed', rescueCount: 3, message: 'lease expired: worker w-1 stopped renewing while the handler ran (rescue 3 of max 3)' });
+    expect(rescue({ rescueCount: 2 })).toEqual({ counted: true, status: 'failed', rescueCount: 3, message: 'lease expired: worker w-1 stopped renewing while the handler ran (rescue 3 of max 3): dead-lettered, as its handler may be what kills its workers (process.exit, a blocked event loop)' });
     expect(rescue({ rescueCount: 7 })).toMatchObject({ status: 'failed', rescueCount: 8 });
     expect(rescue({ attempt: 5, maxAttempts: 5 })).toMatchObject({ status: 'failed', rescueCount: 1 });
     expect(rescue({ maxRescues: 1 })).toMatchObject({ status: 'failed' });
