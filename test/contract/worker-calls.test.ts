@@ -16,8 +16,10 @@ describeEachEngine('worker calls', (f) => {
     expect(claimed).toHaveLength(2);
     for (const task of claimed) {
       const stored = (await engine.taskGet({ id: task.id }))!;
-      const { id, taskType, payload, priority, runAt, currentAttempt, maxAttempts, metadata, idempotencyKey, createdBy, createdAt, workerId } = stored;
-      expect(task).toEqual({ id, taskType, payload, priority, runAt, currentAttempt, maxAttempts, metadata, idempotencyKey, createdBy, createdAt, workerId });
+      const { id, taskType, payload, priority, runAt, currentAttempt, maxAttempts, metadata, idempotencyKey, createdBy, createdAt, workerId, rescueCount } = stored;
+      // Claimed at once (no startNow: every task fills a free slot), never lost before: counted as started.
+      const rescue = { rescueCount, unstartedLosses: 0, startRecorded: true };
+      expect(task).toEqual({ id, taskType, payload, priority, runAt, currentAttempt, maxAttempts, metadata, idempotencyKey, createdBy, createdAt, workerId, ...rescue });
     }
     expect(claimed.find((t) => t.id === retried.id)).toMatchObject({ currentAttempt: 2 });
     expect(await engine.taskGet({ id: retried.id })).toMatchObject({ status: 'running', lastError: 'boom', attempts: [{ attempt: 1, outcome: 'failed' }] });
