@@ -19,7 +19,9 @@ describeEachEngine('worker calls', (f) => {
       const { id, taskType, payload, priority, runAt, currentAttempt, maxAttempts, metadata, idempotencyKey, createdBy, createdAt, workerId, rescueCount } = stored;
       // Claimed at once (no startNow: every task fills a free slot), never lost before: counted as started.
       const rescue = { rescueCount, unstartedLosses: 0, startRecorded: true };
-      expect(task).toEqual({ id, taskType, payload, priority, runAt, currentAttempt, maxAttempts, metadata, idempotencyKey, createdBy, createdAt, workerId, ...rescue });
+      // No breaker scope: only webhooks have one (breaker-scope.ts).
+      const breakerScope = null;
+      expect(task).toEqual({ id, taskType, payload, priority, runAt, currentAttempt, maxAttempts, metadata, idempotencyKey, createdBy, createdAt, workerId, breakerScope, ...rescue });
     }
     expect(claimed.find((t) => t.id === retried.id)).toMatchObject({ currentAttempt: 2 });
     expect(await engine.taskGet({ id: retried.id })).toMatchObject({ status: 'running', lastError: 'boom', attempts: [{ attempt: 1, outcome: 'failed' }] });
