@@ -138,7 +138,7 @@ describe('the guide\'s scripts', () => {
       const dev = await script('dev.sh', [], { CONVEYOR__DATABASE__URL: pg.url });
       expect(dev.code).toBe(0);
       expect(dev.stdout).toContain('Applied migration 0001_init');
-      expect(dev.stdout).toMatch(/Database postgres postgres:\/\/\S+ is now at schema version 4\./);
+      expect(dev.stdout).toMatch(new RegExp(`Database postgres postgres://\\S+ is now at schema version ${LATEST_MIGRATION}\\.`));
     } finally {
       await pg.drop();
     }
