@@ -2,11 +2,12 @@ import type { AuthConfig } from '../auth/auth-config.ts';
 import { DEFAULT_QUOTA_CONFIG, type QuotaConfig } from '../core/quota.ts';
 
 /**
- * Everything the HTTP API can be tuned with. The CLI's config schema (src/cli/config.ts) declares every
- * field as a setting with its default, and `conveyor serve` maps them all (apiConfigFrom) and passes
- * the result to buildApp(); nothing in api/ reads the environment itself. DEFAULT_API_CONFIG below
- * serves callers that build the API without the CLI (tests, embedders); test/api/server-config.test.ts
- * checks that it equals the schema's defaults.
+ * Everything the HTTP API can be tuned with. DEFAULT_API_CONFIG below is the one home of the API's
+ * defaults: the CLI's config schema (src/cli/config.ts) reads each server.* and auth.* setting's
+ * default from it (the CLI may import api/, never the reverse), `conveyor serve` maps the resolved
+ * settings back (apiConfigFrom) and passes the result to buildApp(), and callers that build the API
+ * without the CLI (tests, embedders) use it as it is. Nothing in api/ reads the environment itself;
+ * test/api/server-config.test.ts checks that the mapping gives these defaults back.
  */
 export interface ApiConfig {
   server: {
@@ -80,7 +81,8 @@ export const DEFAULT_API_CONFIG: ApiConfig = deepFreeze({
   workers: { liveAfterMs: 30_000 },
   health: { readyRequiresWorker: false },
   taskTypeCacheMs: 5_000,
-  // `<data.dir>/artifacts` with the CLI's default data.dir, as report_generation writes.
+  // Not a setting's default but what the CLI derives from data.dir's ('./data') when reports.artifacts_dir
+  // is empty: `<data.dir>/artifacts`, where report_generation writes.
   reports: { artifactsDir: 'data/artifacts' },
   docs: { enabled: true },
   metrics: { enabled: true },

@@ -1,9 +1,10 @@
+import { DEFAULT_API_CONFIG as API } from '../api/api-config.ts';
 import { ConveyorError, ERROR_CODES } from '../core/errors.ts';
 import { DEFAULT_QUOTA_CONFIG, type QuotaConfig } from '../core/quota.ts';
 import { findConfigFile, fileError, readConfigFile, type ConfigFileContent } from './config-file.ts';
 import { anyText, bool, integer, list, oneOf, originList, scaled, secret, taskTypeList, text } from './config-values.ts';
 import { DEFAULT_DATABASE_URL, parseDatabaseUrl } from '../store/database-url.ts';
-import { REGISTRATION_POLICIES, type RegistrationPolicy } from '../auth/auth-config.ts';
+import { REGISTRATION_POLICIES } from '../auth/auth-config.ts';
 import { defaultEventLoopMaxBlockMs } from '../worker/event-loop-watchdog.ts';
 import {
   DEFAULT_BREAKER_SETTINGS,
@@ -25,7 +26,10 @@ import {
  * from CONVEYOR_CONFIG / `--config`, or ./conveyor.config.json; its values go through the same parsers.
  *
  * To add a setting or a section: declare it in `SPEC` below (parser, default, description, aliases);
- * Config's type, `conveyor config --defaults` and docs/configuration.md follow from it.
+ * Config's type, `conveyor config --defaults` and docs/configuration.md follow from it. A setting that
+ * a library part also uses without the CLI takes its default from that part's own defaults object
+ * (DEFAULT_WORKER_SETTINGS, DEFAULT_BREAKER_SETTINGS, DEFAULT_API_CONFIG, DEFAULT_QUOTA_CONFIG), so no default is
+ * written twice.
  */
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -67,6 +71,11 @@ interface Setting<T> {
 
 /** The shape SPEC must have; `satisfies` checks it without widening SPEC's own (inferred) types. */
 type SpecShape = Readonly<Record<string, Readonly<Record<string, Setting<unknown>>>>>;
+
+/** The API's trust_proxy default as the setting's text (false, true, or the proxies' addresses). */
+function trustProxySetting(trust: boolean | string | readonly string[]): string {
+  return typeof trust === 'boolean' ? String(trust) : typeof trust === 'string' ? trust : trust.join(',');
+}
 
 const HOUR_MS = 3600 * 1000;
 const DAY_MS = 24 * HOUR_MS;
@@ -163,186 +172,186 @@ const SPEC = {
     host: {
       description: 'Address the HTTP API listens on (0.0.0.0 for every interface).',
       ...text('a host name or IP address', (value) => /^[A-Za-z0-9.:_-]+$/.test(value)),
-      default: '127.0.0.1',
+      default: API.server.host,
     },
     port: {
       description: 'Port the HTTP API listens on.',
       ...integer(0, 65535),
-      default: 3000,
+      default: API.server.port,
     },
     cors_origins: {
       description: 'Origins allowed to call the API from a browser; `*` for any; empty for none.',
       ...originList,
-      default: Object.freeze([]),
+      default: Object.freeze([...API.server.corsOrigins]),
     },
     trust_proxy: {
       description: 'Whether to trust X-Forwarded-* headers: false, true (any proxy), or the proxies\' addresses/CIDRs.',
       ...text('false, true, or proxy addresses (comma-separated)', (value) => /^[A-Za-z0-9.:/, _-]+$/.test(value)),
-      default: 'false',
+      default: trustProxySetting(API.server.trustProxy),
     },
     body_limit_bytes: {
       description: 'Largest request body accepted (413 beyond), on every route but the batch insert.',
       ...integer(1024, 1024 * 1024 * 1024, ' (bytes)'),
-      default: 1_310_720,
+      default: API.server.bodyLimitBytes,
     },
     batch_body_limit_bytes: {
       description: 'Largest body of POST /tasks/batch (up to 1,000 tasks; 413 beyond).',
       ...integer(1024, 1024 * 1024 * 1024, ' (bytes)'),
-      default: 16 * 1024 * 1024,
+      default: API.server.batchBodyLimitBytes,
     },
     task_type_cache_ms: {
       description: 'How long the API reuses the task-type list read from the database to validate payloads.',
       ...integer(0, HOUR_MS, ' (milliseconds)'),
-      default: 5_000,
+      default: API.taskTypeCacheMs,
     },
     task_create_per_minute: {
       description: 'Task-creating requests (POST /tasks, /tasks/batch, /schedules/:id/run) one user may make per minute (429 RATE_LIMITED beyond), whatever their role; the tasks themselves count against quotas.*. 0 for no limit.',
       ...integer(0, 10_000_000, ' (0 = unlimited)'),
-      default: 600,
+      default: API.rateLimit.taskCreatePerMinute,
     },
     rate_limit_per_minute: {
       description: 'Requests one client address may make per minute across the API; 0 turns it off.',
       ...integer(0, 10_000_000, ' (0 = off)'),
-      default: 0,
+      default: API.rateLimit.globalPerMinute,
     },
     worker_live_ms: {
       description: 'A worker whose last heartbeat is older than this counts as gone (API, dashboard, `conveyor doctor`).',
       ...integer(1000, DAY_MS, ' (milliseconds)'),
-      default: 30_000,
+      default: API.workers.liveAfterMs,
     },
     ready_requires_worker: {
       description: 'GET /health/ready answers 503 while no worker is live.',
       ...bool(),
-      default: false,
+      default: API.health.readyRequiresWorker,
     },
     docs: {
       description: 'Serve the OpenAPI document and the interactive docs at /api-docs.',
       ...bool(),
-      default: true,
+      default: API.docs.enabled,
     },
     metrics: {
       description: 'Serve Prometheus metrics at /metrics.',
       ...bool(),
-      default: true,
+      default: API.metrics.enabled,
     },
   },
   auth: {
     session_ttl_ms: {
       description: 'How long a session token stays valid after login or its last refresh (POST /auth/refresh).',
       ...integer(60_000, 365 * DAY_MS, ' (milliseconds)'),
-      default: 24 * HOUR_MS,
+      default: API.auth.sessionTtlMs,
       aliases: [{ key: 'SESSION_DURATION_HOURS', ...scaled('hours', HOUR_MS, 60_000, 365 * DAY_MS) }],
     },
     session_max_lifetime_ms: {
       description: 'A session ends after this however often it is refreshed.',
       ...integer(60_000, 3650 * DAY_MS, ' (milliseconds)'),
-      default: 30 * DAY_MS,
+      default: API.auth.sessionMaxLifetimeMs,
     },
     refresh_min_interval_ms: {
       description: 'A session may be refreshed at most this often (409 sooner).',
       ...integer(0, DAY_MS, ' (milliseconds)'),
-      default: 5 * 60_000,
+      default: API.auth.refreshMinIntervalMs,
       aliases: [{ key: 'REFRESH_MIN_INTERVAL_MINUTES', ...scaled('minutes', 60_000, 0, DAY_MS) }],
     },
     initial_admin_password: {
       description: 'When set and no admin exists, the server creates one with this password at start.',
       ...secret,
-      default: '', aliases: [{ env: 'STARTER__INITIAL_ADMIN_PASSWORD', ...secret }],
+      default: API.auth.initialAdminPassword ?? '', aliases: [{ env: 'STARTER__INITIAL_ADMIN_PASSWORD', ...secret }],
     },
     initial_admin_username: {
       description: 'Username of that first admin.',
       ...text('3-50 letters, digits, _ or -', (value) => /^[A-Za-z0-9_-]{3,50}$/.test(value)),
-      default: 'admin',
+      default: API.auth.initialAdminUsername,
     },
     initial_admin_email: {
       description: 'Email of that first admin.',
       ...text('an email address', (value) => /^[^\s@]+@[^\s@]+$/.test(value)),
-      default: 'admin@localhost',
+      default: API.auth.initialAdminEmail,
     },
     password_min_length: {
       description: 'Shortest password accepted (registration, password change and reset, `users create`; the same for `conveyor start` and `serve`).',
       ...integer(8, 128),
-      default: 8,
+      default: API.auth.password.minLength,
     },
     password_max_length: {
       description: 'Longest password accepted (a bound on the hashing work one request can cause).',
       ...integer(8, 4096),
-      default: 128,
+      default: API.auth.password.maxLength,
     },
     password_min_classes: {
       description: 'Character classes (lower, upper, digits, symbols) a password needs.',
       ...integer(1, 4, ' (of lower, upper, digits, symbols)'),
-      default: 3,
+      default: API.auth.password.minClasses,
     },
     password_reject_common: {
       description: 'Refuse passwords from a list of the most common ones.',
       ...bool(),
-      default: true,
+      default: API.auth.password.rejectCommon,
     },
     login_max_failures: {
       description: 'Failed logins on one account from one client address before that address is throttled for it (the owner elsewhere is not).',
       ...integer(1, 1000, ' (per account and address)'),
-      default: 5,
+      default: API.auth.loginThrottle.pairMaxFailures,
     },
     login_account_max_failures: {
       description: 'Failed logins on one account from all addresses before it is throttled for addresses it never logged in from (its owner\'s known addresses are not).',
       ...integer(1, 100_000, ' (per account)'),
-      default: 50,
+      default: API.auth.loginThrottle.accountMaxFailures,
     },
     login_address_max_failures: {
       description: 'Failed logins from one client address before it is throttled.',
       ...integer(1, 100_000, ' (per client address)'),
-      default: 20,
+      default: API.auth.loginThrottle.addressMaxFailures,
     },
     login_window_ms: {
       description: 'Failed logins older than this are forgotten by the throttle.',
       ...integer(1000, DAY_MS, ' (milliseconds)'),
-      default: 15 * 60_000,
+      default: API.auth.loginThrottle.windowMs,
     },
     login_base_block_ms: {
       description: 'First throttle block after too many failed logins; each further failure doubles it.',
       ...integer(0, DAY_MS, ' (milliseconds)'),
-      default: 30_000,
+      default: API.auth.loginThrottle.baseBlockMs,
     },
     login_max_block_ms: {
       description: 'Longest throttle block.',
       ...integer(0, DAY_MS, ' (milliseconds)'),
-      default: 15 * 60_000,
+      default: API.auth.loginThrottle.maxBlockMs,
     },
     argon2_memory_kib: {
       description: 'argon2id memory cost of password hashing, in KiB.',
       ...integer(19_456, 4 * 1024 * 1024, ' (KiB; OWASP minimum 19456)'),
-      default: 19_456,
+      default: API.auth.argon2.memoryKiB,
     },
     argon2_time_cost: {
       description: 'argon2id iterations of password hashing.',
       ...integer(2, 100),
-      default: 2,
+      default: API.auth.argon2.timeCost,
     },
     argon2_parallelism: {
       description: 'argon2id parallelism of password hashing.',
       ...integer(1, 64),
-      default: 1,
+      default: API.auth.argon2.parallelism,
     },
     register_per_minute: {
       description: 'Registrations one client address may make per minute; 0 for no limit.',
       ...integer(0, 1_000_000, ' (per client address; 0 = unlimited)'),
-      default: 20,
+      default: API.auth.registerPerMinute,
     },
     registration: {
       description: 'Who may register through POST /auth/register: `open` (anyone), `invite` (holders of an invitation from a moderator or admin) or `closed` (accounts come from `conveyor users create`). `conveyor start` uses `open` when the server listens on loopback and this is not set.',
       ...oneOf(REGISTRATION_POLICIES),
-      default: 'invite' as RegistrationPolicy,
+      default: API.auth.registration,
     },
     invitation_ttl_ms: {
       description: 'How long an invitation (POST /users/invitations, `conveyor users invite`) can be used.',
       ...integer(60_000, 365 * DAY_MS, ' (milliseconds)'),
-      default: 7 * DAY_MS,
+      default: API.auth.invitationTtlMs,
     },
     password_reset_ttl_ms: {
       description: 'How long an admin-issued password reset (POST /users/:id/password-reset, `conveyor users reset-password`) can be used.',
       ...integer(60_000, 30 * DAY_MS, ' (milliseconds)'),
-      default: HOUR_MS,
+      default: API.auth.passwordResetTtlMs,
     },
   },
   quotas: {

@@ -77,7 +77,7 @@ export class ConveyorClient {
   async enqueueMany(inputs: readonly TaskInput[], options: EnqueueOptions = {}): Promise<TaskInsertResult[]> {
     const now = this.#clock.now();
     const tasks = inputs.map((input, index) => newTask(input, now, `tasks[${index}]`));
-    await this.#taskTypes?.validateMany(tasks.map((task, index) => ({ taskType: task.taskType, payload: task.payload, field: `tasks[${index}].payload`, typeField: `tasks[${index}].task_type` })));
+    await this.#taskTypes?.validateMany(tasks, (index) => ({ field: `tasks[${index}].payload`, typeField: `tasks[${index}].task_type` }));
     return this.engine.taskInsertMany(options.tx === undefined ? { tasks } : { tasks, tx: options.tx });
   }
 

@@ -52,3 +52,51 @@ function check(value: unknown, path: string, depth: number, seen: Set<object>): 
       throw validationError(path, `must be JSON, not ${typeof value}`);
   }
 }
+
+/**
+ * A deep copy of a value that is plain JSON (what assertJson accepts, with -0 read as 0 as JSON
+ * does), or undefined when it is anything else: the caller then parses the value's JSON text. For
+ * small payloads this is several times cheaper than JSON.parse of the text, and it gives the same
+ * value, sharing no object with the original.
+ */
+export function copyPlainJson(value: unknown): JsonValue | undefined {
+  const copy = copyValue(value, 0);
+  return copy === NOT_PLAIN ? undefined : (copy as JsonValue);
+}
+
+const NOT_PLAIN = Symbol('not plain JSON');
+
+function copyValue(value: unknown, depth: number): unknown {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      return Number.isFinite(value) ? value + 0 : NOT_PLAIN;
+    case 'object': {
+      if (value === null) return null;
+      if (depth >= MAX_DEPTH) return NOT_PLAIN;
+      if (Array.isArray(value)) {
+        const out = new Array<unknown>(value.length);
+        for (let i = 0; i < value.length; i++) {
+          const item = copyValue(value[i], depth + 1);
+          if (item === NOT_PLAIN) return NOT_PLAIN;
+          out[i] = item;
+        }
+        return out;
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) return NOT_PLAIN;
+      const out: Record<string, unknown> = {};
+      for (const key of Object.keys(value)) {
+        if (key === '__proto__') return NOT_PLAIN;
+        const item = copyValue((value as Record<string, unknown>)[key], depth + 1);
+        if (item === NOT_PLAIN) return NOT_PLAIN;
+        out[key] = item;
+      }
+      return out;
+    }
+    default:
+      return NOT_PLAIN;
+  }
+}

@@ -65,23 +65,27 @@ export class TaskTypeCatalog {
    * not match its schema (naming the first offending field, e.g. `payload.to`).
    */
   async validate(taskType: string, payload: unknown, field = 'payload', typeField = 'task_type'): Promise<void> {
-    await this.validateMany([{ taskType, payload, field, typeField }]);
+    await this.validateMany([{ taskType, payload }], () => ({ field, typeField }));
   }
 
   /**
    * `validate` for a batch: the list is read (or refreshed after a miss) once for all of them, then
    * each payload is checked synchronously, so a batch of thousands costs its checks and no more.
+   * `fieldsOf(index)` names an item's fields (`tasks[3].payload`); it is called only for an item
+   * that fails, so a valid batch builds no names.
    */
-  async validateMany(items: readonly { taskType: string; payload: unknown; field: string; typeField: string }[]): Promise<void> {
+  async validateMany(items: readonly { taskType: string; payload: unknown }[], fieldsOf: (index: number) => { field: string; typeField: string }): Promise<void> {
     let snapshot = await this.#current(this.#cacheMs);
     if (items.some((item) => !snapshot.entries.has(item.taskType))) snapshot = await this.#current(MISS_REFRESH_MS);
-    for (const item of items) this.#check(snapshot, item.taskType, item.payload, item.field, item.typeField);
+    // No worker has registered any type yet: a client that accepts any type then checks nothing.
+    if (this.#acceptWhenEmpty && snapshot.entries.size === 0) return;
+    for (let i = 0; i < items.length; i++) this.#check(snapshot, items[i]!.taskType, items[i]!.payload, i, fieldsOf);
   }
 
-  #check(snapshot: Snapshot, taskType: string, payload: unknown, field: string, typeField: string): void {
+  #check(snapshot: Snapshot, taskType: string, payload: unknown, index: number, fieldsOf: (index: number) => { field: string; typeField: string }): void {
     const entry = snapshot.entries.get(taskType);
-    if (!entry && this.#acceptWhenEmpty && snapshot.entries.size === 0) return;
     if (!entry) {
+      const { typeField } = fieldsOf(index);
       const known = [...snapshot.entries.keys()].sort();
       const list = known.length > 0 ? known.join(', ') : 'none yet (start a worker to register its task types)';
       throw validationError(typeField, `"${taskType}" is not a registered task type; registered: ${list}`, { registered: known });
@@ -92,10 +96,11 @@ export class TaskTypeCatalog {
       check = payloadCheck(entry.payloadSchema);
     } catch (error) {
       // Only a schema written by another version of Conveyor gets here: defineTask() compiles every schema.
-      throw validationError(typeField, `"${taskType}" has a payload schema this process cannot check (${(error as Error).message})`);
+      throw validationError(fieldsOf(index).typeField, `"${taskType}" has a payload schema this process cannot check (${(error as Error).message})`);
     }
-    const problem = check(payload, field);
-    if (problem) throw validationError(problem.field, problem.message, problem.details);
+    if (check(payload) === null) return;
+    const problem = check(payload, fieldsOf(index).field)!;
+    throw validationError(problem.field, problem.message, problem.details);
   }
 
   async #current(maxAgeMs: number): Promise<Snapshot> {

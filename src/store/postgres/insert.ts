@@ -69,8 +69,8 @@ export class InsertStore {
           const statement = toWrite.length === 1 ? this.#sql.taskInsertOnePlain : this.#sql.taskInsertManyPlain;
           await this.#c.run(operation, statement, toWrite.length === 1 ? insertOneValues(toWrite[0]!) : insertBatch(toWrite), client);
         }
-        for (const task of toWrite) created.add(task.id);
-        break;
+        // Every task was written: no id set to build and look up, 5,000 times over.
+        return tasks.map((task) => ({ task: insertedTask(task), created: true }));
       }
       const statement = toWrite.length === 1 ? this.#sql.taskInsertOne : this.#sql.taskInsertMany;
       const result = await this.#c.run<{ id: string }>(operation, statement, toWrite.length === 1 ? insertOneValues(toWrite[0]!) : insertBatch(toWrite), client);
