@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawnTracked } from '../helpers/process-registry.ts';
 
@@ -87,4 +87,55 @@ export function readmeEnv(extra: Record<string, string>): Record<string, string>
     npm_config_update_notifier: 'false',
     ...extra,
   };
+}
+
+/**
+ * `npx conveyor ...` in this checkout runs bin/conveyor.js: that is what npm exec resolves it to. npm's
+ * own start-up costs about 2.5 s of CPU per call, twice what the command itself costs, and the README
+ * tour makes some twenty such calls. Writes an `npx` into `dir/.bin` that runs `npx conveyor` as
+ * bin/conveyor.js directly (any other npx call goes to the real one) and returns `env` with it first
+ * in PATH. What the shim skips is proven elsewhere: the README PostgreSQL test runs its commands
+ * through the real npx, and test/package/consumer.sh runs `npx conveyor` in a project that installed
+ * the packed tarball.
+ */
+export function withConveyorNpx(env: Record<string, string>, dir: string): Record<string, string> {
+  const path = env.PATH ?? '';
+  const realNpx = path.split(delimiter).map((folder) => join(folder, 'npx')).find((file) => existsSync(file));
+  const bin = join(dir, '.bin');
+  mkdirSync(bin, { recursive: true });
+  const quote = (text: string) => `'${text.replaceAll("'", "'\\''")}'`;
+  writeFileSync(
+    join(bin, 'npx'),
+    `#!/bin/sh\nif [ "$1" = conveyor ]; then shift; exec ${quote(process.execPath)} ${quote(join(ROOT, 'bin', 'conveyor.js'))} "$@"; fi\n` +
+      (realNpx ? `exec ${quote(realNpx)} "$@"\n` : 'echo "npx: not found" >&2; exit 127\n'),
+  );
+  chmodSync(join(bin, 'npx'), 0o755);
+  return { ...env, PATH: `${bin}${delimiter}${path}` };
+}
+
+/** Newest modification time of the files under `dir` (or of `dir` itself when it is a file). */
+function newestMtime(path: string): number {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return readdirSync(path).reduce((newest, name) => Math.max(newest, newestMtime(join(path, name))), 0);
+}
+
+/** Oldest modification time of the files under `dir`. */
+function oldestMtime(path: string): number {
+  const stat = statSync(path);
+  if (!stat.isDirectory()) return stat.mtimeMs;
+  return readdirSync(path).reduce((oldest, name) => Math.min(oldest, oldestMtime(join(path, name))), Infinity);
+}
+
+/**
+ * Whether dist/ was built after the last change to what it is built from. scripts/build.mjs removes
+ * dist/ and writes every file again, so its oldest file is younger than the build's start; when every
+ * source is older still, a build would write the same files. In CI `npm ci` has just built it (the
+ * `prepare` script), so the README tests need not build it again.
+ */
+export function distIsCurrent(): boolean {
+  const dist = join(ROOT, 'dist');
+  if (!existsSync(join(dist, 'cli', 'main.js'))) return false;
+  const sources = ['src', 'scripts/build.mjs', 'tsconfig.json', 'tsconfig.build.json', 'package.json'].map((path) => join(ROOT, path));
+  return Math.max(...sources.map(newestMtime)) < oldestMtime(dist);
 }

@@ -9,7 +9,7 @@ import { freePort } from '../helpers/free-port.ts';
 import { openTestEngine } from '../helpers/task-fixtures.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { runProcess } from './cli-helpers.ts';
-import { GroupProcess, ROOT, readmeBlock, readmeBlocks, readmeEnv, shellCommands } from './readme-blocks.ts';
+import { distIsCurrent, GroupProcess, ROOT, readmeBlock, readmeBlocks, readmeEnv, shellCommands, withConveyorNpx } from './readme-blocks.ts';
 
 /**
  * Every code block of README.md is run here (the greet task module in readme-example.test.ts), taken
@@ -40,8 +40,9 @@ function blockKey(block: { heading: string; code: string }): string | undefined 
 }
 
 // `npm start` and `npx conveyor` run the built CLI (bin/conveyor.js runs dist/, which `npm ci` builds):
-// build it from the sources under test first.
+// build it from the sources under test first, unless it was built after their last change.
 beforeAll(async () => {
+  if (distIsCurrent()) return;
   const built = await runProcess(process.execPath, [join(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, env: readmeEnv({}) });
   if (built.code !== 0) throw new Error(`the build failed\n${built.stdout}${built.stderr}`);
 }, 300_000);
@@ -65,11 +66,14 @@ describe('the README tour: npm start, curl, and the CLI of "Operating it"', () =
     dir = mkdtempSync(join(ROOT, 'test', '.tmp-readme-tour-'));
     const port = await freePort();
     base = `http://127.0.0.1:${port}`;
-    env = readmeEnv({
-      CONVEYOR__DATABASE__URL: `sqlite:${join(dir, 'conveyor.db')}`,
-      CONVEYOR__DATA__DIR: join(dir, 'data'),
-      CONVEYOR__SERVER__PORT: String(port),
-    });
+    env = withConveyorNpx(
+      readmeEnv({
+        CONVEYOR__DATABASE__URL: `sqlite:${join(dir, 'conveyor.db')}`,
+        CONVEYOR__DATA__DIR: join(dir, 'data'),
+        CONVEYOR__SERVER__PORT: String(port),
+      }),
+      dir,
+    );
     expect(shellCommands(readmeBlock('Two commands', 'npm ci'))).toEqual(['npm ci', 'npm start']);
     // `npm ci` has been done: this checkout is the one under test.
     start = new GroupProcess('bash', ['-c', 'npm start'], { cwd: ROOT, env });
@@ -197,7 +201,7 @@ describe('the README library examples, on PostgreSQL', () => {
   beforeAll(async () => {
     db = postgresTestDatabase();
     dir = mkdtempSync(join(ROOT, 'test', '.tmp-readme-library-'));
-    env = readmeEnv({ CONVEYOR__DATABASE__URL: db.url, DATABASE_URL: db.url, CONVEYOR__DATA__DIR: join(dir, 'data') });
+    env = withConveyorNpx(readmeEnv({ CONVEYOR__DATABASE__URL: db.url, DATABASE_URL: db.url, CONVEYOR__DATA__DIR: join(dir, 'data') }), dir);
     engine = await openTestEngine(db);
   });
   afterAll(async () => {
@@ -295,7 +299,7 @@ describe('the README PostgreSQL commands', () => {
       const commands = shellCommands(readmeBlock('PostgreSQL, and scaling out', 'export CONVEYOR__DATABASE__URL='));
       expect(commands[0]).toMatch(/^export CONVEYOR__DATABASE__URL=postgres:\/\//);
       const port = await freePort();
-      // The database and port are this test's; the commands are the README's.
+      // The database and port are this test's; the commands are the README's, run through the real npx.
       const env = readmeEnv({ CONVEYOR__DATABASE__URL: db.url, CONVEYOR__DATA__DIR: join(dir, 'data'), CONVEYOR__SERVER__PORT: String(port) });
       expect(commands.slice(1)).toEqual(['npx conveyor migrate', 'npx conveyor serve', 'npx conveyor work --concurrency 16']);
       const migrate = await runProcess('bash', ['-c', commands[1]!], { cwd: dir, env });

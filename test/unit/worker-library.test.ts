@@ -1,53 +1,29 @@
 import { Type } from '@sinclair/typebox';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/core/clock.ts';
 import { ConveyorError, ERROR_CODES } from '../../src/core/errors.ts';
 import { newTask } from '../../src/core/new-task.ts';
 import type { TaskRecord } from '../../src/core/task.ts';
 import { PermanentTaskError, SnoozeTaskError } from '../../src/core/task-errors.ts';
-import type { Engine } from '../../src/store/engine.ts';
 import { delayTask } from '../../src/tasks/builtin/delay-task.ts';
 import { defineTask } from '../../src/tasks/define-task.ts';
 import { TaskRegistry } from '../../src/tasks/task-registry.ts';
 import { Worker } from '../../src/worker/worker.ts';
 import type { PartialWorkerConfig } from '../../src/worker/worker-config.ts';
-import { testDatabases, type TestDatabase } from '../helpers/databases.ts';
-import { countingClaims, insertTasks, openTestEngine } from '../helpers/task-fixtures.ts';
+import { testDatabases } from '../helpers/databases.ts';
+import { countingClaims, insertTasks } from '../helpers/task-fixtures.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { workerTestBench } from '../helpers/worker-test-bench.ts';
 
 /** The Worker as a library, in this process, on a real engine: the paths that need no process tricks. */
 describe.each(testDatabases)('Worker (library) on $kind', ({ create }) => {
-  let db: TestDatabase | undefined;
-  let engine: Engine;
-  let worker: Worker | null = null;
+  const bench = workerTestBench(create, { finishTimeoutMs: 15_000 });
+  const finished = bench.finished;
 
-  afterEach(async () => {
-    await worker?.stop({ graceMs: 0 });
-    worker = null;
-    await engine?.close();
-    await db?.drop();
-    db = undefined;
-  });
-
-  const finished = (id: string) =>
-    waitFor(async () => {
-      const task = await engine.taskGet({ id });
-      return task && ['completed', 'failed', 'cancelled'].includes(task.status) ? task : undefined;
-    }, { timeoutMs: 15_000, message: `task ${id} to finish` });
-
-  async function startWorker(registry: TaskRegistry, config: PartialWorkerConfig = {}): Promise<Worker> {
-    if (!db) {
-      db = create();
-      engine = await openTestEngine(db);
-    }
-    worker = new Worker({ engine, registry, config });
-    await worker.start();
-    return worker;
-  }
+  const startWorker = (registry: TaskRegistry, config: PartialWorkerConfig = {}): Promise<Worker> => bench.start({ registry, config });
 
   it('stores the output; a bad payload, a PermanentTaskError and a thrown non-Error are recorded, not fatal', async () => {
-    db = create();
-    engine = await openTestEngine(db);
+    const engine = await bench.open();
     const registry = new TaskRegistry().register(
       defineTask({
         name: 'echo',
@@ -108,6 +84,7 @@ describe.each(testDatabases)('Worker (library) on $kind', ({ create }) => {
 
   it('registers its task types and itself, and removes itself on stop', async () => {
     const w = await startWorker(new TaskRegistry().register(delayTask), { worker: { concurrency: 3 } });
+    const engine = bench.engine;
     const types = await engine.typeList();
     expect(types.map((t) => t.name)).toEqual(['delay_task']);
     expect(types[0]).toMatchObject({ description: delayTask.description, timeoutMs: 300_000 });
@@ -121,8 +98,7 @@ describe.each(testDatabases)('Worker (library) on $kind', ({ create }) => {
   });
 
   it('refuses task_types it has no handler for', async () => {
-    db = create();
-    engine = await openTestEngine(db);
+    const engine = await bench.open();
     const build = () => new Worker({ engine, registry: new TaskRegistry().register(delayTask), config: { worker: { task_types: ['delay_task', 'nope'] } } });
     expect(build).toThrow(ConveyorError);
     try {
@@ -154,8 +130,7 @@ describe.each(testDatabases)('Worker (library) on $kind', ({ create }) => {
         },
       }),
     );
-    db = create();
-    engine = await openTestEngine(db);
+    const engine = await bench.open();
     const [slow, ...fast] = await insertTasks(engine, [{ taskType: 'sleep', payload: { ms: 10_000 } }, ...Array.from({ length: 20 }, () => ({ taskType: 'sleep', payload: { ms: 20 } }))]);
     await startWorker(registry, { worker: { concurrency: 3 } });
     for (const task of fast) expect((await finished(task.id)).status).toBe('completed');
@@ -165,13 +140,11 @@ describe.each(testDatabases)('Worker (library) on $kind', ({ create }) => {
   });
 
   it('an idle worker polls at its interval, not in a loop, and an insert wakes it at once', async () => {
-    db = create();
-    engine = await openTestEngine(db);
+    const engine = await bench.open();
     const { engine: counting, claims } = countingClaims(engine);
     // The worker's time is a manual clock: its poll timer fires only when the test moves it.
     const clock = new ManualClock(Date.UTC(2026, 0, 1, 12));
-    worker = new Worker({ engine: counting, registry: new TaskRegistry().register(delayTask), clock, config: { worker: { poll_interval_ms: 300 } } });
-    await worker.start();
+    await bench.start({ engine: counting, registry: new TaskRegistry().register(delayTask), clock, config: { worker: { poll_interval_ms: 300 } } });
     // The claim loop waits for its poll timer: the only one due 300 ms from now (the others are seconds away).
     const waitingForPoll = () => clock.timerDueTimes().includes(clock.nowMs() + 300);
     await waitFor(waitingForPoll, { message: 'the first claim, at start, then the wait for the poll' });
@@ -207,7 +180,7 @@ describe.each(testDatabases)('Worker (library) on $kind', ({ create }) => {
       }),
     );
     await startWorker(registry);
-    const [task] = await insertTasks(engine, [{ taskType: 'wait_for_report', payload: {}, maxAttempts: 1 }]);
+    const [task] = await insertTasks(bench.engine, [{ taskType: 'wait_for_report', payload: {}, maxAttempts: 1 }]);
     const done = await finished(task!.id);
     expect(done).toMatchObject({ status: 'completed', currentAttempt: 1, output: { ready: true, attempt: 1 } });
     expect(done.attempts.map((a) => a.outcome)).toEqual(['snoozed', 'snoozed', 'completed']);

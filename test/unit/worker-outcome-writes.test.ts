@@ -1,16 +1,15 @@
 import { Type } from '@sinclair/typebox';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Engine } from '../../src/store/engine.ts';
+import { describe, expect, it } from 'vitest';
 import { defineTask } from '../../src/tasks/define-task.ts';
 import { TaskRegistry } from '../../src/tasks/task-registry.ts';
 import { MAX_ERROR_BYTES, sanitizeErrorText, sanitizeOutput, sanitizeText } from '../../src/worker/sanitize-outcome.ts';
-import { Worker } from '../../src/worker/worker.ts';
+import type { Worker } from '../../src/worker/worker.ts';
 import { isTransientWriteError } from '../../src/worker/write-errors.ts';
 import { ConveyorError, ERROR_CODES } from '../../src/core/errors.ts';
-import { testDatabases, type TestDatabase } from '../helpers/databases.ts';
+import { testDatabases } from '../helpers/databases.ts';
 import { rawExec } from '../helpers/raw-exec.ts';
-import { insertTasks, openTestEngine } from '../helpers/task-fixtures.ts';
-import { waitFor } from '../helpers/wait-for.ts';
+import { insertTasks } from '../helpers/task-fixtures.ts';
+import { workerTestBench } from '../helpers/worker-test-bench.ts';
 
 describe('outcome sanitising', () => {
   it('removes NUL, replaces lone surrogates, keeps valid pairs, and leaves clean values untouched', () => {
@@ -44,23 +43,8 @@ describe('outcome write errors', () => {
 
 /** A handler whose outcome an engine would refuse as it is must still end its task: never left `running`. */
 describe.each(testDatabases)('outcome writes the database refuses, on $kind', ({ create }) => {
-  let db: TestDatabase | undefined;
-  let engine: Engine;
-  let worker: Worker | null = null;
-
-  afterEach(async () => {
-    await worker?.stop({ graceMs: 0 });
-    worker = null;
-    await engine?.close();
-    await db?.drop();
-    db = undefined;
-  });
-
-  const finished = (id: string) =>
-    waitFor(async () => {
-      const task = await engine.taskGet({ id });
-      return task && ['completed', 'failed', 'cancelled'].includes(task.status) ? task : undefined;
-    }, { timeoutMs: 20_000, message: `task ${id} to finish` });
+  const bench = workerTestBench(create, { finishTimeoutMs: 20_000 });
+  const finished = bench.finished;
 
   const registry = () =>
     new TaskRegistry().register(
@@ -90,16 +74,11 @@ describe.each(testDatabases)('outcome writes the database refuses, on $kind', ({
       }),
     );
 
-  async function start(): Promise<void> {
-    db = create();
-    engine = await openTestEngine(db);
-    worker = new Worker({ engine, registry: registry(), config: { worker: { poll_interval_ms: 50, lease_ms: 60_000 } } });
-    await worker.start();
-  }
+  const start = (): Promise<Worker> => bench.start({ registry: registry(), config: { worker: { poll_interval_ms: 50, lease_ms: 60_000 } } });
 
   it('an output with NUL and lone surrogates is stored without them: completed', async () => {
     await start();
-    const [task] = await insertTasks(engine, [{ taskType: 'nul_output', payload: {} }]);
+    const [task] = await insertTasks(bench.engine, [{ taskType: 'nul_output', payload: {} }]);
     const done = await finished(task!.id);
     expect(done.status).toBe('completed');
     expect(done.output).toEqual({ text: 'beforeafter', list: ['', 'lone \uFFFD'], key: 1 });
@@ -107,7 +86,7 @@ describe.each(testDatabases)('outcome writes the database refuses, on $kind', ({
 
   it('an error message with NUL is stored without it, capped at 8 KB', async () => {
     await start();
-    const [task] = await insertTasks(engine, [{ taskType: 'nul_error', payload: {}, retryStrategy: { type: 'fixed', interval_ms: 0, jitter: 0, max_attempts: 1 } }]);
+    const [task] = await insertTasks(bench.engine, [{ taskType: 'nul_error', payload: {}, retryStrategy: { type: 'fixed', interval_ms: 0, jitter: 0, max_attempts: 1 } }]);
     const done = await finished(task!.id);
     expect(done.status).toBe('failed');
     expect(done.lastError).toMatch(/^badbyte x+…$/);
@@ -115,12 +94,10 @@ describe.each(testDatabases)('outcome writes the database refuses, on $kind', ({
   });
 
   it('a failure the row cannot take (its retry strategy is unreadable) ends in the dead letter with both errors', async () => {
+    await (await start()).stop({ graceMs: 0 });
+    const [task] = await insertTasks(bench.engine, [{ taskType: 'plain_fail', payload: {} }]);
+    await rawExec(bench.db, `UPDATE tasks SET retry_strategy = '{"type":"bogus"}' WHERE id = '${task!.id}'`);
     await start();
-    await worker!.stop({ graceMs: 0 });
-    const [task] = await insertTasks(engine, [{ taskType: 'plain_fail', payload: {} }]);
-    await rawExec(db!, `UPDATE tasks SET retry_strategy = '{"type":"bogus"}' WHERE id = '${task!.id}'`);
-    worker = new Worker({ engine, registry: registry(), config: { worker: { poll_interval_ms: 50, lease_ms: 60_000 } } });
-    await worker.start();
     const done = await finished(task!.id);
     expect(done.status).toBe('failed');
     expect(done.lastError).toMatch(/^plain failure \(and the failure could not be recorded for a retry: .+\)$/);

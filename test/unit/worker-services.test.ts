@@ -1,5 +1,5 @@
 import { Type } from '@sinclair/typebox';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runWork } from '../../src/cli/commands/work.ts';
 import { ManualClock } from '../../src/core/clock.ts';
 import type { Logger } from '../../src/core/logger.ts';
@@ -9,9 +9,9 @@ import { delayTask } from '../../src/tasks/builtin/delay-task.ts';
 import { defineTask } from '../../src/tasks/define-task.ts';
 import { TaskRegistry } from '../../src/tasks/task-registry.ts';
 import { Worker } from '../../src/worker/worker.ts';
-import { testDatabases, type TestDatabase } from '../helpers/databases.ts';
-import { openTestEngine } from '../helpers/task-fixtures.ts';
+import { testDatabases } from '../helpers/databases.ts';
 import { waitFor } from '../helpers/wait-for.ts';
+import { workerTestBench } from '../helpers/worker-test-bench.ts';
 
 interface LogLine {
   level: string;
@@ -50,24 +50,13 @@ const PROCESS_EVENTS = ['unhandledRejection', 'uncaughtException', 'SIGTERM', 'S
 const listenerCounts = () => PROCESS_EVENTS.map((event) => process.listenerCount(event));
 
 describe.each(testDatabases)('worker services on $kind', ({ create }) => {
-  let db: TestDatabase | undefined;
-  let engine: Engine;
-  let worker: Worker | null = null;
+  const bench = workerTestBench(create);
 
-  afterEach(async () => {
-    await worker?.stop({ graceMs: 0 });
-    worker = null;
-    await engine?.close();
-    await db?.drop();
-    db = undefined;
-  });
-
-  const insertAt = (clock: ManualClock, inputs: TaskInput[]) => engine.taskInsertMany({ tasks: inputs.map((input) => newTask(input, clock.now())) });
-  const completed = async (clock: ManualClock) => (await engine.taskStats({ now: clock.now() })).byStatus.completed;
+  const insertAt = (clock: ManualClock, inputs: TaskInput[]) => bench.engine.taskInsertMany({ tasks: inputs.map((input) => newTask(input, clock.now())) });
+  const completed = async (clock: ManualClock) => (await bench.engine.taskStats({ now: clock.now() })).byStatus.completed;
 
   it('a throw in the claim loop is logged, and the loop starts again after its backoff and claims', async () => {
-    db = create();
-    engine = await openTestEngine(db);
+    const engine = await bench.open();
     const clock = new ManualClock(Date.UTC(2026, 0, 1, 12));
     const lines: LogLine[] = [];
     const ran: number[] = [];
@@ -75,8 +64,7 @@ describe.each(testDatabases)('worker services on $kind', ({ create }) => {
       defineTask({ name: 'note', description: 'notes that it ran', payload: Type.Object({ n: Type.Integer() }), handler: async ({ n }) => void ran.push(n) }),
     );
     await insertAt(clock, [0, 1, 2].map((n) => ({ taskType: 'note', payload: { n } })));
-    worker = new Worker({ engine: claimThrowsOnce(engine), registry, clock, logger: recordingLogger(lines), config: { worker: { poll_interval_ms: 60_000 } } });
-    await worker.start();
+    await bench.start({ engine: claimThrowsOnce(engine), registry, clock, logger: recordingLogger(lines), config: { worker: { poll_interval_ms: 60_000 } } });
 
     const crash = await waitFor(() => lines.find((line) => line.msg === 'could not claim tasks; retrying'), { message: 'the crash logged' });
     expect(crash).toMatchObject({ level: 'warn', obj: { err: expect.objectContaining({ message: 'claim exploded' }), failures: 1, retry_in_ms: 100 } });
@@ -91,10 +79,9 @@ describe.each(testDatabases)('worker services on $kind', ({ create }) => {
   });
 
   it('tells what happens to a task as typed events, in order', async () => {
-    db = create();
-    engine = await openTestEngine(db);
+    const engine = await bench.open();
     const clock = new ManualClock(Date.UTC(2026, 0, 1, 12));
-    worker = new Worker({ engine, registry: new TaskRegistry().register(delayTask), clock, config: { worker: { poll_interval_ms: 60_000 } } });
+    const worker = bench.track(new Worker({ engine, registry: new TaskRegistry().register(delayTask), clock, config: { worker: { poll_interval_ms: 60_000 } } }));
     const seen: string[] = [];
     worker.on('task-claimed', (running) => seen.push(`claimed ${running.task.currentAttempt}`));
     worker.on('task-started', () => seen.push('started'));
@@ -108,8 +95,7 @@ describe.each(testDatabases)('worker services on $kind', ({ create }) => {
   });
 
   it('a cancel request reaches the running handler with the lease heartbeat: the next one on the clock', async () => {
-    db = create();
-    engine = await openTestEngine(db);
+    const engine = await bench.open();
     const clock = new ManualClock(Date.UTC(2026, 0, 1, 12));
     const aborted: string[] = [];
     const registry = new TaskRegistry().register(
@@ -127,8 +113,7 @@ describe.each(testDatabases)('worker services on $kind', ({ create }) => {
       }),
     );
     // lease_ms 3000: a heartbeat every 1000 ms of the clock, the first one 1000 ms after start.
-    worker = new Worker({ engine, registry, clock, config: { worker: { lease_ms: 3000, poll_interval_ms: 60_000 } } });
-    await worker.start();
+    await bench.start({ registry, clock, config: { worker: { lease_ms: 3000, poll_interval_ms: 60_000 } } });
     const task = (await insertAt(clock, [{ taskType: 'wait_for_abort', payload: {} }]))[0]!.task;
     await waitFor(async () => (await engine.taskGet({ id: task.id }))?.status === 'running', { message: 'the task running' });
     expect((await engine.taskCancel({ id: task.id, now: clock.now() })).outcome).toBe('cancel_requested');
@@ -141,18 +126,16 @@ describe.each(testDatabases)('worker services on $kind', ({ create }) => {
   });
 
   it('an embedded worker, and runWork without processHandlers, leave the process handlers alone; with them, removes its own on stop', async () => {
-    db = create();
-    engine = await openTestEngine(db);
+    const engine = await bench.open();
     const before = listenerCounts();
 
-    worker = new Worker({ engine, registry: new TaskRegistry().register(delayTask) });
-    await worker.start();
+    const worker = await bench.start({ registry: new TaskRegistry().register(delayTask) });
     expect(listenerCounts()).toEqual(before);
     await worker.stop();
-    worker = null;
+    bench.track(null);
     expect(listenerCounts()).toEqual(before);
 
-    const env = { CONVEYOR__DATABASE__URL: db.url, CONVEYOR__LOG__LEVEL: 'silent' };
+    const env = { CONVEYOR__DATABASE__URL: bench.db.url, CONVEYOR__LOG__LEVEL: 'silent' };
     for (const processHandlers of [false, true]) {
       const stop = new AbortController();
       const running = runWork({ env, registry: new TaskRegistry().register(delayTask), processHandlers, signal: stop.signal });

@@ -1,13 +1,11 @@
 import { threadId } from 'node:worker_threads';
 import { Type } from '@sinclair/typebox';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { Engine } from '../../src/store/engine.ts';
+import { describe, expect, it } from 'vitest';
 import { defineTask } from '../../src/tasks/define-task.ts';
 import { TaskRegistry } from '../../src/tasks/task-registry.ts';
-import { Worker } from '../../src/worker/worker.ts';
-import { testDatabases, type TestDatabase } from '../helpers/databases.ts';
-import { insertTasks, openTestEngine } from '../helpers/task-fixtures.ts';
-import { waitFor } from '../helpers/wait-for.ts';
+import { testDatabases } from '../helpers/databases.ts';
+import { insertTasks } from '../helpers/task-fixtures.ts';
+import { workerTestBench } from '../helpers/worker-test-bench.ts';
 import { threadTasks } from './worker-thread-tasks.ts';
 
 describe('defineTask isolation', () => {
@@ -19,23 +17,8 @@ describe('defineTask isolation', () => {
 
 /** Handlers in worker threads, under a real worker on a real engine: a blocked or exiting handler costs only its attempt. */
 describe.each(testDatabases)('thread isolation on $kind', ({ create }) => {
-  let db: TestDatabase | undefined;
-  let engine: Engine;
-  let worker: Worker | null = null;
-
-  afterEach(async () => {
-    await worker?.stop({ graceMs: 0 });
-    worker = null;
-    await engine?.close();
-    await db?.drop();
-    db = undefined;
-  });
-
-  const finished = (id: string) =>
-    waitFor(async () => {
-      const task = await engine.taskGet({ id });
-      return task && ['completed', 'failed', 'cancelled'].includes(task.status) ? task : undefined;
-    }, { timeoutMs: 30_000, message: `task ${id} to finish` });
+  const bench = workerTestBench(create, { finishTimeoutMs: 30_000 });
+  const finished = bench.finished;
 
   const inline = defineTask({
     name: 'inline_ok',
@@ -47,10 +30,8 @@ describe.each(testDatabases)('thread isolation on $kind', ({ create }) => {
   });
 
   it('runs the handler in another thread; a blocked thread is terminated, an exiting one fails its attempt, others run on', async () => {
-    db = create();
-    engine = await openTestEngine(db);
-    worker = new Worker({ engine, registry: new TaskRegistry().register(inline, ...threadTasks), config: { worker: { poll_interval_ms: 50, concurrency: 4 } }, abortGraceMs: 400 });
-    await worker.start();
+    const engine = await bench.open();
+    await bench.start({ registry: new TaskRegistry().register(inline, ...threadTasks), config: { worker: { poll_interval_ms: 50, concurrency: 4 } }, abortGraceMs: 400 });
     const once = { type: 'fixed', interval_ms: 0, jitter: 0, max_attempts: 1 } as const;
     const twice = { ...once, max_attempts: 2 };
     const [echo, block, exit, permanent] = await insertTasks(engine, [
