@@ -35,7 +35,7 @@ export function processLogger(config: Config, bindings?: Record<string, unknown>
 }
 
 /** The configured engine, not migrated; the caller closes it. */
-export function openConfiguredEngine(config: Config, logger?: Logger): Promise<Engine> {
+function openConfiguredEngine(config: Config, logger?: Logger): Promise<Engine> {
   return openEngine(config.database.url, logger ? { logger } : {});
 }
 

@@ -2,7 +2,7 @@ import { systemClock, type Clock } from '../core/clock.ts';
 import { newTask, type TaskInput } from '../core/new-task.ts';
 import type { ScheduleInput, ScheduleRecord } from '../core/schedule.ts';
 import type { TaskRecord } from '../core/task.ts';
-import { openEngine } from '../store/create-engine.ts';
+import { openMigratedEngine, type OpenMigratedOptions } from '../store/create-engine.ts';
 import { DEFAULT_DATABASE_URL } from '../store/database-url.ts';
 import type { Engine, EngineTransaction, TaskInsertResult, TaskListParams, TaskListResult, TaskStats, TypeLimit, TypePause } from '../store/engine.ts';
 import type { Logger } from '../core/logger.ts';
@@ -56,13 +56,7 @@ export class ConveyorClient {
   }
 
   static async open(options: ConveyorClientOptions = {}): Promise<ConveyorClient> {
-    const engine = await openEngine(options.databaseUrl ?? DEFAULT_DATABASE_URL, options.logger ? { logger: options.logger } : {});
-    try {
-      if (options.migrate !== false) await engine.migrate();
-    } catch (error) {
-      await engine.close();
-      throw error;
-    }
+    const engine = await openMigratedEngine(options.databaseUrl ?? DEFAULT_DATABASE_URL, engineOptions(options));
     return new ConveyorClient(engine, options.clock ?? systemClock, options.validate ?? true);
   }
 
@@ -140,4 +134,9 @@ export class ConveyorClient {
   close(): Promise<void> {
     return this.engine.close();
   }
+}
+
+/** The engine options of a library entry point's own options (ConveyorClient, ConveyorWorker). */
+export function engineOptions(options: { logger?: Logger | undefined; migrate?: boolean | undefined }): OpenMigratedOptions {
+  return { ...(options.logger ? { logger: options.logger } : {}), migrate: options.migrate !== false };
 }

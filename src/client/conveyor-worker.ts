@@ -1,12 +1,13 @@
 import { systemClock, type Clock } from '../core/clock.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
-import { openEngine } from '../store/create-engine.ts';
+import { openMigratedEngine } from '../store/create-engine.ts';
 import { DEFAULT_DATABASE_URL } from '../store/database-url.ts';
 import type { Engine } from '../store/engine.ts';
 import type { TaskDefinition } from '../tasks/define-task.ts';
 import { TaskRegistry } from '../tasks/task-registry.ts';
 import type { BreakerSettings, WorkerSettings } from '../worker/worker-config.ts';
 import { Worker } from '../worker/worker.ts';
+import { engineOptions } from './conveyor-client.ts';
 
 export interface ConveyorWorkerOptions {
   /** `sqlite:./data/conveyor.db` (default) or `postgres://...`: the database the client and the API use. */
@@ -46,9 +47,8 @@ export class ConveyorWorker {
 
   /** Opens the database (migrating it unless `migrate: false`), registers the task types and starts claiming. */
   static async start(options: ConveyorWorkerOptions): Promise<ConveyorWorker> {
-    const engine = await openEngine(options.databaseUrl ?? DEFAULT_DATABASE_URL, options.logger ? { logger: options.logger } : {});
+    const engine = await openMigratedEngine(options.databaseUrl ?? DEFAULT_DATABASE_URL, engineOptions(options));
     try {
-      if (options.migrate !== false) await engine.migrate();
       const worker = new Worker({
         engine,
         registry: new TaskRegistry().register(...options.tasks),

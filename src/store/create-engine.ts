@@ -24,6 +24,27 @@ export async function openEngine(databaseUrl: string, options: CreateEngineOptio
   return openPostgresEngine({ connectionString: target.connectionString, schema: target.schema, ...options });
 }
 
+export interface OpenMigratedOptions extends CreateEngineOptions {
+  /** Apply pending migrations after opening (default true; safe with several processes at once). */
+  migrate?: boolean;
+}
+
+/**
+ * Opens the engine and applies pending migrations, closing it again if that fails: how the library
+ * (ConveyorClient, ConveyorWorker, the testing helpers) and the CLI's short commands begin.
+ */
+export async function openMigratedEngine(databaseUrl: string, options: OpenMigratedOptions = {}): Promise<Engine> {
+  const { migrate = true, ...engineOptions } = options;
+  const engine = await openEngine(databaseUrl, engineOptions);
+  try {
+    if (migrate) await engine.migrate();
+    return engine;
+  } catch (error) {
+    await engine.close().catch(() => {});
+    throw error;
+  }
+}
+
 /** A driver that cannot load (a native addon built for another Node version) is a setup problem, said so. */
 async function loadDriver<T>(driver: string, load: () => Promise<T>): Promise<T> {
   try {

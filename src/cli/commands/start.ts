@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { redactDatabaseUrl } from '../../store/database-url.ts';
 import { EXIT } from '../cli-error.ts';
-import { openConfiguredEngine } from '../compose.ts';
+import { openMigratedEngine } from '../../store/create-engine.ts';
 import { loadConfig, resolveConfig, type Config } from '../config.ts';
 import { envWithFlags } from '../flag-settings.ts';
 import { parseIntFlag } from '../output.ts';
@@ -37,9 +37,8 @@ function isLoopback(host: string): boolean {
 
 /** Migrates once, before any child starts, and makes sure someone can log in as an admin. */
 async function prepareDatabase(config: Config, env: NodeJS.ProcessEnv): Promise<{ adminPassword: string | null }> {
-  const engine = await openConfiguredEngine(config);
+  const engine = await openMigratedEngine(config.database.url);
   try {
-    await engine.migrate();
     if ((await engine.userCount({ role: 'admin' })) > 0 || config.auth.initial_admin_password !== '') return { adminPassword: null };
     // The server creates the first admin from this setting; the password is shown once, below.
     const adminPassword = `Cv-${randomBytes(12).toString('base64url')}`;

@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { AuthService } from '../../auth/auth-service.ts';
 import { systemClock } from '../../core/clock.ts';
 import { ConveyorError, ERROR_CODES } from '../../core/errors.ts';
-import { openEngine } from '../../store/create-engine.ts';
+import { openMigratedEngine } from '../../store/create-engine.ts';
 import { USER_ROLES, type Engine, type UserRecord, type UserRole } from '../../store/engine.ts';
 import { userProfile } from '../../api/views/user-view.ts';
 import { withEngine } from '../cli-engine.ts';
@@ -207,9 +207,8 @@ function dashboardUrl(config: Config): string {
 async function withAccounts(fn: (auth: AuthService, engine: Engine, config: Config) => Promise<void>): Promise<void> {
   const config = loadConfig();
   const logger = createLogger({ level: config.log.level === 'info' ? 'warn' : config.log.level });
-  const engine = await openEngine(config.database.url, { logger });
+  const engine = await openMigratedEngine(config.database.url, { logger });
   try {
-    await engine.migrate();
     await fn(new AuthService({ engine, config: apiConfigFrom(config).auth, clock: systemClock, logger }), engine, config);
   } finally {
     await engine.close();
