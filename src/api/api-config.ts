@@ -46,7 +46,14 @@ export interface ApiConfig {
     artifactsDir: string | null;
   };
   docs: { enabled: boolean };
-  metrics: { enabled: boolean };
+  metrics: {
+    enabled: boolean;
+    /**
+     * The bearer token GET /metrics requires (server.metrics_token). Null: /metrics answers 404, as the
+     * queue's counts, request counts and login failures are not for everyone on the network.
+     */
+    token: string | null;
+  };
 }
 
 const HOUR = 3_600_000;
@@ -85,7 +92,7 @@ export const DEFAULT_API_CONFIG: ApiConfig = deepFreeze({
   // is empty: `<data.dir>/artifacts`, where report_generation writes.
   reports: { artifactsDir: 'data/artifacts' },
   docs: { enabled: true },
-  metrics: { enabled: true },
+  metrics: { enabled: true, token: null },
 });
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends readonly unknown[] ? T[K] : T[K] extends object ? DeepPartial<T[K]> : T[K] };

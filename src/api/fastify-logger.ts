@@ -1,17 +1,18 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { Logger } from '../core/logger.ts';
-import { API_LOG_REDACT_PATHS } from './log-redaction.ts';
+import { API_LOG_REDACT_PATHS, redactUrlQuery, serializeRequest } from './log-redaction.ts';
 
 /**
  * Fastify wants a pino-shaped logger (fatal, trace, level, child). A pino instance is passed through;
  * any other core Logger (tests' silentLogger, a custom one) is adapted. A pino logger gets a child
- * that redacts credentials, whatever the root logger's own settings.
+ * that redacts credentials and query values in request URLs, whatever the root logger's own settings
+ * (its `req` serializer takes the place of Fastify's, which logs the URL as it came).
  */
 export function toFastifyLogger(logger: Logger): FastifyBaseLogger {
   const candidate = logger as Partial<FastifyBaseLogger>;
   if (typeof candidate.fatal === 'function' && typeof candidate.trace === 'function' && typeof candidate.level === 'string') {
     const pinoChild = candidate.child as unknown as (bindings: object, options: object) => FastifyBaseLogger;
-    return pinoChild.call(logger, {}, { redact: { paths: [...API_LOG_REDACT_PATHS], censor: '[redacted]' } });
+    return pinoChild.call(logger, {}, { redact: { paths: [...API_LOG_REDACT_PATHS], censor: '[redacted]' }, serializers: { req: serializeRequest } });
   }
   return adapt(logger);
 }
@@ -39,7 +40,7 @@ function serialize(obj: Record<string, unknown>): object {
   if (!('req' in obj) && !('res' in obj) && !('err' in obj)) return obj;
   const out: Record<string, unknown> = { ...obj };
   const req = obj.req as { method?: string; url?: string; ip?: string } | undefined;
-  if (req) out.req = { method: req.method, url: req.url, remoteAddress: req.ip };
+  if (req) out.req = { method: req.method, url: req.url === undefined ? undefined : redactUrlQuery(req.url), remoteAddress: req.ip };
   const res = obj.res as { statusCode?: number } | undefined;
   if (res) out.res = { statusCode: res.statusCode };
   const err = obj.err as { message?: string; stack?: string; code?: string } | undefined;

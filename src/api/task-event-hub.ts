@@ -21,7 +21,10 @@ export interface EventSink {
 export interface HubOptions {
   /** How often the engine is polled while anyone watches. */
   intervalMs?: number;
-  /** How often each stream's session is checked again (a logout or expiry ends the stream). */
+  /**
+   * How often each stream's user is read again, so a changed role takes effect. (Whether its session
+   * still stands is checked on every poll: a logout, deactivation or expiry ends a stream within one.)
+   */
   sessionCheckMs?: number;
   /** A comment line keeps idle streams open through proxies. */
   keepAliveMs?: number;
@@ -119,6 +122,17 @@ export class TaskEventHub {
     this.#send(stream, 'hello', { user_id: sink.user.id, role: sink.user.role, scope, interval_ms: this.#intervalMs });
     this.#startPolling();
     return () => this.#remove(stream);
+  }
+
+  /**
+   * Ends at once the streams of one session (logout) or of every session of a user (logout-all,
+   * deactivation), on this server; other servers' streams end at their next poll.
+   */
+  endSessions(match: { sessionHash: string } | { userId: string }): void {
+    for (const stream of [...this.#streams]) {
+      const hit = 'sessionHash' in match ? stream.sink.sessionHash === match.sessionHash : stream.sink.user.id === match.userId;
+      if (hit) this.#endSession(stream);
+    }
   }
 
   get streams(): number {
@@ -320,20 +334,31 @@ export class TaskEventHub {
     return points.map((p) => ({ minute_start: new Date(p.minute * 60_000).toISOString(), completed: p.completed, failed: p.failed }));
   }
 
-  /** A logged-out, expired or deactivated session ends its stream; a changed role takes effect. */
+  /**
+   * A logged-out, expired or deactivated session ends its stream, wherever that happened (another API
+   * server, the CLI): every poll asks in one query which sessions still stand. Less often each
+   * stream's user is read again, so a changed role takes effect.
+   */
   async #checkSessions(now: Date): Promise<void> {
+    const hashes = [...new Set([...this.#streams].map((s) => s.sink.sessionHash))];
+    const live = new Set(await this.#ctx.engine.sessionLiveHashes({ tokenHashes: hashes, now }));
+    for (const stream of [...this.#streams]) if (!live.has(stream.sink.sessionHash)) this.#endSession(stream);
     const due = [...this.#streams].filter((s) => Date.now() - s.sessionCheckedAt >= this.#sessionCheckMs);
     for (const stream of due) {
       stream.sessionCheckedAt = Date.now();
       const user = (await this.#ctx.engine.sessionGet({ tokenHash: stream.sink.sessionHash, now }))?.user;
       if (!user || !user.isActive) {
-        this.#send(stream, 'session_ended', { reason: 'The session ended; log in again' });
-        this.#remove(stream);
+        this.#endSession(stream);
       } else {
         if (user.role !== stream.sink.user.role) stream.lastStatsKey = null;
         stream.sink.user = user;
       }
     }
+  }
+
+  #endSession(stream: Stream): void {
+    this.#send(stream, 'session_ended', { reason: 'The session ended; log in again' });
+    this.#remove(stream);
   }
 
   #send(stream: Stream, event: string, data: unknown): void {
@@ -351,6 +376,19 @@ export class TaskEventHub {
       this.#remove(stream);
     }
   }
+}
+
+/** One hub per app: the routes are installed twice (at / and /api/v1) with the same context. */
+const hubs = new WeakMap<ApiContext, TaskEventHub>();
+
+/** The app's hub, for the events route and for the routes that end sessions (their streams end with them). */
+export function eventHubOf(ctx: ApiContext): TaskEventHub {
+  let hub = hubs.get(ctx);
+  if (!hub) {
+    hub = new TaskEventHub(ctx);
+    hubs.set(ctx, hub);
+  }
+  return hub;
 }
 
 function statsKey(stats: TaskStats): string {

@@ -230,9 +230,14 @@ const SPEC = {
       default: API.docs.enabled,
     },
     metrics: {
-      description: 'Serve Prometheus metrics at /metrics.',
+      description: 'Serve Prometheus metrics at /metrics (only with server.metrics_token set).',
       ...bool(),
       default: API.metrics.enabled,
+    },
+    metrics_token: {
+      description: 'The bearer token GET /metrics requires (Authorization: Bearer <token>); empty: /metrics answers 404.',
+      ...secret,
+      default: '',
     },
   },
   auth: {

@@ -317,6 +317,12 @@ export interface AccountStore {
   sessionDelete(p: { tokenHash: string }): Promise<boolean>;
   /** Ends every session of a user but `keepTokenHash` (when given); returns how many ended. */
   sessionDeleteForUser(p: { userId: string; keepTokenHash?: string }): Promise<number>;
+  /**
+   * Of the given token hashes, those whose session exists, has not expired at `now` and belongs to an
+   * active user: one query for every open event stream, so a logout, deactivation or expiry anywhere
+   * ends them within a poll.
+   */
+  sessionLiveHashes(p: { tokenHashes: string[]; now: Date }): Promise<string[]>;
   sessionPruneExpired(p: { now: Date }): Promise<number>;
   /** Stores a one-time account token (an invitation or a password reset). */
   accountTokenInsert(p: { token: AccountTokenRecord }): Promise<void>;

@@ -4,13 +4,16 @@ import { newSchedule } from '../../src/core/schedule.ts';
 import { testDatabases } from '../helpers/databases.ts';
 import { createTask, startApi, type Account, type ApiHarness } from './api-harness.ts';
 
+const METRICS_TOKEN = 'scrape-token-for-tests';
+const scrape = { headers: { authorization: `Bearer ${METRICS_TOKEN}` } };
+
 describe.each(testDatabases)('monitoring, health, docs and HTTP behaviour [$kind]', ({ create }) => {
   let api: ApiHarness;
   let user: Account;
   let moderator: Account;
   let admin: Account;
   beforeAll(async () => {
-    api = await startApi(create(), { server: { corsOrigins: ['https://dash.example.com'] } });
+    api = await startApi(create(), { server: { corsOrigins: ['https://dash.example.com'] }, metrics: { token: METRICS_TOKEN } });
     [user, moderator, admin] = [await api.account(), await api.account('moderator'), await api.account('admin')];
   });
   afterAll(async () => api?.close());
@@ -114,7 +117,7 @@ describe.each(testDatabases)('monitoring, health, docs and HTTP behaviour [$kind
   test('GET /metrics exposes HTTP counters and durations and task counts by status and type', async () => {
     await createTask(api, user.token);
     await api.call('GET', '/tasks', { token: user.token });
-    const response = await api.call('GET', '/metrics');
+    const response = await api.call('GET', '/metrics', scrape);
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toContain('text/plain');
     expect(response.text).toMatch(/conveyor_http_requests_total\{method="GET",route="\/tasks",status_code="200"\} [1-9]/);
@@ -132,7 +135,7 @@ describe.each(testDatabases)('monitoring, health, docs and HTTP behaviour [$kind
     await createTask(api, user.token);
     // A page size the engine refuses: a failed call, counted under its error code.
     await expect(api.engine.taskList({ limit: 5000 })).rejects.toMatchObject({ code: 'CONVEYOR_VALIDATION' });
-    const text = (await api.call('GET', '/metrics')).text;
+    const text = (await api.call('GET', '/metrics', scrape)).text;
     const kind = api.db.kind;
     expect(text).toMatch(new RegExp(`conveyor_engine_call_duration_seconds_count\\{engine="${kind}",method="taskInsert",outcome="ok"\\} [1-9]`));
     expect(text).toMatch(new RegExp(`conveyor_engine_call_duration_seconds_bucket\\{le="\\+Inf",engine="${kind}",method="sessionGet",outcome="ok"\\} [1-9]`));
@@ -145,7 +148,7 @@ describe.each(testDatabases)('monitoring, health, docs and HTTP behaviour [$kind
     const schedule = await api.engine.scheduleInsert({ schedule: newSchedule({ name: 'metrics-probe', cron: '* * * * *', taskType: 'report', payload: {} }, api.clock.now()) });
     api.clock.advance(2 * 60_000);
     try {
-      const text = (await api.call('GET', '/metrics')).text;
+      const text = (await api.call('GET', '/metrics', scrape)).text;
       expect(text).toContain('conveyor_task_type_paused{task_type="report"} 1');
       expect(text).toContain('conveyor_schedules_overdue 1');
     } finally {

@@ -104,4 +104,22 @@ describeEachEngine('users and sessions', (f) => {
     expect(await engine.accountTokenUse({ tokenHash: 'i1', kind: 'invitation', now: clock.now() })).toBeNull();
     expect(await engine.accountTokenPruneExpired({ now: clock.now() })).toBe(2);
   });
+
+  it('names, of many token hashes, those whose session is unexpired and whose user is active', async () => {
+    const { engine, clock } = f();
+    await addAnn();
+    await engine.userInsert({ user: { id: BOB, username: 'bob', email: 'bob@example.com', passwordHash: 'h', role: 'user', createdAt: clock.now() } });
+    const session = (hash: string, userId: string, ttlMs: number) =>
+      ({ tokenHash: hash, userId, createdAt: clock.now(), expiresAt: new Date(clock.now().getTime() + ttlMs), lastRefreshedAt: null, userAgent: null });
+    await engine.sessionInsert({ session: session('ann-long', ANN, 60_000) });
+    await engine.sessionInsert({ session: session('ann-short', ANN, 1_000) });
+    await engine.sessionInsert({ session: session('bob', BOB, 60_000) });
+    const live = async (hashes: string[]) => (await engine.sessionLiveHashes({ tokenHashes: hashes, now: clock.now() })).sort();
+    expect(await live(['ann-long', 'ann-short', 'bob', 'never-issued'])).toEqual(['ann-long', 'ann-short', 'bob']);
+    expect(await live([])).toEqual([]);
+    clock.advance(1_000);
+    expect(await live(['ann-long', 'ann-short', 'bob'])).toEqual(['ann-long', 'bob']);
+    await engine.userUpdate({ id: BOB, changes: { isActive: false }, now: clock.now() });
+    expect(await live(['ann-long', 'ann-short', 'bob'])).toEqual(['ann-long']);
+  });
 });

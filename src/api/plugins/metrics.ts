@@ -1,8 +1,10 @@
-import type { FastifyInstance } from 'fastify';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { breakerStateAt } from '../../core/circuit-breaker.ts';
 import type { StorageStats } from '../../core/storage-health.ts';
 import { TASK_STATUSES } from '../../core/task.ts';
+import { ApiError } from '../api-error.ts';
 import type { ApiContext } from '../api-context.ts';
 import { liveWorkers } from '../live-workers.ts';
 
@@ -14,8 +16,20 @@ const OVERDUE_SCHEDULE_MS = 60_000;
  * Prometheus metrics at GET /metrics: HTTP request counts and durations by route, engine call
  * durations and errors by method, and the queue as the database sees it (tasks by status and type, live workers, breaker states), read at scrape time.
  * Each app has its own registry, so several apps in one process (tests) do not collide.
+ *
+ * Only for whoever holds server.metrics_token (`Authorization: Bearer <token>`, as Prometheus's
+ * `authorization` scrape setting sends it): the numbers describe every user's activity. Without a
+ * token configured, nothing is collected and /metrics answers 404 naming the setting.
  */
 export async function installMetrics(app: FastifyInstance, ctx: ApiContext): Promise<void> {
+  const token = ctx.config.metrics.token;
+  if (token === null) {
+    app.get('/metrics', { schema: { hide: true } }, async () => {
+      throw new ApiError('NOT_FOUND', 'Metrics are served only with server.metrics_token set (CONVEYOR__SERVER__METRICS_TOKEN); scrape them with that bearer token');
+    });
+    return;
+  }
+  const tokenDigest = digest(token);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'conveyor_api_' });
 
@@ -160,9 +174,24 @@ export async function installMetrics(app: FastifyInstance, ctx: ApiContext): Pro
     durations.observe(labels, reply.elapsedTime / 1000);
   });
 
-  app.get('/metrics', { schema: { hide: true } }, async (_request, reply) => {
+  app.get('/metrics', { schema: { hide: true } }, async (request, reply) => {
+    if (!presents(request, tokenDigest)) {
+      void reply.header('www-authenticate', 'Bearer realm="metrics"');
+      throw new ApiError('UNAUTHORIZED', 'GET /metrics needs Authorization: Bearer <server.metrics_token>');
+    }
     storage = null;
     const body = await registry.metrics();
     return reply.type(registry.contentType).send(body);
   });
+}
+
+function digest(text: string): Buffer {
+  return createHash('sha256').update(text).digest();
+}
+
+/** Whether the request carries the metrics token; compared in constant time (digests of equal length). */
+function presents(request: FastifyRequest, tokenDigest: Buffer): boolean {
+  const header = request.headers.authorization;
+  const match = typeof header === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+  return match !== null && timingSafeEqual(digest(match[1]!), tokenDigest);
 }

@@ -13,6 +13,7 @@ import {
   UserProfile,
 } from '../schemas/auth-schemas.ts';
 import { Message, Ok, errors } from '../schemas/common.ts';
+import { eventHubOf } from '../task-event-hub.ts';
 import { userProfile } from '../views/user-view.ts';
 
 /** Accounts and sessions: register, login (by username or email), logout, logout-all, me, refresh, password change and reset. */
@@ -66,14 +67,18 @@ export function authRoutes(app: App, ctx: ApiContext): void {
   app.post('/auth/logout', {
     schema: { operationId: 'logout', tags: ['auth'], summary: 'End this session', response: { 200: Ok(Message), ...errors(401) } },
   }, async (request) => {
-    await ctx.auth.logout(principalOf(request).session);
+    const { session } = principalOf(request);
+    await ctx.auth.logout(session);
+    eventHubOf(ctx).endSessions({ sessionHash: session.tokenHash });
     return { success: true as const, data: { message: 'Logged out successfully' } };
   });
 
   app.post('/auth/logout-all', {
     schema: { operationId: 'logoutAll', tags: ['auth'], summary: 'End every session of this account', response: { 200: Ok(LogoutAllResult), ...errors(401) } },
   }, async (request) => {
-    const ended = await ctx.auth.logoutAll(principalOf(request).user.id);
+    const { user } = principalOf(request);
+    const ended = await ctx.auth.logoutAll(user.id);
+    eventHubOf(ctx).endSessions({ userId: user.id });
     return { success: true as const, data: { message: `Ended ${ended} session(s)`, sessions_ended: ended } };
   });
 

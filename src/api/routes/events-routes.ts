@@ -2,10 +2,7 @@ import type { ApiContext, App } from '../api-context.ts';
 import { principalOf } from '../plugins/authenticate.ts';
 import { errors } from '../schemas/common.ts';
 import { EventStream } from '../schemas/monitoring-schemas.ts';
-import { TaskEventHub } from '../task-event-hub.ts';
-
-/** One hub per app: the routes are installed twice (at / and /api/v1) with the same context. */
-const hubs = new WeakMap<ApiContext, TaskEventHub>();
+import { eventHubOf } from '../task-event-hub.ts';
 
 /**
  * GET /events: server-sent events for the dashboard. Authenticated like every route, with the bearer
@@ -13,12 +10,7 @@ const hubs = new WeakMap<ApiContext, TaskEventHub>();
  * token in the URL would end up in logs and history).
  */
 export function eventsRoutes(app: App, ctx: ApiContext): void {
-  let hub = hubs.get(ctx);
-  if (!hub) {
-    hub = new TaskEventHub(ctx);
-    hubs.set(ctx, hub);
-  }
-  const events = hub;
+  const events = eventHubOf(ctx);
   // Open streams would keep close() waiting for them; end them first.
   app.addHook('preClose', async () => events.close());
 

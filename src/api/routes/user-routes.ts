@@ -15,6 +15,7 @@ import {
   UserPatchBody,
   UserPatchResult,
 } from '../schemas/user-schemas.ts';
+import { eventHubOf } from '../task-event-hub.ts';
 import { userProfile } from '../views/user-view.ts';
 
 const HOUR_MS = 3_600_000;
@@ -78,6 +79,7 @@ export function userRoutes(app: App, ctx: ApiContext): void {
     // Authentication already refuses an inactive account; ending the sessions also frees them at once
     // and closes the account's live streams.
     const sessionsEnded = isActive === false ? await ctx.engine.sessionDeleteForUser({ userId: target.id }) : 0;
+    if (isActive === false) eventHubOf(ctx).endSessions({ userId: target.id });
     request.log.info(
       { targetUserId: target.id, by: caller.id, role: { from: target.role, to: updated.role }, isActive: { from: target.isActive, to: updated.isActive }, sessionsEnded },
       'user account changed by an admin',

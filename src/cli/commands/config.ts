@@ -6,7 +6,7 @@ import { describeSettings, resolveConfig, type Config, type SettingInfo, type Se
 import { formatTable, printJson, printJsonList, println } from '../output.ts';
 
 /** Settings whose value is never printed, only whether it is set. */
-const SECRETS = new Set(['auth.initial_admin_password', 'webhook.secret']);
+const SECRETS = new Set(['auth.initial_admin_password', 'webhook.secret', 'server.metrics_token']);
 /** URLs that may carry a password. */
 const URLS = new Set(['database.url', 'email.smtp_url']);
 

@@ -61,7 +61,7 @@ export function apiConfigFrom(config: Config): ApiConfig {
     taskTypeCacheMs: s.task_type_cache_ms,
     health: { readyRequiresWorker: s.ready_requires_worker },
     docs: { enabled: s.docs },
-    metrics: { enabled: s.metrics },
+    metrics: { enabled: s.metrics, token: s.metrics_token === '' ? null : s.metrics_token },
     // Where report_generation writes (the same default as src/cli/task-catalog.ts): GET /tasks/:id/artifact serves from here.
     reports: { artifactsDir: config.reports.artifacts_dir || join(config.data.dir, 'artifacts') },
   };

@@ -24,8 +24,8 @@ const METHODS = [
   'ownerUsage', 'emailRecipientsCount',
   'typeRegister', 'typeList', 'workerHeartbeat', 'workerList', 'workerRemove',
   'userInsert', 'userGet', 'userFind', 'userList', 'userUpdate', 'userCount',
-  'sessionInsert', 'sessionGet', 'sessionUpdate', 'sessionDelete', 'sessionDeleteForUser', 'sessionPruneExpired',
   'accountTokenInsert', 'accountTokenGet', 'accountTokenUse', 'accountTokenRelease', 'accountTokenPruneExpired',
+  'sessionInsert', 'sessionGet', 'sessionUpdate', 'sessionDelete', 'sessionDeleteForUser', 'sessionLiveHashes', 'sessionPruneExpired',
 ] as const satisfies readonly Method[];
 /** Not timed or reported: `listen` lasts as long as its subscription, `close` as the engine. */
 const PLAIN = ['listen', 'close'] as const satisfies readonly Method[];

@@ -82,6 +82,11 @@ export class AccountStore {
     return result.rowCount ?? 0;
   }
 
+  async sessionLiveHashes(p: { tokenHashes: string[]; now: Date }): Promise<string[]> {
+    const { rows } = await this.#c.run<{ token_hash: string }>('sessionLiveHashes', this.#sql.sessionLiveHashes, [p.tokenHashes, p.now]);
+    return rows.map((r) => r.token_hash);
+  }
+
   async sessionPruneExpired(p: { now: Date }): Promise<number> {
     const result = await this.#c.run('sessionPruneExpired', this.#sql.sessionPruneExpired, [p.now]);
     return result.rowCount ?? 0;
@@ -147,6 +152,9 @@ function accountsSql({ s, statement }: SqlContext) {
     sessionDelete: statement('session_delete', `DELETE FROM ${s}.sessions WHERE token_hash = $1::text`),
     sessionDeleteForUser: statement('session_delete_for_user', `
       DELETE FROM ${s}.sessions WHERE user_id = $1::uuid AND ($2::text IS NULL OR token_hash <> $2::text)`),
+    sessionLiveHashes: statement('session_live_hashes', `
+      SELECT s.token_hash FROM ${s}.sessions s JOIN ${s}.users u ON u.id = s.user_id
+      WHERE s.token_hash = ANY($1::text[]) AND s.expires_at > $2::timestamptz AND u.is_active`),
     sessionPruneExpired: statement('session_prune_expired', `DELETE FROM ${s}.sessions WHERE expires_at <= $1::timestamptz`),
     accountTokenInsert: statement('account_token_insert', `
       INSERT INTO ${s}.account_tokens (token_hash, kind, user_id, role, created_by, created_at, expires_at)

@@ -117,6 +117,13 @@ export class AccountStore {
     return this.#c.write('sessionDeleteForUser', () => this.#c.prepare(SESSION_DELETE_FOR_USER).run({ userId: p.userId, keep: p.keepTokenHash ?? null }).changes);
   }
 
+  sessionLiveHashes(p: { tokenHashes: string[]; now: Date }): Promise<string[]> {
+    return this.#c.run('sessionLiveHashes', () => {
+      const rows = this.#c.prepare(SESSION_LIVE_HASHES).all({ hashes: JSON.stringify(p.tokenHashes), now: p.now.getTime() }) as { token_hash: string }[];
+      return rows.map((r) => r.token_hash);
+    });
+  }
+
   sessionPruneExpired(p: { now: Date }): Promise<number> {
     return this.#c.write('sessionPruneExpired', () => this.#c.prepare(SESSION_PRUNE).run(p.now.getTime()).changes);
   }
@@ -177,6 +184,10 @@ const SESSION_UPDATE = `
 const SESSION_DELETE = `DELETE FROM sessions WHERE token_hash = ?`;
 
 const SESSION_DELETE_FOR_USER = `DELETE FROM sessions WHERE user_id = @userId AND (@keep IS NULL OR token_hash <> @keep)`;
+
+const SESSION_LIVE_HASHES = `
+  SELECT s.token_hash FROM sessions s JOIN users u ON u.id = s.user_id
+   WHERE s.token_hash IN (SELECT value FROM json_each(@hashes)) AND s.expires_at > @now AND u.is_active = 1`;
 
 const SESSION_PRUNE = `DELETE FROM sessions WHERE expires_at <= ?`;
 
