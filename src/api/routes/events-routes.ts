@@ -22,7 +22,7 @@ export function eventsRoutes(app: App, ctx: ApiContext): void {
       description:
         'A `text/event-stream` of: `hello` (your role and scope), `stats` (the same shape as GET /tasks/stats, plus `at` and a per-minute ' +
         '`throughput` series), `tasks` (`{tasks: TaskSummary[], deleted: id[]}`: the tasks you may see that changed), `monitor` ' +
-        '(workers, circuit breakers, paused task types or limits changed; read GET /workers, GET /circuit-breakers or GET /tasks/types) and `session_ended`. Send ' +
+        '(workers, circuit breakers, paused task types or limits changed; read GET /workers, GET /circuit-breakers or GET /tasks/types) and `session_ended` (the stream then ends: within a second of a logout, logout-all, deactivation or expiry). Send ' +
         '`Authorization: Bearer <session_token>` (read it with fetch and a streaming body). At most 10 streams per user.',
       response: { 200: EventStream, ...errors(401, 429, 503) },
     },
