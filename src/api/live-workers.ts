@@ -11,3 +11,8 @@ export async function liveWorkers(ctx: ApiContext): Promise<WorkerRecord[]> {
   const now = ctx.clock.now();
   return (await ctx.engine.workerList()).filter((w) => isLive(ctx, w, now));
 }
+
+/** The task types of each live worker, for core/type-handling.ts. */
+export async function liveWorkerTypes(ctx: ApiContext): Promise<string[][]> {
+  return (await liveWorkers(ctx)).map((w) => w.taskTypes);
+}

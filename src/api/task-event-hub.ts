@@ -229,7 +229,8 @@ export class TaskEventHub {
     const { changed, deleted } = await this.#diff(recent.tasks, active.tasks);
 
     // The age of the oldest ready task moves every second; viewers age it themselves.
-    const allKey = statsKey(stats);
+    const workerTypes = workers.filter((w) => isLive(this.#ctx, w, now)).map((w) => w.taskTypes);
+    const allKey = statsKey(stats, workerTypes);
     const allMoved = allKey !== this.#allKey;
     this.#allKey = allKey;
     const rolled = this.#record('all', stats, now);
@@ -263,12 +264,12 @@ export class TaskEventHub {
           ownStats.set(user.id, scoped);
           this.#record(user.id, scoped, now);
         }
-        key = scoped ? statsKey(scoped) : (stream.lastStatsKey ?? '');
+        key = scoped ? statsKey(scoped, workerTypes) : (stream.lastStatsKey ?? '');
       }
       const seriesMoved = rolled && stream.lastStatsKey !== null;
       if (scoped && (key !== stream.lastStatsKey || seriesMoved)) {
         stream.lastStatsKey = key;
-        this.#send(stream, 'stats', { ...taskStatsView(scoped, all ? 'all' : 'own'), at: now.toISOString(), throughput: this.#throughput(series, now) });
+        this.#send(stream, 'stats', { ...taskStatsView(scoped, all ? 'all' : 'own', workerTypes), at: now.toISOString(), throughput: this.#throughput(series, now) });
       }
       if (monitorMoved) this.#send(stream, 'monitor', { workers: all, breakers: true });
       if (Date.now() - stream.lastWriteAt >= this.#keepAliveMs) this.#write(stream, ': keep-alive\n\n');
@@ -391,7 +392,8 @@ export function eventHubOf(ctx: ApiContext): TaskEventHub {
   return hub;
 }
 
-function statsKey(stats: TaskStats): string {
+/** What the viewers' stats show, but the ready age (viewers age it themselves); live workers' types decide unhandled_types. */
+function statsKey(stats: TaskStats, liveWorkerTypes: readonly (readonly string[])[]): string {
   const { oldestReadyAgeMs: _age, ...rest } = stats;
-  return JSON.stringify(rest);
+  return JSON.stringify([rest, liveWorkerTypes.map((types) => [...types].sort().join(',')).sort()]);
 }

@@ -3,6 +3,7 @@ import { breakerLabel } from '../core/breaker-scope.ts';
 import { breakerStateAt } from '../core/circuit-breaker.ts';
 import { storageWarnings } from '../core/storage-health.ts';
 import { readyCount } from '../core/task.ts';
+import { unhandledTypes } from '../core/type-handling.ts';
 import type { Engine, MigrationStatus, WorkerRecord } from '../store/engine.ts';
 import { formatAgo, formatDuration } from './output.ts';
 
@@ -117,19 +118,22 @@ export async function runDoctorChecks(engine: Engine, options: DoctorOptions): P
     findings.push({ check: 'workers', status: 'ok', summary: `${live.length} live (${busy} of ${slots} slots busy)` });
   }
 
-  // 4. Task types waiting with nobody to run them.
-  const handled = new Set(live.flatMap((w) => w.taskTypes));
-  const orphaned = Object.entries(stats.byType)
-    .filter(([type, counts]) => !handled.has(type) && (counts.pending ?? 0) + (counts.retrying ?? 0) > 0)
-    .map(([type, counts]) => `${type} (${(counts.pending ?? 0) + (counts.retrying ?? 0)} waiting)`);
-  if (orphaned.length > 0 && live.length > 0) {
+  // 4. Task types waiting with nobody to run them: a warning each (with no live worker at all, the
+  // workers check above already says that every task waits).
+  const orphaned = unhandledTypes(stats.byType, live.map((w) => w.taskTypes));
+  const takes = [...new Set(live.flatMap((w) => w.taskTypes))].sort().join(', ') || 'nothing';
+  for (const { taskType, waiting } of orphaned) {
     findings.push({
       check: 'task types',
-      status: 'fail',
-      summary: `no live worker takes ${orphaned.join(', ')}`,
-      fix: 'Start a worker that has a handler for these types (worker.task_types, tasks.modules / conveyor work --tasks), or cancel the tasks.',
+      status: 'warn',
+      summary: `no live worker takes ${taskType} (${waiting} waiting)`,
+      fix:
+        `Its tasks wait until a worker with a handler for ${taskType} starts (the live workers take ${takes}): start one (worker.task_types, tasks.modules / conveyor work --tasks), ` +
+        `or cancel them: conveyor tasks list --type ${taskType} --status pending,scheduled,retrying.`,
+      details: { task_type: taskType, waiting },
     });
-  } else if (live.length > 0) {
+  }
+  if (orphaned.length === 0 && live.length > 0) {
     findings.push({ check: 'task types', status: 'ok', summary: 'every waiting task type has a live worker' });
   }
   // Paused on purpose, so a warning: but its tasks wait, and the queue below counts them.

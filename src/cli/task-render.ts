@@ -1,4 +1,5 @@
-import type { TaskRecord } from '../core/task.ts';
+import { READY_STATUSES, type TaskRecord } from '../core/task.ts';
+import type { TypeHandling } from '../core/type-handling.ts';
 import { formatAgo, formatDuration, formatTable, type Column } from './output.ts';
 
 /** How tasks read in a terminal: a one-line row for lists, a page for `tasks show`. */
@@ -21,7 +22,8 @@ export function formatTaskList(tasks: readonly TaskRecord[], now: Date): string 
   return formatTable(TASK_COLUMNS, tasks.map((task) => taskRow(task, now)));
 }
 
-export function formatTaskDetail(task: TaskRecord, now: Date): string {
+/** `handling`: whether a live worker takes the task's type; said for a waiting task only. */
+export function formatTaskDetail(task: TaskRecord, now: Date, handling?: TypeHandling): string {
   const lines: string[] = [];
   const field = (name: string, value: string | number | null) => lines.push(`  ${name.padEnd(16)}${value === null ? '-' : value}`);
   const when = (date: Date | null) => (date === null ? null : `${date.toISOString()}  (${formatAgo(date, now)})`);
@@ -35,6 +37,7 @@ export function formatTaskDetail(task: TaskRecord, now: Date): string {
   if (task.createdBy) field('created by', task.createdBy);
   if (task.scheduledAt) field('scheduled at', when(task.scheduledAt));
   if (task.status === 'scheduled' || task.status === 'retrying' || task.status === 'pending') field('due', when(task.runAt));
+  if (handling && (READY_STATUSES as readonly string[]).includes(task.status)) field('workers', describeHandling(task.taskType, handling));
   field('started', when(task.startedAt));
   field('finished', when(task.completedAt));
   if (task.workerId) field('worker', task.workerId);
@@ -61,4 +64,10 @@ export function formatTaskDetail(task: TaskRecord, now: Date): string {
     lines.push(...table.split('\n').map((line) => `    ${line}`));
   }
   return lines.join('\n');
+}
+
+function describeHandling(taskType: string, handling: TypeHandling): string {
+  if (handling.state === 'handled') return `${handling.liveWorkers} live worker${handling.liveWorkers === 1 ? ' takes' : 's take'} ${taskType}`;
+  if (handling.state === 'no_live_workers') return 'none live: the task waits until a worker starts';
+  return `warning: no live worker takes ${taskType}; the task waits until a worker with a handler for it starts`;
 }

@@ -126,7 +126,7 @@ describe.each(testDatabases)('GET /metrics without server.metrics_token [$kind]'
 
   test('answers 404 naming the setting, with or without credentials', async () => {
     const user = await api.account('admin');
-    for (const headers of [{}, { authorization: `Bearer ${user.token}` }]) {
+    for (const headers of [{}, { authorization: `Bearer ${user.token}` }] as Record<string, string>[]) {
       const response = await api.call('GET', '/metrics', { headers });
       expect(response.status).toBe(404);
       expect(response.body.error.message).toContain('server.metrics_token');

@@ -74,7 +74,10 @@ describeEachEngine('conveyor doctor checks', (fixture) => {
     await engine.workerHeartbeat({ worker: worker('w-live', ['email'], clock.now()), now: clock.now() });
     const findings = await runDoctorChecks(engine, options());
     expect(find(findings, 'queue', 'fail')[0]!.summary).toBe('the oldest ready task has waited 10m 00s (threshold 5m 00s)');
-    expect(find(findings, 'task types', 'fail')[0]!.summary).toBe('no live worker takes report (1 waiting)');
+    const [orphan] = find(findings, 'task types', 'warn');
+    expect(orphan!.summary).toBe('no live worker takes report (1 waiting)');
+    expect(orphan!.details).toEqual({ task_type: 'report', waiting: 1 });
+    expect(orphan!.fix).toContain('the live workers take email');
     const [leases] = find(findings, 'leases', 'fail');
     expect(leases!.summary).toContain(running.id);
     expect(leases!.details).toEqual({ task_ids: [running.id] });
@@ -83,6 +86,24 @@ describeEachEngine('conveyor doctor checks', (fixture) => {
     const [late] = find(await runDoctorChecks(engine, options()), 'schedules', 'fail');
     expect(late!.summary).toMatch(/^1 schedule due more than .* ago and not fired: hourly-report$/);
     expect(late!.details).toEqual({ schedule_ids: [schedule.id] });
+  });
+
+  it('a waiting type no live worker lists is a warning per type; with no live worker at all, one finding says so', async () => {
+    const { engine, clock } = fixture();
+    await fixture().insert({ taskType: 'legacy_import' });
+    await fixture().insert({ taskType: 'legacy_import', scheduledAt: new Date(clock.now().getTime() + MINUTE) });
+    await fixture().insert({ taskType: 'report' });
+    // No worker yet: the workers check fails once; no type is named.
+    const alone = await runDoctorChecks(engine, options());
+    expect(find(alone, 'workers', 'fail').map((f) => f.summary)).toEqual(['no live worker: tasks will stay pending']);
+    expect(find(alone, 'task types')).toEqual([]);
+    // Two live workers; one of them takes report, so report is handled; legacy_import is not (a stopped worker listing it does not count).
+    const longAgo = new Date(clock.now().getTime() - 5 * MINUTE);
+    await engine.workerHeartbeat({ worker: worker('w-old', ['legacy_import'], longAgo), now: longAgo });
+    await engine.workerHeartbeat({ worker: worker('w-mail', ['email'], clock.now()), now: clock.now() });
+    await engine.workerHeartbeat({ worker: worker('w-report', ['email', 'report'], clock.now()), now: clock.now() });
+    const findings = await runDoctorChecks(engine, options());
+    expect(find(findings, 'task types').map((f) => [f.status, f.summary])).toEqual([['warn', 'no live worker takes legacy_import (2 waiting)']]);
   });
 
   it('a paused type is a warning that says how many wait and how to resume it', async () => {

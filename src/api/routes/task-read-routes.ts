@@ -1,8 +1,10 @@
 import { seesAllTasks } from '../../auth/roles.ts';
 import { TASK_PRIORITIES, TASK_STATUSES } from '../../core/task.ts';
+import { typeHandling } from '../../core/type-handling.ts';
 import { ApiError } from '../api-error.ts';
 import type { ApiContext, App } from '../api-context.ts';
 import { csvFilter, dateFilter } from '../list-filters.ts';
+import { liveWorkerTypes } from '../live-workers.ts';
 import { principalOf } from '../plugins/authenticate.ts';
 import { Ok, Page, errors } from '../schemas/common.ts';
 import { ListQuery, PageQuery, TaskDetail, TaskIdParams, TaskStatsView, TaskSummary } from '../schemas/task-schemas.ts';
@@ -49,14 +51,16 @@ export function taskReadRoutes(app: App, ctx: ApiContext): void {
       operationId: 'getTaskStats',
       tags: ['tasks'],
       summary: 'Task counts by status, type and priority',
-      description: 'Role user: your own tasks. Moderators and admins: every task.',
+      description:
+        'Role user: your own tasks. Moderators and admins: every task. `unhandled_types` names the task types whose tasks wait ' +
+        'with no live worker that lists them; `live_workers` says whether any worker runs at all.',
       response: { 200: Ok(TaskStatsView), ...errors(401) },
     },
   }, async (request) => {
     const { user } = principalOf(request);
     const all = seesAllTasks(user.role);
-    const stats = await ctx.engine.taskStats({ now: ctx.clock.now(), createdBy: all ? undefined : user.id });
-    return { success: true as const, data: taskStatsView(stats, all ? 'all' : 'own') };
+    const [stats, workerTypes] = await Promise.all([ctx.engine.taskStats({ now: ctx.clock.now(), createdBy: all ? undefined : user.id }), liveWorkerTypes(ctx)]);
+    return { success: true as const, data: taskStatsView(stats, all ? 'all' : 'own', workerTypes) };
   });
 
   app.get('/tasks/dead-letter', {
@@ -86,11 +90,13 @@ export function taskReadRoutes(app: App, ctx: ApiContext): void {
       operationId: 'getTask',
       tags: ['tasks'],
       summary: 'One task: payload, output, last error, attempt history, progress',
+      description: '`handling` says whether a live worker takes the task\'s type: a waiting task of an `unhandled` type waits until a worker with a handler for it starts.',
       params: TaskIdParams,
       response: { 200: Ok(TaskDetail), ...errors(400, 401, 404) },
     },
   }, async (request) => {
-    const task = await visibleTask(ctx, principalOf(request).user, request.params.id);
-    return { success: true as const, data: taskDetail(task) };
+    const [task, workerTypes] = await Promise.all([visibleTask(ctx, principalOf(request).user, request.params.id), liveWorkerTypes(ctx)]);
+    const handling = typeHandling(task.taskType, workerTypes);
+    return { success: true as const, data: { ...taskDetail(task), handling: { state: handling.state, live_workers: handling.liveWorkers } } };
   });
 }

@@ -48,6 +48,7 @@ export const TASK_DETAIL_EXAMPLE = {
   attempts: [
     { attempt: 1, worker_id: 'worker-host1-4242', started_at: '2026-01-01T12:00:00.100Z', finished_at: '2026-01-01T12:00:01.250Z', outcome: 'completed', error: null },
   ],
+  handling: { state: 'handled', live_workers: 2 },
 };
 
 export const USER_PROFILE_EXAMPLE = {
@@ -90,6 +91,8 @@ export const TASK_STATS_EXAMPLE = {
   completed_last_hour: 30,
   failed_last_minute: 0,
   failed_last_hour: 2,
+  live_workers: 2,
+  unhandled_types: [{ task_type: 'legacy_import', waiting: 12 }],
 };
 
 export const TASK_TYPE_EXAMPLE = {

@@ -72,6 +72,20 @@ const summaryFields = {
 export const TaskSummary = Type.Object(summaryFields, { $id: 'TaskSummary', examples: [TASK_SUMMARY_EXAMPLE] });
 
 /** One task in full. */
+/** Whether a live worker takes the task's type (core/type-handling.ts). */
+export const TypeHandlingView = Type.Object(
+  {
+    state: StringEnum(['handled', 'unhandled', 'no_live_workers'] as const, {
+      description:
+        'handled: a live worker lists the task type. unhandled: workers are live but none lists it, so its waiting tasks stay waiting ' +
+        'until one that has a handler starts (a type inserted by another version, or whose workers all stopped). ' +
+        'no_live_workers: no worker is live at all (an API running alone, or every worker down): every waiting task waits.',
+    }),
+    live_workers: Type.Integer({ minimum: 0, description: 'Live workers that list the task type' }),
+  },
+  { description: 'Whether a live worker takes this task\'s type, as of the request' },
+);
+
 export const TaskDetail = Type.Object(
   {
     ...summaryFields,
@@ -83,6 +97,7 @@ export const TaskDetail = Type.Object(
     lease_expires_at: NullableDateTime,
     rescue_count: Type.Integer(),
     attempts: Type.Array(Attempt),
+    handling: Type.Optional(Type.Composite([TypeHandlingView], { description: 'Present on GET /tasks/{id}: whether a live worker takes this task\'s type' })),
   },
   { $id: 'TaskDetail', examples: [TASK_DETAIL_EXAMPLE] },
 );
@@ -137,6 +152,11 @@ export const TaskStatsView = Type.Object(
     completed_last_hour: Type.Integer(),
     failed_last_minute: Type.Integer(),
     failed_last_hour: Type.Integer(),
+    live_workers: Type.Integer({ minimum: 0, description: 'Workers whose heartbeat is recent' }),
+    unhandled_types: Type.Array(
+      Type.Object({ task_type: Type.String(), waiting: Type.Integer({ description: 'Pending, scheduled and retrying tasks of the type (in this scope)' }) }),
+      { description: 'Task types with waiting tasks that no live worker lists: they wait until a worker with a handler starts. Empty while no worker is live at all (see live_workers).' },
+    ),
   },
   { $id: 'TaskStatsView', examples: [TASK_STATS_EXAMPLE] },
 );

@@ -1,7 +1,11 @@
+import { unhandledTypes } from '../../core/type-handling.ts';
 import type { TaskStats } from '../../store/engine.ts';
 
-/** The guide's stats shape (counts per status at the top level), plus breakdowns and throughput. */
-export function taskStatsView(stats: TaskStats, scope: 'own' | 'all') {
+/**
+ * The guide's stats shape (counts per status at the top level), plus breakdowns, throughput, and the
+ * waiting task types no live worker takes. `liveWorkerTypes`: the task types of each live worker.
+ */
+export function taskStatsView(stats: TaskStats, scope: 'own' | 'all', liveWorkerTypes: readonly (readonly string[])[]) {
   const s = stats.byStatus;
   return {
     scope,
@@ -20,5 +24,7 @@ export function taskStatsView(stats: TaskStats, scope: 'own' | 'all') {
     completed_last_hour: stats.completedLastHour,
     failed_last_minute: stats.failedLastMinute,
     failed_last_hour: stats.failedLastHour,
+    live_workers: liveWorkerTypes.length,
+    unhandled_types: unhandledTypes(stats.byType, liveWorkerTypes).map((t) => ({ task_type: t.taskType, waiting: t.waiting })),
   };
 }

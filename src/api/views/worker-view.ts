@@ -9,6 +9,11 @@ export function isWorkerLive(worker: WorkerRecord, now: Date, liveMs: number): b
   return now.getTime() - worker.lastHeartbeatAt.getTime() <= liveMs;
 }
 
+/** The task types of each live worker (core/type-handling.ts's input). */
+export function liveWorkerTaskTypes(workers: readonly WorkerRecord[], now: Date, liveMs: number): string[][] {
+  return workers.filter((w) => isWorkerLive(w, now, liveMs)).map((w) => w.taskTypes);
+}
+
 /** A worker as GET /workers and `conveyor workers --json` show it. */
 export function workerView(worker: WorkerRecord, now: Date, liveMs: number) {
   return {

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { taskStatsView } from '../../api/views/stats-view.ts';
+import { liveWorkerTaskTypes } from '../../api/views/worker-view.ts';
 import { systemClock } from '../../core/clock.ts';
-import { TASK_STATUSES } from '../../core/task.ts';
+import { TASK_STATUSES, readyCount } from '../../core/task.ts';
+import { unhandledTypes } from '../../core/type-handling.ts';
 import { redactDatabaseUrl } from '../../store/database-url.ts';
 import type { TaskStats } from '../../store/engine.ts';
 import { withEngine } from '../cli-engine.ts';
@@ -9,8 +11,11 @@ import { cliAction } from '../cli-error.ts';
 import { loadConfig } from '../config.ts';
 import { formatDuration, formatTable, parseDuration, printJson, println } from '../output.ts';
 
-/** The stats as a table: one row per task type and a total, one column per status, then throughput. */
-export function formatStats(stats: TaskStats, where: string): string {
+/**
+ * The stats as a table: one row per task type and a total, one column per status, then throughput,
+ * and which waiting types no live worker takes. `liveWorkerTypes`: the task types of each live worker.
+ */
+export function formatStats(stats: TaskStats, where: string, liveWorkerTypes: readonly (readonly string[])[]): string {
   const types = Object.keys(stats.byType).sort();
   const columns = [{ header: 'TYPE' }, ...TASK_STATUSES.map((s) => ({ header: s.toUpperCase(), right: true })), { header: 'TOTAL', right: true }];
   const rows = types.map((type) => {
@@ -27,7 +32,17 @@ export function formatStats(stats: TaskStats, where: string): string {
     '',
     `Last minute: ${stats.completedLastMinute} completed, ${stats.failedLastMinute} failed.  Last hour: ${stats.completedLastHour} completed, ${stats.failedLastHour} failed.`,
     `Queue: ${waiting}.`,
+    ...workerLines(stats, liveWorkerTypes),
   ].join('\n');
+}
+
+/** Nothing while every waiting type has a live worker; otherwise one line saying which wait for nobody. */
+function workerLines(stats: TaskStats, liveWorkerTypes: readonly (readonly string[])[]): string[] {
+  const waiting = readyCount(stats.byStatus);
+  if (liveWorkerTypes.length === 0) return waiting === 0 ? [] : [`Workers: none live; the ${waiting} waiting task${waiting === 1 ? '' : 's'} wait until one starts.`];
+  const unhandled = unhandledTypes(stats.byType, liveWorkerTypes);
+  if (unhandled.length === 0) return [];
+  return [`No live worker takes: ${unhandled.map((t) => `${t.taskType} (${t.waiting} waiting)`).join(', ')}. Start a worker with a handler for them, or cancel the tasks.`];
 }
 
 /** `conveyor stats [--watch [seconds]] [--json]`: counts by status and type, throughput, queue age. */
@@ -45,14 +60,15 @@ export function registerStatsCommand(program: Command): void {
         await withEngine(config, async (engine) => {
           const show = async () => {
             const now = systemClock.now();
-            const stats = await engine.taskStats({ now });
+            const [stats, workers] = await Promise.all([engine.taskStats({ now }), engine.workerList()]);
+            const workerTypes = liveWorkerTaskTypes(workers, now, config.server.worker_live_ms);
             if (options.json) {
-              const view = taskStatsView(stats, 'all');
+              const view = taskStatsView(stats, 'all', workerTypes);
               if (everyMs === null) printJson(view);
               else process.stdout.write(`${JSON.stringify({ at: now.toISOString(), ...view })}\n`);
               return;
             }
-            const text = formatStats(stats, where);
+            const text = formatStats(stats, where, workerTypes);
             if (everyMs === null) println(text);
             else {
               // Redraw in place on a terminal; append when piped, so a log keeps every sample.

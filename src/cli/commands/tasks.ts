@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { taskDetail, taskSummary } from '../../api/views/task-view.ts';
+import { liveWorkerTaskTypes } from '../../api/views/worker-view.ts';
 import { systemClock } from '../../core/clock.ts';
 import { FINISHED_STATUSES, TASK_PRIORITIES, TASK_STATUSES, type TaskPriority, type TaskRecord, type TaskStatus } from '../../core/task.ts';
+import { typeHandling } from '../../core/type-handling.ts';
 import type { Engine } from '../../store/engine.ts';
 import { withEngine } from '../cli-engine.ts';
 import { cliAction, CliError, EXIT, type ExitCode } from '../cli-error.ts';
@@ -79,15 +81,19 @@ export function registerTasksCommand(program: Command): void {
 
   tasks
     .command('show')
+    .alias('get')
     .description('Show one task in full: payload, output, attempts and errors')
     .argument('<id>', 'task id (or a unique prefix)')
     .option('--json', 'print the task as JSON (the API\'s shape)')
     .action(
       cliAction(async (ref: string, options: { json?: boolean }) => {
-        await withEngine(loadConfig(), async (engine) => {
-          const task = await findTask(engine, ref);
-          if (options.json) printJson(taskDetail(task));
-          else println(formatTaskDetail(task, systemClock.now()));
+        const config = loadConfig();
+        await withEngine(config, async (engine) => {
+          const [task, workers] = await Promise.all([findTask(engine, ref), engine.workerList()]);
+          const now = systemClock.now();
+          const handling = typeHandling(task.taskType, liveWorkerTaskTypes(workers, now, config.server.worker_live_ms));
+          if (options.json) printJson({ ...taskDetail(task), handling: { state: handling.state, live_workers: handling.liveWorkers } });
+          else println(formatTaskDetail(task, now, handling));
         });
       }),
     );
