@@ -244,7 +244,7 @@ function LimitForm({ taskType, limit, onLimit, onClose }) {
  * One task type: its circuit breaker, whether it is paused and its concurrency limit, with the actions
  * the role allows. At most one of its forms (pause, limit) is open at a time.
  */
-function TypeRow({ row, canReset, canPause, onReset, onPause, onResume, onLimit }) {
+function TypeRow({ row, anyLive, canReset, canPause, onReset, onPause, onResume, onLimit }) {
   const { taskType, breaker, type, scopes } = row;
   const paused = type?.paused === true;
   const limit = type?.max_running ?? null;
@@ -275,6 +275,7 @@ function TypeRow({ row, canReset, canPause, onReset, onPause, onResume, onLimit 
     <span class="mono">${taskType}</span>
     ${breaker ? html`<span class=${`badge breaker-${breaker.state}`} title=${`Circuit breaker ${breaker.state.replace('_', '-')}`}><span class="sr-only">breaker </span>${breaker.state.replace('_', '-')}</span>` : null}
     ${paused ? html`<span class="badge type-paused">paused</span>` : null}
+    ${anyLive && type && type.has_live_worker === false ? html`<span class="badge type-unhandled" title="Workers are running, but none has a handler for this type">no live worker</span>` : null}
     ${resettable || (canPause && type) ? html`<span class="type-actions">
       ${resettable ? html`<${ConfirmButton} small kind="primary" label="Reset" confirmLabel="Close breaker" onConfirm=${() => onReset(taskType)} />` : null}
       ${canPause && paused
@@ -339,7 +340,7 @@ function ScopeBreaker({ breaker, canReset, onReset }) {
  * Each task type's circuit breaker (opened by failures) and pause (set by an operator): both stop claims.
  * A concurrency limit (set by an operator) only caps how many of its tasks run at once.
  */
-function TypeStatesPanel({ breakers, types, canReset, canPause, onReset, onPause, onResume, onLimit }) {
+function TypeStatesPanel({ breakers, types, anyLive, canReset, canPause, onReset, onPause, onResume, onLimit }) {
   const { data, error, loading } = breakers;
   const byName = new Map();
   const rowOf = (taskType) => byName.get(taskType) ?? byName.set(taskType, { taskType, breaker: null, type: null, scopes: [] }).get(taskType);
@@ -364,14 +365,36 @@ function TypeStatesPanel({ breakers, types, canReset, canPause, onReset, onPause
           ? 'Circuit breakers all closed, none paused: every task type is being claimed.'
           : `${held.join(', ')}: their tasks wait without spending attempts.`}</p>
         <ul class="breaker-list" role="list">
-          ${rows.map((row) => html`<${TypeRow} key=${row.taskType} row=${row} canReset=${canReset} canPause=${canPause} onReset=${onReset} onPause=${onPause} onResume=${onResume} onLimit=${onLimit} />`)}
+          ${rows.map((row) => html`<${TypeRow} key=${row.taskType} row=${row} anyLive=${anyLive} canReset=${canReset} canPause=${canPause} onReset=${onReset} onPause=${onPause} onResume=${onResume} onLimit=${onLimit} />`)}
         </ul>`
       : null}
   </section>`;
 }
 
+/**
+ * Waiting tasks nobody will run: the types no live worker takes, by name; or, with no worker running
+ * at all, one calm line rather than an alarm per type.
+ */
+function WorkerCoverageNotice({ stats }) {
+  if (!stats || stats.live_workers === undefined) return null;
+  const waiting = stats.pending + stats.scheduled + stats.retrying;
+  if (stats.live_workers === 0) {
+    return waiting === 0
+      ? null
+      : html`<p class="notice notice-info" role="status" data-testid="no-workers-notice">No worker is running: ${formatNumber(waiting)} waiting task${waiting === 1 ? '' : 's'} will start when one does.</p>`;
+  }
+  const unhandled = stats.unhandled_types ?? [];
+  if (unhandled.length === 0) return null;
+  return html`<div class="notice notice-warn" role="status" data-testid="unhandled-types-notice">
+    <strong>No live worker handles ${unhandled.length === 1 ? 'this task type' : 'these task types'}:</strong>
+    ${unhandled.map((u, i) => html`${i > 0 ? ', ' : ' '}<a href=${href('/tasks', { type: u.task_type })}>${u.task_type}</a> (${formatNumber(u.waiting)} waiting)`)}.
+    Their tasks wait until a worker with a handler for them starts.
+  </div>`;
+}
+
 function ByTypePanel({ stats }) {
   const types = Object.entries(stats?.by_type ?? {}).sort(([a], [b]) => a.localeCompare(b));
+  const unhandled = new Set((stats?.unhandled_types ?? []).map((u) => u.task_type));
   return html`<section class="card span-2" aria-labelledby="types-title">
     <h2 id="types-title">By task type</h2>
     ${types.length === 0
@@ -379,7 +402,7 @@ function ByTypePanel({ stats }) {
       : html`<div class="table-wrap"><table class="table compact">
           <thead><tr><th scope="col">Type</th>${STATUSES.map((s) => html`<th scope="col" class="num"><${StatusBadge} status=${s} /></th>`)}</tr></thead>
           <tbody>${types.map(([type, counts]) => html`<tr>
-            <th scope="row"><a href=${href('/tasks', { type })}>${type}</a></th>
+            <th scope="row"><a href=${href('/tasks', { type })}>${type}</a>${unhandled.has(type) ? html` <span class="badge type-unhandled" title="No live worker handles this type">no worker</span>` : null}</th>
             ${STATUSES.map((s) => html`<td class="num">${counts[s] ? html`<a href=${href('/tasks', { type, status: s })}>${formatNumber(counts[s])}</a>` : html`<span class="muted">0</span>`}</td>`)}
           </tr>`)}</tbody>
         </table></div>`}
@@ -488,9 +511,10 @@ export function OverviewPage() {
     <${ErrorNotice} error=${initial.error} title="Could not load the stats" />
     ${!stats && initial.loading ? html`<${Loading} />` : null}
     <${StatusCards} stats=${stats} />
+    <${WorkerCoverageNotice} stats=${stats} />
     <div class="grid">
       <${QueuePanel} stats=${stats} liveWorkers=${liveWorkers} />
-      <${TypeStatesPanel} breakers=${breakers} types=${types} canReset=${admin} canPause=${moderator} onReset=${reset} onPause=${pause} onResume=${resume} onLimit=${limitType} />
+      <${TypeStatesPanel} breakers=${breakers} types=${types} anyLive=${(stats?.live_workers ?? 0) > 0} canReset=${admin} canPause=${moderator} onReset=${reset} onPause=${pause} onResume=${resume} onLimit=${limitType} />
       <${ThroughputPanel} stats=${stats} />
       ${moderator ? html`<${WorkersPanel} state=${workers} />` : null}
       <${ByTypePanel} stats=${stats} />

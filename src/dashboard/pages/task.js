@@ -11,6 +11,26 @@ import { takePrimedTask } from '../lib/task-cache.js';
 const CANCELLABLE = ['pending', 'scheduled', 'retrying', 'running'];
 const RETRYABLE = ['failed', 'cancelled'];
 const DELETABLE = ['completed', 'failed', 'cancelled'];
+const WAITING = ['pending', 'scheduled', 'retrying'];
+
+/**
+ * A waiting task whose type no live worker takes says so (it would wait forever without a sign). With
+ * no worker running at all, a calm note instead: every task waits, nothing is wrong with this one.
+ */
+function HandlingNotice({ task }) {
+  const handling = task.handling;
+  if (!handling || !WAITING.includes(task.status)) return null;
+  if (handling.state === 'unhandled') {
+    return html`<div class="notice notice-warn" role="status" data-testid="handling-notice">
+      <strong>No live worker handles ${task.task_type}.</strong> This task waits until a worker with a handler for it starts
+      (or cancel it). The running workers take other task types.
+    </div>`;
+  }
+  if (handling.state === 'no_live_workers') {
+    return html`<p class="notice notice-info" role="status" data-testid="handling-notice">No worker is running right now: this task waits until one starts.</p>`;
+  }
+  return null;
+}
 
 /**
  * The file a finished report task wrote (GET /tasks/:id/artifact). The API wants the bearer token,
@@ -136,6 +156,10 @@ export function TaskPage({ id }) {
   });
   // After a reconnection, catch up on anything missed meanwhile.
   useLive('reconnected', refresh);
+  // Workers came or went (moderators and admins are told): whether one takes this type may have changed.
+  useLive('monitor', (hint) => {
+    if (hint.workers) refresh();
+  });
   useEffect(() => {
     document.title = `Task ${shortId(id)} · Conveyor`;
   }, [id]);
@@ -154,11 +178,12 @@ export function TaskPage({ id }) {
   const t = task.data;
   return html`<div class="page task-page">
     <nav class="crumbs" aria-label="Breadcrumb"><a href=${href('/tasks')}>Tasks</a> <span aria-hidden="true">/</span> <span class="mono">${shortId(t.id)}</span></nav>
-    <${PageTitle} actions=${html`<${Actions} task=${t} onChanged=${(next) => task.setData(next)} />`}>
+    <${PageTitle} actions=${html`<${Actions} task=${t} onChanged=${(next) => task.setData({ ...next, handling: next.handling ?? t.handling })} />`}>
       <span class="title-type">${t.task_type}</span> <${StatusBadge} status=${t.status} />
     <//>
     ${gone ? html`<div class="notice notice-info" role="status">This task was deleted.</div>` : null}
     <p class="mono muted id-line">${t.id}</p>
+    <${HandlingNotice} task=${t} />
     ${t.last_error && t.status !== 'completed'
       ? html`<div class="notice notice-error"><strong>Last error</strong><pre class="error-text">${t.last_error}</pre></div>`
       : null}
