@@ -1,6 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newTask } from '../../src/core/new-task.ts';
 import type { Engine } from '../../src/store/engine.ts';
 import { listAllTasks } from '../helpers/task-fixtures.ts';
 import { cliSandbox, openSandboxEngine, runCli, runCliJson, type CliSandbox } from './cli-helpers.ts';
@@ -207,5 +208,42 @@ describe('conveyor stats and usage', () => {
     expect(migrate.code).toBe(5);
     expect(migrate.stderr).toContain('the database did not answer: check database.url');
     expect(list.code).toBe(5);
+  });
+});
+
+describe('conveyor tasks get and stats: task types no live worker takes', () => {
+  it('a waiting task of a type no live worker lists is flagged; with no live worker at all, one calm line', async () => {
+    // As SQL or another Conveyor version would insert it: a type no worker here registered.
+    // A heartbeat stays live for a day here, so a slow machine cannot make the test's workers look stopped.
+    const env = { ...box.env, CONVEYOR__SERVER__WORKER_LIVE_MS: '86400000' };
+    const { task } = await engine.taskInsert({ task: newTask({ taskType: 'legacy_import', payload: {} }, new Date()) });
+    const heartbeat = (id: string, taskTypes: string[]) => {
+      const now = new Date();
+      return engine.workerHeartbeat({ worker: { id, host: 'test', pid: 1, concurrency: 2, running: 0, taskTypes, startedAt: now }, now });
+    };
+    try {
+      const alone = await runCli(['tasks', 'get', task.id], { env });
+      expect(alone.stdout).toMatch(/workers\s+none live: the task waits until a worker starts/);
+      expect((await runCli(['stats'], { env })).stdout).toMatch(/^Workers: none live; \d+ waiting tasks? will start when one does\.$/m);
+
+      await heartbeat('w-mail', ['email', 'delay_task']);
+      const flagged = await runCli(['tasks', 'get', task.id], { env });
+      expect(flagged.code).toBe(0);
+      expect(flagged.stdout).toMatch(/workers\s+warning: no live worker takes legacy_import; the task waits until a worker with a handler for it starts/);
+      const json = await runCliJson(['tasks', 'get', task.id], { env });
+      expect(json.data.handling).toEqual({ state: 'unhandled', live_workers: 0 });
+      const [table, stats] = await Promise.all([runCli(['stats'], { env }), runCliJson(['stats'], { env })]);
+      expect(table.stdout).toContain('No live worker takes: legacy_import (1 waiting).');
+      expect(stats.data).toMatchObject({ live_workers: 1, unhandled_types: [{ task_type: 'legacy_import', waiting: 1 }] });
+
+      await heartbeat('w-legacy', ['legacy_import']);
+      expect((await runCliJson(['tasks', 'get', task.id], { env })).data.handling).toEqual({ state: 'handled', live_workers: 1 });
+      expect((await runCli(['stats'], { env })).stdout).not.toContain('No live worker takes');
+    } finally {
+      await engine.workerRemove({ id: 'w-mail' });
+      await engine.workerRemove({ id: 'w-legacy' });
+      await engine.taskCancel({ id: task.id, now: new Date() });
+      await engine.taskDelete({ id: task.id });
+    }
   });
 });

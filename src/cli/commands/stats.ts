@@ -39,7 +39,7 @@ export function formatStats(stats: TaskStats, where: string, liveWorkerTypes: re
 /** Nothing while every waiting type has a live worker; otherwise one line saying which wait for nobody. */
 function workerLines(stats: TaskStats, liveWorkerTypes: readonly (readonly string[])[]): string[] {
   const waiting = readyCount(stats.byStatus);
-  if (liveWorkerTypes.length === 0) return waiting === 0 ? [] : [`Workers: none live; the ${waiting} waiting task${waiting === 1 ? '' : 's'} wait until one starts.`];
+  if (liveWorkerTypes.length === 0) return waiting === 0 ? [] : [`Workers: none live; ${waiting} waiting task${waiting === 1 ? '' : 's'} will start when one does.`];
   const unhandled = unhandledTypes(stats.byType, liveWorkerTypes);
   if (unhandled.length === 0) return [];
   return [`No live worker takes: ${unhandled.map((t) => `${t.taskType} (${t.waiting} waiting)`).join(', ')}. Start a worker with a handler for them, or cancel the tasks.`];
