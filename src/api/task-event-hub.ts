@@ -341,9 +341,10 @@ export class TaskEventHub {
    * stream's user is read again, so a changed role takes effect.
    */
   async #checkSessions(now: Date): Promise<void> {
-    const hashes = [...new Set([...this.#streams].map((s) => s.sink.sessionHash))];
-    const live = new Set(await this.#ctx.engine.sessionLiveHashes({ tokenHashes: hashes, now }));
-    for (const stream of [...this.#streams]) if (!live.has(stream.sink.sessionHash)) this.#endSession(stream);
+    // Only the streams asked about are judged: one opened while the query ran waits for the next poll.
+    const asked = [...this.#streams];
+    const live = new Set(await this.#ctx.engine.sessionLiveHashes({ tokenHashes: [...new Set(asked.map((s) => s.sink.sessionHash))], now }));
+    for (const stream of asked) if (!live.has(stream.sink.sessionHash)) this.#endSession(stream);
     const due = [...this.#streams].filter((s) => Date.now() - s.sessionCheckedAt >= this.#sessionCheckMs);
     for (const stream of due) {
       stream.sessionCheckedAt = Date.now();
