@@ -235,6 +235,11 @@ describe('conveyor tasks get and stats: task types no live worker takes', () => 
       const [table, stats] = await Promise.all([runCli(['stats'], { env }), runCliJson(['stats'], { env })]);
       expect(table.stdout).toContain('No live worker takes: legacy_import (1 waiting).');
       expect(stats.data).toMatchObject({ live_workers: 1, unhandled_types: [{ task_type: 'legacy_import', waiting: 1 }] });
+      // The type listing shows it although no worker ever registered it, and names it below the table.
+      const [types, typesTable] = await Promise.all([runCliJson(['types', '--json'], { env }), runCli(['types'], { env })]);
+      expect(types.data.items.find((t: { task_type: string }) => t.task_type === 'legacy_import')).toMatchObject({ waiting: 1, live_workers: 0, handling: 'unhandled', last_seen_at: null });
+      expect(types.data.items.find((t: { task_type: string }) => t.task_type === 'email')).toMatchObject({ live_workers: 1, handling: 'handled' });
+      expect(typesTable.stdout).toContain('No live worker takes: legacy_import (1 waiting).');
 
       await heartbeat('w-legacy', ['legacy_import']);
       expect((await runCliJson(['tasks', 'get', task.id], { env })).data.handling).toEqual({ state: 'handled', live_workers: 1 });

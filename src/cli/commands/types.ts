@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { systemClock } from '../../core/clock.ts';
 import { TASK_TYPE_PATTERN } from '../../core/new-task.ts';
+import { liveWorkerTaskTypes } from '../../api/views/worker-view.ts';
 import { readyCount } from '../../core/task.ts';
+import { typeHandling } from '../../core/type-handling.ts';
 import { withEngine } from '../cli-engine.ts';
 import { cliAction, CliError, EXIT } from '../cli-error.ts';
 import { loadConfig } from '../config.ts';
@@ -13,17 +15,23 @@ export function registerTypesCommand(program: Command): void {
 
   types
     .command('list', { isDefault: true })
-    .description('Every registered task type, whether it is paused, and how many of its tasks wait (the default)')
+    .description('Every registered task type (and any other with waiting tasks), whether it is paused, how many of its tasks wait, and how many live workers take it (the default)')
     .option('--json', 'print JSON: {items, total, next_cursor}')
     .action(
       cliAction(async (options: { json?: boolean }) => {
-        await withEngine(loadConfig(), async (engine) => {
+        const config = loadConfig();
+        await withEngine(config, async (engine) => {
           const now = systemClock.now();
-          const [registered, pauses, limits, stats] = await Promise.all([engine.typeList(), engine.typePauseList(), engine.typeLimitList(), engine.taskStats({ now })]);
+          const [registered, pauses, limits, stats, workers] = await Promise.all([
+            engine.typeList(), engine.typePauseList(), engine.typeLimitList(), engine.taskStats({ now }), engine.workerList(),
+          ]);
+          const workerTypes = liveWorkerTaskTypes(workers, now, config.server.worker_live_ms);
           const pauseOf = new Map(pauses.map((p) => [p.taskType, p]));
           const limitOf = new Map(limits.map((l) => [l.taskType, l.maxRunning]));
-          // A type paused or limited before any worker registered it is listed too.
-          const names = [...new Set([...registered.map((t) => t.name), ...pauses.map((p) => p.taskType), ...limits.map((l) => l.taskType)])].sort();
+          // A type paused or limited before any worker registered it is listed too, and so is one whose
+          // tasks wait although no worker ever registered it (inserted by SQL or another version).
+          const waitingTypes = Object.keys(stats.byType).filter((name) => readyCount(stats.byType[name] ?? {}) > 0);
+          const names = [...new Set([...registered.map((t) => t.name), ...pauses.map((p) => p.taskType), ...limits.map((l) => l.taskType), ...waitingTypes])].sort();
           const rows = names.map((name) => ({
             name,
             pause: pauseOf.get(name) ?? null,
@@ -31,6 +39,7 @@ export function registerTypesCommand(program: Command): void {
             running: stats.byType[name]?.running ?? 0,
             lastSeenAt: registered.find((t) => t.name === name)?.lastSeenAt ?? null,
             waiting: readyCount(stats.byType[name] ?? {}),
+            handling: typeHandling(name, workerTypes),
           }));
           if (options.json) {
             printJsonList(
@@ -42,6 +51,8 @@ export function registerTypesCommand(program: Command): void {
                 max_running: r.limit,
                 running: r.running,
                 waiting: r.waiting,
+                live_workers: r.handling.liveWorkers,
+                handling: r.handling.state,
                 last_seen_at: r.lastSeenAt?.toISOString() ?? null,
               })),
             );
@@ -53,10 +64,14 @@ export function registerTypesCommand(program: Command): void {
           }
           println(
             formatTable(
-              [{ header: 'TASK TYPE', max: 32 }, { header: 'STATE' }, { header: 'RUNNING', right: true }, { header: 'LIMIT', right: true }, { header: 'WAITING', right: true }, { header: 'LAST WORKER SEEN' }, { header: 'PAUSED BECAUSE', max: 60 }],
-              rows.map((r) => [r.name, r.pause ? `paused ${formatAgo(r.pause.pausedAt, now)}` : 'active', r.running, r.limit ?? '-', r.waiting, formatAgo(r.lastSeenAt, now), r.pause?.reason ?? '']),
+              [{ header: 'TASK TYPE', max: 32 }, { header: 'STATE' }, { header: 'RUNNING', right: true }, { header: 'LIMIT', right: true }, { header: 'WAITING', right: true }, { header: 'LIVE WORKERS', right: true }, { header: 'LAST WORKER SEEN' }, { header: 'PAUSED BECAUSE', max: 60 }],
+              rows.map((r) => [r.name, r.pause ? `paused ${formatAgo(r.pause.pausedAt, now)}` : 'active', r.running, r.limit ?? '-', r.waiting, r.handling.liveWorkers, formatAgo(r.lastSeenAt, now), r.pause?.reason ?? '']),
             ),
           );
+          // Named once below the table; with no live worker at all, every type waits and one line says so.
+          const unhandled = rows.filter((r) => r.waiting > 0 && r.handling.state === 'unhandled').map((r) => `${r.name} (${r.waiting} waiting)`);
+          if (unhandled.length > 0) println(`\nNo live worker takes: ${unhandled.join(', ')}. Start a worker with a handler for them, or cancel the tasks.`);
+          else if (workerTypes.length === 0 && rows.some((r) => r.waiting > 0)) println('\nNo worker is live: waiting tasks start when one does.');
         });
       }),
     );
