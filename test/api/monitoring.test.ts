@@ -86,7 +86,7 @@ describe.each(testDatabases)('monitoring, health, docs and HTTP behaviour [$kind
     const asUser = await api.call('GET', '/circuit-breakers', { token: user.token });
     expect(asUser.body.data.filter((b: any) => b.scope !== null)).toEqual([]);
     // Metrics count open scopes per type; hosts are never label values.
-    const metrics = (await api.call('GET', '/metrics')).text;
+    const metrics = (await api.call('GET', '/metrics', scrape)).text;
     expect(metrics).toMatch(/conveyor_circuit_breaker_open_scopes\{task_type="webhook"\} 1/);
     expect(metrics).not.toContain('down.example.com');
 
