@@ -40,7 +40,8 @@ function Axes({ max, format, slots }) {
   const label = labelFor(slots);
   const middle = Math.floor(slots.length / 2);
   const ticks = [0, max / 2, max];
-  const x = (i) => PAD.left + (i / slots.length) * (WIDTH - PAD.left - PAD.right);
+  // No buckets yet (the history still loading): the labels sit at the left edge rather than at NaN.
+  const x = (i) => PAD.left + (slots.length === 0 ? 0 : i / slots.length) * (WIDTH - PAD.left - PAD.right);
   return html`<g class="axes" aria-hidden="true">
     ${ticks.map((t) => {
       const y = PAD.top + innerH - (t / max) * innerH;
