@@ -347,6 +347,18 @@ export interface NotificationSource {
    * released, unclaimed, or rescued. A hint only: workers still poll as a fallback.
    */
   listen(p: { onInsert: (taskType: string | null) => void }): Promise<{ close(): Promise<void> }>;
+  /**
+   * Calls `onChange` soon after any process sharing the database said that what a dashboard shows
+   * changed (changeNotify): the live event hub refreshes on it instead of polling. A hint only, on its
+   * own channel so that it never wakes workers; also called once after a lost connection is back.
+   */
+  changeListen(p: { onChange: () => void }): Promise<{ close(): Promise<void> }>;
+  /**
+   * Tells every changeListen subscriber that tasks, workers or controls changed: one small statement
+   * (PostgreSQL NOTIFY) or a signal-file write (SQLite), outside any task's transaction. The dispatch
+   * layer sends it, at most once a second per process, after calls that changed something.
+   */
+  changeNotify(p?: Record<string, never>): Promise<void>;
 }
 
 export type { StorageStats };

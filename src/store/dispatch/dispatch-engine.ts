@@ -3,6 +3,7 @@ import { silentLogger, type Logger } from '../../core/logger.ts';
 import type { Engine, EngineCall, EngineDriver } from '../engine.ts';
 import { CALL_GUARDS, type GuardResult } from './call-guards.ts';
 import { CallObserver } from './call-observer.ts';
+import { ChangeSignal } from './change-signal.ts';
 
 export interface DispatchOptions {
   logger?: Logger | undefined;
@@ -26,9 +27,10 @@ const METHODS = [
   'userInsert', 'userGet', 'userFind', 'userList', 'userUpdate', 'userCount',
   'accountTokenInsert', 'accountTokenGet', 'accountTokenUse', 'accountTokenRelease', 'accountTokenPruneExpired',
   'sessionInsert', 'sessionGet', 'sessionUpdate', 'sessionDelete', 'sessionDeleteForUser', 'sessionLiveHashes', 'sessionPruneExpired',
+  'changeNotify',
 ] as const satisfies readonly Method[];
-/** Not timed or reported: `listen` lasts as long as its subscription, `close` as the engine. */
-const PLAIN = ['listen', 'close'] as const satisfies readonly Method[];
+/** Not timed or reported: `listen` and `changeListen` last as long as their subscription, `close` as the engine. */
+const PLAIN = ['listen', 'changeListen', 'close'] as const satisfies readonly Method[];
 type Unlisted = Exclude<Method, (typeof METHODS)[number] | (typeof PLAIN)[number]>;
 const everyMethodListed: [Unlisted] extends [never] ? true : Unlisted = true;
 void everyMethodListed;
@@ -38,7 +40,8 @@ void everyMethodListed;
  * engine runs it (CALL_GUARDS), then the engine runs it, timed, and the call is reported (CallObserver:
  * metrics listeners, slow and failed calls logged). Wake-ups are decided by core/lifecycle.ts's
  * wakesWorkers and sent by the engine in the same write as the transition (a NOTIFY leaves only if it
- * commits), so this layer adds no round trip for them.
+ * commits), so this layer adds no round trip for them. Calls that changed what the live dashboard
+ * shows are followed by a change notification, at most once a second per process (ChangeSignal).
  */
 export function dispatchEngine(driver: EngineDriver, options: DispatchOptions = {}): Engine {
   const observer = new CallObserver((options.logger ?? silentLogger).child({ component: 'engine', engine: driver.kind }), options.slowMs);
@@ -48,17 +51,27 @@ export function dispatchEngine(driver: EngineDriver, options: DispatchOptions = 
     observeCalls: (listener: (call: EngineCall) => void) => observer.add(listener),
   };
   // Once closed, a call a guard would answer fails CLOSED like every other (the engine refuses the rest).
-  const state = { closed: false };
+  const state: DispatchState = { closed: false };
   engine.listen = driver.listen.bind(driver);
+  engine.changeListen = driver.changeListen.bind(driver);
+  for (const method of METHODS) engine[method] = dispatched(method, driver, observer, state);
+  const changes = new ChangeSignal(engine.changeNotify as () => Promise<void>, (options.logger ?? silentLogger).child({ component: 'engine' }));
+  state.changes = changes;
   engine.close = async () => {
+    // The last change of a process that is about to exit still reaches the dashboards.
+    await changes.flush();
     await driver.close();
     state.closed = true;
   };
-  for (const method of METHODS) engine[method] = dispatched(method, driver, observer, state);
   return engine as unknown as Engine;
 }
 
-function dispatched(method: (typeof METHODS)[number], driver: EngineDriver, observer: CallObserver, state: { closed: boolean }): (p: unknown) => Promise<unknown> {
+interface DispatchState {
+  closed: boolean;
+  changes?: ChangeSignal;
+}
+
+function dispatched(method: (typeof METHODS)[number], driver: EngineDriver, observer: CallObserver, state: DispatchState): (p: unknown) => Promise<unknown> {
   const run = (driver[method] as (p: unknown) => Promise<unknown>).bind(driver);
   const guard = CALL_GUARDS[method] as ((p: unknown) => GuardResult) | undefined;
   return async (p: unknown) => {
@@ -67,7 +80,10 @@ function dispatched(method: (typeof METHODS)[number], driver: EngineDriver, obse
     try {
       const guarded = guard?.(p);
       if (guarded && state.closed) throw new ConveyorError(ERROR_CODES.CLOSED, `the ${driver.kind} engine is closed`);
-      return guarded ? guarded.answer : await run(p);
+      if (guarded) return guarded.answer;
+      const result = await run(p);
+      state.changes?.after(method, result);
+      return result;
     } catch (error) {
       failure = error ?? new Error('engine call failed');
       throw error;

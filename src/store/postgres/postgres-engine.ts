@@ -16,7 +16,7 @@ import { toConveyorError } from './postgres-errors.ts';
 import { PostgresListener } from './postgres-listener.ts';
 import { migratePostgres, postgresMigrationStatus } from './postgres-migrator.ts';
 import { ScheduleStore } from './schedules.ts';
-import { insertChannel } from './sql-parts.ts';
+import { changeChannel, insertChannel } from './sql-parts.ts';
 import { RollupStore } from './rollups.ts';
 import { StatsStore } from './stats.ts';
 import { TypeControlStore } from './type-controls.ts';
@@ -120,13 +120,26 @@ class PostgresLifecycle {
     await this.#c.runText('ping', 'SELECT 1', []);
   }
 
-  async listen(p: { onInsert: (taskType: string | null) => void }): Promise<{ close(): Promise<void> }> {
+  listen(p: { onInsert: (taskType: string | null) => void }): Promise<{ close(): Promise<void> }> {
+    return this.#listenOn(insertChannel(this.#c.options.schema), p.onInsert);
+  }
+
+  changeListen(p: { onChange: () => void }): Promise<{ close(): Promise<void> }> {
+    return this.#listenOn(changeChannel(this.#c.options.schema), () => p.onChange());
+  }
+
+  /** One NOTIFY in its own tiny statement; with nobody listening PostgreSQL drops it at once. */
+  async changeNotify(): Promise<void> {
+    await this.#c.runText('changeNotify', 'SELECT pg_notify($1, \'\')', [changeChannel(this.#c.options.schema)]);
+  }
+
+  async #listenOn(channel: string, onNotify: (payload: string | null) => void): Promise<{ close(): Promise<void> }> {
     if (this.#closing) throw new ConveyorError(ERROR_CODES.CLOSED, 'the PostgreSQL engine is closed');
     const listener = new PostgresListener({
       clientConfig: { connectionString: this.#c.options.connectionString, keepAlive: true, connectionTimeoutMillis: 10_000, application_name: 'conveyor-listener' },
-      channel: insertChannel(this.#c.options.schema),
+      channel,
       logger: this.#c.logger,
-      onInsert: p.onInsert,
+      onInsert: onNotify,
     });
     try {
       await listener.start();

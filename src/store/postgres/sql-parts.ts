@@ -56,7 +56,16 @@ export function quoteLiteral(value: string): string {
  * name is shortened with a hash so that two long names still get different channels.
  */
 export function insertChannel(schema: string): string {
-  const channel = `conveyor_insert_${schema}`;
+  return schemaChannel('conveyor_insert_', schema);
+}
+
+/** The channel of change notifications (changeNotify): the live dashboard's, never heard by workers. */
+export function changeChannel(schema: string): string {
+  return schemaChannel('conveyor_change_', schema);
+}
+
+function schemaChannel(prefix: string, schema: string): string {
+  const channel = `${prefix}${schema}`;
   if (channel.length <= 63) return channel;
   const hash = createHash('sha256').update(schema).digest('hex').slice(0, 12);
   return `${channel.slice(0, 50)}_${hash}`;

@@ -41,6 +41,8 @@ function sqliteDriver(options: SqliteEngineOptions): EngineDriver {
   const logger = (options.logger ?? silentLogger).child({ engine: 'sqlite' });
   const c = new SqliteConnection(options.filename, logger, options.busyTimeoutMs);
   const signal = new InsertSignal(c.inMemory ? null : `${c.filename}-signal`, logger);
+  // Dashboard change hints have their own file, so that they never wake workers.
+  const changes = new InsertSignal(c.inMemory ? null : `${c.filename}-changes`, logger);
   const controls = new TypeControlStore(c, signal);
   c.limits = new TypeLimitCache(async () => (await controls.typeLimitList()).map((limit) => limit.taskType));
   const insert = new InsertStore(c, signal);
@@ -48,7 +50,7 @@ function sqliteDriver(options: SqliteEngineOptions): EngineDriver {
   return {
     kind: 'sqlite',
     capabilities: Object.freeze({ skipLocked: false, listenNotify: false, transactionalInsert: true }),
-    ...methodsOf(new SqliteLifecycle(c, signal, finish, logger)),
+    ...methodsOf(new SqliteLifecycle(c, signal, changes, finish, logger)),
     ...methodsOf(insert),
     ...methodsOf(new ClaimStore(c, signal, (p) => finish.taskFail(p))),
     ...methodsOf(finish),
@@ -69,12 +71,14 @@ function sqliteDriver(options: SqliteEngineOptions): EngineDriver {
 class SqliteLifecycle {
   readonly #c: SqliteConnection;
   readonly #signal: InsertSignal;
+  readonly #changes: InsertSignal;
   readonly #finish: FinishStore;
   readonly #logger: Logger;
 
-  constructor(c: SqliteConnection, signal: InsertSignal, finish: FinishStore, logger: Logger) {
+  constructor(c: SqliteConnection, signal: InsertSignal, changes: InsertSignal, finish: FinishStore, logger: Logger) {
     this.#c = c;
     this.#signal = signal;
+    this.#changes = changes;
     this.#finish = finish;
     this.#logger = logger;
   }
@@ -94,6 +98,7 @@ class SqliteLifecycle {
     if (this.#c.closed) return;
     await this.#finish.drain();
     await this.#signal.closeAll();
+    await this.#changes.closeAll();
     this.#c.close();
   }
 
@@ -108,5 +113,21 @@ class SqliteLifecycle {
     } catch (error) {
       throw new ConveyorError(ERROR_CODES.DATABASE_UNAVAILABLE, `cannot watch the SQLite insert signal file: ${(error as Error).message}`, { cause: error });
     }
+  }
+
+  async changeListen(p: { onChange: () => void }): Promise<{ close(): Promise<void> }> {
+    this.#c.assertOpen();
+    try {
+      return this.#changes.listen(() => p.onChange());
+    } catch (error) {
+      throw new ConveyorError(ERROR_CODES.DATABASE_UNAVAILABLE, `cannot watch the SQLite change signal file: ${(error as Error).message}`, { cause: error });
+    }
+  }
+
+  /** Rewrites the change signal file (a burst in one tick writes it once); no database statement. */
+  async changeNotify(): Promise<void> {
+    this.#c.assertOpen();
+    this.#changes.notify(null);
+    await this.#changes.flush();
   }
 }
