@@ -1,5 +1,6 @@
 import { seesAllTasks } from '../auth/roles.ts';
 import { breakerStateAt } from '../core/circuit-breaker.ts';
+import type { ClockTimer } from '../core/clock.ts';
 import type { Logger } from '../core/logger.ts';
 import type { TaskRecord } from '../core/task.ts';
 import type { TaskStats, UserRecord } from '../store/engine.ts';
@@ -19,12 +20,24 @@ export interface EventSink {
 }
 
 export interface HubOptions {
-  /** How often the engine is polled while anyone watches. */
-  intervalMs?: number;
   /**
-   * How often each stream's user is read again, so a changed role takes effect. (Whether its session
-   * still stands is checked on every poll: a logout, deactivation or expiry ends a stream within one.)
+   * The shortest time between two refreshes: the notifications of a burst of changes are coalesced into
+   * at most one refresh per this many milliseconds.
    */
+  refreshMs?: number;
+  /**
+   * With nothing notified, the hub still refreshes this often: workers go quiet and breakers half-open
+   * with time alone, and a notification may be lost while the listener reconnects.
+   */
+  heartbeatMs?: number;
+  /** A role-user viewer's own stats, when only time moved the overall figures, are read again at most this often. */
+  ownStatsMs?: number;
+  /**
+   * How often the sessions of all open streams are checked, in one query: a logout, logout-all,
+   * deactivation or expiry anywhere (another API server, the CLI) ends a stream within this long.
+   */
+  liveSessionsMs?: number;
+  /** How often each stream's user is read again, so a changed role takes effect. */
   sessionCheckMs?: number;
   /** A comment line keeps idle streams open through proxies. */
   keepAliveMs?: number;
@@ -45,59 +58,71 @@ interface Watched {
   finished: boolean;
 }
 
-/** Completions and failures in one whole minute (epoch minute number). */
-interface MinutePoint {
-  minute: number;
-  completed: number;
-  failed: number;
-}
-
-/** A per-minute series: a point is recorded when the minute after it is first observed. */
-interface Series {
-  lastMinute: number;
-  points: MinutePoint[];
+/** A role-user viewer's own stats, shared by that user's streams. */
+interface OwnStats {
+  stats: TaskStats;
+  readAtMs: number;
 }
 
 /** Missing tasks looked up one by one per poll, at most (the rest wait for the next change). */
 const MAX_LOOKUPS = 50;
 const WATCH_LIMIT = 100;
-const SERIES_MINUTES = 60;
 
 /**
- * Live updates for the dashboard, one hub per API server. While at least one stream is open it polls
- * the engine once per interval (not once per stream): overall stats, the newest tasks and the running
- * and retrying ones. It compares them with the last poll and pushes to each stream only what that
- * user may see: changed tasks (their own, or all for moderators and admins), stats of their scope, and
- * hints that workers, breakers, paused types or limits changed. No engine change is needed, and the cost does not grow with
- * the number of viewers, only (for role user) with the number of distinct users watching.
+ * Live updates for the dashboard, one hub per API server. It does not poll: it refreshes when the
+ * engine says something changed (insert notifications, and the change notifications the dispatch layer
+ * sends at most once a second per process after claims, completions, failures, cancellations...), at
+ * most once per `refreshMs` however many changes arrive, and otherwise once per `heartbeatMs`. A
+ * refresh is one set of shared reads (overall stats, the newest tasks, the running and retrying ones,
+ * workers, breakers, paused types, limits) whatever the number of viewers; each viewer gets only what
+ * it may see: changed tasks (their own, or all for moderators and admins), stats of their scope, and
+ * hints that workers, breakers, paused types or limits changed. A role-user viewer's own stats are read
+ * (one per distinct user) only when the overall figures moved, and when only time moved them (the
+ * last-minute figures slide) at most once per `ownStatsMs`. So an open dashboard with nothing
+ * changing costs the heartbeat's reads, one session query a second for all streams, and each
+ * stream's user re-read every `sessionCheckMs`, however long the history.
  *
- * Change detection is best effort (a task created and finished between two polls and already pushed
- * out of the newest list is not reported); the stats of every poll still reflect it, and the UI
- * refreshes its lists when the counts move.
+ * Change detection is best effort (a task created and finished between two refreshes and already
+ * pushed out of the newest list is not reported); the stats of every refresh still reflect it, and
+ * the UI refreshes its lists when the counts move.
  */
 export class TaskEventHub {
   readonly #ctx: ApiContext;
   readonly #logger: Logger;
-  readonly #intervalMs: number;
+  readonly #refreshMs: number;
+  readonly #heartbeatMs: number;
+  readonly #ownStatsMs: number;
+  readonly #liveSessionsMs: number;
   readonly #sessionCheckMs: number;
   readonly #keepAliveMs: number;
   readonly #maxStreams: number;
   readonly #maxStreamsPerUser: number;
   readonly #streams = new Set<Stream>();
-  #timer: NodeJS.Timeout | null = null;
-  #sampler: NodeJS.Timeout | null = null;
-  #polling: Promise<void> | null = null;
-  /** Null until the first poll after someone starts watching: that poll is the baseline. */
+  /** The next wake-up of the hub (a refresh, a session check or a keep-alive), and when it is due. */
+  #timer: ClockTimer | null = null;
+  #timerAtMs = Number.POSITIVE_INFINITY;
+  #refreshing: Promise<void> | null = null;
+  /** A change was notified (or a viewer arrived) since the last refresh started. */
+  #dirty = false;
+  #lastRefreshMs = Number.NEGATIVE_INFINITY;
+  #liveSessionsCheckedMs = Number.NEGATIVE_INFINITY;
+  /** The insert and change subscriptions, taken when the first stream opens and kept until close(). */
+  #subscribing: Promise<void> | null = null;
+  readonly #subscriptions: { close(): Promise<void> }[] = [];
+  /** Null until the first refresh after someone starts watching: that refresh is the baseline. */
   #watch: Map<string, Watched> | null = null;
   #allKey = '';
   #monitorKey = '';
-  readonly #series = new Map<string, Series>();
+  readonly #ownStats = new Map<string, OwnStats>();
   #closed = false;
 
   constructor(ctx: ApiContext, options: HubOptions = {}) {
     this.#ctx = ctx;
     this.#logger = ctx.logger.child({ component: 'events' });
-    this.#intervalMs = options.intervalMs ?? 1000;
+    this.#refreshMs = options.refreshMs ?? 1000;
+    this.#heartbeatMs = options.heartbeatMs ?? 15_000;
+    this.#ownStatsMs = options.ownStatsMs ?? 60_000;
+    this.#liveSessionsMs = options.liveSessionsMs ?? 1000;
     this.#sessionCheckMs = options.sessionCheckMs ?? 30_000;
     this.#keepAliveMs = options.keepAliveMs ?? 15_000;
     this.#maxStreams = options.maxStreams ?? 500;
@@ -113,20 +138,22 @@ export class TaskEventHub {
     }
   }
 
-  /** Starts a stream: a `hello` at once, then changes as polls find them. Returns how to stop it. */
+  /** Starts a stream: a `hello` at once, then changes as refreshes find them. Returns how to stop it. */
   open(sink: EventSink): () => void {
-    const now = Date.now();
+    const now = this.#ctx.clock.nowMs();
     const stream: Stream = { sink, lastStatsKey: null, sessionCheckedAt: now, lastWriteAt: now };
     this.#streams.add(stream);
     const scope = seesAllTasks(sink.user.role) ? 'all' : 'own';
-    this.#send(stream, 'hello', { user_id: sink.user.id, role: sink.user.role, scope, interval_ms: this.#intervalMs });
-    this.#startPolling();
+    this.#send(stream, 'hello', { user_id: sink.user.id, role: sink.user.role, scope, interval_ms: this.#refreshMs });
+    this.#subscribe();
+    // The first stats reach a new viewer with the next refresh: at once, or (when many open together) coalesced.
+    this.#changed();
     return () => this.#remove(stream);
   }
 
   /**
    * Ends at once the streams of one session (logout) or of every session of a user (logout-all,
-   * deactivation), on this server; other servers' streams end at their next poll.
+   * deactivation), on this server; other servers' streams end at their next session check.
    */
   endSessions(match: { sessionHash: string } | { userId: string }): void {
     for (const stream of [...this.#streams]) {
@@ -139,13 +166,17 @@ export class TaskEventHub {
     return this.#streams.size;
   }
 
+  /** Resolves once the refresh under way (if any) is done; for tests driving a ManualClock. */
+  async settled(): Promise<void> {
+    while (this.#refreshing) await this.#refreshing;
+  }
+
   /** Ends every stream (the server is stopping); idempotent. */
   close(): void {
     this.#closed = true;
-    this.#stopPolling();
-    if (this.#sampler) clearTimeout(this.#sampler);
-    this.#sampler = null;
+    this.#unschedule();
     for (const stream of [...this.#streams]) this.#remove(stream);
+    for (const subscription of this.#subscriptions.splice(0)) void subscription.close().catch(() => {});
   }
 
   #remove(stream: Stream): void {
@@ -155,68 +186,104 @@ export class TaskEventHub {
     } catch {
       // already gone
     }
-    if (this.#streams.size === 0) this.#stopPolling();
-  }
-
-  #startPolling(): void {
-    if (this.#closed) return;
-    if (!this.#timer) {
-      this.#timer = setInterval(() => void this.#poll(), this.#intervalMs);
-      this.#timer.unref();
+    if (this.#streams.size === 0) {
+      this.#unschedule();
+      // Changes made while nobody watches are not replayed; the next viewer starts from a fresh baseline.
+      this.#watch = null;
+      this.#ownStats.clear();
     }
-    // The first stats reach a new viewer at once rather than an interval later.
-    void this.#poll();
-    this.#scheduleSampler();
-  }
-
-  #stopPolling(): void {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = null;
-    // Changes made while nobody watches are not replayed; the next viewer starts from a fresh baseline.
-    this.#watch = null;
   }
 
   /**
-   * Once anyone has watched, the overall throughput keeps being sampled each minute (one stats query),
-   * so the chart has history when the next viewer arrives.
+   * Listens for inserts and for changes (one LISTEN connection each on PostgreSQL, a watched file each
+   * on SQLite). If that fails the heartbeat still refreshes, and the next stream to open tries again.
    */
-  #scheduleSampler(): void {
-    if (this.#sampler || this.#closed) return;
-    const delay = 60_000 - (Date.now() % 60_000) + 250;
-    this.#sampler = setTimeout(() => {
-      this.#sampler = null;
-      void (async () => {
-        if (this.#streams.size === 0) {
-          try {
-            const now = this.#ctx.clock.now();
-            this.#record('all', await this.#ctx.engine.taskStats({ now }), now);
-          } catch (error) {
-            this.#logger.warn({ err: error }, 'could not sample task stats');
-          }
-        }
-        this.#scheduleSampler();
-      })();
-    }, delay);
-    this.#sampler.unref();
+  #subscribe(): void {
+    if (this.#subscribing || this.#closed) return;
+    const wake = () => this.#changed();
+    this.#subscribing = (async () => {
+      const results = await Promise.allSettled([this.#ctx.engine.listen({ onInsert: wake }), this.#ctx.engine.changeListen({ onChange: wake })]);
+      const taken = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      if (this.#closed) {
+        await Promise.all(taken.map((t) => t.close().catch(() => {})));
+        return;
+      }
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed) {
+        this.#logger.warn({ err: (failed as PromiseRejectedResult).reason }, 'cannot listen for changes; the live view refreshes on its heartbeat only');
+        await Promise.all(taken.map((t) => t.close().catch(() => {})));
+        this.#subscribing = null;
+        return;
+      }
+      this.#subscriptions.push(...taken);
+    })();
   }
 
-  #poll(): Promise<void> {
-    // One poll at a time: a slow database delays the next one instead of piling queries up.
-    this.#polling ??= this.#pollOnce()
-      .catch((error: unknown) => this.#logger.warn({ err: error }, 'event poll failed'))
+  /** Something changed (a notification, or a new viewer): refresh as soon as the coalescing allows. */
+  #changed(): void {
+    if (this.#closed || this.#streams.size === 0) return;
+    this.#dirty = true;
+    // A refresh under way schedules the next one when it ends.
+    if (!this.#refreshing) this.#schedule();
+  }
+
+  /** Sets the timer for whatever is due first: a refresh, a session check or a keep-alive. */
+  #schedule(): void {
+    if (this.#closed || this.#streams.size === 0) return;
+    const refreshAt = this.#lastRefreshMs + (this.#dirty ? this.#refreshMs : this.#heartbeatMs);
+    let dueAt = Math.min(refreshAt, this.#liveSessionsCheckedMs + this.#liveSessionsMs);
+    for (const stream of this.#streams) {
+      dueAt = Math.min(dueAt, stream.sessionCheckedAt + this.#sessionCheckMs, stream.lastWriteAt + this.#keepAliveMs);
+    }
+    if (this.#timer && this.#timerAtMs <= dueAt) return;
+    this.#unschedule();
+    const clock = this.#ctx.clock;
+    this.#timerAtMs = dueAt;
+    this.#timer = clock.setTimeout(() => this.#tick(), Math.max(0, dueAt - clock.nowMs()));
+    (this.#timer as { unref?: () => void }).unref?.();
+  }
+
+  #unschedule(): void {
+    this.#ctx.clock.clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#timerAtMs = Number.POSITIVE_INFINITY;
+  }
+
+  #tick(): void {
+    this.#timer = null;
+    this.#timerAtMs = Number.POSITIVE_INFINITY;
+    // One run at a time: a slow database delays the next one instead of piling queries up.
+    this.#refreshing ??= this.#run()
+      .catch((error: unknown) => this.#logger.warn({ err: error }, 'event refresh failed'))
       .finally(() => {
-        this.#polling = null;
+        this.#refreshing = null;
+        this.#schedule();
       });
-    return this.#polling;
   }
 
-  async #pollOnce(): Promise<void> {
+  /** A refresh when one is due; otherwise only the session checks and keep-alives that are. */
+  async #run(): Promise<void> {
     if (this.#streams.size === 0) return;
-    const { engine, clock } = this.#ctx;
-    const now = clock.now();
+    const now = this.#ctx.clock.now();
+    if (now.getTime() >= this.#liveSessionsCheckedMs + this.#liveSessionsMs) {
+      this.#liveSessionsCheckedMs = now.getTime();
+      await this.#checkLiveSessions(now);
+    }
     await this.#checkSessions(now);
     if (this.#streams.size === 0) return;
+    if (now.getTime() >= this.#lastRefreshMs + (this.#dirty ? this.#refreshMs : this.#heartbeatMs)) {
+      const notified = this.#dirty;
+      this.#dirty = false;
+      this.#lastRefreshMs = now.getTime();
+      await this.#refresh(now, notified);
+    }
+    for (const stream of this.#streams) {
+      if (this.#ctx.clock.nowMs() - stream.lastWriteAt >= this.#keepAliveMs) this.#write(stream, ': keep-alive\n\n');
+    }
+  }
 
+  async #refresh(now: Date, notified: boolean): Promise<void> {
+    const { engine } = this.#ctx;
     const [stats, recent, active, workers, breakers, pauses, limits] = await Promise.all([
       engine.taskStats({ now }),
       engine.taskList({ limit: WATCH_LIMIT }),
@@ -233,7 +300,6 @@ export class TaskEventHub {
     const allKey = statsKey(stats, workerTypes);
     const allMoved = allKey !== this.#allKey;
     this.#allKey = allKey;
-    const rolled = this.#record('all', stats, now);
 
     const monitorKey = JSON.stringify([
       workers.map((w) => [w.id, w.running, w.concurrency, isLive(this.#ctx, w, now)]).sort(),
@@ -244,8 +310,10 @@ export class TaskEventHub {
     const monitorMoved = this.#monitorKey !== '' && monitorKey !== this.#monitorKey;
     this.#monitorKey = monitorKey;
 
-    const ownStats = new Map<string, TaskStats>();
-    for (const stream of this.#streams) {
+    const readThisTime = new Set<string>();
+    const watching = new Set([...this.#streams].map((stream) => stream.sink.user.id));
+    for (const userId of this.#ownStats.keys()) if (!watching.has(userId)) this.#ownStats.delete(userId);
+    for (const stream of [...this.#streams]) {
       const user = stream.sink.user;
       const all = seesAllTasks(user.role);
       const visible = all ? changed : changed.filter((t) => t.createdBy === user.id);
@@ -253,27 +321,29 @@ export class TaskEventHub {
       if (visible.length > 0 || gone.length > 0) this.#send(stream, 'tasks', { tasks: visible.map(taskSummary), deleted: gone });
 
       let scoped: TaskStats | undefined = stats;
-      let key = allKey;
-      let series = 'all';
-      if (!all) {
-        series = user.id;
-        scoped = ownStats.get(user.id);
-        // Role user's counts are recomputed only when something moved (or for a new viewer).
-        if (!scoped && (allMoved || rolled || stream.lastStatsKey === null)) {
-          scoped = await engine.taskStats({ now, createdBy: user.id });
-          ownStats.set(user.id, scoped);
-          this.#record(user.id, scoped, now);
-        }
-        key = scoped ? statsKey(scoped, workerTypes) : (stream.lastStatsKey ?? '');
-      }
-      const seriesMoved = rolled && stream.lastStatsKey !== null;
-      if (scoped && (key !== stream.lastStatsKey || seriesMoved)) {
+      if (!all) scoped = await this.#ownStatsOf(user.id, stream.lastStatsKey === null, allMoved, notified, now, readThisTime);
+      const key = statsKey(scoped, workerTypes);
+      if (key !== stream.lastStatsKey) {
         stream.lastStatsKey = key;
-        this.#send(stream, 'stats', { ...taskStatsView(scoped, all ? 'all' : 'own', workerTypes), at: now.toISOString(), throughput: this.#throughput(series, now) });
+        this.#send(stream, 'stats', { ...taskStatsView(scoped, all ? 'all' : 'own', workerTypes), at: now.toISOString() });
       }
       if (monitorMoved) this.#send(stream, 'monitor', { workers: all, breakers: true });
-      if (Date.now() - stream.lastWriteAt >= this.#keepAliveMs) this.#write(stream, ': keep-alive\n\n');
     }
+  }
+
+  /**
+   * A role-user viewer's own stats: one read per distinct user, and only when they may have moved (a
+   * new viewer; the overall figures moved because of a change; or, when only time moved them, at most
+   * once per ownStatsMs). Otherwise the last ones read.
+   */
+  async #ownStatsOf(userId: string, isNew: boolean, allMoved: boolean, notified: boolean, now: Date, readThisTime: Set<string>): Promise<TaskStats> {
+    const known = this.#ownStats.get(userId);
+    const stale = !known || isNew || (allMoved && (notified || now.getTime() - known.readAtMs >= this.#ownStatsMs));
+    if (known && (readThisTime.has(userId) || !stale)) return known.stats;
+    const stats = await this.#ctx.engine.taskStats({ now, createdBy: userId });
+    this.#ownStats.set(userId, { stats, readAtMs: now.getTime() });
+    readThisTime.add(userId);
+    return stats;
   }
 
   /**
@@ -316,43 +386,31 @@ export class TaskEventHub {
     return { changed, deleted };
   }
 
-  /** Records the last whole minute's counts when a new minute is first seen; true when it did. */
-  #record(key: string, stats: TaskStats, now: Date): boolean {
-    const minute = Math.floor(now.getTime() / 60_000);
-    const series = this.#series.get(key) ?? { lastMinute: -1, points: [] };
-    this.#series.set(key, series);
-    if (series.lastMinute === minute) return false;
-    // Seen during the previous minute too: "the last minute" now is that minute.
-    if (series.lastMinute === minute - 1) series.points.push({ minute: minute - 1, completed: stats.completedLastMinute, failed: stats.failedLastMinute });
-    series.lastMinute = minute;
-    series.points = series.points.filter((p) => p.minute >= minute - SERIES_MINUTES);
-    return true;
-  }
-
-  #throughput(key: string, now: Date) {
-    const minute = Math.floor(now.getTime() / 60_000);
-    const points = (this.#series.get(key)?.points ?? []).filter((p) => p.minute >= minute - SERIES_MINUTES);
-    return points.map((p) => ({ minute_start: new Date(p.minute * 60_000).toISOString(), completed: p.completed, failed: p.failed }));
-  }
-
   /**
    * A logged-out, expired or deactivated session ends its stream, wherever that happened (another API
-   * server, the CLI): every poll asks in one query which sessions still stand. Less often each
-   * stream's user is read again, so a changed role takes effect.
+   * server, the CLI): one query asks which of the open streams' sessions still stand.
    */
-  async #checkSessions(now: Date): Promise<void> {
-    // Only the streams asked about are judged: one opened while the query ran waits for the next poll.
+  async #checkLiveSessions(now: Date): Promise<void> {
+    // Only the streams asked about are judged: one opened while the query ran waits for the next check.
     const asked = [...this.#streams];
     const live = new Set(await this.#ctx.engine.sessionLiveHashes({ tokenHashes: [...new Set(asked.map((s) => s.sink.sessionHash))], now }));
     for (const stream of asked) if (!live.has(stream.sink.sessionHash)) this.#endSession(stream);
-    const due = [...this.#streams].filter((s) => Date.now() - s.sessionCheckedAt >= this.#sessionCheckMs);
+  }
+
+  /** Each stream's user, read again now and then: a changed role takes effect (and a session gone ends it). */
+  async #checkSessions(now: Date): Promise<void> {
+    const due = [...this.#streams].filter((s) => this.#ctx.clock.nowMs() - s.sessionCheckedAt >= this.#sessionCheckMs);
     for (const stream of due) {
-      stream.sessionCheckedAt = Date.now();
+      stream.sessionCheckedAt = this.#ctx.clock.nowMs();
       const user = (await this.#ctx.engine.sessionGet({ tokenHash: stream.sink.sessionHash, now }))?.user;
       if (!user || !user.isActive) {
         this.#endSession(stream);
       } else {
-        if (user.role !== stream.sink.user.role) stream.lastStatsKey = null;
+        if (user.role !== stream.sink.user.role) {
+          // The new scope's stats and tasks come with the next refresh.
+          stream.lastStatsKey = null;
+          this.#dirty = true;
+        }
         stream.sink.user = user;
       }
     }
@@ -368,11 +426,11 @@ export class TaskEventHub {
   }
 
   #write(stream: Stream, chunk: string): void {
-    // A stream may have closed while this poll awaited the database.
+    // A stream may have closed while this refresh awaited the database.
     if (!this.#streams.has(stream)) return;
     try {
       stream.sink.write(chunk);
-      stream.lastWriteAt = Date.now();
+      stream.lastWriteAt = this.#ctx.clock.nowMs();
     } catch (error) {
       this.#logger.debug({ err: error }, 'event stream write failed');
       this.#remove(stream);

@@ -22,8 +22,8 @@ interface Viewer {
 }
 
 /**
- * The dashboard's live stream (GET /events) below HTTP: one hub polling a real engine, pushing to
- * each viewer only what that viewer may see, and ending streams whose session ended.
+ * The dashboard's live stream (GET /events) below HTTP: one hub woken by a real engine's notifications,
+ * pushing to each viewer only what that viewer may see, and ending streams whose session ended.
  */
 describe.each(testDatabases)('live event hub [$kind]', ({ create }) => {
   let db: TestDatabase;
@@ -35,7 +35,8 @@ describe.each(testDatabases)('live event hub [$kind]', ({ create }) => {
     engine = createEngine(db.url);
     await engine.migrate();
     const ctx = { engine, clock: systemClock, logger: silentLogger, config: resolveApiConfig() } as unknown as ApiContext;
-    hub = new TaskEventHub(ctx, { intervalMs: 50, sessionCheckMs: 100, maxStreamsPerUser: 3 });
+    // No heartbeat within a test's time: every change below reaches the viewers through the engine's notifications.
+    hub = new TaskEventHub(ctx, { refreshMs: 50, heartbeatMs: 3_600_000, sessionCheckMs: 100, maxStreamsPerUser: 3 });
   });
   afterEach(async () => {
     hub?.close();
@@ -84,12 +85,12 @@ describe.each(testDatabases)('live event hub [$kind]', ({ create }) => {
     }
     expect(alice.events[0]).toEqual({ event: 'hello', data: expect.objectContaining({ user_id: alice.user.id, role: 'user', scope: 'own' }) });
     expect(mod.events[0]?.data.scope).toBe('all');
-    // The first poll is the baseline and brings everyone their stats.
+    // The first refresh is the baseline and brings everyone their stats.
     await waitFor(() => [alice, bob, mod].every((v) => v.events.some((e) => e.event === 'stats')), { message: 'first stats' });
 
     const task = await insert(alice.user.id);
     await waitFor(() => sawTask(mod, task.id) && sawTask(alice, task.id), { message: 'the new task to reach alice and the moderator' });
-    // The same poll served bob: he saw nothing of it.
+    // The same refresh served bob: he saw nothing of it.
     expect(sawTask(bob, task.id)).toBe(false);
 
     // A change and then a deletion reach the owner, never bob.
