@@ -20,10 +20,11 @@ export function eventsRoutes(app: App, ctx: ApiContext): void {
       tags: ['monitoring'],
       summary: 'Live task changes (server-sent events)',
       description:
-        'A `text/event-stream` of: `hello` (your role and scope), `stats` (the same shape as GET /tasks/stats, plus `at` and a per-minute ' +
-        '`throughput` series), `tasks` (`{tasks: TaskSummary[], deleted: id[]}`: the tasks you may see that changed), `monitor` ' +
+        'A `text/event-stream` of: `hello` (your role and scope), `stats` (the same shape as GET /tasks/stats, plus `at`; sent when ' +
+        'the counts moved), `tasks` (`{tasks: TaskSummary[], deleted: id[]}`: the tasks you may see that changed), `monitor` ' +
         '(workers, circuit breakers, paused task types or limits changed; read GET /workers, GET /circuit-breakers or GET /tasks/types) and `session_ended` (the stream then ends: within a second of a logout, logout-all, deactivation or expiry). Send ' +
-        '`Authorization: Bearer <session_token>` (read it with fetch and a streaming body). At most 10 streams per user.',
+        '`Authorization: Bearer <session_token>` (read it with fetch and a streaming body). At most 10 streams per user. The server ' +
+        'refreshes on change notifications, at most once a second, and every 15 s otherwise. For charts read GET /tasks/history.',
       response: { 200: EventStream, ...errors(401, 429, 503) },
     },
   }, async (request, reply) => {
