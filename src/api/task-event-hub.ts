@@ -64,7 +64,7 @@ interface OwnStats {
   readAtMs: number;
 }
 
-/** Missing tasks looked up one by one per poll, at most (the rest wait for the next change). */
+/** Missing tasks looked up one by one per refresh, at most (the rest wait for the next change). */
 const MAX_LOOKUPS = 50;
 const WATCH_LIMIT = 100;
 
@@ -347,7 +347,7 @@ export class TaskEventHub {
   }
 
   /**
-   * Tasks that changed since the last poll, and the ones that disappeared (deleted or pruned). `recent`
+   * Tasks that changed since the last refresh, and the ones that disappeared (deleted or pruned). `recent`
    * is the newest tasks, newest first; `active` the running and retrying ones.
    */
   async #diff(recent: TaskRecord[], active: TaskRecord[]): Promise<{ changed: TaskRecord[]; deleted: { id: string; createdBy: string | null }[] }> {
