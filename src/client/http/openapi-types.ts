@@ -306,7 +306,7 @@ export interface paths {
         };
         /**
          * Task counts by status, type and priority
-         * @description Role user: your own tasks. Moderators and admins: every task.
+         * @description Role user: your own tasks. Moderators and admins: every task. `unhandled_types` names the task types whose tasks wait with no live worker that lists them; `live_workers` says whether any worker runs at all.
          */
         get: operations["getTaskStats"];
         put?: never;
@@ -341,7 +341,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** One task: payload, output, last error, attempt history, progress */
+        /**
+         * One task: payload, output, last error, attempt history, progress
+         * @description `handling` says whether a live worker takes the task's type: a waiting task of an `unhandled` type waits until a worker with a handler for it starts.
+         */
         get: operations["getTask"];
         put?: never;
         post?: never;
@@ -678,7 +681,7 @@ export interface paths {
         };
         /**
          * Live task changes (server-sent events)
-         * @description A `text/event-stream` of: `hello` (your role and scope), `stats` (the same shape as GET /tasks/stats, plus `at`; sent when the counts moved), `tasks` (`{tasks: TaskSummary[], deleted: id[]}`: the tasks you may see that changed), `monitor` (workers, circuit breakers, paused task types or limits changed; read GET /workers, GET /circuit-breakers or GET /tasks/types) and `session_ended`. Send `Authorization: Bearer <session_token>` (read it with fetch and a streaming body). At most 10 streams per user. The server refreshes on change notifications, at most once a second, and every 15 s otherwise. For charts read GET /tasks/history.
+         * @description A `text/event-stream` of: `hello` (your role and scope), `stats` (the same shape as GET /tasks/stats, plus `at`; sent when the counts moved), `tasks` (`{tasks: TaskSummary[], deleted: id[]}`: the tasks you may see that changed), `monitor` (workers, circuit breakers, paused task types or limits changed; read GET /workers, GET /circuit-breakers or GET /tasks/types) and `session_ended` (the stream then ends: within a second of a logout, logout-all, deactivation or expiry). Send `Authorization: Bearer <session_token>` (read it with fetch and a streaming body). At most 10 streams per user. The server refreshes on change notifications, at most once a second, and every 15 s otherwise. For charts read GET /tasks/history.
          */
         get: operations["streamEvents"];
         put?: never;
@@ -850,7 +853,11 @@ export interface components {
          *           "outcome": "completed",
          *           "error": null
          *         }
-         *       ]
+         *       ],
+         *       "handling": {
+         *         "state": "handled",
+         *         "live_workers": 2
+         *       }
          *     }
          */
         TaskDetail: {
@@ -955,6 +962,16 @@ export interface components {
                 outcome: string;
                 error: string | null;
             }[];
+            /** @description Present on GET /tasks/{id}: whether a live worker takes this task's type */
+            handling?: {
+                /**
+                 * @description handled: a live worker lists the task type. unhandled: workers are live but none lists it, so its waiting tasks stay waiting until one that has a handler starts (a type inserted by another version, or whose workers all stopped). no_live_workers: no worker is live at all (an API running alone, or every worker down): every waiting task waits.
+                 * @enum {string}
+                 */
+                state: "handled" | "unhandled" | "no_live_workers";
+                /** @description Live workers that list the task type */
+                live_workers: number;
+            };
         };
         /**
          * @example {
@@ -1000,7 +1017,14 @@ export interface components {
          *       "completed_last_minute": 5,
          *       "completed_last_hour": 30,
          *       "failed_last_minute": 0,
-         *       "failed_last_hour": 2
+         *       "failed_last_hour": 2,
+         *       "live_workers": 2,
+         *       "unhandled_types": [
+         *         {
+         *           "task_type": "legacy_import",
+         *           "waiting": 12
+         *         }
+         *       ]
          *     }
          */
         TaskStatsView: {
@@ -1032,6 +1056,14 @@ export interface components {
             completed_last_hour: number;
             failed_last_minute: number;
             failed_last_hour: number;
+            /** @description Workers whose heartbeat is recent */
+            live_workers: number;
+            /** @description Task types with waiting tasks that no live worker lists: they wait until a worker with a handler starts. Empty while no worker is live at all (see live_workers). */
+            unhandled_types: {
+                task_type: string;
+                /** @description Pending, scheduled and retrying tasks of the type (in this scope) */
+                waiting: number;
+            }[];
         };
         /**
          * @example {
@@ -2235,7 +2267,11 @@ export interface operations {
                      *             "outcome": "completed",
                      *             "error": null
                      *           }
-                     *         ]
+                     *         ],
+                     *         "handling": {
+                     *           "state": "handled",
+                     *           "live_workers": 2
+                     *         }
                      *       }
                      *     }
                      */
@@ -2305,7 +2341,11 @@ export interface operations {
                      *             "outcome": "completed",
                      *             "error": null
                      *           }
-                     *         ]
+                     *         ],
+                     *         "handling": {
+                     *           "state": "handled",
+                     *           "live_workers": 2
+                     *         }
                      *       }
                      *     }
                      */
@@ -2941,7 +2981,14 @@ export interface operations {
                      *         "completed_last_minute": 5,
                      *         "completed_last_hour": 30,
                      *         "failed_last_minute": 0,
-                     *         "failed_last_hour": 2
+                     *         "failed_last_hour": 2,
+                     *         "live_workers": 2,
+                     *         "unhandled_types": [
+                     *           {
+                     *             "task_type": "legacy_import",
+                     *             "waiting": 12
+                     *           }
+                     *         ]
                      *       }
                      *     }
                      */
@@ -3106,7 +3153,11 @@ export interface operations {
                      *             "outcome": "completed",
                      *             "error": null
                      *           }
-                     *         ]
+                     *         ],
+                     *         "handling": {
+                     *           "state": "handled",
+                     *           "live_workers": 2
+                     *         }
                      *       }
                      *     }
                      */
@@ -3251,7 +3302,11 @@ export interface operations {
                      *             "outcome": "completed",
                      *             "error": null
                      *           }
-                     *         ]
+                     *         ],
+                     *         "handling": {
+                     *           "state": "handled",
+                     *           "live_workers": 2
+                     *         }
                      *       }
                      *     }
                      */
@@ -3321,7 +3376,11 @@ export interface operations {
                      *             "outcome": "completed",
                      *             "error": null
                      *           }
-                     *         ]
+                     *         ],
+                     *         "handling": {
+                     *           "state": "handled",
+                     *           "live_workers": 2
+                     *         }
                      *       }
                      *     }
                      */
@@ -3414,7 +3473,11 @@ export interface operations {
                      *             "outcome": "completed",
                      *             "error": null
                      *           }
-                     *         ]
+                     *         ],
+                     *         "handling": {
+                     *           "state": "handled",
+                     *           "live_workers": 2
+                     *         }
                      *       }
                      *     }
                      */
@@ -3967,7 +4030,11 @@ export interface operations {
                      *             "outcome": "completed",
                      *             "error": null
                      *           }
-                     *         ]
+                     *         ],
+                     *         "handling": {
+                     *           "state": "handled",
+                     *           "live_workers": 2
+                     *         }
                      *       }
                      *     }
                      */
