@@ -82,6 +82,8 @@ describe.each(testDatabases)('sessions end their streams; logs and metrics keep 
     // What `conveyor users deactivate` does: straight to the database, this server is not told.
     await api.engine.userUpdate({ id: user.id, changes: { isActive: false }, now: api.clock.now() });
     await api.engine.sessionDeleteForUser({ userId: user.id });
+    // The hub runs on the server's (manual) clock: its next session check is at most a second away.
+    api.clock.advance(1000);
     expect(await stream.ended).toContain('event: session_ended');
 
     const expiring = await api.account();
