@@ -104,8 +104,13 @@ export interface TaskStore {
    * slots at once: those count as started (attempt_started); the rest, claimed ahead, count as started
    * only once the worker records their start (taskStartRecord). A task rescued or lost unstarted before
    * never counts as started at claim (core/lifecycle.ts decideStart: its start is recorded first).
+   *
+   * `fairShare` (0 < x < 1; absent or 1: off) shares the slots between owners (core/fair-share.ts):
+   * when another owner than the one whose task is next has due tasks, claims alternate between the
+   * waiting owners at each priority, and an owner holding more than `fairShare` of the running tasks
+   * (every worker counted, claimed ones too) comes after every owner under it. Nothing is held back.
    */
-  taskClaim(p: { workerId: string; taskTypes: readonly string[]; limit: number; now: Date; leaseMs: number; startNow?: number }): Promise<ClaimedTask[]>;
+  taskClaim(p: { workerId: string; taskTypes: readonly string[]; limit: number; now: Date; leaseMs: number; startNow?: number; fairShare?: number }): Promise<ClaimedTask[]>;
   /**
    * Records that the handlers of these attempts started (at `startedAt`, which becomes the row's
    * `started_at`): a lease lost from now on counts against max_rescues. Fenced per lease; answers the

@@ -4,6 +4,7 @@ import type { ClaimedTask, TaskLease, TaskStatus } from '../../core/task.ts';
 import type { Engine, HeartbeatResult } from '../engine.ts';
 import { decodeClaimBatch } from '../shared/claim-decoding.ts';
 import { LIMIT_RECHECK_MS } from '../type-limit-cache.ts';
+import { FairClaim } from './fair-claim.ts';
 import { type PostgresConnection, WORKER } from './postgres-connection.ts';
 import { byId, CLAIM_COLUMN_NAMES, limitLockSpace, notifyIf, READY, type SqlContext } from './sql-parts.ts';
 import { type ClaimRow, compareClaimOrder, decodeClaimedRow } from './task-row.ts';
@@ -14,21 +15,29 @@ export class ClaimStore {
   readonly #sql: ReturnType<typeof claimSql>;
   /** Fails a claimed row whose stored data cannot be decoded (decodeClaimBatch). */
   readonly #taskFail: Engine['taskFail'];
+  readonly #fair: FairClaim;
 
   constructor(c: PostgresConnection, taskFail: Engine['taskFail']) {
     this.#c = c;
     this.#sql = claimSql(c.sql);
     this.#taskFail = taskFail;
+    this.#fair = new FairClaim(c);
   }
 
-  async taskClaim(p: { workerId: string; taskTypes: readonly string[]; limit: number; now: Date; leaseMs: number; startNow?: number }): Promise<ClaimedTask[]> {
+  async taskClaim(p: { workerId: string; taskTypes: readonly string[]; limit: number; now: Date; leaseMs: number; startNow?: number; fairShare?: number }): Promise<ClaimedTask[]> {
     this.#c.assertOpen();
     if (p.taskTypes.length === 0 || p.limit <= 0) return [];
     const leaseExpiresAt = new Date(p.now.getTime() + p.leaseMs);
     const limit = Math.floor(p.limit);
     const values = [p.now, p.taskTypes, limit, p.workerId, leaseExpiresAt, Math.max(0, Math.floor(p.startNow ?? limit))];
     const limited = await this.#c.limits.limitedAmong(p.taskTypes, p.now);
-    const rows = limited.length > 0 ? await this.#claimLimited(values, limited) : (await this.#c.run<ClaimRow>('taskClaim', this.#sql.taskClaim, values, WORKER)).rows;
+    // Fair shares (fair-claim.ts) only when another owner waits: one owner's drain keeps the claims below.
+    const fair = p.fairShare !== undefined && p.fairShare < 1 && (await this.#fair.contended(p.now, p.taskTypes));
+    const rows = fair
+      ? await this.#fair.claim({ values, limit: Math.floor(p.limit), maxShare: p.fairShare!, limited })
+      : limited.length > 0
+        ? await this.#claimLimited(values, limited)
+        : (await this.#c.run<ClaimRow>('taskClaim', this.#sql.taskClaim, values, WORKER)).rows;
     // UPDATE ... RETURNING does not keep the CTE's order.
     const tasks = await decodeClaimBatch(rows.sort(compareClaimOrder), decodeClaimedRow, { workerId: p.workerId, now: p.now, taskFail: this.#taskFail });
     if (limited.length > 0) for (const task of tasks) if (limited.includes(task.taskType)) task.limited = true;

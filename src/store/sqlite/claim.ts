@@ -4,6 +4,7 @@ import type { ClaimedTask, TaskLease } from '../../core/task.ts';
 import type { Engine, HeartbeatResult } from '../engine.ts';
 import { decodeClaimBatch } from '../shared/claim-decoding.ts';
 import { LIMIT_RECHECK_MS } from '../type-limit-cache.ts';
+import { FairClaim } from './fair-claim.ts';
 import type { InsertSignal } from './insert-signal.ts';
 import { CLAIM_COLUMNS, fence, FENCE, READY } from './sql-parts.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
@@ -20,7 +21,10 @@ export class ClaimStore {
     this.#c = c;
     this.#signal = signal;
     this.#taskFail = taskFail;
+    this.#fair = new FairClaim(c);
   }
+
+  readonly #fair: FairClaim;
 
   readonly #claimSql = new Map<number, string>();
 
@@ -28,7 +32,7 @@ export class ClaimStore {
 
   readonly #nextDueSql = new Map<number, string>();
 
-  async taskClaim(p: { workerId: string; taskTypes: readonly string[]; limit: number; now: Date; leaseMs: number; startNow?: number }): Promise<ClaimedTask[]> {
+  async taskClaim(p: { workerId: string; taskTypes: readonly string[]; limit: number; now: Date; leaseMs: number; startNow?: number; fairShare?: number }): Promise<ClaimedTask[]> {
     this.#c.assertOpen();
     if (p.taskTypes.length === 0 || p.limit <= 0) return [];
     const now = p.now.getTime();
@@ -37,7 +41,13 @@ export class ClaimStore {
     p.taskTypes.forEach((type, i) => (params[`t${i}`] = type));
     const limited = await this.#c.limits.limitedAmong(p.taskTypes, p.now);
     const text = limited.length === 0 ? this.#sqlFor(this.#claimSql, p.taskTypes.length, taskClaimSql) : this.#sqlFor(this.#claimLimitedSql, p.taskTypes.length, taskClaimLimitedSql);
-    const rows = await this.#c.write('taskClaim', () => this.#c.prepare(text).all(params) as ClaimRow[]);
+    // Fair shares (fair-claim.ts) only when another owner waits: one owner's drain keeps the claims below.
+    const fairShare = p.fairShare !== undefined && p.fairShare < 1 ? p.fairShare : null;
+    const rows = await this.#c.write('taskClaim', () =>
+      fairShare !== null && this.#fair.contended(p.taskTypes.length, params)
+        ? this.#fair.claim(p.taskTypes.length, params, fairShare)
+        : (this.#c.prepare(text).all(params) as ClaimRow[]),
+    );
     const tasks = await decodeClaimBatch(rows.sort(compareClaimOrder), decodeClaimedRow, { workerId: p.workerId, now: p.now, taskFail: this.#taskFail });
     if (limited.length > 0) for (const task of tasks) if (limited.includes(task.taskType)) task.limited = true;
     return tasks;

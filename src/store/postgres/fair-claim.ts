@@ -1,0 +1,121 @@
+import { type FairCandidate, pickFairShare } from '../../core/fair-share.ts';
+import { type PostgresConnection, WORKER } from './postgres-connection.ts';
+import { CLAIM_COLUMN_NAMES, limitLockSpace, READY, type SqlContext } from './sql-parts.ts';
+import type { ClaimRow } from './task-row.ts';
+
+/**
+ * The group fair shares are kept between: the owner, nobody's tasks as one group. Another key (a
+ * tenant, a tag) is another expression here and in the index tasks_fair_ready_idx (migration 0011),
+ * which must use exactly this expression.
+ */
+const FAIR_GROUP = `coalesce(created_by, '00000000-0000-0000-0000-000000000000'::uuid)`;
+
+/**
+ * Fair sharing of slots between owners (core/fair-share.ts decides). A claim first asks whether an
+ * owner other than the one at the head of the queue has due tasks (contended: two probes of
+ * tasks_fair_ready_idx after one of tasks_ready_idx); only then does it take the fair path (claim):
+ * each waiting owner's next tasks, the running tasks per owner, and the pick, in one transaction.
+ */
+export class FairClaim {
+  readonly #c: PostgresConnection;
+  readonly #sql: ReturnType<typeof fairClaimSql>;
+
+  constructor(c: PostgresConnection) {
+    this.#c = c;
+    this.#sql = fairClaimSql(c.sql);
+  }
+
+  /** Whether an owner other than the one whose task is next has due tasks of these types. $1 now, $2 types. */
+  async contended(now: Date, taskTypes: readonly string[]): Promise<boolean> {
+    const { rows } = await this.#c.run<{ contended: boolean }>('taskClaim', this.#sql.contended, [now, taskTypes], WORKER);
+    return rows[0]?.contended === true;
+  }
+
+  /**
+   * The fair claim: in one transaction, lock the limited types (as the limited claim does; a type
+   * another claimer is counting is left out), read each waiting owner's next `limit` tasks (locked,
+   * skipping those other claimers hold), the running tasks per owner and the limited types' free slots,
+   * pick (pickFairShare), and take the picked tasks. Rows locked but not picked are free at commit.
+   */
+  claim(p: { values: unknown[]; limit: number; maxShare: number; limited: readonly string[] }): Promise<ClaimRow[]> {
+    return this.#c.workerTransaction('taskClaim', async (client) => {
+      const [now, taskTypes, , workerId, leaseExpiresAt] = p.values;
+      let busy: string[] = [];
+      if (p.limited.length > 0) busy = (await this.#c.run<{ busy: string[] | null }>('taskClaim', this.#sql.typeLimitLock, [p.limited], client)).rows[0]?.busy ?? [];
+      const candidates = (await this.#c.run<{ id: string; grp: string; task_type: string; priority_rank: number; run_at: Date }>('taskClaim', this.#sql.candidates, [now, taskTypes, p.limit, busy], client)).rows;
+      if (candidates.length === 0) return [];
+      const counts = (await this.#c.run<{ grp: string | null; n: number; free: number | null }>('taskClaim', this.#sql.counts, [taskTypes], client)).rows;
+      const running = new Map<string, number>();
+      const typeFree = new Map<string, number>();
+      for (const row of counts) {
+        if (row.free === null) running.set(row.grp!, Number(row.n));
+        else typeFree.set(row.grp!, Number(row.free));
+      }
+      const ids = pickFairShare({ candidates: candidates.map(toCandidate), running, limit: p.limit, maxShare: p.maxShare, typeFree });
+      if (ids.length === 0) return [];
+      return (await this.#c.run<ClaimRow>('taskClaim', this.#sql.take, [now, ids, workerId, leaseExpiresAt], client)).rows;
+    });
+  }
+}
+
+function toCandidate(row: { id: string; grp: string; task_type: string; priority_rank: number; run_at: Date }): FairCandidate {
+  return { id: row.id, group: row.grp, taskType: row.task_type, priorityRank: row.priority_rank, runAtMs: row.run_at.getTime() };
+}
+
+function fairClaimSql({ s, schema, statement }: SqlContext) {
+  const due = `status IN (${READY}) AND run_at <= $1::timestamptz AND task_type = ANY($2::text[])`;
+  return {
+    // The head of the queue's owner, then whether a due task of another owner exists below or above
+    // it in tasks_fair_ready_idx. With one owner: three probes, each stopping at its first row.
+    contended: statement('task_claim_contended', `
+      WITH head AS (SELECT ${FAIR_GROUP} AS g FROM ${s}.tasks WHERE ${due} ORDER BY priority_rank, run_at, id LIMIT 1)
+      SELECT EXISTS (SELECT 1 FROM ${s}.tasks, head WHERE ${FAIR_GROUP} < head.g AND ${due})
+          OR EXISTS (SELECT 1 FROM ${s}.tasks, head WHERE ${FAIR_GROUP} > head.g AND ${due}) AS contended`),
+    // The owners with ready tasks (a skip scan of tasks_fair_ready_idx: one probe per owner), then
+    // each one's next $3 claimable tasks, locked, skipping rows other claimers hold. Left out as in
+    // taskClaimLimited: open breakers (type or scope), paused types, limited types another claimer is
+    // counting ($4) or at their limit. $1 now, $2 types, $3 limit, $4 busy limited types.
+    candidates: statement('task_claim_fair_candidates', `
+      WITH RECURSIVE owners(g) AS (
+        (SELECT ${FAIR_GROUP} FROM ${s}.tasks WHERE status IN (${READY}) ORDER BY 1 LIMIT 1)
+        UNION ALL
+        SELECT (SELECT ${FAIR_GROUP} FROM ${s}.tasks WHERE status IN (${READY}) AND ${FAIR_GROUP} > owners.g ORDER BY 1 LIMIT 1)
+        FROM owners WHERE owners.g IS NOT NULL),
+      full_types AS (
+        SELECT l.task_type FROM ${s}.task_type_limits l
+        WHERE l.task_type = ANY($2::text[])
+          AND l.max_running <= (SELECT count(*) FROM ${s}.tasks r WHERE r.status = 'running' AND r.task_type = l.task_type))
+      SELECT c.id, owners.g::text AS grp, c.task_type, c.priority_rank, c.run_at
+      FROM owners CROSS JOIN LATERAL (
+        SELECT id, task_type, priority_rank, run_at FROM ${s}.tasks
+        WHERE ${FAIR_GROUP} = owners.g AND ${due} AND task_type <> ALL($4::text[])
+          AND task_type <> ALL(ARRAY(
+            SELECT task_type FROM ${s}.circuit_breakers WHERE scope = '' AND state = 'open' AND reopens_at > $1::timestamptz
+            UNION ALL SELECT task_type FROM ${s}.task_type_pauses
+            UNION ALL SELECT task_type FROM full_types))
+          AND (breaker_scope IS NULL OR (task_type || ' @ ' || breaker_scope) <> ALL(ARRAY(
+            SELECT task_type || ' @ ' || scope FROM ${s}.circuit_breakers WHERE scope <> '' AND state = 'open' AND reopens_at > $1::timestamptz)))
+        ORDER BY priority_rank, run_at, id
+        LIMIT $3::int
+        FOR UPDATE SKIP LOCKED) c
+      WHERE owners.g IS NOT NULL`),
+    // Running (claimed) tasks per owner, every worker counted (free null), and the free slots of the
+    // limited types among $1 (grp the type).
+    counts: statement('task_claim_fair_counts', `
+      SELECT ${FAIR_GROUP}::text AS grp, count(*) AS n, NULL::int AS free FROM ${s}.tasks WHERE status = 'running' GROUP BY 1
+      UNION ALL
+      SELECT l.task_type, 0, l.max_running - (SELECT count(*) FROM ${s}.tasks r WHERE r.status = 'running' AND r.task_type = l.task_type)::int
+      FROM ${s}.task_type_limits l WHERE l.task_type = ANY($1::text[])`),
+    // Takes the picked tasks (locked by this transaction, so still ready). $1 now, $2 ids, $3 worker, $4 lease expiry.
+    take: statement('task_claim_fair_take', `
+      UPDATE ${s}.tasks t
+      SET status = 'running', current_attempt = t.current_attempt + 1, worker_id = $3::text, started_at = $1::timestamptz,
+          lease_expires_at = $4::timestamptz, updated_at = $1::timestamptz, progress = NULL
+      WHERE t.id = ANY($2::uuid[]) AND t.status IN (${READY})
+      RETURNING ${CLAIM_COLUMN_NAMES.map((column) => `t.${column}`).join(', ')}`),
+    // As ClaimStore's: tries each limited type's lock, held to the end of the transaction.
+    typeLimitLock: statement('task_claim_fair_limit_lock', `
+      SELECT array_agg(t) FILTER (WHERE NOT pg_try_advisory_xact_lock(${limitLockSpace(schema)}, hashtext(t))) AS busy
+      FROM unnest($1::text[]) AS t`),
+  };
+}

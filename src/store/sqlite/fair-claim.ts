@@ -1,0 +1,116 @@
+import { type FairCandidate, pickFairShare } from '../../core/fair-share.ts';
+import { CLAIM_COLUMNS, READY } from './sql-parts.ts';
+import type { SqliteConnection } from './sqlite-connection.ts';
+import type { ClaimRow } from './task-row.ts';
+
+/**
+ * The group fair shares are kept between: the owner, nobody's tasks as one group (''). Another key
+ * (a tenant, a tag) is another expression here and in the index tasks_fair_ready_idx (migration
+ * 0011), which must use exactly this expression.
+ */
+const FAIR_GROUP = `coalesce(created_by, '')`;
+
+/**
+ * Fair sharing of slots between owners (core/fair-share.ts decides). Called inside the claim's write
+ * transaction (the single writer makes it atomic): first whether an owner other than the one at the
+ * head of the queue has due tasks (contended: two probes of tasks_fair_ready_idx after one of
+ * tasks_ready_idx); only then the fair path (claim): each waiting owner's next tasks, the running
+ * tasks per owner, the pick, and the update.
+ */
+export class FairClaim {
+  readonly #c: SqliteConnection;
+  readonly #sql = new Map<number, ReturnType<typeof fairClaimSql>>();
+
+  constructor(c: SqliteConnection) {
+    this.#c = c;
+  }
+
+  #statements(typeCount: number): ReturnType<typeof fairClaimSql> {
+    let sql = this.#sql.get(typeCount);
+    if (sql === undefined) {
+      sql = fairClaimSql(typeCount);
+      this.#sql.set(typeCount, sql);
+    }
+    return sql;
+  }
+
+  /** Whether an owner other than the one whose task is next has due tasks of these types (params: now, t0...). */
+  contended(typeCount: number, params: Record<string, string | number>): boolean {
+    const sql = this.#statements(typeCount);
+    const head = this.#c.prepare(sql.head).get(pick(params, typeCount)) as { g: string } | undefined;
+    if (head === undefined) return false;
+    return (this.#c.prepare(sql.other).get({ ...pick(params, typeCount), head: head.g }) as { contended: number }).contended === 1;
+  }
+
+  /** The fair claim (params as taskClaim's: now, t0..., limit, workerId, leaseExpiresAt). */
+  claim(typeCount: number, params: Record<string, string | number>, maxShare: number): ClaimRow[] {
+    const sql = this.#statements(typeCount);
+    const due = pick(params, typeCount);
+    const limit = Number(params.limit);
+    const candidates: FairCandidate[] = [];
+    const nextTasks = this.#c.prepare(sql.nextTasks);
+    const nextOwner = this.#c.prepare(sql.nextOwner);
+    // The owners with ready tasks, one probe of tasks_fair_ready_idx each (a skip scan).
+    let owner = (this.#c.prepare(sql.firstOwner).get() as { g: string } | undefined)?.g;
+    while (owner !== undefined) {
+      for (const row of nextTasks.all({ ...due, g: owner, limit }) as { id: string; task_type: string; priority_rank: number; run_at: number }[]) {
+        candidates.push({ id: row.id, group: owner, taskType: row.task_type, priorityRank: row.priority_rank, runAtMs: row.run_at });
+      }
+      owner = (nextOwner.get({ after: owner }) as { g: string } | undefined)?.g;
+    }
+    if (candidates.length === 0) return [];
+    const running = new Map<string, number>();
+    for (const row of this.#c.prepare(sql.running).all() as { g: string; n: number }[]) running.set(row.g, row.n);
+    const typeFree = new Map<string, number>();
+    for (const row of this.#c.prepare(sql.typeFree).all(typeParams(params, typeCount)) as { task_type: string; free: number }[]) typeFree.set(row.task_type, row.free);
+    const ids = pickFairShare({ candidates, running, limit, maxShare, typeFree });
+    if (ids.length === 0) return [];
+    return this.#c.prepare(sql.take).all({ now: params.now!, workerId: params.workerId!, leaseExpiresAt: params.leaseExpiresAt!, ids: JSON.stringify(ids) }) as ClaimRow[];
+  }
+}
+
+function typeParams(params: Record<string, string | number>, typeCount: number): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  for (let i = 0; i < typeCount; i += 1) out[`t${i}`] = params[`t${i}`]!;
+  return out;
+}
+
+function pick(params: Record<string, string | number>, typeCount: number): Record<string, string | number> {
+  return { ...typeParams(params, typeCount), now: params.now! };
+}
+
+function fairClaimSql(typeCount: number) {
+  const types = Array.from({ length: typeCount }, (_, i) => `@t${i}`).join(', ');
+  const due = `${READY} AND run_at <= @now AND task_type IN (${types})`;
+  return {
+    head: `SELECT ${FAIR_GROUP} AS g FROM tasks WHERE ${due} ORDER BY priority_rank, run_at, id LIMIT 1`,
+    // Below or above the head's owner in tasks_fair_ready_idx: each probe stops at its first due row.
+    other: `SELECT EXISTS (SELECT 1 FROM tasks WHERE ${READY} AND ${FAIR_GROUP} < @head AND run_at <= @now AND task_type IN (${types}))
+               OR EXISTS (SELECT 1 FROM tasks WHERE ${READY} AND ${FAIR_GROUP} > @head AND run_at <= @now AND task_type IN (${types})) AS contended`,
+    firstOwner: `SELECT ${FAIR_GROUP} AS g FROM tasks WHERE ${READY} ORDER BY 1 LIMIT 1`,
+    nextOwner: `SELECT ${FAIR_GROUP} AS g FROM tasks WHERE ${READY} AND ${FAIR_GROUP} > @after ORDER BY 1 LIMIT 1`,
+    // One owner's next claimable tasks. Left out as in the limited claim: open breakers (type or
+    // scope), paused types, limited types at their limit.
+    nextTasks: `
+      SELECT id, task_type, priority_rank, run_at FROM tasks
+       WHERE ${READY} AND ${FAIR_GROUP} = @g AND run_at <= @now AND task_type IN (${types})
+         AND task_type NOT IN (SELECT task_type FROM circuit_breakers WHERE scope = '' AND state = 'open' AND reopens_at > @now
+                               UNION ALL SELECT task_type FROM task_type_pauses
+                               UNION ALL SELECT l.task_type FROM task_type_limits l
+                                          WHERE l.max_running <= (SELECT COUNT(*) FROM tasks r WHERE r.status = 'running' AND r.task_type = l.task_type))
+         AND (breaker_scope IS NULL OR (task_type || ' @ ' || breaker_scope) NOT IN (
+               SELECT task_type || ' @ ' || scope FROM circuit_breakers WHERE scope <> '' AND state = 'open' AND reopens_at > @now))
+       ORDER BY priority_rank, run_at, id
+       LIMIT @limit`,
+    // Running (claimed) tasks per owner, every worker counted.
+    running: `SELECT ${FAIR_GROUP} AS g, COUNT(*) AS n FROM tasks WHERE status = 'running' GROUP BY 1`,
+    typeFree: `SELECT l.task_type, l.max_running - (SELECT COUNT(*) FROM tasks r WHERE r.status = 'running' AND r.task_type = l.task_type) AS free
+                 FROM task_type_limits l WHERE l.task_type IN (${types})`,
+    take: `
+      UPDATE tasks
+         SET status = 'running', current_attempt = current_attempt + 1, worker_id = @workerId, started_at = @now,
+             lease_expires_at = @leaseExpiresAt, updated_at = @now, progress = NULL
+       WHERE id IN (SELECT value FROM json_each(@ids)) AND ${READY}
+      RETURNING ${CLAIM_COLUMNS}`,
+  };
+}
