@@ -36,6 +36,18 @@ export function scaled(unitName: string, factor: number, min: number, max: numbe
   };
 }
 
+/** A decimal number from min to max (a share: 0.5). */
+export function decimal(min: number, max: number): Parser<number> {
+  return {
+    allowed: `a number from ${min} to ${max}`,
+    parse: (raw) => {
+      if (!/^\d+(\.\d+)?$/.test(raw.trim())) return undefined;
+      const value = Number(raw.trim());
+      return value >= min && value <= max ? value : undefined;
+    },
+  };
+}
+
 export function oneOf<T extends string>(values: readonly T[]): Parser<T> {
   return {
     allowed: `one of ${values.join(', ')}`,

@@ -2,7 +2,7 @@ import { DEFAULT_API_CONFIG as API } from '../api/api-config.ts';
 import { ConveyorError, ERROR_CODES } from '../core/errors.ts';
 import { DEFAULT_QUOTA_CONFIG, type QuotaConfig } from '../core/quota.ts';
 import { findConfigFile, fileError, readConfigFile, type ConfigFileContent } from './config-file.ts';
-import { anyText, bool, integer, list, oneOf, originList, scaled, secret, taskTypeList, text } from './config-values.ts';
+import { anyText, bool, decimal, integer, list, oneOf, originList, scaled, secret, taskTypeList, text } from './config-values.ts';
 import { DEFAULT_DATABASE_URL, parseDatabaseUrl } from '../store/database-url.ts';
 import { REGISTRATION_POLICIES } from '../auth/auth-config.ts';
 import { defaultEventLoopMaxBlockMs } from '../worker/event-loop-watchdog.ts';
@@ -137,6 +137,11 @@ const SPEC = {
       ...integer(0, 3650 * DAY_MS, ' (milliseconds; 0 keeps finished tasks forever)'),
       default: DEFAULT_WORKER_SETTINGS.retention_ms,
       aliases: [{ key: 'RETENTION_DAYS', ...scaled('days', DAY_MS, 0, 3650 * DAY_MS) }],
+    },
+    fair_share: {
+      description: "Fair sharing of worker slots between owners: while another owner's tasks wait at the same priority, an owner holding more than this share of the running tasks (every worker counted) is claimed for only after the owners under it, and claims alternate between the waiting owners. Priority stays strict and no slot is left idle. 1 turns it off (claims in queue order, whoever owns the tasks).",
+      ...decimal(0.01, 1),
+      default: DEFAULT_WORKER_SETTINGS.fair_share,
     },
     event_loop_max_block_ms: {
       description: "The event-loop watchdog: a worker whose own thread stays blocked this long (a handler's busy loop) is killed, so its supervisor starts a fresh one, and the rescuer gives its tasks to others; 0 turns it off (default: two thirds of lease_ms, between 10 s and 30 s). Handlers that may block belong in a worker thread (`isolation: 'thread'`).",

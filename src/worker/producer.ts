@@ -24,6 +24,8 @@ export interface ProducerDeps {
   taskTypes: readonly string[];
   leaseMs: number;
   pollIntervalMs: number;
+  /** Fair sharing of slots between owners (Engine.taskClaim's fairShare); 1 or absent: off. */
+  fairShare?: number;
 }
 
 /** Without insert notifications (none subscribed, or the subscription failed), poll at least this often. */
@@ -263,7 +265,7 @@ export class Producer extends WorkerService {
     while (this.#unclaiming) await this.#unclaiming;
     const limit = this.#demand();
     if (limit <= 0) return 0;
-    const { engine, workerId, taskTypes, leaseMs } = this.#deps;
+    const { engine, workerId, taskTypes, leaseMs, fairShare } = this.#deps;
     const { clock } = this;
     // The first tasks go to free slots at once: the claim counts them as started.
     const startNow = Math.max(0, Math.min(limit, this.#freeSlots() - this.#reservedStarts));
@@ -271,7 +273,7 @@ export class Producer extends WorkerService {
     this.#reservedStarts += startNow;
     try {
       const now = clock.now();
-      const tasks = await engine.taskClaim({ workerId, taskTypes, limit, now, leaseMs, startNow });
+      const tasks = await engine.taskClaim({ workerId, taskTypes, limit, now, leaseMs, startNow, fairShare });
       this.#backlog = tasks.length === limit;
       this.#reserved -= limit;
       this.#reservedStarts -= startNow;

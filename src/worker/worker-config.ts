@@ -34,6 +34,11 @@ export interface WorkerSettings {
   /** Finished tasks older than this are deleted by the pruner; 0 keeps them forever. */
   retention_ms: number;
   /**
+   * Fair sharing of slots between owners (core/fair-share.ts): while another owner waits, an owner
+   * holding more than this share of the running tasks is claimed for after the owners under it. 1: off.
+   */
+  fair_share: number;
+  /**
    * The event-loop watchdog: a worker whose own thread stays blocked this long (a handler's busy
    * loop) is killed, so its supervisor starts a fresh one; 0 turns the watchdog off.
    */
@@ -88,6 +93,7 @@ export const DEFAULT_WORKER_SETTINGS: Readonly<WorkerSettings> = Object.freeze({
   max_rescues: 3,
   maintenance_interval_ms: defaultMaintenanceIntervalMs(30_000),
   retention_ms: 7 * DAY_MS,
+  fair_share: 0.5,
   event_loop_max_block_ms: defaultEventLoopMaxBlockMs(30_000),
 });
 
@@ -114,6 +120,7 @@ export function resolveWorkerConfig(partial: PartialWorkerConfig = {}): WorkerCo
   if (!(worker.lease_ms > 0)) throw invalid('worker.lease_ms', 'must be positive');
   if (!(worker.heartbeat_ms > 0) || worker.heartbeat_ms * 2 > worker.lease_ms) throw invalid('worker.heartbeat_ms', `must be positive and at most half of worker.lease_ms (${worker.lease_ms})`);
   if (!(worker.poll_interval_ms > 0)) throw invalid('worker.poll_interval_ms', 'must be positive');
+  if (!(worker.fair_share > 0 && worker.fair_share <= 1)) throw invalid('worker.fair_share', 'must be a number above 0 and at most 1');
   if (!(worker.maintenance_interval_ms > 0)) throw invalid('worker.maintenance_interval_ms', 'must be positive');
   return { worker, breaker };
 }

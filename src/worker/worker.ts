@@ -127,6 +127,7 @@ export class Worker {
       taskTypes: this.taskTypes,
       leaseMs: settings.lease_ms,
       pollIntervalMs: settings.poll_interval_ms,
+      fairShare: settings.fair_share,
     });
     this.#leases = new LeaseKeeper({ engine, clock, logger, events, workerId, leaseMs: settings.lease_ms, heartbeatMs: settings.heartbeat_ms, running: () => this.#held() });
     this.#maintenance = new Maintenance({

@@ -5,7 +5,6 @@ import { describeEachEngine, leaseOf, TEST_TYPES, type Claimed } from './engine-
 
 const ANN = '01900000-0000-7000-8000-00000000000a';
 const BOB = '01900000-0000-7000-8000-00000000000b';
-const CAL = '01900000-0000-7000-8000-00000000000c';
 
 async function addUsers(engine: Engine, clock: ManualClock, ...ids: string[]): Promise<void> {
   for (const id of ids) {
