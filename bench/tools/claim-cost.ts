@@ -5,8 +5,10 @@
  * the CPU time of the server backend that ran the claims (read from /proc: the database must be on
  * this machine). CPU time, not wall time, so that a loaded machine does not decide the answer.
  *
- *   node --import tsx bench/tools/claim-cost.ts [--root /work/main] [--tasks 20000] [--batch 100] [--runs 3] [--type webhook]
+ *   node --import tsx bench/tools/claim-cost.ts [--root /work/main] [--tasks 20000] [--batch 100] [--runs 3] [--type webhook] [--fair-share 0.5]
  *
+ * `--fair-share` passes taskClaim's fairShare (a tree without fair shares ignores it): one owner's
+ * drain then pays the "does another owner wait?" probe on every claim.
  * `--type webhook` drains webhooks (each with a breaker scope, its URL's host) instead of a plain type.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -17,13 +19,14 @@ import pg from 'pg';
 import { benchPostgresUrl, BENCH_POSTGRES, dropPostgresSchema } from '../bench-databases.ts';
 
 const { values } = parseArgs({
-  options: { root: { type: 'string', default: '.' }, tasks: { type: 'string', default: '20000' }, batch: { type: 'string', default: '100' }, runs: { type: 'string', default: '3' }, type: { type: 'string', default: 'noop' } },
+  options: { root: { type: 'string', default: '.' }, tasks: { type: 'string', default: '20000' }, batch: { type: 'string', default: '100' }, runs: { type: 'string', default: '3' }, type: { type: 'string', default: 'noop' }, 'fair-share': { type: 'string' } },
 });
 const root = resolve(values.root!);
 const tasks = Number(values.tasks);
 const batch = Number(values.batch);
 const runs = Number(values.runs);
 const taskType = values.type!;
+const fairShare = values['fair-share'] === undefined ? undefined : Number(values['fair-share']);
 const payload = (n: number) => (taskType === 'webhook' ? { url: `https://host-${n % 10}.example.com/hook`, method: 'POST', payload: { n } } : { n });
 
 const { newTask } = await import(join(root, 'src/core/new-task.ts'));
@@ -44,7 +47,7 @@ async function drain(engine: any, cpu: () => number): Promise<number> {
   const before = cpu();
   let claimed = 0;
   for (;;) {
-    const got = await engine.taskClaim({ workerId: 'bench', taskTypes: [taskType], limit: batch, now: new Date(), leaseMs: 600_000 });
+    const got = await engine.taskClaim({ workerId: 'bench', taskTypes: [taskType], limit: batch, now: new Date(), leaseMs: 600_000, fairShare });
     if (got.length === 0) break;
     claimed += got.length;
   }
@@ -71,7 +74,7 @@ for (let run = 0; run < runs; run++) {
   try {
     await postgres.migrate();
     // One claim to open the claimer's connection; its backend is the one whose last query names the schema.
-    await postgres.taskClaim({ workerId: 'warm', taskTypes: [taskType], limit: 1, now: new Date(), leaseMs: 1000 });
+    await postgres.taskClaim({ workerId: 'warm', taskTypes: [taskType], limit: 1, now: new Date(), leaseMs: 1000, fairShare });
     const backends = async () =>
       (await admin.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND query LIKE $1`, [`%${schema}%`])).rows.map((r) => r.pid);
     const pids = await backends();
