@@ -11,9 +11,9 @@ import type { ClaimRow } from './task-row.ts';
 const FAIR_GROUP = `coalesce(created_by, '00000000-0000-0000-0000-000000000000'::uuid)`;
 
 /**
- * Fair sharing of slots between owners (core/fair-share.ts decides). A claim first asks whether an
- * owner other than the one at the head of the queue has due tasks (contended: two probes of
- * tasks_fair_ready_idx after one of tasks_ready_idx); only then does it take the fair path (claim):
+ * Fair sharing of slots between owners (core/fair-share.ts decides). A claim first asks whether
+ * another owner's tasks wait (contended: two probes of tasks_fair_ready_idx); only then does it take
+ * the fair path (claim):
  * each waiting owner's next tasks, the running tasks per owner, and the pick, in one transaction.
  */
 export class FairClaim {
@@ -25,7 +25,7 @@ export class FairClaim {
     this.#sql = fairClaimSql(c.sql);
   }
 
-  /** Whether an owner other than the one whose task is next has due tasks of these types. $1 now, $2 types. */
+  /** Whether due tasks of these types wait in a group other than the last group with ready tasks (then several groups wait). $1 now, $2 types. */
   async contended(now: Date, taskTypes: readonly string[]): Promise<boolean> {
     const { rows } = await this.#c.run<{ contended: boolean }>('taskClaim', this.#sql.contended, [now, taskTypes], WORKER);
     return rows[0]?.contended === true;
@@ -65,12 +65,13 @@ function toCandidate(row: { id: string; grp: string; task_type: string; priority
 function fairClaimSql({ s, schema, statement }: SqlContext) {
   const due = `status IN (${READY}) AND run_at <= $1::timestamptz AND task_type = ANY($2::text[])`;
   return {
-    // The head of the queue's owner, then whether a due task of another owner exists below or above
-    // it in tasks_fair_ready_idx. With one owner: three probes, each stopping at its first row.
+    // Whether a due task waits in a group below the last group with ready tasks: two probes of
+    // tasks_fair_ready_idx. The last group is read backwards from the index's end, among the newest
+    // tasks, so the entries a drain has just claimed (dead until vacuumed, at the front of its group)
+    // are not walked; with one group the second probe stops at its first entry.
     contended: statement('task_claim_contended', `
-      WITH head AS (SELECT ${FAIR_GROUP} AS g FROM ${s}.tasks WHERE ${due} ORDER BY priority_rank, run_at, id LIMIT 1)
-      SELECT EXISTS (SELECT 1 FROM ${s}.tasks, head WHERE ${FAIR_GROUP} < head.g AND ${due})
-          OR EXISTS (SELECT 1 FROM ${s}.tasks, head WHERE ${FAIR_GROUP} > head.g AND ${due}) AS contended`),
+      WITH last AS (SELECT ${FAIR_GROUP} AS g FROM ${s}.tasks WHERE status IN (${READY}) ORDER BY 1 DESC, priority_rank DESC, run_at DESC, id DESC LIMIT 1)
+      SELECT EXISTS (SELECT 1 FROM ${s}.tasks, last WHERE ${FAIR_GROUP} < last.g AND ${due}) AS contended`),
     // The owners with ready tasks (a skip scan of tasks_fair_ready_idx: one probe per owner), then
     // each one's next $3 claimable tasks, locked, skipping rows other claimers hold. Left out as in
     // taskClaimLimited: open breakers (type or scope), paused types, limited types another claimer is

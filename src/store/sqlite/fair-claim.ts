@@ -12,9 +12,8 @@ const FAIR_GROUP = `coalesce(created_by, '')`;
 
 /**
  * Fair sharing of slots between owners (core/fair-share.ts decides). Called inside the claim's write
- * transaction (the single writer makes it atomic): first whether an owner other than the one at the
- * head of the queue has due tasks (contended: two probes of tasks_fair_ready_idx after one of
- * tasks_ready_idx); only then the fair path (claim): each waiting owner's next tasks, the running
+ * transaction (the single writer makes it atomic): first whether another owner's tasks wait
+ * (contended: two probes of tasks_fair_ready_idx); only then the fair path (claim): each waiting owner's next tasks, the running
  * tasks per owner, the pick, and the update.
  */
 export class FairClaim {
@@ -34,12 +33,12 @@ export class FairClaim {
     return sql;
   }
 
-  /** Whether an owner other than the one whose task is next has due tasks of these types (params: now, t0...). */
+  /** Whether due tasks of these types wait in a group other than the last group with ready tasks (then several groups wait; params: now, t0...). */
   contended(typeCount: number, params: Record<string, string | number>): boolean {
     const sql = this.#statements(typeCount);
-    const head = this.#c.prepare(sql.head).get(pick(params, typeCount)) as { g: string } | undefined;
-    if (head === undefined) return false;
-    return (this.#c.prepare(sql.other).get({ ...pick(params, typeCount), head: head.g }) as { contended: number }).contended === 1;
+    const last = this.#c.prepare(sql.lastOwner).get() as { g: string } | undefined;
+    if (last === undefined) return false;
+    return (this.#c.prepare(sql.below).get({ ...pick(params, typeCount), last: last.g }) as { contended: number }).contended === 1;
   }
 
   /** The fair claim (params as taskClaim's: now, t0..., limit, workerId, leaseExpiresAt). */
@@ -81,12 +80,11 @@ function pick(params: Record<string, string | number>, typeCount: number): Recor
 
 function fairClaimSql(typeCount: number) {
   const types = Array.from({ length: typeCount }, (_, i) => `@t${i}`).join(', ');
-  const due = `${READY} AND run_at <= @now AND task_type IN (${types})`;
   return {
-    head: `SELECT ${FAIR_GROUP} AS g FROM tasks WHERE ${due} ORDER BY priority_rank, run_at, id LIMIT 1`,
-    // Below or above the head's owner in tasks_fair_ready_idx: each probe stops at its first due row.
-    other: `SELECT EXISTS (SELECT 1 FROM tasks WHERE ${READY} AND ${FAIR_GROUP} < @head AND run_at <= @now AND task_type IN (${types}))
-               OR EXISTS (SELECT 1 FROM tasks WHERE ${READY} AND ${FAIR_GROUP} > @head AND run_at <= @now AND task_type IN (${types})) AS contended`,
+    // The last group with ready tasks, then whether a due task waits below it: two probes of
+    // tasks_fair_ready_idx; with one group the second stops at its first entry.
+    lastOwner: `SELECT ${FAIR_GROUP} AS g FROM tasks WHERE ${READY} ORDER BY 1 DESC, priority_rank DESC, run_at DESC, id DESC LIMIT 1`,
+    below: `SELECT EXISTS (SELECT 1 FROM tasks WHERE ${READY} AND ${FAIR_GROUP} < @last AND run_at <= @now AND task_type IN (${types})) AS contended`,
     firstOwner: `SELECT ${FAIR_GROUP} AS g FROM tasks WHERE ${READY} ORDER BY 1 LIMIT 1`,
     nextOwner: `SELECT ${FAIR_GROUP} AS g FROM tasks WHERE ${READY} AND ${FAIR_GROUP} > @after ORDER BY 1 LIMIT 1`,
     // One owner's next claimable tasks. Left out as in the limited claim: open breakers (type or
