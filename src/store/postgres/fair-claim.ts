@@ -107,12 +107,14 @@ function fairClaimSql({ s, schema, statement }: SqlContext) {
       UNION ALL
       SELECT l.task_type, 0, l.max_running - (SELECT count(*) FROM ${s}.tasks r WHERE r.status = 'running' AND r.task_type = l.task_type)::int
       FROM ${s}.task_type_limits l WHERE l.task_type = ANY($1::text[])`),
-    // Takes the picked tasks (locked by this transaction, so still ready). $1 now, $2 ids, $3 worker, $4 lease expiry.
+    // Takes the picked tasks (locked by this transaction, so still ready); picked.n is each one's
+    // place in the pick's order. $1 now, $2 ids, $3 worker, $4 lease expiry.
     take: statement('task_claim_fair_take', `
       UPDATE ${s}.tasks t
       SET status = 'running', current_attempt = t.current_attempt + 1, worker_id = $3::text, started_at = $1::timestamptz,
           lease_expires_at = $4::timestamptz, updated_at = $1::timestamptz, progress = NULL
-      WHERE t.id = ANY($2::uuid[]) AND t.status IN (${READY})
+      FROM unnest($2::uuid[]) WITH ORDINALITY AS picked(id, n)
+      WHERE t.id = picked.id AND t.status IN (${READY})
       RETURNING ${CLAIM_COLUMN_NAMES.map((column) => `t.${column}`).join(', ')}`),
     // As ClaimStore's: tries each limited type's lock, held to the end of the transaction.
     typeLimitLock: statement('task_claim_fair_limit_lock', `

@@ -104,11 +104,13 @@ function fairClaimSql(typeCount: number) {
     running: `SELECT ${FAIR_GROUP} AS g, COUNT(*) AS n FROM tasks WHERE status = 'running' GROUP BY 1`,
     typeFree: `SELECT l.task_type, l.max_running - (SELECT COUNT(*) FROM tasks r WHERE r.status = 'running' AND r.task_type = l.task_type) AS free
                  FROM task_type_limits l WHERE l.task_type IN (${types})`,
+    // Takes the picked tasks; picked.n is each one's place in the pick's order (from 1).
     take: `
+      WITH picked AS (SELECT value AS id, key + 1 AS n FROM json_each(@ids))
       UPDATE tasks
          SET status = 'running', current_attempt = current_attempt + 1, worker_id = @workerId, started_at = @now,
              lease_expires_at = @leaseExpiresAt, updated_at = @now, progress = NULL
-       WHERE id IN (SELECT value FROM json_each(@ids)) AND ${READY}
-      RETURNING ${CLAIM_COLUMNS}`,
+        FROM picked WHERE tasks.id = picked.id AND tasks.${READY}
+      RETURNING ${CLAIM_COLUMNS.split(', ').map((column) => `tasks.${column}`).join(', ')}`,
   };
 }
