@@ -71,6 +71,13 @@ describeEachEngine('fair shares between owners', (f) => {
     expect((await fairClaim(engine, clock, 4)).map((t) => t.createdBy)).toEqual([ANN, ANN, ANN, ANN]);
   });
 
+  it('refuses a share outside (0, 1], naming the field', async () => {
+    const { engine, clock } = f();
+    for (const fairShare of [0, -0.5, 1.5, Number.NaN]) {
+      await expect(fairClaim(engine, clock, 1, 'worker-a', fairShare)).rejects.toMatchObject({ code: 'CONVEYOR_VALIDATION', field: 'fair_share' });
+    }
+  });
+
   it('keeps type limits on the fair path', async () => {
     const { engine, clock, insertMany } = f();
     await addUsers(engine, clock, ANN, BOB);

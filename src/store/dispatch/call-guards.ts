@@ -31,6 +31,11 @@ export const CALL_GUARDS: Guards = {
   taskDelete: (p) => (isUuid(p.id) ? undefined : { answer: 'not_found' }),
   taskStats: (p) => (p.createdBy !== undefined && !isUuid(p.createdBy) ? { answer: emptyTaskStats() } : undefined),
 
+  taskClaim: (p) => {
+    if (p.fairShare !== undefined && !(p.fairShare > 0 && p.fairShare <= 1)) throw validationError('fair_share', 'must be a number above 0 and at most 1');
+    return undefined;
+  },
+
   // A lease on an id that is no UUID is held by nobody.
   taskComplete: (p) => {
     if (p.output !== null && p.output !== undefined) assertJson(p.output, 'output');
