@@ -71,6 +71,16 @@ describeEachEngine('fair shares between owners', (f) => {
     expect((await fairClaim(engine, clock, 4)).map((t) => t.createdBy)).toEqual([ANN, ANN, ANN, ANN]);
   });
 
+  it('on the fair path too, only the tasks given to free slots count as started', async () => {
+    const { engine, clock, insertMany } = f();
+    await addUsers(engine, clock, ANN, BOB);
+    await insertMany(5, { createdBy: ANN });
+    await insertMany(5, { createdBy: BOB });
+    const claimed = await engine.taskClaim({ workerId: 'worker-a', taskTypes: TEST_TYPES, limit: 4, now: clock.now(), leaseMs: 30_000, startNow: 2, fairShare: 0.5 });
+    expect(claimed).toHaveLength(4);
+    expect(claimed.filter((t) => t.startRecorded)).toHaveLength(2);
+  });
+
   it('refuses a share outside (0, 1], naming the field', async () => {
     const { engine, clock } = f();
     for (const fairShare of [0, -0.5, 1.5, Number.NaN]) {

@@ -6,7 +6,7 @@ import { decodeClaimBatch } from '../shared/claim-decoding.ts';
 import { LIMIT_RECHECK_MS } from '../type-limit-cache.ts';
 import { FairClaim } from './fair-claim.ts';
 import { type PostgresConnection, WORKER } from './postgres-connection.ts';
-import { byId, CLAIM_COLUMN_NAMES, limitLockSpace, notifyIf, READY, type SqlContext } from './sql-parts.ts';
+import { attemptStartedAtClaim, byId, CLAIM_COLUMN_NAMES, limitLockSpace, notifyIf, READY, type SqlContext } from './sql-parts.ts';
 import { type ClaimRow, compareClaimOrder, decodeClaimedRow } from './task-row.ts';
 
 /** Workers taking tasks: claims (with concurrency limits), when to look again, lease renewal, hand-backs of claimed tasks never started. */
@@ -148,7 +148,7 @@ export class ClaimStore {
 }
 
 /** A claimed row counts as started when it fills a free slot (n <= $6) and core/lifecycle.ts decideStart would not record its start first. */
-const ATTEMPT_STARTED_AT_CLAIM = 'attempt_started = (ranked.n <= $6::int AND t.rescue_count = 0 AND t.unstarted_losses = 0)';
+const ATTEMPT_STARTED_AT_CLAIM = attemptStartedAtClaim('$6::int');
 
 function claimSql({ s, schema, statement, channel }: SqlContext) {
   // Tasks whose scope's breaker is open (a webhook's host) wait; a task without a scope, nearly every

@@ -1,6 +1,6 @@
 import { type FairCandidate, pickFairShare } from '../../core/fair-share.ts';
 import { type PostgresConnection, WORKER } from './postgres-connection.ts';
-import { CLAIM_COLUMN_NAMES, limitLockSpace, READY, type SqlContext } from './sql-parts.ts';
+import { attemptStartedAtClaim, CLAIM_COLUMN_NAMES, limitLockSpace, READY, type SqlContext } from './sql-parts.ts';
 import type { ClaimRow } from './task-row.ts';
 
 /**
@@ -37,9 +37,10 @@ export class FairClaim {
    * skipping those other claimers hold), the running tasks per owner and the limited types' free slots,
    * pick (pickFairShare), and take the picked tasks. Rows locked but not picked are free at commit.
    */
+  /** `values` as taskClaim's: now, types, limit, worker, lease expiry, how many start now. */
   claim(p: { values: unknown[]; limit: number; maxShare: number; limited: readonly string[] }): Promise<ClaimRow[]> {
     return this.#c.workerTransaction('taskClaim', async (client) => {
-      const [now, taskTypes, , workerId, leaseExpiresAt] = p.values;
+      const [now, taskTypes, , workerId, leaseExpiresAt, startNow] = p.values;
       let busy: string[] = [];
       if (p.limited.length > 0) busy = (await this.#c.run<{ busy: string[] | null }>('taskClaim', this.#sql.typeLimitLock, [p.limited], client)).rows[0]?.busy ?? [];
       const candidates = (await this.#c.run<{ id: string; grp: string; task_type: string; priority_rank: number; run_at: Date }>('taskClaim', this.#sql.candidates, [now, taskTypes, p.limit, busy], client)).rows;
@@ -53,7 +54,7 @@ export class FairClaim {
       }
       const ids = pickFairShare({ candidates: candidates.map(toCandidate), running, limit: p.limit, maxShare: p.maxShare, typeFree });
       if (ids.length === 0) return [];
-      return (await this.#c.run<ClaimRow>('taskClaim', this.#sql.take, [now, ids, workerId, leaseExpiresAt], client)).rows;
+      return (await this.#c.run<ClaimRow>('taskClaim', this.#sql.take, [now, ids, workerId, leaseExpiresAt, startNow], client)).rows;
     });
   }
 }
@@ -107,14 +108,16 @@ function fairClaimSql({ s, schema, statement }: SqlContext) {
       UNION ALL
       SELECT l.task_type, 0, l.max_running - (SELECT count(*) FROM ${s}.tasks r WHERE r.status = 'running' AND r.task_type = l.task_type)::int
       FROM ${s}.task_type_limits l WHERE l.task_type = ANY($1::text[])`),
-    // Takes the picked tasks (locked by this transaction, so still ready); picked.n is each one's
-    // place in the pick's order. $1 now, $2 ids, $3 worker, $4 lease expiry.
+    // Takes the picked tasks (locked by this transaction, so still ready); ranked.n is each one's
+    // place in the pick's order, the first $5 starting at once (attempt_started, as in taskClaim).
+    // $1 now, $2 ids, $3 worker, $4 lease expiry, $5 how many start now.
     take: statement('task_claim_fair_take', `
       UPDATE ${s}.tasks t
       SET status = 'running', current_attempt = t.current_attempt + 1, worker_id = $3::text, started_at = $1::timestamptz,
-          lease_expires_at = $4::timestamptz, updated_at = $1::timestamptz, progress = NULL
-      FROM unnest($2::uuid[]) WITH ORDINALITY AS picked(id, n)
-      WHERE t.id = picked.id AND t.status IN (${READY})
+          lease_expires_at = $4::timestamptz, updated_at = $1::timestamptz, progress = NULL,
+          ${attemptStartedAtClaim('$5::int')}
+      FROM unnest($2::uuid[]) WITH ORDINALITY AS ranked(id, n)
+      WHERE t.id = ranked.id AND t.status IN (${READY})
       RETURNING ${CLAIM_COLUMN_NAMES.map((column) => `t.${column}`).join(', ')}`),
     // As ClaimStore's: tries each limited type's lock, held to the end of the transaction.
     typeLimitLock: statement('task_claim_fair_limit_lock', `

@@ -24,6 +24,13 @@ export const CLAIM_COLUMN_NAMES = [
   'rescue_count', 'attempt_started', 'unstarted_losses',
 ] as const;
 
+/**
+ * What a claim sets attempt_started to: a claimed row (tasks `t`, its place `ranked.n` in the claim's
+ * order) counts as started when it fills a free slot (n <= `startNow`, a parameter) and
+ * core/lifecycle.ts decideStart would not record its start first. Shared by every claim statement.
+ */
+export const attemptStartedAtClaim = (startNow: string) => `attempt_started = (ranked.n <= ${startNow} AND t.rescue_count = 0 AND t.unstarted_losses = 0)`;
+
 export const BREAKER_COLUMNS = 'task_type, scope, state, consecutive_failures, consecutive_successes, opened_at, reopens_at, updated_at';
 export const USER_COLUMNS = 'id, username, email, password_hash, role, is_active, created_at, updated_at, last_login_at';
 export const ACCOUNT_TOKEN_COLUMNS = 'token_hash, kind, user_id, role, created_by, created_at, expires_at, used_at';

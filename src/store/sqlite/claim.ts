@@ -6,7 +6,7 @@ import { decodeClaimBatch } from '../shared/claim-decoding.ts';
 import { LIMIT_RECHECK_MS } from '../type-limit-cache.ts';
 import { FairClaim } from './fair-claim.ts';
 import type { InsertSignal } from './insert-signal.ts';
-import { CLAIM_COLUMNS, fence, FENCE, READY } from './sql-parts.ts';
+import { ATTEMPT_STARTED_AT_CLAIM_SQL, CLAIM_COLUMNS, fence, FENCE, READY } from './sql-parts.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
 import { type ClaimRow, compareClaimOrder, decodeClaimedRow, toDate } from './task-row.ts';
 
@@ -160,7 +160,7 @@ const OPEN_SCOPES_EXCLUDED = `(breaker_scope IS NULL OR (task_type || ' @ ' || b
  * claim order) and core/lifecycle.ts decideStart would not record its start first (never rescued nor
  * lost unstarted); the others wait in the worker's queue until it records their start (taskStartRecord).
  */
-const ATTEMPT_STARTED_AT_CLAIM = 'attempt_started = (ranked.n <= @startNow AND tasks.rescue_count = 0 AND tasks.unstarted_losses = 0)';
+const ATTEMPT_STARTED_AT_CLAIM = ATTEMPT_STARTED_AT_CLAIM_SQL;
 
 function taskClaimSql(typeCount: number): string {
   const types = Array.from({ length: typeCount }, (_, i) => `@t${i}`).join(', ');

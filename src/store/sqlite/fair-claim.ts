@@ -1,5 +1,5 @@
 import { type FairCandidate, pickFairShare } from '../../core/fair-share.ts';
-import { CLAIM_COLUMNS, READY } from './sql-parts.ts';
+import { ATTEMPT_STARTED_AT_CLAIM_SQL, CLAIM_COLUMNS, READY } from './sql-parts.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
 import type { ClaimRow } from './task-row.ts';
 
@@ -41,7 +41,7 @@ export class FairClaim {
     return (this.#c.prepare(sql.below).get({ ...pick(params, typeCount), last: last.g }) as { contended: number }).contended === 1;
   }
 
-  /** The fair claim (params as taskClaim's: now, t0..., limit, workerId, leaseExpiresAt). */
+  /** The fair claim (params as taskClaim's: now, t0..., limit, startNow, workerId, leaseExpiresAt). */
   claim(typeCount: number, params: Record<string, string | number>, maxShare: number): ClaimRow[] {
     const sql = this.#statements(typeCount);
     const due = pick(params, typeCount);
@@ -64,7 +64,7 @@ export class FairClaim {
     for (const row of this.#c.prepare(sql.typeFree).all(typeParams(params, typeCount)) as { task_type: string; free: number }[]) typeFree.set(row.task_type, row.free);
     const ids = pickFairShare({ candidates, running, limit, maxShare, typeFree });
     if (ids.length === 0) return [];
-    return this.#c.prepare(sql.take).all({ now: params.now!, workerId: params.workerId!, leaseExpiresAt: params.leaseExpiresAt!, ids: JSON.stringify(ids) }) as ClaimRow[];
+    return this.#c.prepare(sql.take).all({ now: params.now!, workerId: params.workerId!, leaseExpiresAt: params.leaseExpiresAt!, startNow: params.startNow!, ids: JSON.stringify(ids) }) as ClaimRow[];
   }
 }
 
@@ -104,13 +104,15 @@ function fairClaimSql(typeCount: number) {
     running: `SELECT ${FAIR_GROUP} AS g, COUNT(*) AS n FROM tasks WHERE status = 'running' GROUP BY 1`,
     typeFree: `SELECT l.task_type, l.max_running - (SELECT COUNT(*) FROM tasks r WHERE r.status = 'running' AND r.task_type = l.task_type) AS free
                  FROM task_type_limits l WHERE l.task_type IN (${types})`,
-    // Takes the picked tasks; picked.n is each one's place in the pick's order (from 1).
+    // Takes the picked tasks; ranked.n is each one's place in the pick's order (from 1), the first
+    // @startNow starting at once (attempt_started, as in taskClaim).
     take: `
-      WITH picked AS (SELECT value AS id, key + 1 AS n FROM json_each(@ids))
+      WITH ranked AS (SELECT value AS id, key + 1 AS n FROM json_each(@ids))
       UPDATE tasks
          SET status = 'running', current_attempt = current_attempt + 1, worker_id = @workerId, started_at = @now,
-             lease_expires_at = @leaseExpiresAt, updated_at = @now, progress = NULL
-        FROM picked WHERE tasks.id = picked.id AND tasks.${READY}
+             lease_expires_at = @leaseExpiresAt, updated_at = @now, progress = NULL,
+             ${ATTEMPT_STARTED_AT_CLAIM_SQL}
+        FROM ranked WHERE tasks.id = ranked.id AND tasks.${READY}
       RETURNING ${CLAIM_COLUMNS.split(', ').map((column) => `tasks.${column}`).join(', ')}`,
   };
 }

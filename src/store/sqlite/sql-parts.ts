@@ -16,6 +16,12 @@ export const FINISHED = `status IN ('completed', 'failed', 'cancelled')`;
 /** What a claim reads back: the columns of a ClaimedTask (see ClaimRow). */
 export const CLAIM_COLUMNS = 'id, task_type, payload, priority_rank, run_at, current_attempt, max_attempts, metadata, idempotency_key, created_by, created_at, breaker_scope, rescue_count, attempt_started, unstarted_losses';
 
+/**
+ * What a claim sets attempt_started to (ranked.n: a row's place in the claim's order; @startNow: how
+ * many start at once); see ATTEMPT_STARTED_AT_CLAIM in claim.ts. Shared by every claim statement.
+ */
+export const ATTEMPT_STARTED_AT_CLAIM_SQL = 'attempt_started = (ranked.n <= @startNow AND tasks.rescue_count = 0 AND tasks.unstarted_losses = 0)';
+
 /** Epoch ms column -> ISO 8601 text, with integer maths only (no float rounding of the milliseconds). */
 export function isoOf(column: string): string {
   return `CASE WHEN ${column} IS NULL THEN NULL ELSE strftime('%Y-%m-%dT%H:%M:%S', ${column} / 1000, 'unixepoch') || printf('.%03dZ', ${column} % 1000) END`;
