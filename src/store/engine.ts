@@ -106,8 +106,8 @@ export interface TaskStore {
    * never counts as started at claim (core/lifecycle.ts decideStart: its start is recorded first).
    *
    * `fairShare` (0 < x < 1; absent or 1: off) shares the slots between owners (core/fair-share.ts):
-   * when another owner than the one whose task is next has due tasks, claims alternate between the
-   * waiting owners at each priority, and an owner holding more than `fairShare` of the running tasks
+   * when due tasks of more than one owner wait, claims alternate between the waiting owners at each
+   * priority, and an owner holding more than `fairShare` of the running tasks
    * (every worker counted, claimed ones too) comes after every owner under it. Nothing is held back.
    */
   taskClaim(p: { workerId: string; taskTypes: readonly string[]; limit: number; now: Date; leaseMs: number; startNow?: number; fairShare?: number }): Promise<ClaimedTask[]>;

@@ -34,7 +34,7 @@ export class ClaimStore {
     // Fair shares (fair-claim.ts) only when another owner waits: one owner's drain keeps the claims below.
     const fair = p.fairShare !== undefined && p.fairShare < 1 && (await this.#fair.contended(p.now, p.taskTypes));
     const rows = fair
-      ? await this.#fair.claim({ values, limit: Math.floor(p.limit), maxShare: p.fairShare!, limited })
+      ? await this.#fair.claim({ values, limit, maxShare: p.fairShare!, limited })
       : limited.length > 0
         ? await this.#claimLimited(values, limited)
         : (await this.#c.run<ClaimRow>('taskClaim', this.#sql.taskClaim, values, WORKER)).rows;

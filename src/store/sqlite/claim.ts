@@ -24,6 +24,7 @@ export class ClaimStore {
     this.#fair = new FairClaim(c);
   }
 
+  /** Fair shares between owners, when more than one waits (fair-claim.ts). */
   readonly #fair: FairClaim;
 
   readonly #claimSql = new Map<number, string>();
