@@ -70,9 +70,15 @@ function fairClaimSql({ s, schema, statement }: SqlContext) {
     // tasks_fair_ready_idx. The last group is read backwards from the index's end, among the newest
     // tasks, so the entries a drain has just claimed (dead until vacuumed, at the front of its group)
     // are not walked; with one group the second probe stops at its first entry.
+    // The last group is a scalar subquery (computed once, before the probe) rather than a join: a
+    // plan made while the table was empty (worker connections keep generic plans) otherwise joined
+    // the other way round and walked every ready task per claim.
     contended: statement('task_claim_contended', `
-      WITH last AS (SELECT ${FAIR_GROUP} AS g FROM ${s}.tasks WHERE status IN (${READY}) ORDER BY 1 DESC, priority_rank DESC, run_at DESC, id DESC LIMIT 1)
-      SELECT EXISTS (SELECT 1 FROM ${s}.tasks, last WHERE ${FAIR_GROUP} < last.g AND ${due}) AS contended`),
+      SELECT EXISTS (
+        SELECT 1 FROM ${s}.tasks
+        WHERE ${FAIR_GROUP} < (SELECT ${FAIR_GROUP} FROM ${s}.tasks WHERE status IN (${READY}) ORDER BY 1 DESC, priority_rank DESC, run_at DESC, id DESC LIMIT 1)
+          AND ${due}
+        ORDER BY ${FAIR_GROUP} DESC LIMIT 1) AS contended`),
     // The owners with ready tasks (a skip scan of tasks_fair_ready_idx: one probe per owner), then
     // each one's next $3 claimable tasks, locked, skipping rows other claimers hold. Left out as in
     // taskClaimLimited: open breakers (type or scope), paused types, limited types another claimer is
