@@ -8,7 +8,7 @@ import type { ClaimRow } from './task-row.ts';
  * tenant, a tag) is another expression here and in the index tasks_fair_ready_idx (migration 0011),
  * which must use exactly this expression.
  */
-const FAIR_GROUP = `coalesce(created_by, '00000000-0000-0000-0000-000000000000'::uuid)`;
+export const FAIR_GROUP = `coalesce(created_by, '00000000-0000-0000-0000-000000000000'::uuid)`;
 
 /**
  * Fair sharing of slots between owners (core/fair-share.ts decides). A claim first asks whether

@@ -1,5 +1,6 @@
 import { uuidv7Floor, uuidv7Time } from '../../core/id.ts';
 import type { OwnerUsage } from '../../core/quota.ts';
+import { FAIR_GROUP } from './fair-claim.ts';
 import type { PostgresConnection } from './postgres-connection.ts';
 import { READY, type SqlContext } from './sql-parts.ts';
 
@@ -50,12 +51,13 @@ export class QuotaStore {
 function quotasSql({ s, statement }: SqlContext) {
   return {
     // Three index reads and a counter row. Ids are UUIDv7, so "created since" is a range on
-    // tasks_created_by_idx (created_by, id); waiting tasks are the entries of tasks_waiting_owner_idx.
+    // tasks_created_by_idx (created_by, id); waiting tasks a range of tasks_fair_ready_idx
+    // (the owner's group, whose expression this repeats so that the index serves it).
     ownerUsage: statement('owner_usage', `
       SELECT
         (SELECT count(*)::int FROM ${s}.tasks WHERE created_by = $1::uuid AND id >= $2::uuid) AS created_in_window,
         (SELECT id::text FROM ${s}.tasks WHERE created_by = $1::uuid AND id >= $2::uuid ORDER BY id LIMIT 1) AS oldest_id,
-        (SELECT count(*)::int FROM ${s}.tasks WHERE created_by = $1::uuid AND status IN (${READY})) AS waiting,
+        (SELECT count(*)::int FROM ${s}.tasks WHERE ${FAIR_GROUP} = $1::uuid AND status IN (${READY})) AS waiting,
         coalesce((SELECT payload_bytes FROM ${s}.owner_usage WHERE owner_id = $1::uuid), 0)::float8 AS payload_bytes`),
     lockOwner: statement('email_lock_owner', `SELECT pg_advisory_xact_lock(hashtextextended('conveyor.email_recipients:' || $1::text, 0))`),
     forgetBefore: statement('email_forget_before', `DELETE FROM ${s}.email_recipient_log WHERE owner_id = $1::uuid AND counted_at < $2::timestamptz`),

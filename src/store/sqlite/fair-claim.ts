@@ -8,7 +8,7 @@ import type { ClaimRow } from './task-row.ts';
  * (a tenant, a tag) is another expression here and in the index tasks_fair_ready_idx (migration
  * 0011), which must use exactly this expression.
  */
-const FAIR_GROUP = `coalesce(created_by, '')`;
+export const FAIR_GROUP = `coalesce(created_by, '')`;
 
 /**
  * Fair sharing of slots between owners (core/fair-share.ts decides). Called inside the claim's write

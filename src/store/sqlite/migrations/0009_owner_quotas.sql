@@ -1,9 +1,7 @@
 -- Quotas per owner (version 9): what the API and the scheduler count before they create tasks.
 
--- The waiting tasks of one owner, counted by the quota on waiting tasks: partial, so finished and
--- running tasks cost nothing. (Tasks created in the last minute are counted on tasks_created_by_idx:
--- ids are UUIDv7, so "since" is a range of ids.)
-CREATE INDEX tasks_waiting_owner_idx ON tasks (created_by) WHERE created_by IS NOT NULL AND status IN ('pending', 'scheduled', 'retrying');
+-- (Tasks created in the last minute are counted on tasks_created_by_idx: ids are UUIDv7, so "since"
+-- is a range of ids. An owner's waiting tasks are counted on tasks_fair_ready_idx, migration 11.)
 
 -- The payload bytes each owner's stored tasks hold, kept by the triggers below on every insert and
 -- delete (whoever writes: the API, the scheduler, the library, the pruner), so the quota reads one row.
