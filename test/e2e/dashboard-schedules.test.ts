@@ -22,7 +22,9 @@ describe.each(testDatabases)('dashboard schedules [$kind]', ({ kind, create }) =
   const shots = kind === 'sqlite';
 
   beforeAll(async () => {
-    rig = await startRig(create());
+    // A schedule firing every second shows a run within the test's time; the role `user`'s default
+    // minimum interval (a minute, quotas.user_schedule_min_interval_ms) is the quota tests' business.
+    rig = await startRig(create(), { quotas: { user: { scheduleMinIntervalMs: 0 } } });
     carol = await rig.account('carol');
     ({ page, problems } = await rig.page());
   });

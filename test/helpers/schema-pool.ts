@@ -109,6 +109,13 @@ async function renameSchema(client: pg.PoolClient, from: string, to: string): Pr
     await client.query(`DROP TRIGGER ${quoteIdentifier(trigger.name)} ON ${quoteIdentifier(to)}.${quoteIdentifier(trigger.table)}`);
     await client.query(trigger.definition.split(insertChannel(from)).join(insertChannel(to)));
   }
+  // Functions whose body names the schema (the owner_usage triggers' fast path compares it), written
+  // again under the new name, as a migration on that name would have written them.
+  const functions = await client.query<{ definition: string }>(
+    'SELECT pg_get_functiondef(p.oid) AS definition FROM pg_proc p WHERE p.pronamespace = $1::regnamespace AND strpos(p.prosrc, $2) > 0',
+    [to, quoteIdentifier(from)],
+  );
+  for (const fn of functions.rows) await client.query(fn.definition.split(quoteIdentifier(from)).join(quoteIdentifier(to)));
 }
 
 /** Empties `schema` and puts it back in the pool when it is still as migrated; otherwise drops it. */

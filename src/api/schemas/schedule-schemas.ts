@@ -68,7 +68,7 @@ export const ScheduleView = Type.Object(
     next_run_at: Nullable(DateTime),
     last_run_at: Nullable(DateTime),
     last_task_id: Nullable(Uuid),
-    last_skipped_at: Nullable({ ...DateTime, description: 'When a firing was last skipped because the owner was over a quota (null: never)' }),
+    last_skipped_at: Nullable(Type.String({ format: 'date-time', description: 'When a firing was last skipped because the owner was over a quota (RFC 3339, UTC; null: never)', examples: ['2026-01-01T12:00:00.000Z'] })),
     last_skip_reason: Nullable(Type.String({ description: 'Why, naming the quota (e.g. "Quota waiting_tasks: ...")' })),
     created_by: Nullable(Type.String()),
     created_at: DateTime,
