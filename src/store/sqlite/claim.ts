@@ -175,13 +175,16 @@ function taskClaimSql(typeCount: number): string {
            AND ${OPEN_SCOPES_EXCLUDED}
          ORDER BY priority_rank, run_at, id
          LIMIT @limit))
-    UPDATE tasks
+    ${TAKE_RANKED}`;
+}
+
+/** Both claims end alike: the rows `ranked` picked become running, with this worker's lease. */
+const TAKE_RANKED = `UPDATE tasks
        SET status = 'running', current_attempt = current_attempt + 1, worker_id = @workerId, started_at = @now,
            lease_expires_at = @leaseExpiresAt, updated_at = @now, progress = NULL,
            ${ATTEMPT_STARTED_AT_CLAIM}
       FROM ranked WHERE tasks.id = ranked.id
     RETURNING ${CLAIM_COLUMNS.split(', ').map((column) => `tasks.${column}`).join(', ')}`;
-}
 
 function taskClaimLimitedSql(typeCount: number): string {
   const types = Array.from({ length: typeCount }, (_, i) => `@t${i}`).join(', ');
@@ -201,12 +204,7 @@ function taskClaimLimitedSql(typeCount: number): string {
             LIMIT @limit)) AS limited
        LEFT JOIN ${free} AS lim ON lim.task_type = limited.task_type
        WHERE lim.free IS NULL OR limited.k <= lim.free)
-    UPDATE tasks
-       SET status = 'running', current_attempt = current_attempt + 1, worker_id = @workerId, started_at = @now,
-           lease_expires_at = @leaseExpiresAt, updated_at = @now, progress = NULL,
-           ${ATTEMPT_STARTED_AT_CLAIM}
-      FROM ranked WHERE tasks.id = ranked.id
-    RETURNING ${CLAIM_COLUMNS.split(', ').map((column) => `tasks.${column}`).join(', ')}`;
+    ${TAKE_RANKED}`;
 }
 
 function typeLimitWaitingSql(typeCount: number): string {
