@@ -1231,7 +1231,7 @@ export interface components {
             last_task_id: string | null;
             /**
              * Format: date-time
-             * @description When a firing was last skipped because the owner was over a quota (null: never)
+             * @description When a firing was last skipped because the owner was over a quota (RFC 3339, UTC; null: never)
              * @example 2026-01-01T12:00:00.000Z
              */
             last_skipped_at: string | null;
