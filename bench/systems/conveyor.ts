@@ -100,8 +100,11 @@ class ConveyorSystem implements BenchSystem {
 
   async remaining(lane?: Lane): Promise<number> {
     const client = await this.#conveyor();
-    const { total } = await client.list({ status: UNFINISHED, taskType: [queueOf(lane)], limit: 1, withTotal: true });
-    return total ?? 0;
+    const { total, totalIsExact } = await client.list({ status: UNFINISHED, taskType: [queueOf(lane)], limit: 1, withTotal: true });
+    if (totalIsExact) return total ?? 0;
+    // A list's total stops at LIST_TOTAL_CAP; the stats count unfinished tasks exactly.
+    const counts = (await client.stats()).byType[queueOf(lane)] ?? {};
+    return UNFINISHED.reduce((sum, status) => sum + (counts[status] ?? 0), 0);
   }
 
   async purge(): Promise<void> {
