@@ -63,6 +63,7 @@ for (let round = 1; round <= Number(repeatArg); round++) {
   if (inspector) {
     inspector.connect();
     await inspector.post('Profiler.enable');
+    await inspector.post('Profiler.setSamplingInterval', { interval: Number(process.env.DRAIN_CPU_PROFILE_INTERVAL_US ?? 1000) });
     await inspector.post('Profiler.start');
   }
   const cpuBefore = process.cpuUsage();

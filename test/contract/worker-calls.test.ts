@@ -54,6 +54,16 @@ describeEachEngine('worker calls', (f) => {
     }
   });
 
+  it('completions made at once keep outputs exactly, a large one and text that needs escaping alike', async () => {
+    const { engine, clock, insertMany, claim } = f();
+    await insertMany(4);
+    const leases = (await claim(4, 'worker-a')).map(leaseOf);
+    const outputs = [{ big: 'x'.repeat(40_000) }, { text: 'quote " backslash \\ ünïcødé 🚀 \n' }, ['a', 1, null, { nested: true }], null];
+    const results = await Promise.all(leases.map((lease, n) => engine.taskComplete({ lease, output: outputs[n]!, now: clock.now() })));
+    expect(results).toEqual([true, true, true, true]);
+    for (const [n, lease] of leases.entries()) expect((await engine.taskGet({ id: lease.id }))!.output).toEqual(outputs[n]);
+  });
+
   it('unclaims tasks that never started: attempt given back, nothing recorded, place in line kept', async () => {
     const { engine, clock, insert, claim } = f();
     const first = await insert();

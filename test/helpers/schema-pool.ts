@@ -76,6 +76,13 @@ export async function takeFromPool(pool: pg.Pool, spec: SchemaPoolSpec, schema: 
       if (!pooled) return false;
       try {
         await client.query('BEGIN');
+        // Two renames of one schema at once fail with "tuple concurrently updated", not 3F000: the
+        // lock makes the second pick another (or find this one gone once the first committed).
+        const locked = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [pooled]);
+        if (!locked.rows[0]?.locked) {
+          await client.query('ROLLBACK');
+          continue;
+        }
         await renameSchema(client, pooled, schema);
         await client.query('COMMIT');
         return true;

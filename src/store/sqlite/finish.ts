@@ -9,6 +9,8 @@ import type { SqliteConnection } from './sqlite-connection.ts';
 
 /** Completions in one transaction at most: a turn's worth, in practice. */
 const COMPLETE_MAX_BATCH = 2000;
+/** Outputs up to this many characters of JSON text go in the batch's one statement. */
+const BATCHED_OUTPUT_MAX = 16 * 1024;
 
 /** A completion's named parameters. */
 type Completion = ReturnType<typeof fence> & { now: number; output: string | null };
@@ -32,8 +34,14 @@ export class FinishStore {
   readonly #completions = new GroupCommit<Completion, boolean>({
     send: (batch) =>
       this.#c.write('taskComplete', () => {
+        // One statement for the small completions of the batch: a statement per row costs about twice
+        // the CPU per task (binding and stepping it), measured on 20,000 no-op completions. A large
+        // output goes on its own, not copied into the batch's JSON text.
+        const small = batch.length > 1 ? batch.filter((c) => c.output === null || c.output.length <= BATCHED_OUTPUT_MAX) : [];
+        const applied = new Set(small.length > 1 ? (this.#c.prepare(TASK_COMPLETE_MANY).all({ batch: JSON.stringify(small) }) as { id: string }[]).map((row) => row.id) : []);
+        const inBatch = small.length > 1 ? new Set(small) : null;
         const complete = this.#c.prepare(TASK_COMPLETE);
-        return batch.map((params) => complete.run(params).changes > 0);
+        return batch.map((c) => (inBatch?.has(c) ? applied.has(c.id) : complete.run(c).changes > 0));
       }),
     keyOf: (completion) => completion.id,
     maxInFlight: 1,
@@ -104,6 +112,18 @@ const TASK_COMPLETE = `
   UPDATE tasks
      SET status = 'completed', output = @output, completed_at = @now, updated_at = @now, lease_expires_at = NULL
    WHERE ${FENCE}`;
+
+/**
+ * Completions as one statement: @batch is a JSON array of Completion objects (id, attempt, workerId,
+ * now, output as JSON text or null), each fenced on its own; answers the ids that applied. A batch
+ * never holds one id twice (GroupCommit keys by id).
+ */
+const TASK_COMPLETE_MANY = `
+  UPDATE tasks
+     SET status = 'completed', output = c.value ->> '$.output', completed_at = c.value ->> '$.now', updated_at = c.value ->> '$.now', lease_expires_at = NULL
+    FROM json_each(@batch) AS c
+   WHERE tasks.id = c.value ->> '$.id' AND tasks.status = 'running' AND tasks.current_attempt = c.value ->> '$.attempt' AND tasks.worker_id = c.value ->> '$.workerId'
+  RETURNING tasks.id`;
 
 const TASK_FENCED_READ = `SELECT retry_strategy, max_attempts, cancel_requested_at IS NOT NULL AS cancel_requested FROM tasks WHERE ${FENCE}`;
 
