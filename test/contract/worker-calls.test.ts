@@ -1,4 +1,5 @@
 import { expect, it } from 'vitest';
+import type { JsonValue } from '../../src/core/task.ts';
 import { createEngine } from '../helpers/create-engine.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { describeEachEngine, leaseOf } from './engine-fixture.ts';
@@ -58,7 +59,7 @@ describeEachEngine('worker calls', (f) => {
     const { engine, clock, insertMany, claim } = f();
     await insertMany(4);
     const leases = (await claim(4, 'worker-a')).map(leaseOf);
-    const outputs = [{ big: 'x'.repeat(40_000) }, { text: 'quote " backslash \\ ünïcødé 🚀 \n' }, ['a', 1, null, { nested: true }], null];
+    const outputs: JsonValue[] = [{ big: 'x'.repeat(40_000) }, { text: 'quote " backslash \\ ünïcødé 🚀 \n' }, ['a', 1, null, { nested: true }], null];
     const results = await Promise.all(leases.map((lease, n) => engine.taskComplete({ lease, output: outputs[n]!, now: clock.now() })));
     expect(results).toEqual([true, true, true, true]);
     for (const [n, lease] of leases.entries()) expect((await engine.taskGet({ id: lease.id }))!.output).toEqual(outputs[n]);
