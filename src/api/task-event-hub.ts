@@ -37,8 +37,6 @@ export interface HubOptions {
    * deactivation or expiry anywhere (another API server, the CLI) ends a stream within this long.
    */
   liveSessionsMs?: number;
-  /** How often each stream's user is read again, so a changed role takes effect. */
-  sessionCheckMs?: number;
   /** A comment line keeps idle streams open through proxies. */
   keepAliveMs?: number;
   maxStreams?: number;
@@ -48,7 +46,6 @@ export interface HubOptions {
 interface Stream {
   sink: EventSink;
   lastStatsKey: string | null;
-  sessionCheckedAt: number;
   lastWriteAt: number;
 }
 
@@ -79,8 +76,8 @@ const WATCH_LIMIT = 100;
  * hints that workers, breakers, paused types or limits changed. A role-user viewer's own stats are read
  * (one per distinct user) only when the overall figures moved, and when only time moved them (the
  * last-minute figures slide) at most once per `ownStatsMs`. So an open dashboard with nothing
- * changing costs the heartbeat's reads, one session query a second for all streams, and each
- * stream's user re-read every `sessionCheckMs`, however long the history.
+ * changing costs the heartbeat's reads and one session query a second for all streams (which also
+ * brings role changes), however long the history and however many viewers.
  *
  * Change detection is best effort (a task created and finished between two refreshes and already
  * pushed out of the newest list is not reported); the stats of every refresh still reflect it, and
@@ -93,7 +90,6 @@ export class TaskEventHub {
   readonly #heartbeatMs: number;
   readonly #ownStatsMs: number;
   readonly #liveSessionsMs: number;
-  readonly #sessionCheckMs: number;
   readonly #keepAliveMs: number;
   readonly #maxStreams: number;
   readonly #maxStreamsPerUser: number;
@@ -123,7 +119,6 @@ export class TaskEventHub {
     this.#heartbeatMs = options.heartbeatMs ?? 15_000;
     this.#ownStatsMs = options.ownStatsMs ?? 60_000;
     this.#liveSessionsMs = options.liveSessionsMs ?? 1000;
-    this.#sessionCheckMs = options.sessionCheckMs ?? 30_000;
     this.#keepAliveMs = options.keepAliveMs ?? 15_000;
     this.#maxStreams = options.maxStreams ?? 500;
     this.#maxStreamsPerUser = options.maxStreamsPerUser ?? 10;
@@ -141,7 +136,7 @@ export class TaskEventHub {
   /** Starts a stream: a `hello` at once, then changes as refreshes find them. Returns how to stop it. */
   open(sink: EventSink): () => void {
     const now = this.#ctx.clock.nowMs();
-    const stream: Stream = { sink, lastStatsKey: null, sessionCheckedAt: now, lastWriteAt: now };
+    const stream: Stream = { sink, lastStatsKey: null, lastWriteAt: now };
     this.#streams.add(stream);
     const scope = seesAllTasks(sink.user.role) ? 'all' : 'own';
     this.#send(stream, 'hello', { user_id: sink.user.id, role: sink.user.role, scope, interval_ms: this.#refreshMs });
@@ -227,13 +222,13 @@ export class TaskEventHub {
     if (!this.#refreshing) this.#schedule();
   }
 
-  /** Sets the timer for whatever is due first: a refresh, a session check or a keep-alive. */
+  /** Sets the timer for whatever is due first: a refresh, the session check or a keep-alive. */
   #schedule(): void {
     if (this.#closed || this.#streams.size === 0) return;
     const refreshAt = this.#lastRefreshMs + (this.#dirty ? this.#refreshMs : this.#heartbeatMs);
     let dueAt = Math.min(refreshAt, this.#liveSessionsCheckedMs + this.#liveSessionsMs);
     for (const stream of this.#streams) {
-      dueAt = Math.min(dueAt, stream.sessionCheckedAt + this.#sessionCheckMs, stream.lastWriteAt + this.#keepAliveMs);
+      dueAt = Math.min(dueAt, stream.lastWriteAt + this.#keepAliveMs);
     }
     if (this.#timer && this.#timerAtMs <= dueAt) return;
     this.#unschedule();
@@ -269,7 +264,6 @@ export class TaskEventHub {
       this.#liveSessionsCheckedMs = now.getTime();
       await this.#checkLiveSessions(now);
     }
-    await this.#checkSessions(now);
     if (this.#streams.size === 0) return;
     if (now.getTime() >= this.#lastRefreshMs + (this.#dirty ? this.#refreshMs : this.#heartbeatMs)) {
       const notified = this.#dirty;
@@ -387,31 +381,24 @@ export class TaskEventHub {
   }
 
   /**
-   * A logged-out, expired or deactivated session ends its stream, wherever that happened (another API
-   * server, the CLI): one query asks which of the open streams' sessions still stand.
+   * A logged-out, expired or deactivated session ends its stream, and a changed role takes effect,
+   * wherever that happened (another API server, the CLI): one query for all open streams asks which
+   * of their sessions still stand, with their users' roles.
    */
   async #checkLiveSessions(now: Date): Promise<void> {
     // Only the streams asked about are judged: one opened while the query ran waits for the next check.
     const asked = [...this.#streams];
-    const live = new Set(await this.#ctx.engine.sessionLiveHashes({ tokenHashes: [...new Set(asked.map((s) => s.sink.sessionHash))], now }));
-    for (const stream of asked) if (!live.has(stream.sink.sessionHash)) this.#endSession(stream);
-  }
-
-  /** Each stream's user, read again now and then: a changed role takes effect (and a session gone ends it). */
-  async #checkSessions(now: Date): Promise<void> {
-    const due = [...this.#streams].filter((s) => this.#ctx.clock.nowMs() - s.sessionCheckedAt >= this.#sessionCheckMs);
-    for (const stream of due) {
-      stream.sessionCheckedAt = this.#ctx.clock.nowMs();
-      const user = (await this.#ctx.engine.sessionGet({ tokenHash: stream.sink.sessionHash, now }))?.user;
-      if (!user || !user.isActive) {
-        this.#endSession(stream);
-      } else {
-        if (user.role !== stream.sink.user.role) {
-          // The new scope's stats and tasks come with the next refresh.
-          stream.lastStatsKey = null;
-          this.#dirty = true;
-        }
-        stream.sink.user = user;
+    const roles = new Map(
+      (await this.#ctx.engine.sessionLiveRoles({ tokenHashes: [...new Set(asked.map((s) => s.sink.sessionHash))], now })).map((live) => [live.tokenHash, live.role]),
+    );
+    for (const stream of asked) {
+      const role = roles.get(stream.sink.sessionHash);
+      if (role === undefined) this.#endSession(stream);
+      else if (role !== stream.sink.user.role) {
+        stream.sink.user = { ...stream.sink.user, role };
+        // The new scope's stats and tasks come with the next refresh.
+        stream.lastStatsKey = null;
+        this.#dirty = true;
       }
     }
   }

@@ -324,10 +324,10 @@ export interface AccountStore {
   sessionDeleteForUser(p: { userId: string; keepTokenHash?: string }): Promise<number>;
   /**
    * Of the given token hashes, those whose session exists, has not expired at `now` and belongs to an
-   * active user: one query for every open event stream, so a logout, deactivation or expiry anywhere
-   * ends them within a poll.
+   * active user, each with that user's role: one query for every open event stream, so a logout,
+   * deactivation, expiry or role change anywhere reaches them within a poll.
    */
-  sessionLiveHashes(p: { tokenHashes: string[]; now: Date }): Promise<string[]>;
+  sessionLiveRoles(p: { tokenHashes: string[]; now: Date }): Promise<{ tokenHash: string; role: UserRole }[]>;
   sessionPruneExpired(p: { now: Date }): Promise<number>;
   /** Stores a one-time account token (an invitation or a password reset). */
   accountTokenInsert(p: { token: AccountTokenRecord }): Promise<void>;

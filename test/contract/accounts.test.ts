@@ -105,7 +105,7 @@ describeEachEngine('users and sessions', (f) => {
     expect(await engine.accountTokenPruneExpired({ now: clock.now() })).toBe(2);
   });
 
-  it('names, of many token hashes, those whose session is unexpired and whose user is active', async () => {
+  it('names, of many token hashes, those whose session is unexpired and whose user is active, with the user\'s role', async () => {
     const { engine, clock } = f();
     await addAnn();
     await engine.userInsert({ user: { id: BOB, username: 'bob', email: 'bob@example.com', passwordHash: 'h', role: 'user', createdAt: clock.now() } });
@@ -114,11 +114,14 @@ describeEachEngine('users and sessions', (f) => {
     await engine.sessionInsert({ session: session('ann-long', ANN, 60_000) });
     await engine.sessionInsert({ session: session('ann-short', ANN, 1_000) });
     await engine.sessionInsert({ session: session('bob', BOB, 60_000) });
-    const live = async (hashes: string[]) => (await engine.sessionLiveHashes({ tokenHashes: hashes, now: clock.now() })).sort();
+    const roles = async (hashes: string[]) => (await engine.sessionLiveRoles({ tokenHashes: hashes, now: clock.now() })).sort((a, b) => a.tokenHash.localeCompare(b.tokenHash));
+    const live = async (hashes: string[]) => (await roles(hashes)).map((r) => r.tokenHash);
     expect(await live(['ann-long', 'ann-short', 'bob', 'never-issued'])).toEqual(['ann-long', 'ann-short', 'bob']);
     expect(await live([])).toEqual([]);
     clock.advance(1_000);
     expect(await live(['ann-long', 'ann-short', 'bob'])).toEqual(['ann-long', 'bob']);
+    await engine.userUpdate({ id: BOB, changes: { role: 'moderator' }, now: clock.now() });
+    expect(await roles(['ann-long', 'bob'])).toEqual([{ tokenHash: 'ann-long', role: 'user' }, { tokenHash: 'bob', role: 'moderator' }]);
     await engine.userUpdate({ id: BOB, changes: { isActive: false }, now: clock.now() });
     expect(await live(['ann-long', 'ann-short', 'bob'])).toEqual(['ann-long']);
   });

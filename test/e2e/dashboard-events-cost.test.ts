@@ -99,7 +99,7 @@ describe.each(testDatabases)('live event hub cost [$kind]', ({ create }) => {
     await writer.close();
 
     const ctx = { engine, clock, logger: silentLogger, config: resolveApiConfig() } as unknown as ApiContext;
-    hub = new TaskEventHub(ctx); // the defaults: 1 s coalescing, a 15 s heartbeat, 30 s session checks
+    hub = new TaskEventHub(ctx); // the defaults: 1 s coalescing, a 15 s heartbeat, a session check a second
     const viewers = await watchers();
     const counter = countCalls();
     const windowMs = 120_000;
@@ -113,8 +113,9 @@ describe.each(testDatabases)('live event hub cost [$kind]', ({ create }) => {
     expect(perSecond, JSON.stringify(Object.fromEntries(counter.calls))).toBeLessThanOrEqual(2);
     // One shared stats read per heartbeat: the role-user viewers add none while nothing moves.
     expect(counter.calls.get('taskStats')).toBeLessThanOrEqual(windowMs / 15_000);
-    // Session checks: one per stream per 30 s, as before.
-    expect(counter.calls.get('sessionGet')).toBeLessThanOrEqual(viewers.length * (windowMs / 30_000));
+    // Sessions (and roles): one query a second for all streams, none per stream.
+    expect(counter.calls.get('sessionGet') ?? 0).toBe(0);
+    expect(counter.calls.get('sessionLiveRoles')).toBeLessThanOrEqual(windowMs / 1000 + 1);
     // Nothing changed, so nothing was pushed but the keep-alives.
     expect(viewers.flatMap((v) => v.events).filter((e) => e.event === 'tasks')).toEqual([]);
   });

@@ -36,7 +36,7 @@ describe.each(testDatabases)('live event hub [$kind]', ({ create }) => {
     await engine.migrate();
     const ctx = { engine, clock: systemClock, logger: silentLogger, config: resolveApiConfig() } as unknown as ApiContext;
     // No heartbeat within a test's time: every change below reaches the viewers through the engine's notifications.
-    hub = new TaskEventHub(ctx, { refreshMs: 50, heartbeatMs: 3_600_000, sessionCheckMs: 100, maxStreamsPerUser: 3 });
+    hub = new TaskEventHub(ctx, { refreshMs: 50, heartbeatMs: 3_600_000, liveSessionsMs: 100, maxStreamsPerUser: 3 });
   });
   afterEach(async () => {
     hub?.close();
@@ -106,6 +106,19 @@ describe.each(testDatabases)('live event hub [$kind]', ({ create }) => {
     await waitFor(() => alice.events.some((e) => e.event === 'stats' && e.data.total === 1 && e.data.scope === 'own'), { message: 'alice\'s stats' });
     expect(bob.events.filter((e) => e.event === 'stats').every((e) => e.data.total === 0 && e.data.scope === 'own')).toBe(true);
     expect(hub.streams).toBe(3);
+  });
+
+  test('a changed role reaches an open stream: a user made moderator sees every task from then on', async () => {
+    const alice = await viewer('user');
+    const bob = await viewer('user');
+    hub.open(alice.sink);
+    await waitFor(() => alice.events.some((e) => e.event === 'stats'), { message: 'first stats' });
+    const bobs = await insert(bob.user.id);
+    await engine.userUpdate({ id: alice.user.id, changes: { role: 'moderator' }, now: new Date() });
+    await waitFor(() => alice.events.some((e) => e.event === 'stats' && e.data.scope === 'all' && e.data.total === 1), { message: 'stats of every task' });
+    const later = await insert(bob.user.id);
+    await waitFor(() => sawTask(alice, later.id), { message: "bob's next task to reach alice" });
+    expect(bobs.createdBy).toBe(bob.user.id);
   });
 
   test('a stream ends when its session is logged out; each user may hold only a few', async () => {

@@ -85,7 +85,7 @@ export const CALL_GUARDS: Guards = {
     if (p.token.userId !== null && !isUuid(p.token.userId)) throw new ConveyorError(ERROR_CODES.NOT_FOUND, 'userId: names no user', { field: 'userId' });
     return assertUserRef('created_by', p.token.createdBy);
   },
-  sessionLiveHashes: (p) => (p.tokenHashes.length === 0 ? { answer: [] } : undefined),
+  sessionLiveRoles: (p) => (p.tokenHashes.length === 0 ? { answer: [] } : undefined),
 };
 
 /** A task's owner is a user id; in a batch the field names the task's place. */

@@ -26,7 +26,7 @@ const METHODS = [
   'typeRegister', 'typeList', 'workerHeartbeat', 'workerList', 'workerRemove',
   'userInsert', 'userGet', 'userFind', 'userList', 'userUpdate', 'userCount',
   'accountTokenInsert', 'accountTokenGet', 'accountTokenUse', 'accountTokenRelease', 'accountTokenPruneExpired',
-  'sessionInsert', 'sessionGet', 'sessionUpdate', 'sessionDelete', 'sessionDeleteForUser', 'sessionLiveHashes', 'sessionPruneExpired',
+  'sessionInsert', 'sessionGet', 'sessionUpdate', 'sessionDelete', 'sessionDeleteForUser', 'sessionLiveRoles', 'sessionPruneExpired',
   'changeNotify',
 ] as const satisfies readonly Method[];
 /** Not timed or reported: `listen` and `changeListen` last as long as their subscription, `close` as the engine. */

@@ -82,9 +82,9 @@ export class AccountStore {
     return result.rowCount ?? 0;
   }
 
-  async sessionLiveHashes(p: { tokenHashes: string[]; now: Date }): Promise<string[]> {
-    const { rows } = await this.#c.run<{ token_hash: string }>('sessionLiveHashes', this.#sql.sessionLiveHashes, [p.tokenHashes, p.now]);
-    return rows.map((r) => r.token_hash);
+  async sessionLiveRoles(p: { tokenHashes: string[]; now: Date }): Promise<{ tokenHash: string; role: UserRole }[]> {
+    const { rows } = await this.#c.run<{ token_hash: string; role: UserRole }>('sessionLiveRoles', this.#sql.sessionLiveRoles, [p.tokenHashes, p.now]);
+    return rows.map((r) => ({ tokenHash: r.token_hash, role: r.role }));
   }
 
   async sessionPruneExpired(p: { now: Date }): Promise<number> {
@@ -152,8 +152,8 @@ function accountsSql({ s, statement }: SqlContext) {
     sessionDelete: statement('session_delete', `DELETE FROM ${s}.sessions WHERE token_hash = $1::text`),
     sessionDeleteForUser: statement('session_delete_for_user', `
       DELETE FROM ${s}.sessions WHERE user_id = $1::uuid AND ($2::text IS NULL OR token_hash <> $2::text)`),
-    sessionLiveHashes: statement('session_live_hashes', `
-      SELECT s.token_hash FROM ${s}.sessions s JOIN ${s}.users u ON u.id = s.user_id
+    sessionLiveRoles: statement('session_live_roles', `
+      SELECT s.token_hash, u.role FROM ${s}.sessions s JOIN ${s}.users u ON u.id = s.user_id
       WHERE s.token_hash = ANY($1::text[]) AND s.expires_at > $2::timestamptz AND u.is_active`),
     sessionPruneExpired: statement('session_prune_expired', `DELETE FROM ${s}.sessions WHERE expires_at <= $1::timestamptz`),
     accountTokenInsert: statement('account_token_insert', `

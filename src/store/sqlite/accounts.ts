@@ -117,10 +117,10 @@ export class AccountStore {
     return this.#c.write('sessionDeleteForUser', () => this.#c.prepare(SESSION_DELETE_FOR_USER).run({ userId: p.userId, keep: p.keepTokenHash ?? null }).changes);
   }
 
-  sessionLiveHashes(p: { tokenHashes: string[]; now: Date }): Promise<string[]> {
-    return this.#c.run('sessionLiveHashes', () => {
-      const rows = this.#c.prepare(SESSION_LIVE_HASHES).all({ hashes: JSON.stringify(p.tokenHashes), now: p.now.getTime() }) as { token_hash: string }[];
-      return rows.map((r) => r.token_hash);
+  sessionLiveRoles(p: { tokenHashes: string[]; now: Date }): Promise<{ tokenHash: string; role: UserRole }[]> {
+    return this.#c.run('sessionLiveRoles', () => {
+      const rows = this.#c.prepare(SESSION_LIVE_ROLES).all({ hashes: JSON.stringify(p.tokenHashes), now: p.now.getTime() }) as { token_hash: string; role: UserRole }[];
+      return rows.map((r) => ({ tokenHash: r.token_hash, role: r.role }));
     });
   }
 
@@ -185,8 +185,8 @@ const SESSION_DELETE = `DELETE FROM sessions WHERE token_hash = ?`;
 
 const SESSION_DELETE_FOR_USER = `DELETE FROM sessions WHERE user_id = @userId AND (@keep IS NULL OR token_hash <> @keep)`;
 
-const SESSION_LIVE_HASHES = `
-  SELECT s.token_hash FROM sessions s JOIN users u ON u.id = s.user_id
+const SESSION_LIVE_ROLES = `
+  SELECT s.token_hash, u.role FROM sessions s JOIN users u ON u.id = s.user_id
    WHERE s.token_hash IN (SELECT value FROM json_each(@hashes)) AND s.expires_at > @now AND u.is_active = 1`;
 
 const SESSION_PRUNE = `DELETE FROM sessions WHERE expires_at <= ?`;
