@@ -85,6 +85,12 @@ export class WorkerRegistration extends WorkerService {
     });
   }
 
+  /** The first heartbeat, then a change notification: open dashboards list the new worker at once, not at their next heartbeat. */
+  async announce(): Promise<void> {
+    await this.runOnce();
+    await this.#engine.changeNotify();
+  }
+
   async remove(): Promise<void> {
     await this.#engine.workerRemove({ id: this.#info.id });
   }

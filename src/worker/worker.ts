@@ -189,7 +189,7 @@ export class Worker {
     await this.#retry('register task types', () => this.#registration.registerTypes());
     if (this.#stopRequested) return;
     await this.#breakers.refresh();
-    await this.#registration.runOnce().catch((error: unknown) => this.#logger.debug({ err: error }, 'could not write the worker heartbeat'));
+    await this.#registration.announce().catch((error: unknown) => this.#logger.debug({ err: error }, 'could not write the worker heartbeat'));
     if (this.#stopRequested) return;
     await this.#inserts.runOnce();
     this.#watchdog.start();

@@ -55,6 +55,19 @@ describe.each(testDatabases)('worker services on $kind', ({ create }) => {
   const insertAt = (clock: ManualClock, inputs: TaskInput[]) => bench.engine.taskInsertMany({ tasks: inputs.map((input) => newTask(input, clock.now())) });
   const completed = async (clock: ManualClock) => (await bench.engine.taskStats({ now: clock.now() })).byStatus.completed;
 
+  it('a starting worker sends a change notification, so open dashboards list it at once', async () => {
+    const engine = await bench.open();
+    let heard = 0;
+    const listening = await engine.changeListen({ onChange: () => (heard += 1) });
+    try {
+      await bench.start({ registry: new TaskRegistry().register(delayTask), config: { worker: { poll_interval_ms: 60_000 } } });
+      await waitFor(() => heard > 0, { message: 'the change notification of the new worker' });
+      expect((await engine.workerList()).length).toBe(1);
+    } finally {
+      await listening.close();
+    }
+  });
+
   it('a throw in the claim loop is logged, and the loop starts again after its backoff and claims', async () => {
     const engine = await bench.open();
     const clock = new ManualClock(Date.UTC(2026, 0, 1, 12));
