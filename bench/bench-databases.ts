@@ -51,6 +51,53 @@ export async function databaseTransactions(name: string): Promise<number> {
   });
 }
 
+/** The server's current WAL insert position (cluster-wide: every database's writes move it). */
+export async function walPosition(): Promise<string> {
+  return withAdmin(async (client) => {
+    const { rows } = await client.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+    return rows[0]!.lsn;
+  });
+}
+
+/** Bytes of WAL written from one position to a later one (pg_wal_lsn_diff). */
+export async function walBytesBetween(from: string, to: string): Promise<number> {
+  return withAdmin(async (client) => {
+    const { rows } = await client.query<{ n: string }>('SELECT pg_wal_lsn_diff($2::pg_lsn, $1::pg_lsn) AS n', [from, to]);
+    return Number(rows[0]!.n);
+  });
+}
+
+/** Row writes to the tables of one schema of one database, summed over its tables (pg_stat_user_tables). */
+export interface TableWrites {
+  inserted: number;
+  updated: number;
+  /** Of `updated`, those that were heap-only (HOT): no new index entries. */
+  hotUpdated: number;
+  deleted: number;
+}
+
+/**
+ * The row writes the statistics system has for a schema's tables. Flush the writers' pending
+ * statistics first (pg-clients.ts), or this lags by up to 10 s.
+ */
+export async function tableWrites(database: string, schema: string): Promise<TableWrites> {
+  const url = new URL(BENCH_POSTGRES);
+  url.pathname = `/${database}`;
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  try {
+    const { rows } = await client.query<Record<keyof TableWrites, string | null>>(
+      `SELECT sum(n_tup_ins) AS inserted, sum(n_tup_upd) AS updated, sum(n_tup_hot_upd) AS "hotUpdated", sum(n_tup_del) AS deleted
+         FROM pg_stat_user_tables WHERE schemaname = $1`,
+      [schema],
+    );
+    const row = rows[0];
+    return { inserted: Number(row?.inserted ?? 0), updated: Number(row?.updated ?? 0), hotUpdated: Number(row?.hotUpdated ?? 0), deleted: Number(row?.deleted ?? 0) };
+  } finally {
+    await client.end();
+  }
+}
+
 /**
  * Statement calls recorded by pg_stat_statements for one database, or null when the extension is
  * not loaded by the server (it must be in shared_preload_libraries; a plain PostgreSQL has not).

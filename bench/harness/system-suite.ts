@@ -1,19 +1,24 @@
 /**
  * The workloads of one run of one system, on a fresh Location: bulk enqueue + drain at each
- * concurrency, insert-to-start latency at each steady rate, then one-by-one enqueue. The harness
+ * concurrency (at the first, a second drain on the same warm workers follows), insert-to-start latency at each steady rate, then one-by-one enqueue. The harness
  * process enqueues; a separate worker process runs the system's workers. Every workload ends with
  * the exactly-once audit.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { databaseTransactions, sampleServerCpu, serverCpuBetween } from '../bench-databases.ts';
+import { databaseTransactions, sampleServerCpu, serverCpuBetween, tableWrites, walBytesBetween, walPosition, type TableWrites } from '../bench-databases.ts';
 import { pollUntil } from '../systems/poll.ts';
 import { preciseNow, type BenchSystem, type BenchTask, type Location, type SystemDefinition } from '../systems/system.ts';
 import { percentile } from '../stats.ts';
 import { auditExactlyOnce, auditStored } from './audit.ts';
 import type { BenchMetrics } from './metrics.ts';
 import type { BenchOptions } from './options.ts';
-import type { Results } from './results.ts';
+import { flushPgStatistics, watchPgClients } from './pg-clients.ts';
+import type { Metric, Results } from './results.ts';
 import type { WorkerProcess } from './worker-process.ts';
+import type { WorkerReport } from './worker-protocol.ts';
+
+// The harness's own connections (enqueue, counting) flush their statistics before each reading too.
+watchPgClients();
 
 export interface SuiteContext {
   definition: SystemDefinition;
@@ -29,7 +34,7 @@ export interface SuiteContext {
 
 /** The steps runSystemSuite reports, for the progress bar's total. */
 export function suiteSteps(options: BenchOptions): number {
-  return options.drainConcurrencies.length + options.latencyRates.length + 2;
+  return options.drainConcurrencies.length + 1 + options.latencyRates.length + 2;
 }
 
 export async function runSystemSuite(ctx: SuiteContext): Promise<void> {
@@ -67,63 +72,91 @@ async function drain(ctx: SuiteContext, concurrency: number): Promise<void> {
     results.check(auditStored({ run: ctx.run, workload: `bulk enqueue (${tag})`, system: id, expected: options.tasks, stored }));
   }
 
-  const xactsBefore = first && location.kind === 'postgres' ? await databaseTransactions(location.database) : null;
+  const databaseBefore = first && location.kind === 'postgres' ? await readDatabase(ctx, location) : null;
   const serverCpuBefore = first && location.kind !== 'sqlite' ? sampleServerCpu(location.kind) : null;
   await worker.start({ systemId: id, location, concurrency, tag, expected: options.tasks });
-  const budgetEnd = performance.now() + options.drainBudgetMs;
-  const allSeen = await worker.allSeen(options.drainBudgetMs);
-  const drained = allSeen !== null && (await pollUntil(async () => (await system.remaining()) === 0, Math.max(0, budgetEnd - performance.now())));
-  const endedAt = preciseNow();
+  const { drained, endedAt } = await waitForDrain(ctx);
   const serverCpuAfter = serverCpuBefore === null || location.kind === 'sqlite' ? null : sampleServerCpu(location.kind);
-  const report = await worker.stop();
+  const databaseAfter = databaseBefore !== null && location.kind === 'postgres' ? await readDatabase(ctx, location) : null;
+  // At the first concurrency the same workers stay up for the warm drain that follows.
+  const warmTag = `${tag}-warm`;
+  const report = first ? await worker.rearm({ tag: warmTag, expected: options.tasks }) : await worker.stop();
+  const distinct = await recordDrain(ctx, metrics.drain(concurrency), `drain c${concurrency}`, report, drained, endedAt);
+  if (concurrency === options.drainConcurrencies.at(-1)) results.add(metrics.rss, id, report.rssPeakBytes / 2 ** 20);
+  if (!first) return;
+
+  const perTask = (value: number) => value / Math.max(1, distinct);
+  results.add(metrics.drainCpu, id, perTask(report.cpuMs) * 1000);
+  if (serverCpuBefore !== null && serverCpuAfter !== null) {
+    results.add(metrics.drainDatabaseCpu, id, perTask(serverCpuBetween(serverCpuBefore, serverCpuAfter)) * 1000);
+  } else {
+    results.unavailable(metrics.drainDatabaseCpu, id, location.kind === 'sqlite' ? 'SQLite runs inside the worker process' : 'the server is not on this machine');
+  }
+  if (report.statements !== null) results.add(metrics.drainStatements, id, perTask(report.statements));
+  else results.unavailable(metrics.drainStatements, id, `counted for PostgreSQL clients only, not ${location.kind === 'redis' ? 'Redis commands' : 'SQLite statements'}`);
+  if (databaseBefore !== null && databaseAfter !== null) {
+    const [before, after] = [databaseBefore.writes, databaseAfter.writes];
+    const updated = after.updated - before.updated;
+    results.add(metrics.drainWal, id, perTask(await walBytesBetween(databaseBefore.wal, databaseAfter.wal)), WAL_NOTE);
+    results.add(metrics.drainRows, id, perTask(after.inserted - before.inserted + updated + after.deleted - before.deleted));
+    if (updated > 0) results.add(metrics.drainHot, id, ((after.hotUpdated - before.hotUpdated) / updated) * 100);
+    else results.unavailable(metrics.drainHot, id, 'no row was updated');
+    results.add(metrics.drainTransactions, id, perTask(databaseAfter.transactions - databaseBefore.transactions));
+  } else {
+    const why = `PostgreSQL's statistics; the store is ${location.kind === 'redis' ? 'Redis' : 'SQLite'}`;
+    for (const metric of [metrics.drainWal, metrics.drainRows, metrics.drainHot, metrics.drainTransactions]) results.unavailable(metric, id, why);
+  }
+
+  // The warm drain: the same running workers (JIT warm, connections open, tables that have seen a
+  // drain) take a second batch of the same size.
+  ctx.step(`${id}: bulk enqueue + drain at concurrency ${concurrency}, warm worker`);
+  await system.enqueueBulk(tasksFor(warmTag, options.tasks));
+  const warm = await waitForDrain(ctx);
+  await recordDrain(ctx, metrics.drainWarm, `drain c${concurrency}, warm worker`, await worker.stop(), warm.drained, warm.endedAt);
+}
+
+const WAL_NOTE = "the WAL is the whole server's: anything else writing to it during the drain is counted too";
+
+/** Waits until every task has started and the store holds none unfinished, or the drain budget ends. */
+async function waitForDrain(ctx: SuiteContext): Promise<{ drained: boolean; endedAt: number }> {
+  const budgetEnd = performance.now() + ctx.options.drainBudgetMs;
+  const allSeen = await ctx.worker.allSeen(ctx.options.drainBudgetMs);
+  const drained = allSeen !== null && (await pollUntil(async () => (await ctx.system.remaining()) === 0, Math.max(0, budgetEnd - performance.now())));
+  return { drained, endedAt: preciseNow() };
+}
+
+/** Audits one drain and records its rate; returns how many distinct tasks ran. */
+async function recordDrain(ctx: SuiteContext, metric: Metric, workload: string, report: WorkerReport, drained: boolean, endedAt: number): Promise<number> {
+  const { system, options, results, definition } = ctx;
   if (process.env.BENCH_DEBUG && report.firstStartAt !== null) {
     process.stderr.write(
-      `\n[debug] ${id} drain c${concurrency}: handlers ${(((report.lastStartAt ?? 0) - report.firstStartAt) / 1000).toFixed(3)} s, all-seen ${allSeen === null ? 'never' : ((allSeen - report.firstStartAt) / 1000).toFixed(3)} s, store drained ${((endedAt - report.firstStartAt) / 1000).toFixed(3)} s\n`,
+      `\n[debug] ${definition.id} ${workload}: handlers ${(((report.lastStartAt ?? 0) - report.firstStartAt) / 1000).toFixed(3)} s, store drained ${((endedAt - report.firstStartAt) / 1000).toFixed(3)} s\n`,
     );
   }
   const remaining = await system.remaining();
-  const check = auditExactlyOnce({ run: ctx.run, workload: `drain c${concurrency}`, system: id, expected: options.tasks, report, remaining });
+  const check = auditExactlyOnce({ run: ctx.run, workload, system: definition.id, expected: options.tasks, report, remaining });
   results.check(check);
-
-  const metric = metrics.drain(concurrency);
   if (report.firstStartAt === null) {
-    results.add(metric, id, 0, 'no task started within the time budget');
+    results.add(metric, definition.id, 0, 'no task started within the time budget');
   } else {
     const seconds = (endedAt - report.firstStartAt) / 1000;
     const note = drained ? undefined : `did not finish within ${options.drainBudgetMs / 1000} s: rate of the ${check.distinct.toLocaleString('en-US')} of ${options.tasks.toLocaleString('en-US')} that ran`;
-    results.add(metric, id, check.distinct / seconds, note);
-  }
-  if (concurrency === options.drainConcurrencies.at(-1)) results.add(metrics.rss, id, report.rssPeakBytes / 2 ** 20);
-  if (first) {
-    results.add(metrics.drainCpu, id, (report.cpuMs / Math.max(1, check.distinct)) * 1000);
-    if (serverCpuBefore !== null && serverCpuAfter !== null) {
-      results.add(metrics.drainDatabaseCpu, id, (serverCpuBetween(serverCpuBefore, serverCpuAfter) / Math.max(1, check.distinct)) * 1000);
-    } else {
-      results.unavailable(metrics.drainDatabaseCpu, id, location.kind === 'sqlite' ? 'SQLite runs inside the worker process' : 'the server is not on this machine');
-    }
-    if (xactsBefore !== null && location.kind === 'postgres') {
-      const xacts = (await settledTransactions(location.database)) - xactsBefore;
-      results.add(metrics.drainTransactions, id, xacts / Math.max(1, check.distinct));
-    } else {
-      results.unavailable(metrics.drainTransactions, id, location.kind === 'redis' ? 'Redis' : 'SQLite');
-    }
+    results.add(metric, definition.id, check.distinct / seconds, note);
   }
   if (remaining > 0) await system.purge();
+  return check.distinct;
 }
 
 /**
- * The statistics collector takes up to a second to publish a backend's counts; read until two
- * readings 300 ms apart agree (the worker has stopped, so nothing new arrives).
+ * What a PostgreSQL-backed system's database has done so far: the WAL position, the row writes to
+ * its schema's tables and the database's transactions. The WAL position is read first, as it is (it
+ * needs no flush); then both processes' connections publish their pending statistics, so the
+ * counters are exact without waiting on the statistics system.
  */
-async function settledTransactions(database: string): Promise<number> {
-  let last = await databaseTransactions(database);
-  for (let tries = 0; tries < 10; tries++) {
-    await sleep(300);
-    const next = await databaseTransactions(database);
-    if (next === last) return next;
-    last = next;
-  }
-  return last;
+async function readDatabase(ctx: SuiteContext, location: Extract<Location, { kind: 'postgres' }>): Promise<{ wal: string; writes: TableWrites; transactions: number }> {
+  const wal = await walPosition();
+  await Promise.all([ctx.worker.flushStatistics(), flushPgStatistics()]);
+  return { wal, writes: await tableWrites(location.database, location.schema), transactions: await databaseTransactions(location.database) };
 }
 
 async function latency(ctx: SuiteContext, rate: number): Promise<void> {

@@ -1,14 +1,18 @@
 /**
  * The worker process: opens one system at the Location the harness gives and runs its workers with
  * a handler that records what ran. It stays up across workloads of one run so that its start-up is
- * paid once; each start/stop pair is one workload.
+ * paid once; each start/stop pair is one workload, or a start, rearms and a stop several in a row on
+ * the same running workers (the warm drain).
  */
 import { findSystem } from '../systems/all-systems.ts';
 import { preciseNow, type BenchSystem, type BenchTask } from '../systems/system.ts';
+import { flushPgStatistics, pgQueryCount, watchPgClients } from './pg-clients.ts';
 import type { HostCommand, HostEvent, WorkerReport } from './worker-protocol.ts';
 
 let system: BenchSystem | null = null;
 let current: Recorder | null = null;
+let onPostgres = false;
+watchPgClients();
 
 class Recorder {
   readonly indexes: number[] = [];
@@ -23,6 +27,7 @@ class Recorder {
   readonly #tag: string;
   readonly #expected: number;
   readonly #cpuAtStart = process.cpuUsage();
+  readonly #queriesAtStart = pgQueryCount();
   readonly #sampler = setInterval(() => this.sample(), 50);
 
   constructor(tag: string, expected: number) {
@@ -69,6 +74,7 @@ class Recorder {
       rssPeakBytes: this.rssPeakBytes,
       rssAtStopBytes,
       cpuMs: (cpu.user + cpu.system) / 1000,
+      statements: onPostgres ? pgQueryCount() - this.#queriesAtStart : null,
     };
   }
 }
@@ -82,11 +88,22 @@ async function handle(command: HostCommand): Promise<void> {
     case 'start': {
       const started = performance.now();
       system ??= findSystem(command.systemId).open(command.location);
+      onPostgres = command.location.kind === 'postgres';
       current = new Recorder(command.tag, command.expected);
-      await system.startWorkers(command.concurrency, current.handle);
+      await system.startWorkers(command.concurrency, (task) => current?.handle(task));
       send({ type: 'started', startupMs: performance.now() - started });
       return;
     }
+    case 'rearm': {
+      const recorder = current;
+      if (!recorder) throw new Error('rearm without start');
+      current = new Recorder(command.tag, command.expected);
+      send({ type: 'stopped', report: recorder.finish() });
+      return;
+    }
+    case 'flush':
+      send({ type: 'flushed', clients: await flushPgStatistics() });
+      return;
     case 'stop': {
       await system?.stopWorkers();
       const recorder = current;

@@ -72,8 +72,25 @@ export class WorkerProcess {
   }
 
   async stop(): Promise<WorkerReport> {
+    return this.#report({ type: 'stop' });
+  }
+
+  /** Ends the current workload's record (its report) and starts recording the next, the workers running on. */
+  async rearm(p: { tag: string; expected: number }): Promise<WorkerReport> {
+    this.#allSeenAt = null;
+    return this.#report({ type: 'rearm', ...p });
+  }
+
+  /** Makes the process's PostgreSQL connections publish their pending statistics now. */
+  async flushStatistics(): Promise<void> {
+    const flushed = this.#next('flushed');
+    this.#send({ type: 'flush' });
+    await flushed;
+  }
+
+  async #report(command: HostCommand): Promise<WorkerReport> {
     const stopped = this.#next('stopped');
-    this.#send({ type: 'stop' });
+    this.#send(command);
     const event = await stopped;
     if (event.type !== 'stopped') throw new Error('unexpected event');
     return event.report;

@@ -12,6 +12,10 @@ export type HostCommand =
       /** Distinct tasks of the tag after which the host reports `all-seen` (0: never). */
       expected: number;
     }
+  /** Ends the current workload's record and begins the next one's, the workers running on. */
+  | { type: 'rearm'; tag: string; expected: number }
+  /** Makes the process's PostgreSQL connections publish their pending statistics (pg-clients.ts). */
+  | { type: 'flush' }
   | { type: 'stop' }
   | { type: 'exit' };
 
@@ -20,6 +24,7 @@ export type HostEvent =
   | { type: 'started'; startupMs: number }
   | { type: 'all-seen'; at: number }
   | { type: 'stopped'; report: WorkerReport }
+  | { type: 'flushed'; clients: number }
   | { type: 'error'; message: string };
 
 /** What the worker process saw between a start and a stop. */
@@ -40,4 +45,6 @@ export interface WorkerReport {
   rssAtStopBytes: number;
   /** CPU the worker process used between start and stop. */
   cpuMs: number;
+  /** Queries the process's pg clients sent between start and stop; null when the store is not PostgreSQL. */
+  statements: number | null;
 }

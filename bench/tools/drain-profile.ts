@@ -10,28 +10,25 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import pg from 'pg';
 import { ConveyorClient } from '../../src/client/conveyor-client.ts';
 import { createEngine } from '../../test/helpers/create-engine.ts';
 import { Worker } from '../../src/worker/worker.ts';
 import { sampleServerCpu, serverCpuBetween } from '../bench-databases.ts';
 import { allocateLocation, releaseLocation } from '../harness/locations.ts';
+import { watchPgClients } from '../harness/pg-clients.ts';
 import { benchRegistry, conveyor, conveyorDatabaseUrl } from '../systems/conveyor.ts';
 import { WORK_QUEUE, type BenchTask } from '../systems/system.ts';
 
 /** Statements sent per name during the drain, and the rows they returned. */
 const statements = new Map<string, { calls: number; rows: number }>();
-const query = pg.Client.prototype.query as (...args: unknown[]) => unknown;
-pg.Client.prototype.query = function countedQuery(this: pg.Client, ...args: unknown[]) {
+watchPgClients((args, result) => {
   const config = args[0] as { name?: string; text?: string } | string;
   const name = typeof config === 'string' ? config.slice(0, 40) : (config.name ?? config.text?.slice(0, 40) ?? '?');
   const entry = statements.get(name) ?? { calls: 0, rows: 0 };
   statements.set(name, entry);
   entry.calls += 1;
-  const result = query.apply(this, args);
   if (result instanceof Promise) void result.then((r: { rowCount?: number | null }) => (entry.rows += r?.rowCount ?? 0), () => {});
-  return result;
-} as typeof pg.Client.prototype.query;
+});
 
 const [store = 'postgres', tasksArg = '20000', concurrencyArg = '10', repeatArg = '3'] = process.argv.slice(2);
 const tasks = Number(tasksArg);
