@@ -67,6 +67,27 @@ export async function walBytesBetween(from: string, to: string): Promise<number>
   });
 }
 
+/**
+ * Bytes of the WAL records from one position to a later one that touch a block of one database's
+ * relations (full-page images included), read with pg_walinspect; null when the server has not that
+ * extension. Records without a block (commits) are left out: a batching worker commits rarely.
+ */
+export async function databaseWalBytesBetween(database: string, from: string, to: string): Promise<number | null> {
+  return withDatabase(database, async (client) => {
+    try {
+      await client.query('CREATE EXTENSION IF NOT EXISTS pg_walinspect');
+      const { rows } = await client.query<{ n: string }>(
+        `SELECT coalesce(sum(record_length), 0) AS n FROM pg_get_wal_records_info($1::pg_lsn, $2::pg_lsn)
+          WHERE block_ref ~ ('rel \\d+/' || (SELECT oid FROM pg_database WHERE datname = current_database()) || '/')`,
+        [from, to],
+      );
+      return Number(rows[0]!.n);
+    } catch {
+      return null;
+    }
+  });
+}
+
 /** Row writes to the tables of one schema of one database, summed over its tables (pg_stat_user_tables). */
 export interface TableWrites {
   inserted: number;
@@ -81,11 +102,7 @@ export interface TableWrites {
  * statistics first (pg-clients.ts), or this lags by up to 10 s.
  */
 export async function tableWrites(database: string, schema: string): Promise<TableWrites> {
-  const url = new URL(BENCH_POSTGRES);
-  url.pathname = `/${database}`;
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
-  try {
+  return withDatabase(database, async (client) => {
     const { rows } = await client.query<Record<keyof TableWrites, string | null>>(
       `SELECT sum(n_tup_ins) AS inserted, sum(n_tup_upd) AS updated, sum(n_tup_hot_upd) AS "hotUpdated", sum(n_tup_del) AS deleted
          FROM pg_stat_user_tables WHERE schemaname = $1`,
@@ -93,9 +110,7 @@ export async function tableWrites(database: string, schema: string): Promise<Tab
     );
     const row = rows[0];
     return { inserted: Number(row?.inserted ?? 0), updated: Number(row?.updated ?? 0), hotUpdated: Number(row?.hotUpdated ?? 0), deleted: Number(row?.deleted ?? 0) };
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 /**
@@ -185,7 +200,14 @@ export async function postgresVersion(): Promise<string> {
 
 /** Runs `fn` on a short-lived connection to the shared database (never to a benchmark database). */
 async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: BENCH_POSTGRES });
+  return withDatabase(null, fn);
+}
+
+/** Runs `fn` on a short-lived connection to one database of the bench server (null: the shared one). */
+async function withDatabase<T>(database: string | null, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const url = new URL(BENCH_POSTGRES);
+  if (database !== null) url.pathname = `/${database}`;
+  const client = new pg.Client({ connectionString: url.toString() });
   await client.connect();
   try {
     return await fn(client);

@@ -32,7 +32,7 @@ import { redisInfo } from './systems/redis-info.ts';
 import type { Measurement } from './stats.ts';
 
 const USAGE = `Usage: npm run bench [-- options]
-  --quick              5,000-task workloads, 1 run (under 3 minutes); the default is 20,000 tasks, 3 runs (about 25 minutes)
+  --quick              5,000-task workloads, 1 run (under 3 minutes); the default is 20,000 tasks, 3 runs (about 28 minutes)
   --runs <n>           runs per system
   --systems <a,b>      only these systems: ${allSystems().map((s) => s.id).join(', ')}
   --skip <a,b>         skip sections: idle, http, micro, docs

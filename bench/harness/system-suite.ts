@@ -5,7 +5,7 @@
  * the exactly-once audit.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { databaseTransactions, sampleServerCpu, serverCpuBetween, tableWrites, walBytesBetween, walPosition, type TableWrites } from '../bench-databases.ts';
+import { databaseTransactions, databaseWalBytesBetween, sampleServerCpu, serverCpuBetween, tableWrites, walBytesBetween, walPosition, type TableWrites } from '../bench-databases.ts';
 import { pollUntil } from '../systems/poll.ts';
 import { preciseNow, type BenchSystem, type BenchTask, type Location, type SystemDefinition } from '../systems/system.ts';
 import { percentile } from '../stats.ts';
@@ -94,17 +94,20 @@ async function drain(ctx: SuiteContext, concurrency: number): Promise<void> {
   }
   if (report.statements !== null) results.add(metrics.drainStatements, id, perTask(report.statements));
   else results.unavailable(metrics.drainStatements, id, `counted for PostgreSQL clients only, not ${location.kind === 'redis' ? 'Redis commands' : 'SQLite statements'}`);
-  if (databaseBefore !== null && databaseAfter !== null) {
+  if (databaseBefore !== null && databaseAfter !== null && location.kind === 'postgres') {
     const [before, after] = [databaseBefore.writes, databaseAfter.writes];
     const updated = after.updated - before.updated;
     results.add(metrics.drainWal, id, perTask(await walBytesBetween(databaseBefore.wal, databaseAfter.wal)), WAL_NOTE);
+    const databaseWal = await databaseWalBytesBetween(location.database, databaseBefore.wal, databaseAfter.wal);
+    if (databaseWal !== null) results.add(metrics.drainWalDatabase, id, perTask(databaseWal));
+    else results.unavailable(metrics.drainWalDatabase, id, 'the server has no pg_walinspect');
     results.add(metrics.drainRows, id, perTask(after.inserted - before.inserted + updated + after.deleted - before.deleted));
     if (updated > 0) results.add(metrics.drainHot, id, ((after.hotUpdated - before.hotUpdated) / updated) * 100);
     else results.unavailable(metrics.drainHot, id, 'no row was updated');
     results.add(metrics.drainTransactions, id, perTask(databaseAfter.transactions - databaseBefore.transactions));
   } else {
     const why = `PostgreSQL's statistics; the store is ${location.kind === 'redis' ? 'Redis' : 'SQLite'}`;
-    for (const metric of [metrics.drainWal, metrics.drainRows, metrics.drainHot, metrics.drainTransactions]) results.unavailable(metric, id, why);
+    for (const metric of [metrics.drainWal, metrics.drainWalDatabase, metrics.drainRows, metrics.drainHot, metrics.drainTransactions]) results.unavailable(metric, id, why);
   }
 
   // The warm drain: the same running workers (JIT warm, connections open, tables that have seen a
@@ -115,7 +118,7 @@ async function drain(ctx: SuiteContext, concurrency: number): Promise<void> {
   await recordDrain(ctx, metrics.drainWarm, `drain c${concurrency}, warm worker`, await worker.stop(), warm.drained, warm.endedAt);
 }
 
-const WAL_NOTE = "the WAL is the whole server's: anything else writing to it during the drain is counted too";
+const WAL_NOTE = "the WAL is the whole server's: anything else writing to it during the drain is counted too (the next row keeps this database's records only)";
 
 /** Waits until every task has started and the store holds none unfinished, or the drain budget ends. */
 async function waitForDrain(ctx: SuiteContext): Promise<{ drained: boolean; endedAt: number }> {
