@@ -198,8 +198,18 @@ export interface UpkeepStore {
    * each round. `minutes` is how many it rolled up (0: nothing due).
    */
   taskRollup(p: { now: Date }): Promise<{ minutes: number; rolledThrough: Date | null }>;
-  /** Deletes finished tasks that finished before `finishedBefore`, at most `limit`. */
+  /**
+   * Deletes finished tasks that finished before `finishedBefore`, at most `limit`, oldest first, in
+   * one short transaction; how many it deleted. Tasks the rollup counted leave task_counts with them.
+   */
   taskPrune(p: { finishedBefore: Date; limit: number }): Promise<number>;
+  /**
+   * After a large prune: makes the space of the deleted tasks reusable by the next inserts, so the
+   * table's size stays flat. PostgreSQL: a plain VACUUM (ANALYZE) of tasks on its own connection
+   * (blocks no reader or writer; closing the engine cancels it); true. SQLite: nothing to do (deleted
+   * pages go to the file's freelist and are reused by the next writes); false.
+   */
+  taskVacuum(): Promise<boolean>;
   /** Takes or keeps a named leadership for `ttlMs`; true when `leaderId` holds it afterwards. */
   leaderAttemptElect(p: { name: string; leaderId: string; now: Date; ttlMs: number }): Promise<boolean>;
   leaderResign(p: { name: string; leaderId: string }): Promise<void>;

@@ -12,6 +12,9 @@ export const DEFAULT_SLOW_CALL_MS = 1000;
  * histogram), and to the log when it was slow or failed. One place for every engine, so the SQL
  * code stays free of logging (Oban's `with_span`, graphile's `safeEmit`).
  */
+/** Calls that take long by design (a VACUUM of the tasks table after a large prune): not logged as slow. */
+const LONG_BY_DESIGN = new Set(['taskVacuum']);
+
 export class CallObserver {
   readonly #listeners = new Set<(call: EngineCall) => void>();
   readonly #log: Logger;
@@ -43,7 +46,7 @@ export class CallObserver {
       const fields = { method, durationMs: Math.round(durationMs), errorCode, err: error };
       if (CALLER_ERRORS.has(errorCode)) this.#log.debug(fields, 'engine call refused');
       else this.#log.warn(fields, 'engine call failed');
-    } else if (durationMs > this.#slowMs) {
+    } else if (durationMs > this.#slowMs && !LONG_BY_DESIGN.has(method)) {
       this.#log.warn({ method, durationMs: Math.round(durationMs) }, 'slow engine call');
     }
   }

@@ -18,7 +18,7 @@ const METHODS = [
   'migrate', 'migrationStatus', 'ping',
   'taskInsert', 'taskInsertMany', 'taskClaim', 'taskStartRecord', 'taskHeartbeat', 'taskComplete', 'taskFail', 'taskCancelRunning', 'taskRelease',
   'taskUnclaim', 'taskNextDueAt', 'taskProgress', 'taskGet', 'taskList', 'taskCancel', 'taskRetry', 'taskDelete', 'taskStats', 'taskHistory', 'taskRollup',
-  'taskRescueExpired', 'taskPrune', 'leaderAttemptElect', 'leaderResign', 'storageStats',
+  'taskRescueExpired', 'taskPrune', 'taskVacuum', 'leaderAttemptElect', 'leaderResign', 'storageStats',
   'breakerGet', 'breakerList', 'breakerRecord', 'breakerReset',
   'typePause', 'typeResume', 'typePauseList', 'typeLimitSet', 'typeLimitList', 'typeRunningCounts',
   'scheduleInsert', 'scheduleGet', 'scheduleList', 'scheduleUpdate', 'scheduleDelete', 'scheduleDue', 'scheduleFire', 'scheduleSkip',

@@ -3,22 +3,17 @@ import type { TaskStatus } from '../../core/task.ts';
 import type { RescueResult } from '../engine.ts';
 import { type ExpiredRow, rescueFacts, rescueList, rescueWrite } from '../shared/rescue.ts';
 import { type PostgresConnection, WORKER } from './postgres-connection.ts';
-import { appendAttempt, FINISHED, notifyIf, type SqlContext, type Statement } from './sql-parts.ts';
-import { countsSql } from './task-counts.ts';
+import { appendAttempt, FINISHED, notifyIf, type SqlContext } from './sql-parts.ts';
+import { countsSubtractGrouped } from './task-counts.ts';
 
 /** The leader's upkeep: rescuing expired leases, pruning finished tasks, and the leadership itself. */
 export class MaintenanceStore {
   readonly #c: PostgresConnection;
   readonly #sql: ReturnType<typeof maintenanceSql>;
-  readonly #counts: ReturnType<typeof countsSql>;
-  /** Pruning a finished task takes it out of the finished counts (task-counts.ts). */
-  readonly #pruneCounts: Statement;
 
   constructor(c: PostgresConnection) {
     this.#c = c;
     this.#sql = maintenanceSql(c.sql);
-    this.#counts = countsSql(c.sql);
-    this.#pruneCounts = this.#counts.countsSubtract('prune', FINISHED);
   }
 
   /**
@@ -58,17 +53,27 @@ export class MaintenanceStore {
     return result;
   }
 
+  /**
+   * One statement per batch, its own short transaction: picks the oldest finished tasks past the cut
+   * (skipping any a retry or a delete holds), deletes them, and takes the ones the rollup counted
+   * already out of task_counts, from what the DELETE returned (no second read of the rows).
+   */
   async taskPrune(p: { finishedBefore: Date; limit: number }): Promise<number> {
     this.#c.assertOpen();
     if (p.limit <= 0) return 0;
-    return this.#c.transaction('taskPrune', async (client) => {
-      await this.#c.run('taskPrune', this.#counts.stateShare, [], client);
-      const picked = await this.#c.run<{ id: string }>('taskPrune', this.#sql.taskPrunePick, [p.finishedBefore, Math.floor(p.limit)], client);
-      if (picked.rows.length === 0) return 0;
-      const ids = picked.rows.map((row) => row.id);
-      await this.#c.run('taskPrune', this.#pruneCounts, [ids], client);
-      return (await this.#c.run('taskPrune', this.#sql.taskPrune, [ids], client)).rowCount ?? 0;
-    });
+    const { rows } = await this.#c.run<{ deleted: number }>('taskPrune', this.#sql.taskPrune, [p.finishedBefore, Math.floor(p.limit)]);
+    return rows[0]?.deleted ?? 0;
+  }
+
+  /**
+   * A plain VACUUM (ANALYZE) of the tasks table on a connection of its own (VACUUM runs outside any
+   * transaction): it blocks no reader or writer, and the space of the pruned rows becomes free for the
+   * next inserts instead of growing the table. Closing the engine cancels one still running.
+   */
+  async taskVacuum(): Promise<boolean> {
+    this.#c.assertOpen();
+    await this.#c.runCancellable('taskVacuum', `VACUUM (ANALYZE) ${this.#c.sql.s}.tasks`);
+    return true;
   }
 
   async leaderAttemptElect(p: { name: string; leaderId: string; now: Date; ttlMs: number }): Promise<boolean> {
@@ -116,11 +121,22 @@ function maintenanceSql({ s, statement, channel }: SqlContext) {
           AND t.rescue_count = d.rescue_count AND t.attempt_started = d.started AND (t.cancel_requested_at IS NOT NULL) = d.cancel_requested
         RETURNING t.id, t.status, t.task_type, d.wake)
       SELECT id, status FROM rescued WHERE ${notifyIf('wake', channel)}`),
-    // The batch is picked and locked first, so that its counted tasks leave task_counts with it.
-    taskPrunePick: statement('task_prune_pick', `
-      SELECT id FROM ${s}.tasks WHERE status IN (${FINISHED}) AND completed_at < $1::timestamptz
-      ORDER BY completed_at LIMIT $2::int FOR UPDATE SKIP LOCKED`),
-    taskPrune: statement('task_prune', `DELETE FROM ${s}.tasks WHERE id = ANY($1::uuid[]) AND status IN (${FINISHED})`),
+    // $1 finished before, $2 batch size. The rows are picked in completion order on
+    // tasks_finished_idx and locked (SKIP LOCKED: a task being retried or deleted waits for the next
+    // batch). A task the rollup counted (it finished before rolled_through, read FOR SHARE, as every
+    // subtraction does: see task-counts.ts) leaves task_counts with it. The owner_usage trigger runs
+    // once for the statement.
+    taskPrune: statement('task_prune', `
+      WITH gone AS (
+        DELETE FROM ${s}.tasks t
+         WHERE t.id IN (SELECT id FROM ${s}.tasks WHERE status IN (${FINISHED}) AND completed_at < $1::timestamptz
+                         ORDER BY completed_at LIMIT $2::int FOR UPDATE SKIP LOCKED)
+           AND t.status IN (${FINISHED})
+        RETURNING t.task_type, t.priority_rank, t.status, t.created_by, t.completed_at),
+      counted AS (SELECT task_type, priority_rank, status, created_by FROM gone
+                   WHERE completed_at < (SELECT rolled_through FROM ${s}.task_rollup_state WHERE id = 1 FOR SHARE)),
+      subtracted AS (${countsSubtractGrouped(s, 'counted')})
+      SELECT count(*)::integer AS deleted FROM gone`),
     leaderAttemptElect: statement('leader_attempt_elect', `
       INSERT INTO ${s}.leaders (name, leader_id, expires_at) VALUES ($1::text, $2::text, $3::timestamptz)
       ON CONFLICT (name) DO UPDATE SET leader_id = EXCLUDED.leader_id, expires_at = EXCLUDED.expires_at

@@ -126,10 +126,35 @@ export class PostgresConnection {
     return this.#pool;
   }
 
-  /** Ends both pools; calls from then on fail CLOSED. */
+  /** Ends both pools; calls from then on fail CLOSED. A long statement of runCancellable's is cancelled first. */
   async end(): Promise<void> {
     this.#closed = true;
+    if (this.#cancellable.size > 0) {
+      await this.#pool.query('SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid', [[...this.#cancellable]]).catch(() => undefined);
+    }
     await Promise.all([this.#pool.end(), this.#workerPool.end()]);
+  }
+
+  /** Backend pids running a statement of runCancellable's. */
+  readonly #cancellable = new Set<number>();
+
+  /**
+   * Runs one long, parameterless statement outside any transaction (VACUUM) on a pooled connection of
+   * its own; end() cancels it rather than waiting for it.
+   */
+  async runCancellable(operation: string, text: string): Promise<void> {
+    const { client, release } = await this.connect(operation);
+    const pid = (client as pg.PoolClient & { processID?: number }).processID;
+    if (pid !== undefined) this.#cancellable.add(pid);
+    try {
+      await client.query(text);
+      release();
+    } catch (error) {
+      release(true);
+      throw toConveyorError(error, operation);
+    } finally {
+      if (pid !== undefined) this.#cancellable.delete(pid);
+    }
   }
 
   assertOpen(): void {

@@ -8,16 +8,28 @@ import { FINISHED, type SqlContext } from './sql-parts.ts';
  * Why the counts stay exact under concurrency: a subtraction first takes task_rollup_state FOR SHARE
  * (the rollup holds it FOR UPDATE) and locks the tasks it subtracts. A rollup that went first has
  * committed both its counts and rolled_through, which the subtraction then reads; one that comes
- * second waits, and its next statement sees the task already retried or deleted.
+ * second waits, and its next statement sees the task already retried or deleted. A prune batch
+ * (maintenance.ts) locks its rows first and reads the state FOR SHARE after, in the same statement:
+ * no deadlock, as the only holder of the state FOR UPDATE, the rollup, locks no task row.
  */
-export function countsSql({ s, statement }: SqlContext) {
-  const grouped = (source: string) => `
+/** Per owner ('*' and each creator), type, priority and status: how many rows of `source` (task_type, priority_rank, status, created_by). */
+const grouped = (source: string) => `
     SELECT '${ALL_OWNERS}' AS owner, task_type, priority_rank, status, count(*) AS n FROM ${source} GROUP BY task_type, priority_rank, status
     UNION ALL
     SELECT created_by::text, task_type, priority_rank, status, count(*) FROM ${source} WHERE created_by IS NOT NULL GROUP BY created_by, task_type, priority_rank, status`;
+
+/**
+ * The UPDATE that subtracts the rows of `source` (a CTE of counted tasks: task_type, priority_rank,
+ * status, created_by) from task_counts, for a data-modifying CTE; the caller reads the state FOR SHARE.
+ */
+export function countsSubtractGrouped(s: string, source: string): string {
+  return `
+    UPDATE ${s}.task_counts c SET count = c.count - g.n FROM (${grouped(source)}) AS g
+     WHERE c.owner = g.owner AND c.task_type = g.task_type AND c.priority_rank = g.priority_rank AND c.status = g.status`;
+}
+
+export function countsSql({ s, statement }: SqlContext) {
   return {
-    /** Taken first by a prune batch, so that every writer takes the state before task rows (no deadlock with a retry). */
-    stateShare: statement('counts_state_share', `SELECT 1 FROM ${s}.task_rollup_state WHERE id = 1 FOR SHARE`),
     // $1 from (or -infinity on the first run), $2 to.
     countsAdd: statement('counts_add', `
       WITH finished AS (SELECT task_type, priority_rank, status, created_by FROM ${s}.tasks

@@ -51,6 +51,15 @@ export class MaintenanceStore {
     });
   }
 
+  /**
+   * Nothing to do: the pages of deleted rows go to the file's freelist and the next inserts reuse
+   * them, so the file stays the size of its largest day (docs/operations.md, "Pruning").
+   */
+  async taskVacuum(): Promise<boolean> {
+    this.#c.assertOpen();
+    return false;
+  }
+
   leaderAttemptElect(p: { name: string; leaderId: string; now: Date; ttlMs: number }): Promise<boolean> {
     const now = p.now.getTime();
     return this.#c.write('leaderAttemptElect', () => {
