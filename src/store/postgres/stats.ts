@@ -21,10 +21,11 @@ export class StatsStore {
     const owner = p.createdBy !== undefined;
     const ownerValue = owner ? [p.createdBy] : [];
     const now = p.now.getTime();
+    const hourAgo = now - HOUR_MS;
     // Two statements at once, on two connections: the GROUP BY, and the timings (each off a partial index).
     const [counts, times] = await Promise.all([
       this.#c.run<StatsCountRow>('taskStats', this.#sql.taskStatsCounts(owner), ownerValue),
-      this.#c.run<StatsTimesRow>('taskStats', this.#sql.taskStatsTimes(owner), [p.now, new Date(now - MINUTE_MS), new Date(now - HOUR_MS), ...ownerValue]),
+      this.#c.run<StatsTimesRow>('taskStats', this.#sql.taskStatsTimes(owner), [p.now, new Date(now - MINUTE_MS), new Date(hourAgo), new Date(Math.ceil(hourAgo / MINUTE_MS) * MINUTE_MS), ...ownerValue]),
     ]);
     return taskStatsFromRows(counts.rows, times.rows[0]!, p.now);
   }
@@ -62,16 +63,29 @@ function statsSql({ s, schema, statement }: SqlContext) {
            AND completed_at >= coalesce((SELECT rolled_through FROM ${s}.task_rollup_state WHERE id = 1), '-infinity')
          GROUP BY task_type, priority_rank, status`);
     },
-    // $1 now, $2 a minute ago, $3 an hour ago. Each part reads a partial index.
+    // $1 now, $2 a minute ago, $3 an hour ago, $4 the first whole minute after $3. The last minute
+    // from the tasks (tasks_finished_idx); the last hour from the rollups for its whole minutes up to
+    // rolled_through (task_rollups), and from the tasks for the part of a minute before them and the
+    // few minutes since rolled_through: at most a few minutes of the index instead of an hour's. The
+    // three parts do not overlap and cover [$3, now], so the figures are those of a direct count.
     taskStatsTimes: (ownerFilter: boolean) => {
-      const owner = ownerFilter ? 'AND created_by = $4::uuid' : '';
-      const recent = (status: string, since: string) =>
-        `(SELECT count(*) FROM ${s}.tasks WHERE status IN (${FINISHED}) AND status = '${status}' AND completed_at >= ${since} ${owner})`;
+      const owner = ownerFilter ? 'AND created_by = $5::uuid' : '';
+      const rolled = `coalesce((SELECT rolled_through FROM ${s}.task_rollup_state WHERE id = 1), '-infinity'::timestamptz)`;
+      const finished = (status: string, range: string) =>
+        `(SELECT count(*) FROM ${s}.tasks WHERE status IN (${FINISHED}) AND status = '${status}' AND ${range} ${owner})`;
+      const hour = (status: string) => `
+          ${finished(status, `completed_at >= $3::timestamptz AND completed_at < least($4::timestamptz, (SELECT r FROM state))`)}
+          + ${finished(status, `completed_at >= greatest($3::timestamptz, (SELECT r FROM state))`)}
+          + (SELECT coalesce(sum(${status}), 0) FROM ${s}.task_rollups
+              WHERE owner = ${ownerFilter ? '$5::text' : `'${ALL_OWNERS}'`} AND minute >= $4::timestamptz AND minute < (SELECT r FROM state))`;
       return statement(`task_stats_times${ownerFilter ? '_owner' : ''}`, `
+        WITH state AS (SELECT ${rolled} AS r)
         SELECT (SELECT min(run_at) FROM ${s}.tasks WHERE status IN (${READY}) AND run_at <= $1::timestamptz ${owner}
                   AND task_type NOT IN (SELECT task_type FROM ${s}.task_type_pauses)) AS oldest_ready,
-          ${recent('completed', '$2::timestamptz')} AS completed_minute, ${recent('completed', '$3::timestamptz')} AS completed_hour,
-          ${recent('failed', '$2::timestamptz')} AS failed_minute, ${recent('failed', '$3::timestamptz')} AS failed_hour`);
+          ${finished('completed', 'completed_at >= $2::timestamptz')} AS completed_minute,
+          (${hour('completed')})::bigint AS completed_hour,
+          ${finished('failed', 'completed_at >= $2::timestamptz')} AS failed_minute,
+          (${hour('failed')})::bigint AS failed_hour`);
     },
 
     storageTables: statement('storage_tables', `

@@ -14,7 +14,8 @@ export class StatsStore {
 
   taskStats(p: { now: Date; createdBy?: string }): Promise<TaskStats> {
     const now = p.now.getTime();
-    const params = { now, createdBy: p.createdBy ?? null, minuteAgo: now - 60_000, hourAgo: now - 3_600_000 };
+    const hourAgo = now - 3_600_000;
+    const params = { now, createdBy: p.createdBy ?? null, minuteAgo: now - 60_000, hourAgo, firstMinute: Math.ceil(hourAgo / 60_000) * 60_000 };
     // One read transaction so the three queries see the same snapshot.
     return this.#c.run('taskStats', () =>
       this.#c.db.transaction(() => {
@@ -67,11 +68,24 @@ const STATS_OLDEST_READY = `
    WHERE ${READY} AND run_at <= @now AND (@createdBy IS NULL OR created_by = @createdBy)
      AND task_type NOT IN (SELECT task_type FROM task_type_pauses)`;
 
+/**
+ * The last minute from the tasks (tasks_finished_idx); the last hour from the rollups for its whole
+ * minutes up to rolled_through (task_rollups), and from the tasks for the part of a minute before
+ * them (@hourAgo to @firstMinute) and the few minutes since rolled_through: a few minutes of the index
+ * instead of an hour's. The three parts do not overlap and cover [@hourAgo, now], so the figures are
+ * those of a direct count.
+ */
+const finished = (status: string, range: string) => `
+  (SELECT COUNT(*) FROM tasks WHERE ${FINISHED} AND status = '${status}' AND ${range} AND (@createdBy IS NULL OR created_by = @createdBy))`;
+const ROLLED = `(SELECT COALESCE((SELECT rolled_through FROM task_rollup_state WHERE id = 1), -9007199254740991))`;
+const hour = (status: string) => `
+  ${finished(status, `completed_at >= @hourAgo AND completed_at < min(@firstMinute, ${ROLLED})`)}
+  + ${finished(status, `completed_at >= max(@hourAgo, ${ROLLED})`)}
+  + (SELECT COALESCE(SUM(${status}), 0) FROM task_rollups
+      WHERE owner = COALESCE(@createdBy, '*') AND minute >= @firstMinute AND minute < ${ROLLED})`;
+
 const STATS_RECENT = `
-  SELECT COALESCE(SUM(status = 'completed' AND completed_at >= @minuteAgo), 0) AS completed_minute,
-         COALESCE(SUM(status = 'completed'), 0) AS completed_hour,
-         COALESCE(SUM(status = 'failed' AND completed_at >= @minuteAgo), 0) AS failed_minute,
-         COALESCE(SUM(status = 'failed'), 0) AS failed_hour
-    FROM tasks
-   WHERE ${FINISHED} AND completed_at >= @hourAgo
-     AND (@createdBy IS NULL OR created_by = @createdBy)`;
+  SELECT ${finished('completed', 'completed_at >= @minuteAgo')} AS completed_minute,
+         ${hour('completed')} AS completed_hour,
+         ${finished('failed', 'completed_at >= @minuteAgo')} AS failed_minute,
+         ${hour('failed')} AS failed_hour`;
