@@ -61,7 +61,10 @@ export class MaintenanceStore {
   async taskPrune(p: { finishedBefore: Date; limit: number }): Promise<number> {
     this.#c.assertOpen();
     if (p.limit <= 0) return 0;
-    const { rows } = await this.#c.run<{ deleted: number }>('taskPrune', this.#sql.taskPrune, [p.finishedBefore, Math.floor(p.limit)]);
+    // On the worker pool, whose planner settings make the pick an index walk of tasks_finished_idx
+    // that stops after `limit` entries: left to its statistics (stale after a bulk insert), the
+    // planner read every task past the cut and sorted them, for each batch.
+    const { rows } = await this.#c.run<{ deleted: number }>('taskPrune', this.#sql.taskPrune, [p.finishedBefore, Math.floor(p.limit)], WORKER);
     return rows[0]?.deleted ?? 0;
   }
 
