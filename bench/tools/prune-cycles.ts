@@ -268,6 +268,15 @@ async function main(): Promise<void> {
           `vacuum ${(vacuumMs / 1000).toFixed(1)} s; ${JSON.stringify(size)}; load ${loadavg()[0]!.toFixed(2)}`,
       );
     }
+    // GET /tasks/stats's engine call on the history left: its last-hour figures read the rollups.
+    const timings: number[] = [];
+    for (let n = 0; n < 50; n++) {
+      const started = performance.now();
+      await engine.taskStats({ now: clock.now() });
+      timings.push(performance.now() - started);
+    }
+    timings.sort((a, b) => a - b);
+    console.log(`taskStats over ${JSON.stringify(await target.size())}: p50 ${timings[24]!.toFixed(1)} ms, p99 ${timings[49]!.toFixed(1)} ms (50 calls)`);
     if (values.explain && target.explain) {
       // One batch of the next day's prune, rolled back: what the statement and its trigger cost.
       await fill(days + cycles);
