@@ -35,6 +35,7 @@ const { values } = parseArgs({
     cycles: { type: 'string', default: '5' },
     'no-vacuum': { type: 'boolean', default: false },
     explain: { type: 'boolean', default: false },
+    keep: { type: 'boolean', default: false },
   },
 });
 const kind = values.engine === 'sqlite' ? 'sqlite' : 'postgres';
@@ -289,7 +290,8 @@ async function main(): Promise<void> {
     }
   } finally {
     await engine.close();
-    await target.drop();
+    if (values.keep) console.log(`kept: ${target.url} (drop it yourself)`);
+    else await target.drop();
   }
 }
 
