@@ -4,7 +4,7 @@ import type { Engine } from '../../store/engine.ts';
 import type { WorkerEventEmitter } from '../worker-events.ts';
 import { WorkerService } from '../worker-service.ts';
 import { LeaderElection } from './leader-election.ts';
-import { Pruner } from './pruner.ts';
+import { PRUNE_BUDGET_MS, Pruner } from './pruner.ts';
 import { Rescuer } from './rescuer.ts';
 import { Rollup } from './rollup.ts';
 import { Scheduler } from './scheduler.ts';
@@ -65,7 +65,9 @@ export class Maintenance extends WorkerService {
     // Three rounds of slack: a leader that misses one renewal keeps its place.
     this.election = new LeaderElection({ engine, clock, logger: log, name: 'maintenance', leaderId: deps.workerId, ttlMs: deps.intervalMs * 3 });
     this.rescuer = new Rescuer({ engine, clock, logger: log, maxRescues: deps.maxRescues });
-    this.pruner = new Pruner({ engine, clock, logger: log, retentionMs: deps.retentionMs });
+    // A prune run holds up the round: at most one interval, so the leadership (renewed each round,
+    // held for three intervals) never lapses while it prunes.
+    this.pruner = new Pruner({ engine, clock, logger: log, retentionMs: deps.retentionMs, budgetMs: Math.min(PRUNE_BUDGET_MS, deps.intervalMs) });
     this.reaper = new WorkerReaper({ engine, clock, logger: log, staleMs: deps.workerStaleMs });
     this.scheduler = new Scheduler({ engine, clock, logger: log.child({ component: 'scheduler' }), quotas: deps.quotas });
     this.storage = new StorageWatch({ engine, clock, logger: log });
