@@ -83,4 +83,18 @@ describeEachEngine('recent finishes in the stats', (f) => {
     await engine.taskRollup({ now: clock.now() });
     expect(await expectDirectCounts(fx)).toEqual({ completedLastMinute: 0, completedLastHour: 0, failedLastMinute: 0, failedLastHour: 0 });
   });
+  it('keeps counting a failure retried after its minute was rolled up, as the chart does (documented difference from a direct count)', async () => {
+    const fx = f();
+    const { engine, clock } = fx;
+    const start = clock.nowMs();
+    await finishAt(fx, start + 10_000, 2, 'failed');
+    clock.set(start + 3 * MINUTE);
+    await engine.taskRollup({ now: clock.now() });
+    const [failed] = (await engine.taskList({ limit: 1, status: ['failed'] })).tasks;
+    expect((await engine.taskRetry({ id: failed!.id, now: clock.now() })).outcome).toBe('retried');
+    // The rolled-up minute 12:00 holds two failures; only one task is still failed.
+    expect(await engine.taskStats({ now: clock.now() })).toMatchObject({ failedLastHour: 2, byStatus: { failed: 1, pending: 1 } });
+    const chart = await engine.taskHistory({ since: new Date(start), until: new Date(start + MINUTE), bucketMs: MINUTE });
+    expect(chart.buckets[0]).toMatchObject({ failed: 2 });
+  });
 });
