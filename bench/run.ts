@@ -7,9 +7,7 @@
  * Diagnostics: BENCH_CPU_PROF=<dir> writes a CPU profile per worker/API process (summarise one with
  * bench/tools/profile-summary.ts); BENCH_DEBUG=1 prints each drain's timings to stderr.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, release, totalmem, type } from 'node:os';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { BENCH_REDIS, postgresVersion } from './bench-databases.ts';
@@ -19,11 +17,16 @@ import { allocateLocation, releaseLocation } from './harness/locations.ts';
 import { benchMetrics } from './harness/metrics.ts';
 import { benchOptions } from './harness/options.ts';
 import { Results } from './harness/results.ts';
+import { gitCommit, machineInfo } from './harness/run-info.ts';
 import type { RunRecord } from './harness/run-record.ts';
 import { runSystemSuite, suiteSteps } from './harness/system-suite.ts';
 import { WorkerProcess } from './harness/worker-process.ts';
 import { writeDocsPage } from './report/docs-page.ts';
 import { auditTable, sectionTables, storeMicroTable, targetsTable } from './report/markdown-report.ts';
+import { runScale } from './scale/run-scale.ts';
+import { SCALE_PAGE, writeScaleDocsPage } from './scale/scale-docs-page.ts';
+import { scaleOptions, type ScaleOptions } from './scale/scale-options.ts';
+import type { ScaleRecord } from './scale/scale-record.ts';
 import { runStoreMicro } from './store-micro.ts';
 import { allSystems } from './systems/all-systems.ts';
 import { bullmqDriver } from './systems/bullmq.ts';
@@ -36,7 +39,12 @@ const USAGE = `Usage: npm run bench [-- options]
   --runs <n>           runs per system
   --systems <a,b>      only these systems: ${allSystems().map((s) => s.id).join(', ')}
   --skip <a,b>         skip sections: idle, http, micro, docs
-  --docs-from <file>   rewrite docs/benchmarks.md from a recorded run (bench/results/<run>.json); runs nothing
+  --docs-from <file>   rewrite docs/benchmarks.md (or, from a --scale run, docs/benchmarks-scale.md) from a recorded run (bench/results/<run>.json); runs nothing
+  --scale              instead of the above: Conveyor with a large finished history (issue 16): API reads p50/p99, an open
+                       dashboard's statements, drain against an empty database, prune cycles; writes docs/benchmarks-scale.md.
+                       10,000,000 tasks on PostgreSQL and 1,000,000 on SQLite (hours); with --quick 200,000 and 100,000
+  --scale-rows-postgres <n>  with --scale: the PostgreSQL history's size (0 skips PostgreSQL)
+  --scale-rows-sqlite <n>    with --scale: the SQLite history's size (0 skips SQLite)
   --help               this text`;
 let parsed: ReturnType<typeof parseBenchArgs>;
 try {
@@ -59,6 +67,9 @@ function parseBenchArgs() {
       systems: { type: 'string' },
       skip: { type: 'string' },
       'docs-from': { type: 'string' },
+      scale: { type: 'boolean', default: false },
+      'scale-rows-postgres': { type: 'string' },
+      'scale-rows-sqlite': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   }).values;
@@ -66,10 +77,28 @@ function parseBenchArgs() {
 // Rewrites docs/benchmarks.md from a recorded run (after a change to the page's template), runs nothing.
 const docsFrom = parsed['docs-from'];
 if (docsFrom) {
-  const record = JSON.parse(readFileSync(docsFrom, 'utf8')) as RunRecord;
-  writeDocsPage(record, docsFrom);
-  console.log(`docs/benchmarks.md rewritten from ${docsFrom}`);
+  const record = JSON.parse(readFileSync(docsFrom, 'utf8')) as RunRecord | ScaleRecord;
+  if ('engines' in record) writeScaleDocsPage(record, docsFrom);
+  else writeDocsPage(record, docsFrom);
+  console.log(`docs/${'engines' in record ? SCALE_PAGE : 'benchmarks.md'} rewritten from ${docsFrom}`);
   process.exit(0);
+}
+if (parsed.scale) {
+  let scale: ScaleOptions;
+  try {
+    scale = scaleOptions({ quick: parsed.quick, rowsPostgres: parsed['scale-rows-postgres'], rowsSqlite: parsed['scale-rows-sqlite'] });
+  } catch (error) {
+    console.error(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  const skipped = new Set((parsed.skip ?? '').split(',').filter(Boolean));
+  const record = await runScale({ options: scale, quick: parsed.quick, writeDocs: !skipped.has('docs') });
+  const failed = record.engines.some((e) => e.errors.length > 0 || (e.drain?.audits.some((a) => !a.ok) ?? false));
+  process.exit(failed ? 1 : 0);
+}
+if (parsed['scale-rows-postgres'] !== undefined || parsed['scale-rows-sqlite'] !== undefined) {
+  console.error(`--scale-rows-* only go with --scale\n\n${USAGE}`);
+  process.exit(2);
 }
 const quick = parsed.quick;
 const skip = new Set((parsed.skip ?? '').split(',').filter(Boolean));
@@ -171,7 +200,7 @@ const record: RunRecord = {
   durationSeconds: (Date.now() - startedAt.getTime()) / 1000,
   quick,
   options,
-  machine: { cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round(totalmem() / 2 ** 30), os: `${type()} ${release()}`, node: process.version },
+  machine: machineInfo(),
   versions: await versions(),
   gitCommit: gitCommit(),
   idleSource,
@@ -222,14 +251,4 @@ async function versions(): Promise<Record<string, string>> {
     found.Redis = 'unreachable';
   }
   return found;
-}
-
-function gitCommit(): string | null {
-  try {
-    const commit = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { encoding: 'utf8' }).trim() !== '';
-    return dirty ? `${commit} (with uncommitted changes in src/)` : commit;
-  } catch {
-    return null;
-  }
 }

@@ -1,7 +1,8 @@
 /**
  * A process serving Conveyor's HTTP API for the POST /tasks benchmark: the app `conveyor start`
- * builds, with its defaults except two. The per-user task-creation rate limit (600/min) is off,
- * since the benchmark measures what the server can take, and a first admin is created to log in as.
+ * builds, with its defaults except three. The per-user task-creation rate limit (600/min) is off,
+ * since the benchmark measures what the server can take, a first admin is created to log in as, and
+ * GET /metrics answers to a bench token.
  */
 import type { AddressInfo } from 'node:net';
 import { resolveApiConfig } from '../../src/api/api-config.ts';
@@ -10,6 +11,7 @@ import { systemClock } from '../../src/core/clock.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import { createEngine } from '../../test/helpers/create-engine.ts';
 import { benchRegistry } from '../systems/conveyor.ts';
+import { BENCH_METRICS_TOKEN } from './api-process.ts';
 
 export type ApiHostEvent = { type: 'ready' } | { type: 'serving'; port: number; token: string } | { type: 'error'; message: string };
 
@@ -18,7 +20,7 @@ const PASSWORD = 'Bench-conveyor-2026!';
 async function serve(databaseUrl: string): Promise<void> {
   const engine = createEngine(databaseUrl);
   await engine.migrate();
-  const config = resolveApiConfig({ rateLimit: { taskCreatePerMinute: 0 }, auth: { initialAdminPassword: PASSWORD } });
+  const config = resolveApiConfig({ rateLimit: { taskCreatePerMinute: 0 }, auth: { initialAdminPassword: PASSWORD }, metrics: { token: BENCH_METRICS_TOKEN } });
   const app = await buildApp({ engine, config, logger: silentLogger, clock: systemClock, registry: benchRegistry(() => {}) });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = app.server.address() as AddressInfo;

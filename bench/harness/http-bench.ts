@@ -3,21 +3,16 @@
  * have no HTTP API of their own). The audit: every 2xx answer must have left exactly one task in the
  * store.
  */
-import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { ConveyorClient } from '../../src/client/conveyor-client.ts';
 import { conveyorDatabaseUrl } from '../systems/conveyor.ts';
 import { WORK_QUEUE, type SystemDefinition } from '../systems/system.ts';
 import { auditStored } from './audit.ts';
-import type { ApiHostEvent } from './api-host.ts';
+import { ApiProcess } from './api-process.ts';
 import { allocateLocation, releaseLocation } from './locations.ts';
 import type { BenchMetrics } from './metrics.ts';
 import type { BenchOptions } from './options.ts';
 import type { Results } from './results.ts';
-import { childExecArgv } from './worker-process.ts';
-
-const HOST = fileURLToPath(new URL('./api-host.ts', import.meta.url));
 
 /** One autocannon run: requests per second from the first request to the last response, and p99. */
 async function cannon(p: { port: number; token: string; connections: number; amount: number; method: 'POST' | 'GET'; path: string }) {
@@ -58,30 +53,11 @@ export async function runHttpBench(p: { definition: SystemDefinition; run: numbe
   const { definition, options, metrics, results } = p;
   const location = await allocateLocation(definition);
   const databaseUrl = conveyorDatabaseUrl(location);
-  const child = fork(HOST, [], { execArgv: childExecArgv(), stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-4000)));
-  const events: ApiHostEvent[] = [];
-  let wake = () => {};
-  child.on('message', (event: ApiHostEvent) => {
-    events.push(event);
-    wake();
+  const serving = await ApiProcess.start(databaseUrl).catch(async (error: unknown) => {
+    await releaseLocation(location);
+    throw error;
   });
-  child.on('exit', () => wake());
-  const next = async (): Promise<ApiHostEvent> => {
-    while (events.length === 0) {
-      if (child.exitCode !== null) throw new Error(`API process exited: ${stderr.trim()}`);
-      await new Promise<void>((resolve) => (wake = resolve));
-    }
-    return events.shift()!;
-  };
   try {
-    const ready = await next();
-    if (ready.type !== 'ready') throw new Error(`API process: ${ready.type === 'error' ? ready.message : 'not ready'}`);
-    child.send({ databaseUrl });
-    const serving = await next();
-    if (serving.type !== 'serving') throw new Error(`API process: ${serving.type === 'error' ? serving.message : 'did not serve'}`);
-
     let accepted = 0;
     let someTaskId: string | null = null;
     for (const connections of options.httpConnections) {
@@ -103,13 +79,7 @@ export async function runHttpBench(p: { definition: SystemDefinition; run: numbe
       await client.close();
     }
   } finally {
-    if (child.exitCode === null) {
-      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-      child.send({ type: 'exit' });
-      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-      await exited;
-      clearTimeout(timer);
-    }
+    await serving.stop();
     await releaseLocation(location);
   }
 }

@@ -1,5 +1,6 @@
 import type { Measurement } from '../stats.ts';
 import type { BenchOptions } from './options.ts';
+import type { MachineInfo } from './run-info.ts';
 import type { Check, Metric, Result } from './results.ts';
 
 /** What one `npm run bench` writes to bench/results/<time>.json, and what the report is built from. */
@@ -8,7 +9,7 @@ export interface RunRecord {
   durationSeconds: number;
   quick: boolean;
   options: BenchOptions;
-  machine: { cpus: number; cpu: string; memoryGiB: number; os: string; node: string };
+  machine: MachineInfo;
   versions: Record<string, string>;
   gitCommit: string | null;
   /** How idle statements were counted on PostgreSQL. */
