@@ -55,6 +55,11 @@ describeEachEngine('per-minute rollups', (f) => {
     // Wider buckets add the minutes up.
     const wide = await engine.taskHistory({ since: new Date(start), until: new Date(start + 10 * MINUTE), bucketMs: 5 * MINUTE });
     expect(wide.buckets.map((b) => [b.completed, b.failed])).toEqual([[4, 2], [0, 0]]);
+    // ... and keep the largest percentile of their minutes and types (the stored ones merged by the
+    // database, the tail's in memory): wait 1 s (email at 12:00), run 10 s (the tail's 12:02).
+    expect(wide.buckets[0]).toMatchObject({ waitP50Ms: 1000, waitP99Ms: 1000, runP50Ms: 10_000, runP99Ms: 10_000 });
+    const storedOnly = await engine.taskHistory({ since: new Date(start), until: new Date(start + 2 * MINUTE), bucketMs: 2 * MINUTE });
+    expect(storedOnly.buckets).toEqual([expect.objectContaining({ completed: 3, failed: 2, waitP50Ms: 1000, runP95Ms: 2000 })]);
 
     // The rollups are in the database: another engine on it (a restarted API) charts the same, even
     // after the tasks themselves are pruned.

@@ -41,7 +41,7 @@ export class RollupStore {
     const until = p.until.getTime();
     const owner = p.createdBy ?? ALL_OWNERS;
     // One statement: the stored minutes and the tail after them read the same snapshot.
-    const { rows } = await this.#c.run<RollupDbRow>('taskHistory', this.#sql.history, [owner, p.since, p.until, p.taskType ?? null]);
+    const { rows } = await this.#c.run<RollupDbRow>('taskHistory', this.#sql.history, [owner, p.since, p.until, p.taskType ?? null, p.bucketMs]);
     const rolledThrough = rows.find((row) => row.rolled_through !== null)?.rolled_through?.getTime() ?? null;
     return historyOf(rows.filter((row) => row.minute !== null).map(rollupOf), { since, until, bucketMs: p.bucketMs, rolledThrough });
   }
@@ -111,16 +111,20 @@ function rollupSql({ s, statement }: SqlContext) {
         completed = excluded.completed, failed = excluded.failed, cancelled = excluded.cancelled,
         wait_p50_ms = excluded.wait_p50_ms, wait_p95_ms = excluded.wait_p95_ms, wait_p99_ms = excluded.wait_p99_ms,
         run_p50_ms = excluded.run_p50_ms, run_p95_ms = excluded.run_p95_ms, run_p99_ms = excluded.run_p99_ms`),
-    // $1 owner, $2 since, $3 until, $4 task type or null. The stored minutes before rolled_through,
-    // the tail after it counted from the tasks, and one row carrying rolled_through itself.
+    // $1 owner, $2 since, $3 until, $4 task type or null, $5 the bucket (ms). The stored minutes before
+    // rolled_through merged into the chart's buckets here (a 7-day chart is 168 rows, not 60,000
+    // minutes of every type: sums, and the largest percentile, as historyOf merges), the tail after it
+    // counted from the tasks, and one row carrying rolled_through itself.
     history: statement('rollup_history', `
       WITH state AS (SELECT CASE WHEN rolled_through = '-infinity' THEN NULL ELSE rolled_through END AS rolled_through FROM ${s}.task_rollup_state WHERE id = 1),
            mark AS (SELECT coalesce((SELECT rolled_through FROM state), $2::timestamptz) AS at)
-      SELECT minute, task_type, owner, completed, failed, cancelled,
-             ARRAY[wait_p50_ms, wait_p95_ms, wait_p99_ms] AS wait, ARRAY[run_p50_ms, run_p95_ms, run_p99_ms] AS run, NULL::timestamptz AS rolled_through
+      SELECT $2::timestamptz + floor(extract(epoch FROM minute - $2::timestamptz) * 1000 / $5::float8) * $5::float8 * interval '1 millisecond' AS minute,
+             '' AS task_type, $1::text AS owner, sum(completed)::integer AS completed, sum(failed)::integer AS failed, sum(cancelled)::integer AS cancelled,
+             ARRAY[max(wait_p50_ms), max(wait_p95_ms), max(wait_p99_ms)] AS wait, ARRAY[max(run_p50_ms), max(run_p95_ms), max(run_p99_ms)] AS run, NULL::timestamptz AS rolled_through
         FROM ${s}.task_rollups
        WHERE owner = $1::text AND minute >= $2::timestamptz AND minute < least($3::timestamptz, (SELECT at FROM mark))
          AND ($4::text IS NULL OR task_type = $4::text)
+       GROUP BY 1
       UNION ALL
       SELECT minute, task_type, owner, completed, failed, cancelled, wait, run, NULL
         FROM (${computed('greatest($2::timestamptz, (SELECT at FROM mark))', '$3::timestamptz')}) AS tail

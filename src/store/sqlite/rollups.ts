@@ -37,7 +37,7 @@ export class RollupStore {
       this.#c.db.transaction(() => {
         const rolledThrough = (this.#c.prepare(ROLLUP_STATE).get() as { rolled_through: number } | undefined)?.rolled_through ?? null;
         const owner = p.createdBy ?? ALL_OWNERS;
-        const stored = (this.#c.prepare(ROLLUPS_BETWEEN).all({ owner, since, until: Math.min(until, rolledThrough ?? since), taskType: p.taskType ?? null }) as RollupRow[]);
+        const stored = (this.#c.prepare(ROLLUPS_BETWEEN).all({ owner, since, until: Math.min(until, rolledThrough ?? since), taskType: p.taskType ?? null, bucket: p.bucketMs }) as RollupRow[]);
         // The minutes not rolled up yet, counted from the finished index (a few minutes' worth).
         const tailFrom = Math.max(since, rolledThrough ?? since);
         const tail = tailFrom < until
@@ -69,10 +69,17 @@ const ROLLUP_UPSERT = `
     wait_p50_ms = excluded.wait_p50_ms, wait_p95_ms = excluded.wait_p95_ms, wait_p99_ms = excluded.wait_p99_ms,
     run_p50_ms = excluded.run_p50_ms, run_p95_ms = excluded.run_p95_ms, run_p99_ms = excluded.run_p99_ms`;
 
+/**
+ * The stored minutes merged into the chart's buckets (a 7-day chart is 168 rows, not 60,000 minutes of
+ * every type): sums, and the largest percentile, as historyOf merges.
+ */
 const ROLLUPS_BETWEEN = `
-  SELECT minute, task_type AS taskType, owner, completed, failed, cancelled,
-         wait_p50_ms AS waitP50, wait_p95_ms AS waitP95, wait_p99_ms AS waitP99, run_p50_ms AS runP50, run_p95_ms AS runP95, run_p99_ms AS runP99
+  SELECT @since + ((minute - @since) / @bucket) * @bucket AS minute, '' AS taskType, @owner AS owner,
+         sum(completed) AS completed, sum(failed) AS failed, sum(cancelled) AS cancelled,
+         max(wait_p50_ms) AS waitP50, max(wait_p95_ms) AS waitP95, max(wait_p99_ms) AS waitP99,
+         max(run_p50_ms) AS runP50, max(run_p95_ms) AS runP95, max(run_p99_ms) AS runP99
     FROM task_rollups
-   WHERE owner = @owner AND minute >= @since AND minute < @until AND (@taskType IS NULL OR task_type = @taskType)`;
+   WHERE owner = @owner AND minute >= @since AND minute < @until AND (@taskType IS NULL OR task_type = @taskType)
+   GROUP BY 1`;
 
 const ROLLUP_EXPIRE = `DELETE FROM task_rollups WHERE minute < @before`;
