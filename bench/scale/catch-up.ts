@@ -8,6 +8,7 @@ import { systemClock } from '../../src/core/clock.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import { Rollup } from '../../src/worker/maintenance/rollup.ts';
 import type { HistoryStore } from './history-store.ts';
+import { untilDone } from './until-done.ts';
 
 export interface CatchUpResult {
   calls: number;
@@ -19,16 +20,7 @@ export interface CatchUpResult {
 
 export async function catchUpRollups(client: ConveyorClient, store: HistoryStore): Promise<CatchUpResult> {
   const rollup = new Rollup({ engine: client.engine, clock: systemClock, logger: silentLogger });
-  const started = performance.now();
-  let calls = 0;
-  let minutes = 0;
-  for (;;) {
-    const rolled = await rollup.runOnce();
-    calls += 1;
-    minutes += rolled;
-    if (rolled === 0) break;
-  }
-  const seconds = (performance.now() - started) / 1000;
+  const { calls, total: minutes, seconds } = await untilDone(() => rollup.runOnce());
   const stats = await client.stats();
   const rows = await store.countsByStatus();
   const mismatches: string[] = [];

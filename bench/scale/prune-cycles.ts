@@ -11,6 +11,7 @@ import { Pruner } from '../../src/worker/maintenance/pruner.ts';
 import { buildHistory } from './build-history.ts';
 import type { HistoryStore, TableSize } from './history-store.ts';
 import { RETENTION_DAYS } from './scale-options.ts';
+import { untilDone } from './until-done.ts';
 
 const DAY_MS = 86_400_000;
 
@@ -51,17 +52,8 @@ export async function runPruneCycles(p: {
     // The oldest day is now past the retention: [from, from + cycle days) is older than now - 7 days.
     const clock = new ManualClock(new Date(p.from + cycle * day + RETENTION_DAYS * DAY_MS));
     const pruner = new Pruner({ engine: p.client.engine, clock, logger: silentLogger, retentionMs: RETENTION_DAYS * DAY_MS });
-    const started = performance.now();
-    let deleted = 0;
-    let calls = 0;
-    for (;;) {
-      const n = await pruner.runOnce();
-      calls += 1;
-      deleted += n;
-      if (n === 0) break;
-    }
-    const pruneSeconds = (performance.now() - started) / 1000;
-    cycles.push({ cycle, added: added.rows, addSeconds: added.seconds, deleted, pruneSeconds, pruneCalls: calls, size: await p.store.size() });
+    const pruned = await untilDone(() => pruner.runOnce());
+    cycles.push({ cycle, added: added.rows, addSeconds: added.seconds, deleted: pruned.total, pruneSeconds: pruned.seconds, pruneCalls: pruned.calls, size: await p.store.size() });
   }
   return { before, cycles };
 }
