@@ -12,7 +12,7 @@ import type { FinishedRow } from './history-rows.ts';
 export interface TableSize {
   /** PostgreSQL: pg_total_relation_size(tasks); SQLite: the database file plus its WAL. */
   totalBytes: number;
-  /** PostgreSQL: the heap (with TOAST); SQLite: pages in use (page_count - freelist) times page size. */
+  /** PostgreSQL: the heap (with TOAST); SQLite: the whole database's pages in use (page_count - freelist_count) times the page size. */
   tableBytes: number;
   /** PostgreSQL: pg_indexes_size(tasks); SQLite: null. */
   indexBytes: number | null;

@@ -1,6 +1,6 @@
 import { validationError } from '../../core/errors.ts';
 import { uuidv7Floor } from '../../core/id.ts';
-import { PRIORITY_RANK } from '../../core/task.ts';
+import { PRIORITY_RANK, type TaskStatus } from '../../core/task.ts';
 import type { TaskListParams } from '../engine.ts';
 import { assertListLimit } from '../shared/input-rules.ts';
 import { LIST_TOTAL_CAP, listBranches } from '../shared/task-list-branches.ts';
@@ -66,7 +66,7 @@ export function buildListQuery(p: TaskListParams): ListQuery {
     if (branches === null) return `SELECT ${what} FROM tasks ${whereClause([...where, ...extra])} ORDER BY id DESC LIMIT ${take}`;
     const parts = branches.map((branch, i) => {
       const conditions = [branch.guard, ...(branch.taskType !== undefined ? [`task_type = @type${i}`] : []), ...where, ...extra];
-      return `SELECT * FROM (SELECT ${what} FROM tasks ${whereClause(conditions)} ORDER BY id DESC LIMIT ${take})`;
+      return `SELECT * FROM (SELECT ${what} FROM tasks ${whereClause(conditions)} ORDER BY ${SORTED_BRANCH.has(branch.status) ? '+id' : 'id'} DESC LIMIT ${take})`;
     });
     return `SELECT * FROM (${parts.join(' UNION ALL ')}) ORDER BY id DESC LIMIT ${take}`;
   };
@@ -85,6 +85,14 @@ export function buildListQuery(p: TaskListParams): ListQuery {
     countParams,
   };
 }
+
+/**
+ * Waiting and running tasks are read from the claim's and the rescuer's partial indexes and sorted
+ * (shared/task-list-branches.ts). Without statistics (the product runs no ANALYZE) SQLite would
+ * rather walk the primary key in id order, skipping every finished task, which is the whole history
+ * when none waits; `+id` takes the order off the primary key, so the partial index is the plan.
+ */
+const SORTED_BRANCH: ReadonlySet<TaskStatus> = new Set(['pending', 'scheduled', 'retrying', 'running']);
 
 function whereClause(conditions: string[]): string {
   return conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
