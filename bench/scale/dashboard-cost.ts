@@ -17,6 +17,8 @@ export interface DashboardCost {
   seconds: number;
   streams: number;
   transactionsPerSecond: number;
+  /** The same count over a window just before, with the API up but no stream open. */
+  baselineTransactionsPerSecond: number;
   /** null when pg_stat_statements is not loaded by the server. */
   statementsPerSecond: number | null;
   /** The API server's engine calls per second in the window, and by method (counts). */
@@ -27,6 +29,11 @@ export interface DashboardCost {
 }
 
 export async function measureDashboardCost(p: { database: string; api: ApiProcess; viewers: Caller[]; seconds: number }): Promise<DashboardCost> {
+  // What the database does with the API up and no stream open (autovacuum after a build, a scrape).
+  const baselineSeconds = Math.max(10, Math.round(p.seconds / 3));
+  const baselineBefore = await databaseTransactions(p.database);
+  await sleep(baselineSeconds * 1000);
+  const baselinePerSecond = ((await databaseTransactions(p.database)) - baselineBefore) / baselineSeconds;
   const controller = new AbortController();
   const events: Record<string, number> = {};
   let counting = false;
@@ -74,6 +81,7 @@ export async function measureDashboardCost(p: { database: string; api: ApiProces
       streams: p.viewers.length,
       // Our own two readings of pg_stat_database run on another database, so they are not counted.
       transactionsPerSecond: xacts / seconds,
+      baselineTransactionsPerSecond: baselinePerSecond,
       statementsPerSecond: statementsBefore === null || statementsAfter === null ? null : (statementsAfter - statementsBefore) / seconds,
       engineCallsPerSecond: Object.values(engineCalls).reduce((a, b) => a + b, 0) / seconds,
       engineCalls,

@@ -7,12 +7,13 @@
 import { ConveyorClient } from '../../src/client/conveyor-client.ts';
 import { ApiProcess } from '../harness/api-process.ts';
 import { allocateLocation, releaseLocation } from '../harness/locations.ts';
+import { median } from '../stats.ts';
 import { conveyor, conveyorDatabaseUrl } from '../systems/conveyor.ts';
 import { measureReads } from './api-reads.ts';
 import { buildHistory } from './build-history.ts';
 import { catchUpRollups } from './catch-up.ts';
 import { measureDashboardCost } from './dashboard-cost.ts';
-import { drainEmpty, drainOnce } from './drain-ratio.ts';
+import { drainEmpty, drainOnce, type DrainFigure } from './drain-ratio.ts';
 import { HISTORY_TYPES } from './history-rows.ts';
 import { openHistoryStore } from './history-store.ts';
 import { runPruneCycles } from './prune-cycles.ts';
@@ -72,9 +73,15 @@ export async function runScaleEngine(p: { store: 'postgres' | 'sqlite'; rows: nu
     }
     await attempt(`drain ${p.options.drainTasks.toLocaleString('en-US')} tasks with the history and on an empty database`, async () => {
       const drain = { tasks: p.options.drainTasks, concurrency: p.options.drainConcurrency };
-      const empty = await drainEmpty({ definition, ...drain });
-      const history = await drainOnce({ definition, location, ...drain, label: 'history' });
-      result.drain = { ...drain, history: history.tasksPerSecond, empty: empty.tasksPerSecond, ratio: history.tasksPerSecond / empty.tasksPerSecond, audits: [history.check, empty.check] };
+      // Interleaved, so that drift in a shared machine's load falls on both sides.
+      const empty: DrainFigure[] = [];
+      const history: DrainFigure[] = [];
+      for (let round = 1; round <= p.options.drainRounds; round++) {
+        empty.push(await drainEmpty({ definition, ...drain }));
+        history.push(await drainOnce({ definition, location, ...drain, label: `history-${round}` }));
+      }
+      const rate = (figures: DrainFigure[]) => median(figures.map((f) => f.tasksPerSecond));
+      result.drain = { ...drain, rounds: p.options.drainRounds, history: rate(history), empty: rate(empty), ratio: rate(history) / rate(empty), audits: [...history, ...empty].map((f) => f.check) };
     });
     await attempt(`${p.options.pruneCycles} prune cycles`, async () => {
       result.prune = await runPruneCycles({ client, store, from, to, rowsPerDay: Math.round(p.rows / RETENTION_DAYS), batch: p.options.batch, owners: ownerIds, cycles: p.options.pruneCycles, label: definition.id });

@@ -12,6 +12,8 @@ export interface ScaleOptions {
   /** No-op tasks drained with the history and on an empty database. */
   drainTasks: number;
   drainConcurrency: number;
+  /** Drains on each side, interleaved (empty, history, empty, ...); the figures are their medians. */
+  drainRounds: number;
   /** Prune cycles: add a day's worth of finished tasks, then prune a day's worth. */
   pruneCycles: number;
 }
@@ -20,8 +22,8 @@ export const RETENTION_DAYS = 7;
 
 export function scaleOptions(p: { quick: boolean; rowsPostgres?: string | undefined; rowsSqlite?: string | undefined }): ScaleOptions {
   const base: ScaleOptions = p.quick
-    ? { rows: { postgres: 200_000, sqlite: 100_000 }, batch: 5000, requests: 100, warmup: 10, dashboardSeconds: 30, drainTasks: 5000, drainConcurrency: 10, pruneCycles: 2 }
-    : { rows: { postgres: 10_000_000, sqlite: 1_000_000 }, batch: 5000, requests: 200, warmup: 20, dashboardSeconds: 60, drainTasks: 20_000, drainConcurrency: 10, pruneCycles: 5 };
+    ? { rows: { postgres: 200_000, sqlite: 100_000 }, batch: 5000, requests: 100, warmup: 10, dashboardSeconds: 30, drainTasks: 5000, drainConcurrency: 10, drainRounds: 1, pruneCycles: 2 }
+    : { rows: { postgres: 10_000_000, sqlite: 1_000_000 }, batch: 5000, requests: 200, warmup: 20, dashboardSeconds: 60, drainTasks: 20_000, drainConcurrency: 10, drainRounds: 3, pruneCycles: 5 };
   return { ...base, rows: { postgres: count(p.rowsPostgres, base.rows.postgres), sqlite: count(p.rowsSqlite, base.rows.sqlite) } };
 }
 

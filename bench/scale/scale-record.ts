@@ -17,7 +17,7 @@ export interface ScaleEngineResult {
   catchUp: CatchUpResult | null;
   reads: ReadResult[];
   dashboard: DashboardCost | null;
-  drain: { tasks: number; concurrency: number; history: number; empty: number; ratio: number; audits: Check[] } | null;
+  drain: { tasks: number; concurrency: number; rounds: number; history: number; empty: number; ratio: number; audits: Check[] } | null;
   prune: { before: TableSize; cycles: PruneCycle[] } | null;
   errors: string[];
 }

@@ -70,11 +70,11 @@ export function buildLines(e: ScaleEngineResult): string {
     );
   if (e.dashboard)
     lines.push(
-      `- Open dashboard (${e.dashboard.streams} /events streams, nothing changing) for ${formatValue(e.dashboard.seconds, '')} s: ${formatValue(e.dashboard.transactionsPerSecond, '')} transactions/s${e.dashboard.statementsPerSecond === null ? '' : `, ${formatValue(e.dashboard.statementsPerSecond, '')} statements/s`} (pg_stat_database); the API's engine calls ${formatValue(e.dashboard.engineCallsPerSecond, '')}/s (${Object.entries(e.dashboard.engineCalls).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}); events received: ${Object.entries(e.dashboard.events).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}.`,
+      `- Open dashboard (${e.dashboard.streams} /events streams, nothing changing) for ${formatValue(e.dashboard.seconds, '')} s: ${formatValue(e.dashboard.transactionsPerSecond, '')} transactions/s (${formatValue(e.dashboard.baselineTransactionsPerSecond, '')}/s just before with no stream open)${e.dashboard.statementsPerSecond === null ? '' : `, ${formatValue(e.dashboard.statementsPerSecond, '')} statements/s`} (pg_stat_database); the API's engine calls ${formatValue(e.dashboard.engineCallsPerSecond, '')}/s (${Object.entries(e.dashboard.engineCalls).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}); events received: ${Object.entries(e.dashboard.events).map(([k, v]) => `${k} ${v}`).join(', ') || 'none'}.`,
     );
   if (e.drain) {
     const failed = e.drain.audits.filter((a) => !a.ok);
-    lines.push(`- Drain of ${n(e.drain.tasks)} no-op tasks at concurrency ${e.drain.concurrency}: ${n(e.drain.history)} tasks/s with the history, ${n(e.drain.empty)} on an empty database (${(e.drain.ratio * 100).toFixed(0)} %); ${failed.length === 0 ? 'both passed the exactly-once audit' : `**audit failed**: ${failed.map((a) => a.detail).join('; ')}`}.`);
+    lines.push(`- Drain of ${n(e.drain.tasks)} no-op tasks at concurrency ${e.drain.concurrency}, median of ${e.drain.rounds} interleaved rounds: ${n(e.drain.history)} tasks/s with the history, ${n(e.drain.empty)} on an empty database (${(e.drain.ratio * 100).toFixed(0)} %); ${failed.length === 0 ? 'every drain passed the exactly-once audit' : `**audit failed**: ${failed.map((a) => a.detail).join('; ')}`}.`);
   }
   for (const error of e.errors) lines.push(`- **Did not complete**: ${error}`);
   return `${lines.join('\n')}\n`;
