@@ -59,6 +59,10 @@ describeEachEngine('list query plans', (f) => {
     await history(f());
     const small = await engine.taskList({ limit: 5, status: ['failed'], withTotal: true });
     expect(small).toMatchObject({ total: 100, totalIsExact: true });
+    // Several branches: their capped counts are added up (they hold different statuses), not merged.
+    expect(await engine.taskList({ limit: 5, status: ['failed', 'cancelled'], withTotal: true })).toMatchObject({ total: 120, totalIsExact: true });
+    const byType = await engine.taskList({ limit: 5, taskType: ['email', 'report'], status: ['failed', 'running'], withTotal: true });
+    expect(byType).toMatchObject({ total: 120, totalIsExact: true });
     // The cap itself is 10,000; what matters here is the flag and the figure around it, on both engines.
     const { cappedTotal } = await import('../../src/store/shared/task-list-branches.ts');
     expect(cappedTotal(10_000)).toEqual({ total: 10_000, totalIsExact: true });

@@ -52,19 +52,27 @@ export function taskListQuery(p: TaskListParams, schema: string, columns: string
   const typeParams = branches?.map((branch) => (branch.taskType === undefined ? null : bind(branch.taskType))) ?? [];
 
   /** The rows matching every filter (and `extra`), newest first, at most `take` (a parameter). */
-  const select = (what: string, extra: string[], take: string) => {
-    if (branches === null) return `SELECT ${what} FROM ${schema}.tasks ${whereClause([...where, ...extra])} ORDER BY id DESC LIMIT ${take}`;
-    const parts = branches.map((branch, i) => {
+  const branchParts = (what: string, extra: string[], take: string) =>
+    (branches ?? []).map((branch, i) => {
       const conditions = [`status = '${branch.status}'`, ...(typeParams[i] ? [`task_type = ${typeParams[i]}::text`] : []), ...where, ...extra];
       return `(SELECT ${what} FROM ${schema}.tasks ${whereClause(conditions)} ORDER BY id DESC LIMIT ${take})`;
     });
-    return `SELECT * FROM (${parts.join(' UNION ALL ')}) AS branches ORDER BY id DESC LIMIT ${take}`;
+  const select = (what: string, extra: string[], take: string) => {
+    if (branches === null) return `SELECT ${what} FROM ${schema}.tasks ${whereClause([...where, ...extra])} ORDER BY id DESC LIMIT ${take}`;
+    return `SELECT * FROM (${branchParts(what, extra, take).join(' UNION ALL ')}) AS branches ORDER BY id DESC LIMIT ${take}`;
   };
 
   let count: TaskListQuery['count'] = null;
   if (p.withTotal) {
     const countValues = [...values, LIST_TOTAL_CAP + 1];
-    count = { text: `SELECT count(*)::integer AS count FROM (${select('id', [], `$${countValues.length}`)}) AS matches`, values: countValues };
+    const cap = `$${countValues.length}`;
+    // The branches hold different statuses (or types), so their capped counts add up: no need to
+    // merge and sort up to cap + 1 ids of every branch, as the page does.
+    const text =
+      branches === null
+        ? `SELECT count(*)::integer AS count FROM (${select('id', [], cap)}) AS matches`
+        : `SELECT least(${cap}::bigint, ${branchParts('id', [], cap).map((part) => `(SELECT count(*) FROM ${part} AS branch)`).join(' + ')})::integer AS count`;
+    count = { text, values: countValues };
   }
   const extra = p.cursor !== undefined ? [`id < ${bind(decodeCursor(p.cursor))}::uuid`] : [];
   const take = bind(limit + 1);

@@ -62,13 +62,14 @@ export function buildListQuery(p: TaskListParams): ListQuery {
   });
 
   /** The rows matching every filter (and `extra`), newest first, at most `take` (a parameter). */
-  const select = (what: string, extra: string[], take: string) => {
-    if (branches === null) return `SELECT ${what} FROM tasks ${whereClause([...where, ...extra])} ORDER BY id DESC LIMIT ${take}`;
-    const parts = branches.map((branch, i) => {
+  const branchParts = (what: string, extra: string[], take: string) =>
+    (branches ?? []).map((branch, i) => {
       const conditions = [branch.guard, ...(branch.taskType !== undefined ? [`task_type = @type${i}`] : []), ...where, ...extra];
       return `SELECT * FROM (SELECT ${what} FROM tasks ${whereClause(conditions)} ORDER BY ${SORTED_BRANCH.has(branch.status) ? '+id' : 'id'} DESC LIMIT ${take})`;
     });
-    return `SELECT * FROM (${parts.join(' UNION ALL ')}) ORDER BY id DESC LIMIT ${take}`;
+  const select = (what: string, extra: string[], take: string) => {
+    if (branches === null) return `SELECT ${what} FROM tasks ${whereClause([...where, ...extra])} ORDER BY id DESC LIMIT ${take}`;
+    return `SELECT * FROM (${branchParts(what, extra, take).join(' UNION ALL ')}) ORDER BY id DESC LIMIT ${take}`;
   };
 
   const countParams = { ...params, cap: LIST_TOTAL_CAP + 1 };
@@ -80,7 +81,12 @@ export function buildListQuery(p: TaskListParams): ListQuery {
   params.limit = p.limit + 1;
   return {
     pageSql: select('*', extra, '@limit'),
-    countSql: `SELECT COUNT(*) AS n FROM (${select('id', [], '@cap')})`,
+    // The branches hold different statuses (or types), so their capped counts add up: no need to
+    // merge and sort up to cap + 1 ids of every branch, as the page does.
+    countSql:
+      branches === null
+        ? `SELECT COUNT(*) AS n FROM (${select('id', [], '@cap')})`
+        : `SELECT min(@cap, ${branchParts('id', [], '@cap').map((part) => `(SELECT COUNT(*) FROM (${part}))`).join(' + ')}) AS n`,
     params,
     countParams,
   };
