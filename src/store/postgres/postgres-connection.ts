@@ -49,11 +49,14 @@ const WORKER_POOL_SIZE = 5;
  * pass jit_above_cost and compile every claim, 100 ms each. No parallel workers either: a generic
  * plan guesses a third of the table for a range whose bound it cannot see (the stats' finished tasks
  * since rolled_through), and starting two workers for each of those index walks of a few hundred
- * entries cost the stats 41 ms at 2.8 million tasks. Set once per connection, on its first use
+ * entries cost the stats 41 ms at 2.8 million tasks. Sorts are ruled out too (where one is the only
+ * way, it still happens): an ORDER BY ... LIMIT that an index can serve is then walked in that
+ * index's order instead of read whole from another index and sorted, which stale statistics chose for
+ * the fair-share probe (20 ms per claim with 20,000 waiting). Set once per connection, on its first use
  * (rather than as startup options, which PgBouncer refuses).
  */
-const WORKER_PLANNER_SETTINGS =
-  'SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_hashjoin = off; SET enable_mergejoin = off; SET plan_cache_mode = force_generic_plan; SET jit = off; SET max_parallel_workers_per_gather = 0';
+export const WORKER_PLANNER_SETTINGS =
+  'SET enable_seqscan = off; SET enable_bitmapscan = off; SET enable_hashjoin = off; SET enable_mergejoin = off; SET plan_cache_mode = force_generic_plan; SET jit = off; SET max_parallel_workers_per_gather = 0; SET enable_sort = off';
 
 /**
  * The plumbing every PostgreSQL operation shares: two pools (general, and the worker's with planner
