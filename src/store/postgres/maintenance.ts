@@ -132,8 +132,8 @@ function maintenanceSql({ s, statement, channel }: SqlContext) {
     taskPrune: statement('task_prune', `
       WITH gone AS (
         DELETE FROM ${s}.tasks t
-         WHERE t.id IN (SELECT id FROM ${s}.tasks WHERE status IN (${FINISHED}) AND completed_at < $1::timestamptz
-                         ORDER BY completed_at LIMIT $2::int FOR UPDATE SKIP LOCKED)
+         WHERE t.id = ANY(ARRAY(SELECT id FROM ${s}.tasks WHERE status IN (${FINISHED}) AND completed_at < $1::timestamptz
+                                ORDER BY completed_at LIMIT $2::int FOR UPDATE SKIP LOCKED))
            AND t.status IN (${FINISHED})
         RETURNING t.task_type, t.priority_rank, t.status, t.created_by, t.completed_at),
       counted AS (SELECT task_type, priority_rank, status, created_by FROM gone
