@@ -65,7 +65,8 @@ export function buildListQuery(p: TaskListParams): ListQuery {
   const branchParts = (what: string, extra: string[], take: string) =>
     (branches ?? []).map((branch, i) => {
       const conditions = [branch.guard, ...(branch.taskType !== undefined ? [`task_type = @type${i}`] : []), ...where, ...extra];
-      return `SELECT * FROM (SELECT ${what} FROM tasks ${whereClause(conditions)} ORDER BY ${SORTED_BRANCH.has(branch.status) ? '+id' : 'id'} DESC LIMIT ${take})`;
+      const index = historyIndexOf(branch.status, branch.taskType !== undefined, p.createdBy !== undefined);
+      return `SELECT * FROM (SELECT ${what} FROM tasks${index ? ` INDEXED BY ${index}` : ''} ${whereClause(conditions)} ORDER BY ${SORTED_BRANCH.has(branch.status) ? '+id' : 'id'} DESC LIMIT ${take})`;
     });
   const select = (what: string, extra: string[], take: string) => {
     if (branches === null) return `SELECT ${what} FROM tasks ${whereClause([...where, ...extra])} ORDER BY id DESC LIMIT ${take}`;
@@ -99,6 +100,20 @@ export function buildListQuery(p: TaskListParams): ListQuery {
  * when none waits; `+id` takes the order off the primary key, so the partial index is the plan.
  */
 const SORTED_BRANCH: ReadonlySet<TaskStatus> = new Set(['pending', 'scheduled', 'retrying', 'running']);
+
+/**
+ * The history index a finished branch must read, named: without statistics SQLite would rather walk
+ * the primary key in id order and read each row to test its type or owner, which at 1,000,000 tasks
+ * took 218 ms for a type's list (its capped count walks up to 10,001 matches) and 117 ms for an
+ * owner's dead letter. Both indexes hold exactly the branch's rows in id order.
+ */
+function historyIndexOf(status: TaskStatus, byType: boolean, byOwner: boolean): string | null {
+  if (byType && FINISHED_BRANCH.has(status)) return 'tasks_history_type_idx';
+  if (byOwner && (status === 'failed' || status === 'cancelled')) return 'tasks_owner_unsuccessful_idx';
+  return null;
+}
+
+const FINISHED_BRANCH: ReadonlySet<TaskStatus> = new Set(['completed', 'failed', 'cancelled']);
 
 function whereClause(conditions: string[]): string {
   return conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
