@@ -239,33 +239,38 @@ function claimSql({ s, schema, statement, channel }: SqlContext) {
     // The handlers of these attempts started: a lost lease counts from now on. started_at becomes the
     // real start. $1 ids, $2 attempts, $3 worker, $4 start times (epoch ms).
     taskStartRecord: statement('task_start_record', `
+      WITH r AS MATERIALIZED (SELECT * FROM unnest($1::uuid[], $2::int[], $4::bigint[]) AS r(id, attempt, started_ms))
       UPDATE ${s}.tasks t SET attempt_started = true, started_at = 'epoch'::timestamptz + r.started_ms * interval '1 millisecond'
-      FROM unnest($1::uuid[], $2::int[], $4::bigint[]) AS r(id, attempt, started_ms)
+      FROM r
       WHERE t.id = r.id AND t.current_attempt = r.attempt AND t.status = 'running' AND t.worker_id = $3::text AND NOT t.attempt_started
       RETURNING t.id`),
     // $1/$2 the leases to extend to $4, $5/$6 leases only to look at; both fenced by worker $3.
+    // The leases are MATERIALIZED CTEs, as the batched completion's are (finish.ts says why).
     taskHeartbeat: statement('task_heartbeat', `
-      WITH renewed AS (
+      WITH l AS MATERIALIZED (SELECT * FROM unnest($1::uuid[], $2::int[]) AS l(id, attempt)),
+      c AS MATERIALIZED (SELECT * FROM unnest($5::uuid[], $6::int[]) AS c(id, attempt)),
+      renewed AS (
         UPDATE ${s}.tasks t SET lease_expires_at = $4::timestamptz
-        FROM unnest($1::uuid[], $2::int[]) AS l(id, attempt)
+        FROM l
         WHERE t.id = l.id AND t.current_attempt = l.attempt AND t.status = 'running' AND t.worker_id = $3::text
         RETURNING t.id, t.cancel_requested_at IS NOT NULL AS cancel_requested)
       SELECT id, cancel_requested, true AS renewed FROM renewed
       UNION ALL
       SELECT t.id, t.cancel_requested_at IS NOT NULL, false FROM ${s}.tasks t
-      JOIN unnest($5::uuid[], $6::int[]) AS c(id, attempt) ON t.id = c.id AND t.current_attempt = c.attempt
+      JOIN c ON t.id = c.id AND t.current_attempt = c.attempt
       WHERE t.status = 'running' AND t.worker_id = $3::text`),
     // Tasks claimed but never started (a worker's prefetch), as decideUnclaim decided per row: the
     // attempt number is given back, no attempt is recorded, run_at is kept (their place in line).
     // $1 ids, $2 attempts, $3 decided statuses, $4 whether each wakes idle workers, $5 worker, $6 now,
     // $7 whether cancellation was requested (the decision's assumption, part of the fence).
     taskUnclaim: statement('task_unclaim', `
-      WITH handed AS (
+      WITH l AS MATERIALIZED (SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::boolean[]) AS l(id, attempt, status, wake)),
+      handed AS (
         UPDATE ${s}.tasks t
         SET status = l.status, completed_at = CASE WHEN l.status = 'cancelled' THEN $6::timestamptz END,
             current_attempt = t.current_attempt - 1, updated_at = $6::timestamptz,
             worker_id = NULL, lease_expires_at = NULL, started_at = NULL
-        FROM unnest($1::uuid[], $2::int[], $3::text[], $4::boolean[]) AS l(id, attempt, status, wake)
+        FROM l
         WHERE t.id = l.id AND t.current_attempt = l.attempt AND t.status = 'running' AND t.worker_id = $5::text
           AND (t.cancel_requested_at IS NOT NULL) = $7::boolean
         RETURNING t.id, t.task_type, t.status, l.wake)

@@ -138,12 +138,17 @@ function finishSql({ s, statement, channel }: SqlContext) {
     // Completions that arrive together (see GroupCommit) go as one statement; the fence is per row.
     // $3 and $4 may be shorter than $1 (unnest pads them with NULL): one worker id for every row,
     // no outputs when all are null. $5 is epoch milliseconds, cheaper to send and read than text.
+    // The batch is a MATERIALIZED CTE: with statistics saying no task runs (taken while none did), the
+    // planner drives the join from tasks_lease_idx, and a plain unnest would be expanded again for
+    // every running task (150-230 ms per batch at 10,000,000 tasks, bench --scale); a materialized
+    // batch is only read again.
     taskCompleteMany: statement('task_complete_many', `
+      WITH c AS MATERIALIZED (
+        SELECT id, attempt, coalesce(worker_id, ($3::text[])[1]) AS worker_id, output, 'epoch'::timestamptz + finished_ms * interval '1 millisecond' AS finished_at
+        FROM unnest($1::uuid[], $2::int[], $3::text[], $4::jsonb[], $5::bigint[]) AS u(id, attempt, worker_id, output, finished_ms))
       UPDATE ${s}.tasks t
       SET status = 'completed', output = c.output, completed_at = c.finished_at, updated_at = c.finished_at, lease_expires_at = NULL
-      FROM (
-        SELECT id, attempt, coalesce(worker_id, ($3::text[])[1]) AS worker_id, output, 'epoch'::timestamptz + finished_ms * interval '1 millisecond' AS finished_at
-        FROM unnest($1::uuid[], $2::int[], $3::text[], $4::jsonb[], $5::bigint[]) AS u(id, attempt, worker_id, output, finished_ms)) AS c
+      FROM c
       WHERE t.id = c.id AND t.status = 'running' AND t.current_attempt = c.attempt AND t.worker_id = c.worker_id
       RETURNING t.id`),
     // The facts decideFail needs (core/lifecycle.ts), read under the lease's fence.
