@@ -3,7 +3,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { newTask } from '../../src/core/new-task.ts';
 import { parseDatabaseUrl } from '../../src/store/database-url.ts';
 import type { Engine } from '../../src/store/engine.ts';
+import { claimSql } from '../../src/store/postgres/claim.ts';
 import { fairClaimSql } from '../../src/store/postgres/fair-claim.ts';
+import { finishSql } from '../../src/store/postgres/finish.ts';
 import { WORKER_PLANNER_SETTINGS } from '../../src/store/postgres/postgres-connection.ts';
 import { sqlContext } from '../../src/store/postgres/sql-parts.ts';
 import { createEngine } from '../helpers/create-engine.ts';
@@ -27,7 +29,7 @@ describe('claim plans on PostgreSQL', () => {
     await db?.drop();
   });
 
-  it('the fair-share probe walks the fair index backwards, with statistics taken while nothing waited', async () => {
+  it('the fair-share probe walks the fair index backwards, and batches find running tasks by primary key, with statistics taken while nothing waited or ran', async () => {
     db = postgres.create();
     engine = createEngine(db.url);
     await engine.migrate();
@@ -51,6 +53,24 @@ describe('claim plans on PostgreSQL', () => {
       expect(plan).toContain('Index Scan Backward using tasks_fair_ready_idx');
       expect(plan).not.toContain('tasks_ready_idx');
       expect(plan).not.toMatch(/Sort/);
+
+      // The statements that find running tasks by id take the primary key, never the lease index
+      // (whose dead entries a drain leaves behind): statistics there say no task runs.
+      const context = sqlContext(target.schema);
+      const byId = [
+        [finishSql(context).taskComplete, ['00000000-0000-7000-8000-000000000001', 1, 'w', null, now]],
+        [finishSql(context).taskCompleteMany, [[], [], [], [], []]],
+        [claimSql(context).taskHeartbeat, [[], [], 'w', now, [], []]],
+        [claimSql(context).taskStartRecord, [[], [], 'w', []]],
+        [claimSql(context).taskUnclaim, [[], [], [], [], 'w', now, false]],
+      ] as const;
+      for (const [statement, values] of byId) {
+        const explain = { name: `explain_${statement.name}`, text: `EXPLAIN ${statement.text}`, values: [...values] };
+        await client.query(explain);
+        const lines = (await client.query<{ 'QUERY PLAN': string }>(explain)).rows.map((r) => r['QUERY PLAN']).join('\n');
+        expect(lines, statement.name).toContain('tasks_pkey');
+        expect(lines, statement.name).not.toContain('tasks_lease_idx');
+      }
     } finally {
       await client.end();
     }

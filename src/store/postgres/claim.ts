@@ -6,7 +6,7 @@ import { decodeClaimBatch } from '../shared/claim-decoding.ts';
 import { LIMIT_RECHECK_MS } from '../type-limit-cache.ts';
 import { FairClaim } from './fair-claim.ts';
 import { type PostgresConnection, WORKER } from './postgres-connection.ts';
-import { attemptStartedAtClaim, byId, CLAIM_COLUMN_NAMES, limitLockSpace, notifyIf, READY, type SqlContext } from './sql-parts.ts';
+import { attemptStartedAtClaim, byId, CLAIM_COLUMN_NAMES, limitLockSpace, notifyIf, READY, RUNNING_BY_ID, type SqlContext } from './sql-parts.ts';
 import { type ClaimRow, compareClaimOrder, decodeClaimedRow } from './task-row.ts';
 
 /** Workers taking tasks: claims (with concurrency limits), when to look again, lease renewal, hand-backs of claimed tasks never started. */
@@ -150,7 +150,7 @@ export class ClaimStore {
 /** A claimed row counts as started when it fills a free slot (n <= $6) and core/lifecycle.ts decideStart would not record its start first. */
 const ATTEMPT_STARTED_AT_CLAIM = attemptStartedAtClaim('$6::int');
 
-function claimSql({ s, schema, statement, channel }: SqlContext) {
+export function claimSql({ s, schema, statement, channel }: SqlContext) {
   // Tasks whose scope's breaker is open (a webhook's host) wait; a task without a scope, nearly every
   // task, is decided by its first test. The open scopes are read once per claim (an init plan) as
   // 'type @ scope' keys: a task type has no space, so the key is unambiguous.
@@ -242,7 +242,7 @@ function claimSql({ s, schema, statement, channel }: SqlContext) {
       WITH r AS MATERIALIZED (SELECT * FROM unnest($1::uuid[], $2::int[], $4::bigint[]) AS r(id, attempt, started_ms))
       UPDATE ${s}.tasks t SET attempt_started = true, started_at = 'epoch'::timestamptz + r.started_ms * interval '1 millisecond'
       FROM r
-      WHERE t.id = r.id AND t.current_attempt = r.attempt AND t.status = 'running' AND t.worker_id = $3::text AND NOT t.attempt_started
+      WHERE t.id = r.id AND t.current_attempt = r.attempt AND ${RUNNING_BY_ID('t.')} AND t.worker_id = $3::text AND NOT t.attempt_started
       RETURNING t.id`),
     // $1/$2 the leases to extend to $4, $5/$6 leases only to look at; both fenced by worker $3.
     // The leases are MATERIALIZED CTEs, as the batched completion's are (finish.ts says why).
@@ -252,13 +252,13 @@ function claimSql({ s, schema, statement, channel }: SqlContext) {
       renewed AS (
         UPDATE ${s}.tasks t SET lease_expires_at = $4::timestamptz
         FROM l
-        WHERE t.id = l.id AND t.current_attempt = l.attempt AND t.status = 'running' AND t.worker_id = $3::text
+        WHERE t.id = l.id AND t.current_attempt = l.attempt AND ${RUNNING_BY_ID('t.')} AND t.worker_id = $3::text
         RETURNING t.id, t.cancel_requested_at IS NOT NULL AS cancel_requested)
       SELECT id, cancel_requested, true AS renewed FROM renewed
       UNION ALL
       SELECT t.id, t.cancel_requested_at IS NOT NULL, false FROM ${s}.tasks t
       JOIN c ON t.id = c.id AND t.current_attempt = c.attempt
-      WHERE t.status = 'running' AND t.worker_id = $3::text`),
+      WHERE ${RUNNING_BY_ID('t.')} AND t.worker_id = $3::text`),
     // Tasks claimed but never started (a worker's prefetch), as decideUnclaim decided per row: the
     // attempt number is given back, no attempt is recorded, run_at is kept (their place in line).
     // $1 ids, $2 attempts, $3 decided statuses, $4 whether each wakes idle workers, $5 worker, $6 now,
@@ -271,7 +271,7 @@ function claimSql({ s, schema, statement, channel }: SqlContext) {
             current_attempt = t.current_attempt - 1, updated_at = $6::timestamptz,
             worker_id = NULL, lease_expires_at = NULL, started_at = NULL
         FROM l
-        WHERE t.id = l.id AND t.current_attempt = l.attempt AND t.status = 'running' AND t.worker_id = $5::text
+        WHERE t.id = l.id AND t.current_attempt = l.attempt AND ${RUNNING_BY_ID('t.')} AND t.worker_id = $5::text
           AND (t.cancel_requested_at IS NOT NULL) = $7::boolean
         RETURNING t.id, t.task_type, t.status, l.wake)
       SELECT id, status FROM handed WHERE ${notifyIf('wake', channel)}`),

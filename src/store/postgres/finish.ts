@@ -5,7 +5,7 @@ import type { JsonValue, TaskLease } from '../../core/task.ts';
 import type { Engine, TaskFailResult } from '../engine.ts';
 import { GroupCommit } from '../shared/group-commit.ts';
 import { type PostgresConnection, WORKER } from './postgres-connection.ts';
-import { appendAttempt, byId, FENCE, fence, notifyIf, type SqlContext } from './sql-parts.ts';
+import { appendAttempt, byId, FENCE, fence, notifyIf, RUNNING_BY_ID, type SqlContext } from './sql-parts.ts';
 /**
  * Completion statements in flight at once; completions arriving meanwhile wait and go together in
  * the next. Measured on 2 cores (bench/tools/drain-profile.ts, 20,000 no-op tasks, concurrency 10):
@@ -127,7 +127,7 @@ export class FinishStore {
   }
 }
 
-function finishSql({ s, statement, channel }: SqlContext) {
+export function finishSql({ s, statement, channel }: SqlContext) {
   return {
     // A completion appends nothing to `attempts`: the row's own columns are that attempt's record
     // (see attemptHistory), which spares the hot path building and writing a JSON entry per task.
@@ -149,7 +149,7 @@ function finishSql({ s, statement, channel }: SqlContext) {
       UPDATE ${s}.tasks t
       SET status = 'completed', output = c.output, completed_at = c.finished_at, updated_at = c.finished_at, lease_expires_at = NULL
       FROM c
-      WHERE t.id = c.id AND t.status = 'running' AND t.current_attempt = c.attempt AND t.worker_id = c.worker_id
+      WHERE t.id = c.id AND ${RUNNING_BY_ID('t.')} AND t.current_attempt = c.attempt AND t.worker_id = c.worker_id
       RETURNING t.id`),
     // The facts decideFail needs (core/lifecycle.ts), read under the lease's fence.
     taskFailRead: statement('task_fail_read', `SELECT retry_strategy, max_attempts, cancel_requested_at IS NOT NULL AS cancel_requested FROM ${s}.tasks WHERE ${FENCE}`),
