@@ -7,12 +7,10 @@ import { cliAction, CliError, EXIT } from '../cli-error.ts';
 import { loadConfig } from '../config.ts';
 import { formatDuration, parseDuration, printJson, println } from '../output.ts';
 import { confirmDeletion } from '../prompt.ts';
+import { PRUNE_BATCH, VACUUM_AFTER_ROWS } from '../../worker/maintenance/pruner.ts';
 
-const BATCH = 5000;
 /** A page of the dry run's walk (the list's largest). */
 const LIST_PAGE = 1000;
-/** After deleting this many, the command waits for the engine's VACUUM so the space is reused (see Pruner). */
-const VACUUM_AFTER = 100_000;
 
 /**
  * Deletes finished tasks that finished before `before`, in batches so no transaction grows large;
@@ -21,11 +19,12 @@ const VACUUM_AFTER = 100_000;
 export async function pruneFinished(engine: Engine, before: Date): Promise<number> {
   let total = 0;
   for (;;) {
-    const deleted = await engine.taskPrune({ finishedBefore: before, limit: BATCH });
+    const deleted = await engine.taskPrune({ finishedBefore: before, limit: PRUNE_BATCH });
     total += deleted;
-    if (deleted < BATCH) break;
+    if (deleted < PRUNE_BATCH) break;
   }
-  if (total >= VACUUM_AFTER) await engine.taskVacuum();
+  // Waited for here (the maintenance's Pruner vacuums in the background): the command ends after it.
+  if (total >= VACUUM_AFTER_ROWS) await engine.taskVacuum();
   return total;
 }
 

@@ -14,7 +14,7 @@ export const PRUNE_BUDGET_MS = 30_000;
 /** A long run says how far it got this often. */
 const PROGRESS_EVERY_MS = 10_000;
 /** A VACUUM follows once this many tasks were pruned since the last one... */
-const VACUUM_AFTER_ROWS = 100_000;
+export const VACUUM_AFTER_ROWS = 100_000;
 /**
  * ...or a run pruned at least VACUUM_MIN_RUN_ROWS and what was pruned since the last VACUUM is this
  * share of the table. Autovacuum waits for 20 % dead rows by default, so a day's prune of a 7-day
