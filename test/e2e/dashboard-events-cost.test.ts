@@ -1,22 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { resolveApiConfig } from '../../src/api/api-config.ts';
 import type { ApiContext } from '../../src/api/api-context.ts';
-import { TaskEventHub, type EventSink } from '../../src/api/task-event-hub.ts';
+import { TaskEventHub } from '../../src/api/task-event-hub.ts';
 import { ManualClock } from '../../src/core/clock.ts';
-import { uuidv7 } from '../../src/core/id.ts';
 import { silentLogger } from '../../src/core/logger.ts';
+import { uuidv7 } from '../../src/core/id.ts';
 import { newTask } from '../../src/core/new-task.ts';
 import type { Engine, UserRole } from '../../src/store/engine.ts';
 import { createEngine } from '../helpers/create-engine.ts';
 import { testDatabases, type TestDatabase } from '../helpers/databases.ts';
+import { eventViewer, type EventViewer } from '../helpers/event-viewer.ts';
 import { waitFor } from '../helpers/wait-for.ts';
-
-interface Viewer {
-  userId: string;
-  events: { event: string; data: any }[];
-  sink: EventSink;
-}
 
 /**
  * What an open dashboard costs the database: the live hub refreshes on the engines' notifications, so
@@ -42,37 +36,12 @@ describe.each(testDatabases)('live event hub cost [$kind]', ({ create }) => {
     await db?.drop();
   });
 
-  async function viewer(role: UserRole, userId?: string): Promise<Viewer> {
-    const now = clock.now();
-    let id = userId;
-    if (!id) {
-      const name = `${role}_${randomBytes(3).toString('hex')}`;
-      id = (await engine.userInsert({ user: { id: uuidv7(), username: name, email: `${name}@example.com`, passwordHash: 'not-used', role, createdAt: now } })).id;
-    }
-    const user = (await engine.userGet({ id }))!;
-    const sessionHash = randomBytes(32).toString('hex');
-    await engine.sessionInsert({ session: { tokenHash: sessionHash, userId: id, createdAt: now, expiresAt: new Date(now.getTime() + 3_600_000), lastRefreshedAt: null, userAgent: null } });
-    const v: Viewer = {
-      userId: id,
-      events: [],
-      sink: {
-        user,
-        sessionHash,
-        write: (chunk) => {
-          const event = /^event: (.*)$/m.exec(chunk)?.[1];
-          const data = /^data: (.*)$/m.exec(chunk)?.[1];
-          if (event && data) v.events.push({ event, data: JSON.parse(data) });
-        },
-        end: () => {},
-      },
-    };
-    return v;
-  }
+  const viewer = (role: UserRole, userId?: string) => eventViewer(engine, { role, now: clock.now(), ...(userId ? { userId } : {}) });
 
   /** Six streams: an admin, a moderator, and four of role user (two of them the same user's tabs). */
-  async function watchers(): Promise<Viewer[]> {
+  async function watchers(): Promise<EventViewer[]> {
     const alice = await viewer('user');
-    const viewers = [await viewer('admin'), await viewer('moderator'), alice, await viewer('user', alice.userId), await viewer('user'), await viewer('user')];
+    const viewers = [await viewer('admin'), await viewer('moderator'), alice, await viewer('user', alice.user.id), await viewer('user'), await viewer('user')];
     for (const v of viewers) {
       hub.admit(v.sink.user);
       hub.open(v.sink);
@@ -124,19 +93,19 @@ describe.each(testDatabases)('live event hub cost [$kind]', ({ create }) => {
     const ctx = { engine, clock, logger: silentLogger, config: resolveApiConfig() } as unknown as ApiContext;
     hub = new TaskEventHub(ctx, { heartbeatMs: 3_600_000 }); // no heartbeat: only a notification can bring it
     const viewers = await watchers();
-    const [admin, , alice] = viewers as [Viewer, Viewer, Viewer];
+    const [admin, , alice] = viewers as [EventViewer, EventViewer, EventViewer];
 
     // Another engine on the same database plays the worker: insert, claim, complete.
     const worker = createEngine(db.url);
     try {
-      const { task } = await worker.taskInsert({ task: newTask({ taskType: 'report', payload: {}, createdBy: alice.userId }, clock.now()) });
+      const { task } = await worker.taskInsert({ task: newTask({ taskType: 'report', payload: {}, createdBy: alice.user.id }, clock.now()) });
       const [claimed] = await worker.taskClaim({ workerId: 'w1', taskTypes: ['report'], limit: 1, now: clock.now(), leaseMs: 60_000 });
       expect(claimed?.id).toBe(task.id);
       expect(await worker.taskComplete({ lease: { id: task.id, attempt: claimed!.currentAttempt, workerId: 'w1' }, output: null, now: clock.now() })).toBe(true);
 
       const counter = countCalls();
       const started = clock.nowMs();
-      const sawCompleted = (v: Viewer) => v.events.some((e) => e.event === 'tasks' && e.data.tasks.some((t: any) => t.id === task.id && t.status === 'completed'));
+      const sawCompleted = (v: EventViewer) => v.events.some((e) => e.event === 'tasks' && e.data.tasks.some((t: any) => t.id === task.id && t.status === 'completed'));
       // The hub refreshes at most once per second of its clock, however many notifications came.
       await waitFor(async () => {
         clock.advance(250);

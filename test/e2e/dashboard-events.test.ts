@@ -1,25 +1,16 @@
-import { randomBytes } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { resolveApiConfig } from '../../src/api/api-config.ts';
 import type { ApiContext } from '../../src/api/api-context.ts';
-import { TaskEventHub, type EventSink } from '../../src/api/task-event-hub.ts';
+import { TaskEventHub } from '../../src/api/task-event-hub.ts';
 import { systemClock } from '../../src/core/clock.ts';
-import { uuidv7 } from '../../src/core/id.ts';
 import { silentLogger } from '../../src/core/logger.ts';
 import { newTask } from '../../src/core/new-task.ts';
 import { createEngine } from '../helpers/create-engine.ts';
-import type { Engine, UserRecord, UserRole } from '../../src/store/engine.ts';
+import type { Engine, UserRole } from '../../src/store/engine.ts';
 import { testDatabases, type TestDatabase } from '../helpers/databases.ts';
+import { eventViewer, type EventViewer } from '../helpers/event-viewer.ts';
 import { waitFor } from '../helpers/wait-for.ts';
 import { startApi } from '../api/api-harness.ts';
-
-interface Viewer {
-  user: UserRecord;
-  sessionHash: string;
-  events: { event: string; data: any }[];
-  ended: boolean;
-  sink: EventSink;
-}
 
 /**
  * The dashboard's live stream (GET /events) below HTTP: one hub woken by a real engine's notifications,
@@ -44,35 +35,10 @@ describe.each(testDatabases)('live event hub [$kind]', ({ create }) => {
     await db?.drop();
   });
 
-  async function viewer(role: UserRole): Promise<Viewer> {
-    const name = `${role}_${randomBytes(3).toString('hex')}`;
-    const now = new Date();
-    const user = await engine.userInsert({ user: { id: uuidv7(), username: name, email: `${name}@example.com`, passwordHash: 'not-used', role, createdAt: now } });
-    const sessionHash = randomBytes(32).toString('hex');
-    await engine.sessionInsert({ session: { tokenHash: sessionHash, userId: user.id, createdAt: now, expiresAt: new Date(now.getTime() + 3_600_000), lastRefreshedAt: null, userAgent: null } });
-    const v: Viewer = {
-      user,
-      sessionHash,
-      events: [],
-      ended: false,
-      sink: {
-        user,
-        sessionHash,
-        write: (chunk) => {
-          const event = /^event: (.*)$/m.exec(chunk)?.[1];
-          const data = /^data: (.*)$/m.exec(chunk)?.[1];
-          if (event && data) v.events.push({ event, data: JSON.parse(data) });
-        },
-        end: () => {
-          v.ended = true;
-        },
-      },
-    };
-    return v;
-  }
+  const viewer = (role: UserRole) => eventViewer(engine, { role, now: new Date() });
 
-  const taskEvents = (v: Viewer) => v.events.filter((e) => e.event === 'tasks').map((e) => e.data);
-  const sawTask = (v: Viewer, id: string, status?: string) => taskEvents(v).some((d) => d.tasks.some((t: any) => t.id === id && (!status || t.status === status)));
+  const taskEvents = (v: EventViewer) => v.events.filter((e) => e.event === 'tasks').map((e) => e.data);
+  const sawTask = (v: EventViewer, id: string, status?: string) => taskEvents(v).some((d) => d.tasks.some((t: any) => t.id === id && (!status || t.status === status)));
   const insert = async (createdBy: string) => (await engine.taskInsert({ task: newTask({ taskType: 'report', payload: {}, createdBy }, new Date()) })).task;
 
   test('each viewer gets its own scope: users their own tasks and stats, moderators everything', async () => {
