@@ -84,7 +84,8 @@ class ConveyorSystem implements BenchSystem {
 
   async startWorkers(concurrency: number, handler: BenchHandler): Promise<void> {
     const registry = benchRegistry(handler);
-    const engine = createEngine(this.#url);
+    // As `conveyor work` and ConveyorWorker open it: on SQLite, the database work on its own thread.
+    const engine = createEngine(this.#url, { sqliteThread: true });
     const worker = new Worker({ engine, registry, config: { worker: { concurrency } } });
     this.#worker = { worker, engine };
     await worker.start();

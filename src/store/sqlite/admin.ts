@@ -30,7 +30,7 @@ export class AdminStore {
     this.#c.assertOpen();
     const query = buildListQuery(p);
     return this.#c.run('taskList', () => {
-      const rows = this.#c.prepare(query.pageSql).all(query.params) as TaskRow[];
+      const rows = this.#c.rows<TaskRow>(query.pageSql, query.params);
       const more = rows.length > p.limit;
       const page = more ? rows.slice(0, p.limit) : rows;
       const counted = p.withTotal === true ? cappedTotal((this.#c.prepare(query.countSql).get(query.countParams) as { n: number }).n) : { total: null, totalIsExact: true };

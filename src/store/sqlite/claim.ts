@@ -47,7 +47,7 @@ export class ClaimStore {
     const rows = await this.#c.write('taskClaim', () =>
       fairShare !== null && this.#fair.contended(p.taskTypes.length, params)
         ? this.#fair.claim(p.taskTypes.length, params, fairShare)
-        : (this.#c.prepare(text).all(params) as ClaimRow[]),
+        : this.#c.rows<ClaimRow>(text, params),
     );
     const tasks = await decodeClaimBatch(rows.sort(compareClaimOrder), decodeClaimedRow, { workerId: p.workerId, now: p.now, taskFail: this.#taskFail });
     if (limited.length > 0) for (const task of tasks) if (limited.includes(task.taskType)) task.limited = true;

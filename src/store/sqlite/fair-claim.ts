@@ -64,7 +64,7 @@ export class FairClaim {
     for (const row of this.#c.prepare(sql.typeFree).all(typeParams(params, typeCount)) as { task_type: string; free: number }[]) typeFree.set(row.task_type, row.free);
     const ids = pickFairShare({ candidates, running, limit, maxShare, typeFree });
     if (ids.length === 0) return [];
-    return this.#c.prepare(sql.take).all({ now: params.now!, workerId: params.workerId!, leaseExpiresAt: params.leaseExpiresAt!, startNow: params.startNow!, ids: JSON.stringify(ids) }) as ClaimRow[];
+    return this.#c.rows<ClaimRow>(sql.take, { now: params.now!, workerId: params.workerId!, leaseExpiresAt: params.leaseExpiresAt!, startNow: params.startNow!, ids: JSON.stringify(ids) });
   }
 }
 
