@@ -113,7 +113,6 @@ port.on('message', (message: MainMessage) => {
       () => {
         answer(message.id, true, null);
         flush();
-        port.close();
       },
       (error: unknown) => answer(message.id, false, encodeThreadError(error)),
     );

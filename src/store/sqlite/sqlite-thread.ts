@@ -24,7 +24,16 @@ export function sqliteThreadDriver(options: ThreadOptions & { logger?: Logger | 
     eval: true,
     workerData: { filename: options.filename, busyTimeoutMs: options.busyTimeoutMs, hostUrl: HOST_URL, tsxApi: HOST_URL.endsWith('.ts') ? TSX_API : null },
   });
+  // Like the engine on the caller's thread (its file watchers are not persistent), an open engine
+  // does not keep the process alive: only a call waiting for its answer does.
+  thread.unref();
   const pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  const settle = (id: number) => {
+    const waiting = pending.get(id);
+    pending.delete(id);
+    if (pending.size === 0) thread.unref();
+    return waiting;
+  };
   const listeners = new Map<number, (arg: unknown) => void>();
   let nextId = 0;
   let outbox: [number, string, unknown][] = [];
@@ -36,12 +45,12 @@ export function sqliteThreadDriver(options: ThreadOptions & { logger?: Logger | 
     gone ??= error;
     for (const { reject } of pending.values()) reject(gone);
     pending.clear();
+    thread.unref();
   };
   thread.on('message', (message: HostMessage) => {
     if (message.type === 'results') {
       for (const [id, ok, value] of message.results) {
-        const waiting = pending.get(id);
-        pending.delete(id);
+        const waiting = settle(id);
         if (waiting) ok ? waiting.resolve(value) : waiting.reject(decodeThreadError(value as ThreadError));
       }
     } else if (message.type === 'event') {
@@ -72,9 +81,7 @@ export function sqliteThreadDriver(options: ThreadOptions & { logger?: Logger | 
         try {
           thread.postMessage({ type: 'calls', calls: [call] } satisfies MainMessage);
         } catch (callError) {
-          const waiting = pending.get(call[0]);
-          pending.delete(call[0]);
-          waiting?.reject(new ConveyorError(ERROR_CODES.VALIDATION, `${call[1]}: its parameters cannot cross to the SQLite thread: ${(callError as Error).message}`));
+          settle(call[0])?.reject(new ConveyorError(ERROR_CODES.VALIDATION, `${call[1]}: its parameters cannot cross to the SQLite thread: ${(callError as Error).message}`));
         }
       }
     }
@@ -84,6 +91,7 @@ export function sqliteThreadDriver(options: ThreadOptions & { logger?: Logger | 
     if (gone) return Promise.reject(gone);
     const id = nextId++;
     return new Promise((resolve, reject) => {
+      if (pending.size === 0) thread.ref();
       pending.set(id, { resolve, reject });
       post(id);
     });
@@ -125,8 +133,9 @@ export function sqliteThreadDriver(options: ThreadOptions & { logger?: Logger | 
   driver.close = async () => {
     if (gone) return;
     flush();
+    // The driver closed there (completions written, file closed): nothing is left to lose.
     await request((id) => send({ type: 'close', id }));
-    await new Promise((resolve) => (thread.threadId === -1 ? resolve(null) : thread.once('exit', resolve)));
+    await thread.terminate();
   };
   return driver as unknown as EngineDriver;
 }
