@@ -194,10 +194,12 @@ export interface UpkeepStore {
   taskRescueExpired(p: { now: Date; maxRescues: number; limit: number }): Promise<RescueResult>;
   /**
    * Rolls finished tasks up per minute, type and owner (task_rollups), from where the last run
-   * stopped up to the last settled minute, at most an hour of minutes per call; the leader calls it
-   * each round. `minutes` is how many it rolled up (0: nothing due).
+   * stopped up to the last settled minute, at most an hour of minutes per call; then, in the same
+   * transaction, makes the minutes of each hour they complete into that hour (task_rollups_hourly,
+   * at most a day of hours per call: an upgraded database's earlier minutes too). The leader calls it
+   * each round. `minutes` and `hours` are how many it rolled up (0 and 0: nothing due).
    */
-  taskRollup(p: { now: Date }): Promise<{ minutes: number; rolledThrough: Date | null }>;
+  taskRollup(p: { now: Date }): Promise<{ minutes: number; hours: number; rolledThrough: Date | null }>;
   /**
    * Deletes finished tasks that finished before `finishedBefore`, at most `limit`, oldest first, in
    * one short transaction; how many it deleted. Tasks the rollup counted leave task_counts with them.

@@ -1,10 +1,14 @@
 import { expect, it } from 'vitest';
 import { TASK_PRIORITIES, TASK_STATUSES } from '../../src/core/task.ts';
-import type { Engine } from '../../src/store/engine.ts';
+import type { TaskRecord } from '../../src/core/task.ts';
+import type { Engine, TaskHistory, TaskHistoryBucket } from '../../src/store/engine.ts';
 import { createEngine } from '../helpers/create-engine.ts';
+import { rawExec } from '../helpers/raw-exec.ts';
 import { describeEachEngine, leaseOf } from './engine-fixture.ts';
 
 const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const WEEK = 7 * 24 * HOUR;
 const OWNER = '0190a4c2-0000-7000-8000-00000000000b';
 
 describeEachEngine('per-minute rollups', (f) => {
@@ -33,8 +37,8 @@ describeEachEngine('per-minute rollups', (f) => {
 
     // 12:03:30: minutes 12:00 and 12:01 have settled (a minute after their end); 12:02 has not.
     clock.set(start + 3 * MINUTE + 30_000);
-    expect(await engine.taskRollup({ now: clock.now() })).toEqual({ minutes: 2, rolledThrough: new Date(start + 2 * MINUTE) });
-    expect(await engine.taskRollup({ now: clock.now() })).toEqual({ minutes: 0, rolledThrough: new Date(start + 2 * MINUTE) });
+    expect(await engine.taskRollup({ now: clock.now() })).toEqual({ minutes: 2, hours: 0, rolledThrough: new Date(start + 2 * MINUTE) });
+    expect(await engine.taskRollup({ now: clock.now() })).toEqual({ minutes: 0, hours: 0, rolledThrough: new Date(start + 2 * MINUTE) });
 
     const chart = await engine.taskHistory({ since: new Date(start), until: new Date(start + 5 * MINUTE), bucketMs: MINUTE });
     expect(chart.rolledUpThrough).toEqual(new Date(start + 2 * MINUTE));
@@ -71,6 +75,93 @@ describeEachEngine('per-minute rollups', (f) => {
     } finally {
       await again.close();
     }
+  });
+
+  it('charts 7 days from hourly rollups: the buckets counted from the tasks, with hours partly rolled, after an upgrade and across a restart', async () => {
+    const { engine, clock, db } = f();
+    const start = clock.nowMs(); // 12:00:00, an hour boundary
+    await engine.userInsert({ user: { id: OWNER, username: 'dee', email: 'dee@example.com', passwordHash: 'x', role: 'user', createdAt: clock.now() } });
+    // Tasks finishing over three and a half hours: types, owners, outcomes, waits and run times vary,
+    // several per minute in some minutes, so that an hour's percentile is the largest of its minutes'.
+    for (let i = 0; i < 14; i++) {
+      clock.set(start + i * 15 * MINUTE + 7_000 * (i % 3));
+      await finish(1 + (i % 3), { taskType: i % 2 ? 'report' : 'email', waitMs: 100 * i, runMs: 1000 + 50 * (i % 5), outcome: i % 4 === 3 ? 'failed' : 'completed', ...(i % 3 === 0 ? { createdBy: OWNER } : {}) });
+      if (i % 4 === 1) await finish(2, { taskType: 'email', waitMs: 40 * i, runMs: 3000 - 100 * i, outcome: 'completed' });
+    }
+    const tasks = (await engine.taskList({ limit: 1000, status: ['completed', 'failed'] })).tasks;
+    expect(tasks.length).toBeGreaterThan(30);
+    clock.set(start + 3 * HOUR + 40 * MINUTE); // 15:40
+
+    // The 7-day chart as GET /tasks/history?range=7d asks for it, for an admin, a type and a role user.
+    const week = async (on: Engine = engine) => {
+      const until = (Math.floor(clock.nowMs() / HOUR) + 1) * HOUR;
+      const ask = (extra: { createdBy?: string; taskType?: string }) => on.taskHistory({ since: new Date(until - WEEK), until: new Date(until), bucketMs: HOUR, ...extra });
+      return { all: await ask({}), report: await ask({ taskType: 'report' }), own: await ask({ createdBy: OWNER }) };
+    };
+    const expected = () => {
+      const until = (Math.floor(clock.nowMs() / HOUR) + 1) * HOUR;
+      const direct = (keep: (task: TaskRecord) => boolean) => weekOfTasks(tasks.filter(keep), until - WEEK);
+      return { all: direct(() => true), report: direct((t) => t.taskType === 'report'), own: direct((t) => t.createdBy === OWNER) };
+    };
+    const check = async (when: string, on?: Engine) => {
+      const chart = await week(on);
+      for (const key of ['all', 'report', 'own'] as const) expect(chart[key].buckets, `${when} (${key})`).toEqual(expected()[key]);
+      return chart;
+    };
+    const sum = (history: TaskHistory) => history.buckets.reduce((n, b) => n + b.completed + b.failed, 0);
+
+    expect(sum((await check('before any rollup')).all)).toBe(tasks.length);
+    // Each call rolls an hour of minutes, then the hours those complete: 12:00-13:00 (hour 12:00),
+    // 13:00-14:00 (13:00), 14:00-15:00 (14:00), 15:00-15:39 (none: 15:00 is not over).
+    const calls: { minutes: number; hours: number }[] = [];
+    for (;;) {
+      const { minutes, hours } = await engine.taskRollup({ now: clock.now() });
+      if (minutes === 0 && hours === 0) break;
+      calls.push({ minutes, hours });
+      await check(`after rollup call ${calls.length}`);
+    }
+    expect(calls).toEqual([{ minutes: 60, hours: 1 }, { minutes: 60, hours: 1 }, { minutes: 60, hours: 1 }, { minutes: 39, hours: 0 }]);
+
+    // An upgraded database: minutes rolled before there were hours. The chart reads the minutes until
+    // the next rollup makes their hours.
+    await rawExec(db, 'DELETE FROM task_rollups_hourly');
+    await rawExec(db, 'UPDATE task_rollup_state SET hours_through = NULL');
+    await check('with minutes and no hours');
+    expect(await engine.taskRollup({ now: clock.now() })).toMatchObject({ minutes: 0, hours: 3 });
+    await check('after the hours were made from the minutes');
+
+    // The whole hours come from the hourly rollups: without their minutes, the chart is the same.
+    await rawExec(db, 'DELETE FROM task_rollups WHERE minute < (SELECT hours_through FROM task_rollup_state)');
+    await check('from the hours alone');
+    // ... across a restart of the API (another engine on the database).
+    const again = createEngine(db.url);
+    try {
+      await check('after a restart', again);
+      // More tasks finish; the 15:00 hour completes and is made into an hour.
+      await finish(2, { waitMs: 10, runMs: 20, outcome: 'completed', createdBy: OWNER });
+      tasks.push(...(await engine.taskList({ limit: 2, status: ['completed'] })).tasks);
+      clock.set(start + 4 * HOUR + 5 * MINUTE);
+      expect(await again.taskRollup({ now: clock.now() })).toMatchObject({ minutes: 25, hours: 1 });
+      expect(sum((await check('after the 15:00 hour', again)).all)).toBe(tasks.length);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('deletes hours past the charts\' reach with the minutes', async () => {
+    const { engine, clock } = f();
+    const start = clock.nowMs();
+    await finish(1, { waitMs: 0, runMs: 1, outcome: 'completed' });
+    clock.advance(2 * HOUR);
+    while ((await engine.taskRollup({ now: clock.now() })).minutes > 0);
+    const firstHour = () => engine.taskHistory({ since: new Date(start), until: new Date(start + HOUR), bucketMs: HOUR });
+    expect((await firstHour()).buckets[0]!.completed).toBe(1);
+    clock.advance(8 * 24 * HOUR);
+    for (;;) {
+      const { minutes, hours } = await engine.taskRollup({ now: clock.now() });
+      if (minutes === 0 && hours === 0) break;
+    }
+    expect((await firstHour()).buckets[0]!.completed).toBe(0);
   });
 
   it('catches up on a long history an hour of minutes per run, starting at most 7 days back', async () => {
@@ -137,4 +228,38 @@ async function fullCount(engine: Engine, createdBy?: string) {
     byPriority[task.priority]![task.status] = (byPriority[task.priority]![task.status] ?? 0) + 1;
   }
   return { total: tasks.length, byStatus, byType, byPriority };
+}
+
+/**
+ * The 7-day chart from the tasks themselves, as the charts have always been defined: per minute and
+ * type, counts and nearest-rank percentiles of queue wait and run time; per hour, the counts added up
+ * and each percentile the largest of its minutes'.
+ */
+function weekOfTasks(tasks: readonly TaskRecord[], since: number): TaskHistoryBucket[] {
+  const rank = (values: number[], p: number) => (values.length === 0 ? null : values.sort((a, b) => a - b)[Math.max(0, Math.ceil(p * values.length) - 1)]!);
+  const minutes = new Map<string, TaskRecord[]>();
+  for (const task of tasks) {
+    const key = `${Math.floor(task.completedAt!.getTime() / MINUTE)}|${task.taskType}`;
+    minutes.set(key, [...(minutes.get(key) ?? []), task]);
+  }
+  const buckets: TaskHistoryBucket[] = Array.from({ length: 168 }, (_, i) => ({
+    start: new Date(since + i * HOUR), completed: 0, failed: 0, cancelled: 0,
+    waitP50Ms: null, waitP95Ms: null, waitP99Ms: null, runP50Ms: null, runP95Ms: null, runP99Ms: null,
+  }));
+  const max = (a: number | null, b: number | null) => (a === null ? b : b === null ? a : Math.max(a, b));
+  for (const group of minutes.values()) {
+    const bucket = buckets[Math.floor((group[0]!.completedAt!.getTime() - since) / HOUR)];
+    if (!bucket) continue;
+    for (const task of group) bucket[task.status as 'completed' | 'failed' | 'cancelled'] += 1;
+    const started = group.filter((task) => task.startedAt !== null);
+    const waits = started.map((task) => Math.max(0, task.startedAt!.getTime() - task.runAt.getTime()));
+    const runs = started.map((task) => Math.max(0, task.completedAt!.getTime() - task.startedAt!.getTime()));
+    bucket.waitP50Ms = max(bucket.waitP50Ms, rank(waits, 0.5));
+    bucket.waitP95Ms = max(bucket.waitP95Ms, rank(waits, 0.95));
+    bucket.waitP99Ms = max(bucket.waitP99Ms, rank(waits, 0.99));
+    bucket.runP50Ms = max(bucket.runP50Ms, rank(runs, 0.5));
+    bucket.runP95Ms = max(bucket.runP95Ms, rank(runs, 0.95));
+    bucket.runP99Ms = max(bucket.runP99Ms, rank(runs, 0.99));
+  }
+  return buckets;
 }

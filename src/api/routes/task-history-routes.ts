@@ -7,7 +7,8 @@ import { iso, isoOrNull } from '../views/iso.ts';
 
 /**
  * Charts of finished tasks over 1 hour, 24 hours or 7 days, from the per-minute rollups the
- * maintenance leader stores (issue 16): they survive restarts and cost the same at any history size.
+ * maintenance leader stores, and for 7 days (whole-hour buckets) from the hourly rollups it makes of
+ * them (issue 16): they survive restarts and cost the same at any history size.
  */
 export function taskHistoryRoutes(app: App, ctx: ApiContext): void {
   app.get('/tasks/history', {

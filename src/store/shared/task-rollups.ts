@@ -1,12 +1,14 @@
 import type { TaskHistory, TaskHistoryBucket } from '../engine.ts';
 
 /**
- * Per-minute rollups of finished tasks (issue 16), the same for both engines: what a rollup row
- * holds, how far a run reaches, how raw rows become rollups (SQLite; PostgreSQL computes them in
- * SQL) and how minutes merge into a chart's buckets.
+ * Per-minute and hourly rollups of finished tasks (issue 16), the same for both engines: what a
+ * rollup row holds, how far a run reaches, how raw rows become rollups (SQLite; PostgreSQL computes
+ * them in SQL), which hours are made from the minutes, and how minutes and hours merge into a chart's
+ * buckets.
  */
 
 export const MINUTE_MS = 60_000;
+export const HOUR_MS = 3_600_000;
 /** The owner key of the rows that count every task of a type, whoever created it. */
 export const ALL_OWNERS = '*';
 /**
@@ -18,6 +20,8 @@ export const ROLLUP_SETTLE_MS = 60_000;
 export const ROLLUP_REACH_MS = 7 * 24 * 3_600_000;
 /** The most minutes one run rolls up, so that catching up on a large history is many short runs. */
 export const ROLLUP_MAX_MINUTES_PER_RUN = 60;
+/** The most hours one run rolls up from the minutes (an upgraded database's 7 days: 7 runs). */
+export const ROLLUP_MAX_HOURS_PER_RUN = 24;
 
 export interface RollupRow {
   minute: number;
@@ -52,8 +56,43 @@ export function rollupWindow(rolledThrough: number | null, nowMs: number, earlie
  * cutoff (null when this run crosses none). The table then holds about 7 days of minutes.
  */
 export function rollupExpiry(window: { from: number; to: number }): number | null {
-  const HOUR_MS = 3_600_000;
   return Math.floor(window.from / HOUR_MS) === Math.floor(window.to / HOUR_MS) ? null : window.to - ROLLUP_REACH_MS - HOUR_MS;
+}
+
+/**
+ * The hours [from, to) one run rolls up from the stored minutes into the hourly rollups, or null when
+ * none is due: every whole hour before rolledThrough (the minutes' mark after this run) from where the
+ * last run stopped (hoursThrough), at most ROLLUP_MAX_HOURS_PER_RUN, never from further back than the
+ * charts reach. Before the first hour (hoursThrough null) they start at the hour of the earliest
+ * stored minute (`earliestMinute`): a database that had minutes before it had hours (an upgrade) gets
+ * the hours of its last 7 days from those minutes over its first runs.
+ *
+ * An hour's row is its minutes merged as historyOf merges them: counts added up, each percentile the
+ * largest of its minutes' (not the hour's exact percentile, which the minutes cannot give). A chart
+ * whose buckets are whole hours therefore shows from hours exactly what it showed from minutes.
+ */
+export function rollupHourWindow(hoursThrough: number | null, rolledThrough: number | null, nowMs: number, earliestMinute: number | null): { from: number; to: number } | null {
+  if (rolledThrough === null) return null;
+  const through = Math.floor(rolledThrough / HOUR_MS) * HOUR_MS;
+  const start = hoursThrough ?? Math.floor((earliestMinute ?? rolledThrough) / HOUR_MS) * HOUR_MS;
+  const from = Math.max(start, Math.floor((nowMs - ROLLUP_REACH_MS) / HOUR_MS) * HOUR_MS);
+  const to = Math.min(through, from + ROLLUP_MAX_HOURS_PER_RUN * HOUR_MS);
+  return to > from ? { from, to } : null;
+}
+
+/**
+ * Which part of a chart [since, until) reads the hourly rollups: [since, hoursEnd). Only a chart whose
+ * buckets are whole hours on hour boundaries (the 7-day chart) does, and only up to hoursThrough; the
+ * rest reads minutes (up to rolledThrough) and then the tasks. hoursEnd is since when no hour is read.
+ */
+export function hoursEndOf(p: { since: number; until: number; bucketMs: number }, hoursThrough: number | null): number {
+  if (hoursThrough === null || !chartReadsHours(p)) return p.since;
+  return Math.max(p.since, Math.min(p.until, hoursThrough));
+}
+
+/** Whether a chart's buckets are whole hours starting on hour boundaries, so that each stored hour falls in one bucket. */
+export function chartReadsHours(p: { since: number; bucketMs: number }): boolean {
+  return p.bucketMs % HOUR_MS === 0 && p.since % HOUR_MS === 0;
 }
 
 /** One finished task, as the rollup reads it (epoch ms). */
