@@ -10,6 +10,25 @@ export const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
 /** Dynamic SQL (list filters, user updates) has few shapes; the cap only guards against a leak. */
 const STATEMENT_CACHE_LIMIT = 500;
 
+/** Rows as better-sqlite3's raw mode returns them: one array of values per row, in the order of `columns`. */
+export interface RawRows {
+  columns: string[];
+  values: unknown[][];
+}
+
+/** The rows as objects keyed by column name. */
+export function rowObjects<T>(raw: RawRows): T[] {
+  const { columns, values } = raw;
+  const rows = new Array<T>(values.length);
+  for (let r = 0; r < values.length; r++) {
+    const row: Record<string, unknown> = {};
+    const value = values[r]!;
+    for (let c = 0; c < columns.length; c++) row[columns[c]!] = value[c];
+    rows[r] = row as T;
+  }
+  return rows;
+}
+
 /** What a SQLite engine can do, on its own thread or on the caller's (sqlite-thread.ts). */
 export const SQLITE_CAPABILITIES = Object.freeze({ skipLocked: false, listenNotify: false, transactionalInsert: true });
 
@@ -91,6 +110,11 @@ export class SqliteConnection {
    * row against 13, bench/tools). For the statements that return many rows: claims, lists.
    */
   rows<T>(sql: string, params?: unknown): T[] {
+    return rowObjects<T>(this.rawRows(sql, params));
+  }
+
+  /** Every row of a statement as arrays of values, with the column names: what rows() builds its objects from. */
+  rawRows(sql: string, params?: unknown): RawRows {
     let entry = this.#rawStatements.get(sql);
     if (entry === undefined) {
       if (this.#rawStatements.size >= STATEMENT_CACHE_LIMIT) this.#rawStatements.clear();
@@ -99,15 +123,7 @@ export class SqliteConnection {
       this.#rawStatements.set(sql, entry);
     }
     const { statement, columns } = entry;
-    const arrays = (params === undefined ? statement.all() : statement.all(params)) as unknown[][];
-    const rows = new Array<T>(arrays.length);
-    for (let r = 0; r < arrays.length; r++) {
-      const values = arrays[r]!;
-      const row: Record<string, unknown> = {};
-      for (let c = 0; c < columns.length; c++) row[columns[c]!] = values[c];
-      rows[r] = row as T;
-    }
-    return rows;
+    return { columns, values: (params === undefined ? statement.all() : statement.all(params)) as unknown[][] };
   }
 
   /** Runs reads (or work that manages its own transactions), retried if SQLite reports a lock. */
