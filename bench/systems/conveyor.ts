@@ -84,8 +84,7 @@ class ConveyorSystem implements BenchSystem {
 
   async startWorkers(concurrency: number, handler: BenchHandler): Promise<void> {
     const registry = benchRegistry(handler);
-    // As `conveyor work` and ConveyorWorker open it: on SQLite, the database work on its own thread.
-    const engine = createEngine(this.#url, { sqliteThread: true });
+    const engine = createEngine(this.#url);
     const worker = new Worker({ engine, registry, config: { worker: { concurrency } } });
     this.#worker = { worker, engine };
     await worker.start();

@@ -8,7 +8,7 @@
  *
  *   node --import tsx bench/tools/drain-profile.ts [postgres|sqlite] [tasks] [concurrency] [repeat]
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { ConveyorClient } from '../../src/client/conveyor-client.ts';
 import { createEngine } from '../../test/helpers/create-engine.ts';
@@ -51,7 +51,7 @@ for (let round = 1; round <= Number(repeatArg); round++) {
     if (seen === 0) firstAt = performance.now();
     if (++seen === tasks) resolveAll();
   });
-  const engine = createEngine(url, { sqliteThread: process.env.DRAIN_SQLITE_THREAD === '1' });
+  const engine = createEngine(url);
   const worker = new Worker({ engine, registry, config: { worker: { concurrency } } });
   await worker.start();
   statements.clear();
@@ -63,14 +63,11 @@ for (let round = 1; round <= Number(repeatArg); round++) {
     await inspector.post('Profiler.setSamplingInterval', { interval: Number(process.env.DRAIN_CPU_PROFILE_INTERVAL_US ?? 1000) });
     await inspector.post('Profiler.start');
   }
-  const threadsBefore = threadTimes();
   const cpuBefore = process.cpuUsage();
   const pgBefore = sampleServerCpu('postgres');
   await allSeen;
   const drainMs = performance.now() - firstAt;
   const cpu = process.cpuUsage(cpuBefore);
-  const threadsAfter = threadTimes();
-  console.log('  busiest threads (µs/task):', [...threadsAfter].map(([tid, t]) => [tid, t.name, ((t.ticks - (threadsBefore.get(tid)?.ticks ?? 0)) * 10000) / tasks] as const).sort((a, b) => b[2] - a[2]).slice(0, 4).map(([tid, , us]) => `${tid === String(process.pid) ? 'main' : tid} ${us.toFixed(1)}`).join(', '));
   const pgAfter = sampleServerCpu('postgres');
   const pgMs = pgBefore && pgAfter ? serverCpuBetween(pgBefore, pgAfter) : 0;
   if (inspector && profileFile) {
@@ -86,22 +83,6 @@ for (let round = 1; round <= Number(repeatArg); round++) {
   const perTask = (ms: number) => ((ms * 1000) / tasks).toFixed(1);
   process.stdout.write(
     `${store} round ${round}: enqueue ${Math.round(tasks / (enqueueMs / 1000))}/s; drain ${Math.round(tasks / (drainMs / 1000))}/s; ` +
-      `worker CPU ${perTask((cpu.user + cpu.system) / 1000)} µs/task; PostgreSQL server CPU ${perTask(pgMs)} µs/task\n  ${counted.join('; ')}\n`,
+      `worker CPU ${perTask((cpu.user + cpu.system) / 1000)} µs/task (system ${perTask(cpu.system / 1000)}); PostgreSQL server CPU ${perTask(pgMs)} µs/task\n  ${counted.join('; ')}\n`,
   );
-}
-
-/** Each thread of this process: its name and CPU ticks (user + system, 10 ms each) from /proc. */
-function threadTimes(): Map<string, { name: string; ticks: number }> {
-  const times = new Map<string, { name: string; ticks: number }>();
-  for (const tid of readdirSync('/proc/self/task')) {
-    try {
-      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      times.set(tid, { name, ticks: Number(fields[11]) + Number(fields[12]) });
-    } catch {
-      // the thread ended
-    }
-  }
-  return times;
 }

@@ -27,8 +27,6 @@ export interface ComposeOptions {
   engineBindings?: Record<string, unknown>;
   /** Task types to run instead of the built-in ones and tasks.modules (a test worker's). */
   registry?: TaskRegistry;
-  /** SQLite's work on a thread of its own: a worker's choice (store/sqlite/sqlite-thread.ts). */
-  sqliteThread?: boolean;
 }
 
 /** The logger of a long-running process: JSON lines on stdout at log.level, with `bindings` on every line. */
@@ -37,8 +35,8 @@ export function processLogger(config: Config, bindings?: Record<string, unknown>
 }
 
 /** The configured engine, not migrated; the caller closes it. */
-function openConfiguredEngine(config: Config, logger?: Logger, sqliteThread = false): Promise<Engine> {
-  return openEngine(config.database.url, { ...(logger ? { logger } : {}), sqliteThread });
+function openConfiguredEngine(config: Config, logger?: Logger): Promise<Engine> {
+  return openEngine(config.database.url, logger ? { logger } : {});
 }
 
 /**
@@ -48,7 +46,7 @@ function openConfiguredEngine(config: Config, logger?: Logger, sqliteThread = fa
  */
 export async function composeRuntime(config: Config, options: ComposeOptions = {}): Promise<Runtime> {
   const logger = options.logger ?? processLogger(config);
-  const engine = await openConfiguredEngine(config, options.engineBindings ? logger.child(options.engineBindings) : logger, options.sqliteThread);
+  const engine = await openConfiguredEngine(config, options.engineBindings ? logger.child(options.engineBindings) : logger);
   try {
     const registry = options.registry ?? createTaskRegistry(config, engine, await loadTaskModules(config.tasks.modules));
     return { config, logger, engine, registry };

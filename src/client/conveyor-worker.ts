@@ -25,11 +25,6 @@ export interface ConveyorWorkerOptions {
   clock?: Clock;
   /** Defaults to host:pid:random. */
   id?: string;
-  /**
-   * On SQLite, run the database work on a thread of its own (default true), as `conveyor work` does:
-   * claims and completions then use a second core while handlers run. Ignored on PostgreSQL.
-   */
-  sqliteThread?: boolean;
 }
 
 /**
@@ -52,7 +47,7 @@ export class ConveyorWorker {
 
   /** Opens the database (migrating it unless `migrate: false`), registers the task types and starts claiming. */
   static async start(options: ConveyorWorkerOptions): Promise<ConveyorWorker> {
-    const engine = await openMigratedEngine(options.databaseUrl ?? DEFAULT_DATABASE_URL, { ...engineOptions(options), sqliteThread: options.sqliteThread ?? true });
+    const engine = await openMigratedEngine(options.databaseUrl ?? DEFAULT_DATABASE_URL, engineOptions(options));
     try {
       const worker = new Worker({
         engine,

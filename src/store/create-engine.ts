@@ -7,8 +7,6 @@ export interface CreateEngineOptions {
   logger?: Logger;
   /** PostgreSQL pool size. */
   poolSize?: number;
-  /** SQLite: run the database work on a thread of its own (a worker process's choice; ignored by PostgreSQL). */
-  sqliteThread?: boolean;
 }
 
 /**
@@ -20,12 +18,10 @@ export async function openEngine(databaseUrl: string, options: CreateEngineOptio
   const target = parseDatabaseUrl(databaseUrl);
   if (target.kind === 'sqlite') {
     const { openSqliteEngine } = await loadDriver('better-sqlite3', () => import('./sqlite/sqlite-engine.ts'));
-    const { sqliteThread, ...rest } = options;
-    return openSqliteEngine({ filename: target.filename, ...rest, thread: sqliteThread === true });
+    return openSqliteEngine({ filename: target.filename, ...options });
   }
-  const { sqliteThread: _ignored, ...postgresOptions } = options;
   const { openPostgresEngine } = await loadDriver('pg', () => import('./postgres/postgres-engine.ts'));
-  return openPostgresEngine({ connectionString: target.connectionString, schema: target.schema, ...postgresOptions });
+  return openPostgresEngine({ connectionString: target.connectionString, schema: target.schema, ...options });
 }
 
 export interface OpenMigratedOptions extends CreateEngineOptions {

@@ -123,4 +123,4 @@ describeEachEngine('claim', (f) => {
       await Promise.all(claimers.map((c) => c.close()));
     }
   });
-}, { sqliteThread: true });
+});

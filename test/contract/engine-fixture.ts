@@ -29,20 +29,14 @@ export function leaseOf(task: Pick<TaskRecord, 'id' | 'currentAttempt' | 'worker
 /**
  * Runs `body` once per engine (SQLite file, PostgreSQL schema), each test on a fresh, migrated database.
  * This is the contract: the same tests, unchanged, against every engine. None is ever skipped.
- * `sqliteThread` runs them a third time on SQLite with its work on a thread of its own (what a worker
- * process opens: store/sqlite/sqlite-thread.ts), for the suites of the calls a worker makes.
  */
-export function describeEachEngine(title: string, body: (fixture: () => EngineFixture) => void, options: { sqliteThread?: boolean } = {}): void {
-  const variants = [
-    ...testDatabases.map((database) => ({ ...database, thread: false })),
-    ...(options.sqliteThread ? testDatabases.filter((database) => database.kind === 'sqlite').map((database) => ({ ...database, kind: 'sqlite on its thread', thread: true })) : []),
-  ];
-  describe.each(variants)(`${title} [$kind]`, ({ create, thread }) => {
+export function describeEachEngine(title: string, body: (fixture: () => EngineFixture) => void): void {
+  describe.each(testDatabases)(`${title} [$kind]`, ({ create }) => {
     let fixture: EngineFixture | undefined;
     beforeEach(async () => {
       const db = create();
       await useTemplate(db);
-      const engine = createEngine(db.url, { sqliteThread: thread });
+      const engine = createEngine(db.url);
       await engine.migrate();
       const clock = new ManualClock(Date.UTC(2026, 0, 1, 12));
       const insert = async (input: Partial<TaskInput> = {}) =>

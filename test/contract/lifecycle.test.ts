@@ -174,7 +174,7 @@ describeEachEngine('lifecycle', (f) => {
     const [again] = await claim(1, 'worker-b');
     expect(again).toMatchObject({ id: task.id, currentAttempt: 1, workerId: 'worker-b' });
   });
-}, { sqliteThread: true });
+});
 
 describeEachEngine('cancel, retry, delete', (f) => {
   it('cancels pending, scheduled and retrying tasks at once', async () => {
@@ -289,4 +289,4 @@ describeEachEngine('cancel, retry, delete', (f) => {
     expect(done!.attempts.map((a) => [a.attempt, a.workerId, a.outcome])).toEqual([[1, 'worker-leaving', 'released'], [1, 'worker-staying', 'completed']]);
     expect((await engine.taskList({ limit: 10 })).tasks[0]!.attempts.map((a) => a.outcome)).toEqual(['released', 'completed']);
   });
-}, { sqliteThread: true });
+});

@@ -61,4 +61,4 @@ describeEachEngine('migrations and notifications', (f) => {
       await listenerEngine.close();
     }
   });
-}, { sqliteThread: true });
+});

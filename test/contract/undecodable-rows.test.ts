@@ -30,4 +30,4 @@ describeEachEngine('undecodable rows', (f) => {
     const failed = await engine.taskGet({ id: bad!.id });
     expect(failed).toMatchObject({ status: 'failed', lastError: 'payload: stored JSON cannot be decoded', payload: '{"n": 1' });
   });
-}, { sqliteThread: true });
+});

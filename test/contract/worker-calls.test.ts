@@ -194,4 +194,4 @@ describeEachEngine('worker calls', (f) => {
       await listenerEngine.close();
     }
   });
-}, { sqliteThread: true });
+});

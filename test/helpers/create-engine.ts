@@ -10,7 +10,6 @@ import { openSqliteEngine } from '../../src/store/sqlite/sqlite-engine.ts';
  */
 export function createEngine(databaseUrl: string, options: CreateEngineOptions = {}): Engine {
   const target = parseDatabaseUrl(databaseUrl);
-  const { sqliteThread, ...rest } = options;
-  if (target.kind === 'sqlite') return openSqliteEngine({ filename: target.filename, ...rest, thread: sqliteThread === true });
-  return openPostgresEngine({ connectionString: target.connectionString, schema: target.schema, ...rest });
+  if (target.kind === 'sqlite') return openSqliteEngine({ filename: target.filename, ...options });
+  return openPostgresEngine({ connectionString: target.connectionString, schema: target.schema, ...options });
 }

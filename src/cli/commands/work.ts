@@ -41,7 +41,6 @@ export async function runWork(options: RunWorkOptions): Promise<number> {
   // The registry is built before anything touches the database, so a configuration mistake stops us at once.
   const { logger: root, engine, registry } = await composeRuntime(config, {
     engineBindings: { worker_id: workerId },
-    sqliteThread: true,
     ...(options.registry ? { registry: options.registry } : {}),
   });
   const logger = root.child({ worker_id: workerId });

@@ -14,7 +14,7 @@ export interface DispatchOptions {
 type Method = Exclude<{ [K in keyof EngineDriver]: EngineDriver[K] extends (...args: never[]) => unknown ? K : never }[keyof EngineDriver], undefined>;
 
 /** Every method of EngineDriver; the check below fails to compile when one is added and not listed. */
-export const ENGINE_METHODS = [
+const METHODS = [
   'migrate', 'migrationStatus', 'ping',
   'taskInsert', 'taskInsertMany', 'taskClaim', 'taskStartRecord', 'taskHeartbeat', 'taskComplete', 'taskFail', 'taskCancelRunning', 'taskRelease',
   'taskUnclaim', 'taskNextDueAt', 'taskProgress', 'taskGet', 'taskList', 'taskCancel', 'taskRetry', 'taskDelete', 'taskStats', 'taskHistory', 'taskRollup',
@@ -31,7 +31,7 @@ export const ENGINE_METHODS = [
 ] as const satisfies readonly Method[];
 /** Not timed or reported: `listen` and `changeListen` last as long as their subscription, `close` as the engine. */
 const PLAIN = ['listen', 'changeListen', 'close'] as const satisfies readonly Method[];
-type Unlisted = Exclude<Method, (typeof ENGINE_METHODS)[number] | (typeof PLAIN)[number]>;
+type Unlisted = Exclude<Method, (typeof METHODS)[number] | (typeof PLAIN)[number]>;
 const everyMethodListed: [Unlisted] extends [never] ? true : Unlisted = true;
 void everyMethodListed;
 
@@ -54,7 +54,7 @@ export function dispatchEngine(driver: EngineDriver, options: DispatchOptions = 
   const state: DispatchState = { closed: false };
   engine.listen = driver.listen.bind(driver);
   engine.changeListen = driver.changeListen.bind(driver);
-  for (const method of ENGINE_METHODS) engine[method] = dispatched(method, driver, observer, state);
+  for (const method of METHODS) engine[method] = dispatched(method, driver, observer, state);
   const changes = new ChangeSignal(engine.changeNotify as () => Promise<void>, (options.logger ?? silentLogger).child({ component: 'engine' }));
   state.changes = changes;
   engine.close = async () => {
@@ -71,7 +71,7 @@ interface DispatchState {
   changes?: ChangeSignal;
 }
 
-function dispatched(method: (typeof ENGINE_METHODS)[number], driver: EngineDriver, observer: CallObserver, state: DispatchState): (p: unknown) => Promise<unknown> {
+function dispatched(method: (typeof METHODS)[number], driver: EngineDriver, observer: CallObserver, state: DispatchState): (p: unknown) => Promise<unknown> {
   const run = (driver[method] as (p: unknown) => Promise<unknown>).bind(driver);
   const guard = CALL_GUARDS[method] as ((p: unknown) => GuardResult) | undefined;
   return async (p: unknown) => {

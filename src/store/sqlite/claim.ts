@@ -7,7 +7,7 @@ import { LIMIT_RECHECK_MS } from '../type-limit-cache.ts';
 import { FairClaim } from './fair-claim.ts';
 import type { InsertSignal } from './insert-signal.ts';
 import { ATTEMPT_STARTED_AT_CLAIM_SQL, CLAIM_COLUMNS, fence, FENCE, READY } from './sql-parts.ts';
-import { type RawRows, rowObjects, type SqliteConnection } from './sqlite-connection.ts';
+import type { SqliteConnection } from './sqlite-connection.ts';
 import { type ClaimRow, compareClaimOrder, decodeClaimedRow, toDate } from './task-row.ts';
 
 /** Workers taking tasks: claims (with concurrency limits), when to look again, lease renewal, hand-backs of claimed tasks never started. */
@@ -33,18 +33,9 @@ export class ClaimStore {
 
   readonly #nextDueSql = new Map<number, string>();
 
-  async taskClaim(p: ClaimParams): Promise<ClaimedTask[]> {
-    return decodeClaim(await this.taskClaimRows(p), p, this.#taskFail);
-  }
-
-  /**
-   * The claim's database part: the rows it took, as arrays, and the limited types among those asked
-   * for. taskClaim decodes them; a worker's SQLite thread (sqlite-thread.ts) sends them across as
-   * they are and decodes them on the worker's thread, where there is time to spare.
-   */
-  async taskClaimRows(p: ClaimParams): Promise<ClaimedRows> {
+  async taskClaim(p: { workerId: string; taskTypes: readonly string[]; limit: number; now: Date; leaseMs: number; startNow?: number; fairShare?: number }): Promise<ClaimedTask[]> {
     this.#c.assertOpen();
-    if (p.taskTypes.length === 0 || p.limit <= 0) return { columns: [], values: [], limited: [] };
+    if (p.taskTypes.length === 0 || p.limit <= 0) return [];
     const now = p.now.getTime();
     const startNow = Math.max(0, Math.floor(p.startNow ?? p.limit));
     const params: Record<string, string | number> = { workerId: p.workerId, now, leaseExpiresAt: now + p.leaseMs, limit: p.limit, startNow };
@@ -55,10 +46,12 @@ export class ClaimStore {
     const fairShare = p.fairShare !== undefined && p.fairShare < 1 ? p.fairShare : null;
     const rows = await this.#c.write('taskClaim', () =>
       fairShare !== null && this.#fair.contended(p.taskTypes.length, params)
-        ? (this.#fair.claim(p.taskTypes.length, params, fairShare) ?? { columns: [], values: [] })
-        : this.#c.rawRows(text, params),
+        ? this.#fair.claim(p.taskTypes.length, params, fairShare)
+        : this.#c.rows<ClaimRow>(text, params),
     );
-    return { ...rows, limited };
+    const tasks = await decodeClaimBatch(rows.sort(compareClaimOrder), decodeClaimedRow, { workerId: p.workerId, now: p.now, taskFail: this.#taskFail });
+    if (limited.length > 0) for (const task of tasks) if (limited.includes(task.taskType)) task.limited = true;
+    return tasks;
   }
 
   /** The statement text for `typeCount` task types, built once per count. */
@@ -153,19 +146,6 @@ export class ClaimStore {
     // Only looking takes no write lock.
     return p.leases.length > 0 ? this.#c.write('taskHeartbeat', work) : this.#c.run('taskHeartbeat', work);
   }
-}
-
-export type ClaimParams = { workerId: string; taskTypes: readonly string[]; limit: number; now: Date; leaseMs: number; startNow?: number; fairShare?: number };
-
-/** What taskClaimRows answers: the claimed rows (RawRows) and which of the asked types have a concurrency limit. */
-export type ClaimedRows = RawRows & { limited: readonly string[] };
-
-/** The claimed tasks of taskClaimRows' answer, in claim order; a row that cannot be decoded is failed with taskFail (decodeClaimBatch). */
-export async function decodeClaim(claimed: ClaimedRows, p: Pick<ClaimParams, 'workerId' | 'now'>, taskFail: Engine['taskFail']): Promise<ClaimedTask[]> {
-  const rows = rowObjects<ClaimRow>(claimed).sort(compareClaimOrder);
-  const tasks = await decodeClaimBatch(rows, decodeClaimedRow, { workerId: p.workerId, now: p.now, taskFail });
-  if (claimed.limited.length > 0) for (const task of tasks) if (claimed.limited.includes(task.taskType)) task.limited = true;
-  return tasks;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { type FairCandidate, pickFairShare } from '../../core/fair-share.ts';
 import { ATTEMPT_STARTED_AT_CLAIM_SQL, CLAIM_COLUMNS, READY } from './sql-parts.ts';
-import type { RawRows, SqliteConnection } from './sqlite-connection.ts';
+import type { SqliteConnection } from './sqlite-connection.ts';
+import type { ClaimRow } from './task-row.ts';
 
 /**
  * The group fair shares are kept between: the owner, nobody's tasks as one group (''). Another key
@@ -41,7 +42,7 @@ export class FairClaim {
   }
 
   /** The fair claim (params as taskClaim's: now, t0..., limit, startNow, workerId, leaseExpiresAt). */
-  claim(typeCount: number, params: Record<string, string | number>, maxShare: number): RawRows | null {
+  claim(typeCount: number, params: Record<string, string | number>, maxShare: number): ClaimRow[] {
     const sql = this.#statements(typeCount);
     const due = pick(params, typeCount);
     const limit = Number(params.limit);
@@ -56,14 +57,14 @@ export class FairClaim {
       }
       owner = (nextOwner.get({ after: owner }) as { g: string } | undefined)?.g;
     }
-    if (candidates.length === 0) return null;
+    if (candidates.length === 0) return [];
     const running = new Map<string, number>();
     for (const row of this.#c.prepare(sql.running).all() as { g: string; n: number }[]) running.set(row.g, row.n);
     const typeFree = new Map<string, number>();
     for (const row of this.#c.prepare(sql.typeFree).all(typeParams(params, typeCount)) as { task_type: string; free: number }[]) typeFree.set(row.task_type, row.free);
     const ids = pickFairShare({ candidates, running, limit, maxShare, typeFree });
-    if (ids.length === 0) return null;
-    return this.#c.rawRows(sql.take, { now: params.now!, workerId: params.workerId!, leaseExpiresAt: params.leaseExpiresAt!, startNow: params.startNow!, ids: JSON.stringify(ids) });
+    if (ids.length === 0) return [];
+    return this.#c.rows<ClaimRow>(sql.take, { now: params.now!, workerId: params.workerId!, leaseExpiresAt: params.leaseExpiresAt!, startNow: params.startNow!, ids: JSON.stringify(ids) });
   }
 }
 

@@ -10,28 +10,6 @@ export const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
 /** Dynamic SQL (list filters, user updates) has few shapes; the cap only guards against a leak. */
 const STATEMENT_CACHE_LIMIT = 500;
 
-/** Rows as better-sqlite3's raw mode returns them: one array of values per row, in the order of `columns`. */
-export interface RawRows {
-  columns: string[];
-  values: unknown[][];
-}
-
-/** The rows as objects keyed by column name. */
-export function rowObjects<T>(raw: RawRows): T[] {
-  const { columns, values } = raw;
-  const rows = new Array<T>(values.length);
-  for (let r = 0; r < values.length; r++) {
-    const row: Record<string, unknown> = {};
-    const value = values[r]!;
-    for (let c = 0; c < columns.length; c++) row[columns[c]!] = value[c];
-    rows[r] = row as T;
-  }
-  return rows;
-}
-
-/** What a SQLite engine can do, on its own thread or on the caller's (sqlite-thread.ts). */
-export const SQLITE_CAPABILITIES = Object.freeze({ skipLocked: false, listenNotify: false, transactionalInsert: true });
-
 /**
  * One better-sqlite3 connection with the settings several processes need to share a file safely:
  * WAL (readers never block the writer), busy_timeout (a writer waits for the lock instead of failing),
@@ -107,14 +85,9 @@ export class SqliteConnection {
   /**
    * Every row of a statement, as objects keyed by column name, built here from better-sqlite3's raw
    * arrays: about a third of the CPU of its own row objects (250 claimed rows of 15 columns: 4-5 µs a
-   * row against 13, bench/tools). For the statements that return many rows: claims, lists.
+   * row against 13). For the statements that return many rows: claims, lists.
    */
   rows<T>(sql: string, params?: unknown): T[] {
-    return rowObjects<T>(this.rawRows(sql, params));
-  }
-
-  /** Every row of a statement as arrays of values, with the column names: what rows() builds its objects from. */
-  rawRows(sql: string, params?: unknown): RawRows {
     let entry = this.#rawStatements.get(sql);
     if (entry === undefined) {
       if (this.#rawStatements.size >= STATEMENT_CACHE_LIMIT) this.#rawStatements.clear();
@@ -123,7 +96,15 @@ export class SqliteConnection {
       this.#rawStatements.set(sql, entry);
     }
     const { statement, columns } = entry;
-    return { columns, values: (params === undefined ? statement.all() : statement.all(params)) as unknown[][] };
+    const values = (params === undefined ? statement.all() : statement.all(params)) as unknown[][];
+    const rows = new Array<T>(values.length);
+    for (let r = 0; r < values.length; r++) {
+      const row: Record<string, unknown> = {};
+      const value = values[r]!;
+      for (let c = 0; c < columns.length; c++) row[columns[c]!] = value[c];
+      rows[r] = row as T;
+    }
+    return rows;
   }
 
   /** Runs reads (or work that manages its own transactions), retried if SQLite reports a lock. */

@@ -13,8 +13,7 @@ import { InsertSignal } from './insert-signal.ts';
 import { InsertStore } from './insert.ts';
 import { MaintenanceStore } from './maintenance.ts';
 import { ScheduleStore } from './schedules.ts';
-import { SQLITE_CAPABILITIES, SqliteConnection } from './sqlite-connection.ts';
-import { sqliteThreadDriver } from './sqlite-thread.ts';
+import { SqliteConnection } from './sqlite-connection.ts';
 import { migrateSqlite, sqliteMigrationStatus } from './sqlite-migrator.ts';
 import { RollupStore } from './rollups.ts';
 import { StatsStore } from './stats.ts';
@@ -28,23 +27,17 @@ export interface SqliteEngineOptions {
   logger?: Logger;
   /** How long a writer waits for another process's lock before failing; default 10 s. */
   busyTimeoutMs?: number;
-  /**
-   * Run the database work on a thread of its own (sqlite-thread.ts): what a worker process wants, so
-   * that its handlers and SQLite use two cores. Not for `:memory:` (that database lives on one thread).
-   */
-  thread?: boolean | undefined;
   /** Ignored: SQLite uses one connection per process. Accepted so both engines take the same options. */
   poolSize?: number;
 }
 
 /** The SQLite engine, behind the dispatch layer: one connection per process, BEGIN IMMEDIATE for every write. */
 export function openSqliteEngine(options: SqliteEngineOptions): Engine {
-  const driver = options.thread === true && options.filename !== ':memory:' ? sqliteThreadDriver(options) : sqliteDriver(options);
-  return dispatchEngine(driver, { logger: options.logger });
+  return dispatchEngine(sqliteDriver(options), { logger: options.logger });
 }
 
 /** The engine's stores, one per concern (the same files as store/postgres/), over one connection. */
-export function sqliteDriver(options: SqliteEngineOptions): EngineDriver {
+function sqliteDriver(options: SqliteEngineOptions): EngineDriver {
   const logger = (options.logger ?? silentLogger).child({ engine: 'sqlite' });
   const c = new SqliteConnection(options.filename, logger, options.busyTimeoutMs);
   const signal = new InsertSignal(c.inMemory ? null : `${c.filename}-signal`, logger);
@@ -56,7 +49,7 @@ export function sqliteDriver(options: SqliteEngineOptions): EngineDriver {
   const finish = new FinishStore(c, signal);
   return {
     kind: 'sqlite',
-    capabilities: SQLITE_CAPABILITIES,
+    capabilities: Object.freeze({ skipLocked: false, listenNotify: false, transactionalInsert: true }),
     ...methodsOf(new SqliteLifecycle(c, signal, changes, finish, logger)),
     ...methodsOf(insert),
     ...methodsOf(new ClaimStore(c, signal, (p) => finish.taskFail(p))),
