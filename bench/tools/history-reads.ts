@@ -11,7 +11,8 @@
  * now), the rollups caught up. measure: migrates the database to this checkout's schema, calls the
  * rollup until it has nothing left (an upgraded database catches up there), starts an API server and
  * times the chart reads one at a time after a warm-up; `--chart` writes the 7-day chart's buckets, to
- * compare two versions' answers. drop: removes the database or file.
+ * compare two versions' answers; `--paths a,b` times other reads instead (for example
+ * `/tasks?limit=20&task_type=email`). drop: removes the database or file.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -36,6 +37,7 @@ const { values, positionals } = parseArgs({
     requests: { type: 'string', default: '200' },
     warmup: { type: 'string', default: '20' },
     chart: { type: 'string' },
+    paths: { type: 'string' },
   },
 });
 const command = positionals[0];
@@ -91,7 +93,8 @@ if (command === 'build') {
     const admin: Caller = { baseUrl: api.url, token: api.token };
     const requests = Number(values.requests);
     const warmup = Number(values.warmup);
-    for (const path of ['/tasks/history?range=7d', '/tasks/history?range=7d&task_type=email', '/tasks/history?range=24h', '/tasks/history?range=1h']) {
+    const paths = values.paths?.split(',') ?? ['/tasks/history?range=7d', '/tasks/history?range=7d&task_type=email', '/tasks/history?range=24h', '/tasks/history?range=1h'];
+    for (const path of paths) {
       for (let i = 0; i < warmup; i++) await call(admin, 'GET', path);
       const times: number[] = [];
       for (let i = 0; i < requests; i++) {

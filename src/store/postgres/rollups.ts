@@ -95,7 +95,7 @@ function rollupOf(row: RollupDbRow): RollupRow {
   };
 }
 
-function rollupSql({ s, statement }: SqlContext) {
+export function rollupSql({ s, statement }: SqlContext) {
   /**
    * Finished tasks in [from, to) per minute, type and owner, and per minute and type for every owner
    * ('*'), read from tasks_finished_idx. Percentiles are nearest-rank (percentile_disc), as on SQLite.

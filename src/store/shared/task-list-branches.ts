@@ -23,15 +23,22 @@ const READY_PREDICATE = `status IN ('pending', 'scheduled', 'retrying')`;
 const FINISHED_PREDICATE = `status IN ('completed', 'failed', 'cancelled')`;
 const UNSUCCESSFUL_PREDICATE = `status IN ('failed', 'cancelled')`;
 
-/** The SQL guard of one status's branch: every partial-index predicate that holds it, then the status itself. */
+/**
+ * The SQL guard of one status's branch: the status itself, then every partial-index predicate that
+ * holds it. The status comes first: SQLite (3.53) constrains an index's status column with the first
+ * term on it that it finds, and given the list first it looked up tasks_history_type_idx by
+ * (task_type, each finished status) and sorted every finished task of the type by id (0.4 to 0.9 s per
+ * read of a common type at 1,000,000 tasks); with the one status first it walks (task_type, status,
+ * id) newest first and stops after the page (under 1 ms), or counts up to the cap from the index alone.
+ */
 export const STATUS_GUARD: Readonly<Record<TaskStatus, string>> = {
-  pending: `${READY_PREDICATE} AND status = 'pending'`,
-  scheduled: `${READY_PREDICATE} AND status = 'scheduled'`,
-  retrying: `${READY_PREDICATE} AND status = 'retrying'`,
+  pending: `status = 'pending' AND ${READY_PREDICATE}`,
+  scheduled: `status = 'scheduled' AND ${READY_PREDICATE}`,
+  retrying: `status = 'retrying' AND ${READY_PREDICATE}`,
   running: `status = 'running'`,
-  completed: `${FINISHED_PREDICATE} AND status = 'completed'`,
-  failed: `${FINISHED_PREDICATE} AND ${UNSUCCESSFUL_PREDICATE} AND status = 'failed'`,
-  cancelled: `${FINISHED_PREDICATE} AND ${UNSUCCESSFUL_PREDICATE} AND status = 'cancelled'`,
+  completed: `status = 'completed' AND ${FINISHED_PREDICATE}`,
+  failed: `status = 'failed' AND ${FINISHED_PREDICATE} AND ${UNSUCCESSFUL_PREDICATE}`,
+  cancelled: `status = 'cancelled' AND ${FINISHED_PREDICATE} AND ${UNSUCCESSFUL_PREDICATE}`,
 };
 
 /**

@@ -104,7 +104,7 @@ const ROLLUP_UPSERT = `
  * largest percentile, as historyOf merges (a 24-hour chart is 96 rows, not 9,000 minutes of every type;
  * a 7-day chart reads hours, and minutes only after hours_through).
  */
-const ROLLUPS_BETWEEN = `
+export const ROLLUPS_BETWEEN = `
   SELECT @since + ((minute - @since) / @bucket) * @bucket AS minute, '' AS taskType, @owner AS owner,
          sum(completed) AS completed, sum(failed) AS failed, sum(cancelled) AS cancelled,
          max(wait_p50_ms) AS waitP50, max(wait_p95_ms) AS waitP95, max(wait_p99_ms) AS waitP99,
@@ -126,7 +126,7 @@ const ROLLUP_HOURS_SET = `UPDATE task_rollup_state SET hours_through = @to WHERE
  * (task_rollups_minute_idx), merged as the charts merge minutes: sums, and the largest percentile.
  * An hour made again (an upgrade's minutes) is replaced.
  */
-const ROLLUP_HOURS = `
+export const ROLLUP_HOURS = `
   INSERT INTO task_rollups_hourly (hour, task_type, owner, completed, failed, cancelled, wait_p50_ms, wait_p95_ms, wait_p99_ms, run_p50_ms, run_p95_ms, run_p99_ms)
   SELECT (minute / 3600000) * 3600000, task_type, owner, sum(completed), sum(failed), sum(cancelled),
          max(wait_p50_ms), max(wait_p95_ms), max(wait_p99_ms), max(run_p50_ms), max(run_p95_ms), max(run_p99_ms)
@@ -142,7 +142,7 @@ const ROLLUP_HOURS = `
  * The stored hours merged into the chart's buckets, as ROLLUPS_BETWEEN merges minutes (an hour is its
  * minutes merged the same way, so a chart of hour buckets is the same from hours as from minutes).
  */
-const HOURS_BETWEEN = `
+export const HOURS_BETWEEN = `
   SELECT @since + ((hour - @since) / @bucket) * @bucket AS minute, '' AS taskType, @owner AS owner,
          sum(completed) AS completed, sum(failed) AS failed, sum(cancelled) AS cancelled,
          max(wait_p50_ms) AS waitP50, max(wait_p95_ms) AS waitP95, max(wait_p99_ms) AS waitP99,

@@ -104,9 +104,10 @@ const SORTED_BRANCH: ReadonlySet<TaskStatus> = new Set(['pending', 'scheduled', 
 /**
  * The index an owner's dead-letter or cancelled branch must read, named: without statistics SQLite
  * would rather walk the primary key in id order and read each row to test its owner (117 ms at
- * 1,000,000 tasks). Naming tasks_history_type_idx for a type's branches was tried and was slower:
- * SQLite then matched the guard's status list, not its one status, and sorted every finished task of
- * the type (bench --scale).
+ * 1,000,000 tasks). A type's branches need no name: SQLite takes tasks_history_type_idx for them by
+ * itself. It used to constrain that index's status column with the guard's status list, not its one
+ * status, and sort every finished task of the type (0.4 to 0.9 s per read at 1,000,000), named or not;
+ * the guard now names the one status first (STATUS_GUARD), and the walk stops after the page.
  */
 function historyIndexOf(status: TaskStatus, byType: boolean, byOwner: boolean): string | null {
   if (!byType && byOwner && (status === 'failed' || status === 'cancelled')) return 'tasks_owner_unsuccessful_idx';
