@@ -45,6 +45,7 @@ const USAGE = `Usage: npm run bench [-- options]
                        10,000,000 tasks on PostgreSQL and 1,000,000 on SQLite (hours); with --quick 200,000 and 100,000
   --scale-rows-postgres <n>  with --scale: the PostgreSQL history's size (0 skips PostgreSQL)
   --scale-rows-sqlite <n>    with --scale: the SQLite history's size (0 skips SQLite)
+  --scale-prune-cycles <n>   with --scale: prune cycles (default 5; a week's retention is replaced after 7)
   --help               this text`;
 let parsed: ReturnType<typeof parseBenchArgs>;
 try {
@@ -70,6 +71,7 @@ function parseBenchArgs() {
       scale: { type: 'boolean', default: false },
       'scale-rows-postgres': { type: 'string' },
       'scale-rows-sqlite': { type: 'string' },
+      'scale-prune-cycles': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   }).values;
@@ -86,7 +88,7 @@ if (docsFrom) {
 if (parsed.scale) {
   let scale: ScaleOptions;
   try {
-    scale = scaleOptions({ quick: parsed.quick, rowsPostgres: parsed['scale-rows-postgres'], rowsSqlite: parsed['scale-rows-sqlite'] });
+    scale = scaleOptions({ quick: parsed.quick, rowsPostgres: parsed['scale-rows-postgres'], rowsSqlite: parsed['scale-rows-sqlite'], pruneCycles: parsed['scale-prune-cycles'] });
   } catch (error) {
     console.error(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
     process.exit(2);
@@ -96,8 +98,8 @@ if (parsed.scale) {
   const failed = record.engines.some((e) => e.errors.length > 0 || (e.drain?.audits.some((a) => !a.ok) ?? false));
   process.exit(failed ? 1 : 0);
 }
-if (parsed['scale-rows-postgres'] !== undefined || parsed['scale-rows-sqlite'] !== undefined) {
-  console.error(`--scale-rows-* only go with --scale\n\n${USAGE}`);
+if (parsed['scale-rows-postgres'] !== undefined || parsed['scale-rows-sqlite'] !== undefined || parsed['scale-prune-cycles'] !== undefined) {
+  console.error(`--scale-rows-* and --scale-prune-cycles only go with --scale\n\n${USAGE}`);
   process.exit(2);
 }
 const quick = parsed.quick;

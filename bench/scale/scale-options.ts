@@ -20,11 +20,11 @@ export interface ScaleOptions {
 
 export const RETENTION_DAYS = 7;
 
-export function scaleOptions(p: { quick: boolean; rowsPostgres?: string | undefined; rowsSqlite?: string | undefined }): ScaleOptions {
+export function scaleOptions(p: { quick: boolean; rowsPostgres?: string | undefined; rowsSqlite?: string | undefined; pruneCycles?: string | undefined }): ScaleOptions {
   const base: ScaleOptions = p.quick
     ? { rows: { postgres: 200_000, sqlite: 100_000 }, batch: 5000, requests: 100, warmup: 10, dashboardSeconds: 30, drainTasks: 5000, drainConcurrency: 10, drainRounds: 1, pruneCycles: 2 }
     : { rows: { postgres: 10_000_000, sqlite: 1_000_000 }, batch: 5000, requests: 200, warmup: 20, dashboardSeconds: 60, drainTasks: 20_000, drainConcurrency: 10, drainRounds: 3, pruneCycles: 5 };
-  return { ...base, rows: { postgres: count(p.rowsPostgres, base.rows.postgres), sqlite: count(p.rowsSqlite, base.rows.sqlite) } };
+  return { ...base, rows: { postgres: count(p.rowsPostgres, base.rows.postgres), sqlite: count(p.rowsSqlite, base.rows.sqlite) }, pruneCycles: count(p.pruneCycles, base.pruneCycles) };
 }
 
 function count(flag: string | undefined, fallback: number): number {
