@@ -23,6 +23,9 @@ export class ApiProcess {
     this.token = token;
   }
 
+  /** Set if the server process ended while it was serving: its exit and the end of its stderr. */
+  exitReason: string | null = null;
+
   get url(): string {
     return `http://127.0.0.1:${this.port}`;
   }
@@ -51,7 +54,10 @@ export class ApiProcess {
       child.send({ databaseUrl });
       const serving = await next();
       if (serving.type !== 'serving') throw new Error(`API process: ${serving.type === 'error' ? serving.message : 'did not serve'}`);
-      return new ApiProcess(child, serving.port, serving.token);
+      const api = new ApiProcess(child, serving.port, serving.token);
+      // A server that dies while serving says why in the error of the request that failed (see exitReason).
+      child.on('exit', (code, signal) => (api.exitReason = `exited (${signal ?? `code ${code}`}) while serving: ${stderr.trim().split('\n').slice(-5).join(' | ') || 'no output'}`));
+      return api;
     } catch (error) {
       await stopChild(child);
       throw error;

@@ -73,8 +73,17 @@ export async function measureReads(p: { admin: Caller; user: Caller; requests: n
 
 /** The whole envelope (call() unwraps data; a list's pagination is needed here). */
 async function fetchJson(caller: Caller, path: string): Promise<unknown> {
-  const response = await fetch(`${caller.baseUrl}${path}`, { headers: { authorization: `Bearer ${caller.token}` } });
+  const response = await fetchOnce(caller, path).catch((error: unknown) => {
+    // A keep-alive connection the server closed while the history was built (idle past its keep-alive
+    // timeout) can be handed out once more before the client notices: that request goes again.
+    if ((error as { cause?: { code?: string } }).cause?.code !== 'UND_ERR_SOCKET') throw error;
+    return fetchOnce(caller, path);
+  });
   const text = await response.text();
   if (!response.ok) throw new Error(`GET ${path}: ${response.status} ${text.slice(0, 300)}`);
   return JSON.parse(text);
+}
+
+function fetchOnce(caller: Caller, path: string): Promise<Response> {
+  return fetch(`${caller.baseUrl}${path}`, { headers: { authorization: `Bearer ${caller.token}` } });
 }

@@ -64,7 +64,14 @@ export async function runScaleEngine(p: { store: 'postgres' | 'sqlite'; rows: nu
       result.catchUp = await catchUpRollups(client, store);
     });
     await attempt('API reads', async () => {
-      result.reads = await measureReads({ admin, user: owners[0]!.caller, requests: p.options.requests, warmup: p.options.warmup, taskType: HISTORY_TYPES[0], onRead: (read) => p.step(`${definition.id}: ${read}`) });
+      try {
+        result.reads = await measureReads({ admin, user: owners[0]!.caller, requests: p.options.requests, warmup: p.options.warmup, taskType: HISTORY_TYPES[0], onRead: (read) => p.step(`${definition.id}: ${read}`) });
+      } catch (error) {
+        // fetch's own message ("fetch failed") hides the reason in its cause.
+        const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+        const reason = cause ? ` (${[cause.code, cause.message].filter(Boolean).join(': ')})` : '';
+        throw new Error(`${(error as Error).message}${reason}${api?.exitReason ? `: the API server ${api.exitReason}` : ''}`);
+      }
     });
     if (location.kind === 'postgres') {
       await attempt(`an open dashboard for ${p.options.dashboardSeconds} s`, async () => {
