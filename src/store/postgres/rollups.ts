@@ -95,6 +95,12 @@ function rollupOf(row: RollupDbRow): RollupRow {
   };
 }
 
+/** A rollup row made again (after a crash before the state moved, or an upgrade's minutes) replaces the stored one. */
+const ROLLUP_REPLACED = `
+        completed = excluded.completed, failed = excluded.failed, cancelled = excluded.cancelled,
+        wait_p50_ms = excluded.wait_p50_ms, wait_p95_ms = excluded.wait_p95_ms, wait_p99_ms = excluded.wait_p99_ms,
+        run_p50_ms = excluded.run_p50_ms, run_p95_ms = excluded.run_p95_ms, run_p99_ms = excluded.run_p99_ms`;
+
 export function rollupSql({ s, statement }: SqlContext) {
   /**
    * Finished tasks in [from, to) per minute, type and owner, and per minute and type for every owner
@@ -112,6 +118,18 @@ export function rollupSql({ s, statement }: SqlContext) {
      WHERE status IN (${FINISHED}) AND completed_at >= ${from} AND completed_at < ${to}
      GROUP BY GROUPING SETS ((date_trunc('minute', completed_at), task_type, created_by), (date_trunc('minute', completed_at), task_type))
     HAVING grouping(created_by) = 1 OR created_by IS NOT NULL`;
+  /**
+   * The stored rows of `table` with `column` in [lower, upper), for owner $1 and type $4 (or all),
+   * merged into the chart's buckets of $5 ms from $2: sums, and the largest percentile, as historyOf merges.
+   */
+  const buckets = (table: string, column: string, lower: string, upper: string) => `
+      SELECT $2::timestamptz + floor(extract(epoch FROM ${column} - $2::timestamptz) * 1000 / $5::float8) * $5::float8 * interval '1 millisecond' AS minute,
+             '' AS task_type, $1::text AS owner, sum(completed)::integer AS completed, sum(failed)::integer AS failed, sum(cancelled)::integer AS cancelled,
+             ARRAY[max(wait_p50_ms), max(wait_p95_ms), max(wait_p99_ms)] AS wait, ARRAY[max(run_p50_ms), max(run_p95_ms), max(run_p99_ms)] AS run, NULL::timestamptz AS rolled_through
+        FROM ${s}.${table}
+       WHERE owner = $1::text AND ${column} >= ${lower} AND ${column} < ${upper}
+         AND ($4::text IS NULL OR task_type = $4::text)
+       GROUP BY 1`;
   return {
     stateEnsure: statement('rollup_state_ensure', `
       INSERT INTO ${s}.task_rollup_state (id, rolled_through) VALUES (1, '-infinity') ON CONFLICT (id) DO NOTHING`),
@@ -135,20 +153,14 @@ export function rollupSql({ s, statement }: SqlContext) {
         FROM ${s}.task_rollups
        WHERE minute >= $1::timestamptz AND minute < $2::timestamptz
        GROUP BY 1, task_type, owner
-      ON CONFLICT (owner, hour, task_type) DO UPDATE SET
-        completed = excluded.completed, failed = excluded.failed, cancelled = excluded.cancelled,
-        wait_p50_ms = excluded.wait_p50_ms, wait_p95_ms = excluded.wait_p95_ms, wait_p99_ms = excluded.wait_p99_ms,
-        run_p50_ms = excluded.run_p50_ms, run_p95_ms = excluded.run_p95_ms, run_p99_ms = excluded.run_p99_ms`),
+      ON CONFLICT (owner, hour, task_type) DO UPDATE SET ${ROLLUP_REPLACED}`),
     stateSet: statement('rollup_state_set', `UPDATE ${s}.task_rollup_state SET rolled_through = $1::timestamptz WHERE id = 1`),
     // $1 from, $2 to. A minute rolled up again (after a crash before the state moved) is replaced.
     rollup: statement('rollup_insert', `
       INSERT INTO ${s}.task_rollups (minute, task_type, owner, completed, failed, cancelled, wait_p50_ms, wait_p95_ms, wait_p99_ms, run_p50_ms, run_p95_ms, run_p99_ms)
       SELECT minute, task_type, owner, completed, failed, cancelled, wait[1], wait[2], wait[3], run[1], run[2], run[3]
         FROM (${computed('$1::timestamptz', '$2::timestamptz')}) AS minutes
-      ON CONFLICT (owner, minute, task_type) DO UPDATE SET
-        completed = excluded.completed, failed = excluded.failed, cancelled = excluded.cancelled,
-        wait_p50_ms = excluded.wait_p50_ms, wait_p95_ms = excluded.wait_p95_ms, wait_p99_ms = excluded.wait_p99_ms,
-        run_p50_ms = excluded.run_p50_ms, run_p95_ms = excluded.run_p95_ms, run_p99_ms = excluded.run_p99_ms`),
+      ON CONFLICT (owner, minute, task_type) DO UPDATE SET ${ROLLUP_REPLACED}`),
     // $1 owner, $2 since, $3 until, $4 task type or null, $5 the bucket (ms), $6 whether the chart's
     // buckets are whole hours on hour boundaries (chartReadsHours). The stored hours before
     // hours_through (when $6), then the stored minutes before rolled_through, merged into the chart's
@@ -161,21 +173,9 @@ export function rollupSql({ s, statement }: SqlContext) {
            mark AS (SELECT coalesce((SELECT rolled_through FROM state), $2::timestamptz) AS at,
                            CASE WHEN $6::boolean THEN greatest($2::timestamptz, least($3::timestamptz, coalesce((SELECT hours_through FROM state), $2::timestamptz)))
                                 ELSE $2::timestamptz END AS hours_end)
-      SELECT $2::timestamptz + floor(extract(epoch FROM hour - $2::timestamptz) * 1000 / $5::float8) * $5::float8 * interval '1 millisecond' AS minute,
-             '' AS task_type, $1::text AS owner, sum(completed)::integer AS completed, sum(failed)::integer AS failed, sum(cancelled)::integer AS cancelled,
-             ARRAY[max(wait_p50_ms), max(wait_p95_ms), max(wait_p99_ms)] AS wait, ARRAY[max(run_p50_ms), max(run_p95_ms), max(run_p99_ms)] AS run, NULL::timestamptz AS rolled_through
-        FROM ${s}.task_rollups_hourly
-       WHERE owner = $1::text AND hour >= $2::timestamptz AND hour < (SELECT hours_end FROM mark)
-         AND ($4::text IS NULL OR task_type = $4::text)
-       GROUP BY 1
+      ${buckets('task_rollups_hourly', 'hour', '$2::timestamptz', '(SELECT hours_end FROM mark)')}
       UNION ALL
-      SELECT $2::timestamptz + floor(extract(epoch FROM minute - $2::timestamptz) * 1000 / $5::float8) * $5::float8 * interval '1 millisecond' AS minute,
-             '' AS task_type, $1::text AS owner, sum(completed)::integer AS completed, sum(failed)::integer AS failed, sum(cancelled)::integer AS cancelled,
-             ARRAY[max(wait_p50_ms), max(wait_p95_ms), max(wait_p99_ms)] AS wait, ARRAY[max(run_p50_ms), max(run_p95_ms), max(run_p99_ms)] AS run, NULL::timestamptz AS rolled_through
-        FROM ${s}.task_rollups
-       WHERE owner = $1::text AND minute >= (SELECT hours_end FROM mark) AND minute < least($3::timestamptz, (SELECT at FROM mark))
-         AND ($4::text IS NULL OR task_type = $4::text)
-       GROUP BY 1
+      ${buckets('task_rollups', 'minute', '(SELECT hours_end FROM mark)', 'least($3::timestamptz, (SELECT at FROM mark))')}
       UNION ALL
       SELECT minute, task_type, owner, completed, failed, cancelled, wait, run, NULL
         FROM (${computed('greatest($2::timestamptz, (SELECT at FROM mark))', '$3::timestamptz')}) AS tail

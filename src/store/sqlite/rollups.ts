@@ -91,27 +91,38 @@ const FINISHED_BETWEEN = `
   SELECT task_type, created_by, status, run_at, started_at, completed_at FROM tasks
    WHERE ${FINISHED} AND completed_at >= @from AND completed_at < @to`;
 
-const ROLLUP_UPSERT = `
-  INSERT INTO task_rollups (minute, task_type, owner, completed, failed, cancelled, wait_p50_ms, wait_p95_ms, wait_p99_ms, run_p50_ms, run_p95_ms, run_p99_ms)
-  VALUES (@minute, @taskType, @owner, @completed, @failed, @cancelled, @waitP50, @waitP95, @waitP99, @runP50, @runP95, @runP99)
-  ON CONFLICT (owner, minute, task_type) DO UPDATE SET
+/** A rollup row made again (after a crash before the state moved, or an upgrade's minutes) replaces the stored one. */
+const ROLLUP_REPLACED = `
     completed = excluded.completed, failed = excluded.failed, cancelled = excluded.cancelled,
     wait_p50_ms = excluded.wait_p50_ms, wait_p95_ms = excluded.wait_p95_ms, wait_p99_ms = excluded.wait_p99_ms,
     run_p50_ms = excluded.run_p50_ms, run_p95_ms = excluded.run_p95_ms, run_p99_ms = excluded.run_p99_ms`;
+
+/**
+ * The stored rows of `table` with `column` in [lower, @until), merged into the chart's buckets of
+ * [@since, ...): sums, and the largest percentile, as historyOf merges.
+ */
+function bucketsOf(table: string, column: string, lower: string): string {
+  return `
+  SELECT @since + ((${column} - @since) / @bucket) * @bucket AS minute, '' AS taskType, @owner AS owner,
+         sum(completed) AS completed, sum(failed) AS failed, sum(cancelled) AS cancelled,
+         max(wait_p50_ms) AS waitP50, max(wait_p95_ms) AS waitP95, max(wait_p99_ms) AS waitP99,
+         max(run_p50_ms) AS runP50, max(run_p95_ms) AS runP95, max(run_p99_ms) AS runP99
+    FROM ${table}
+   WHERE owner = @owner AND ${column} >= ${lower} AND ${column} < @until AND (@taskType IS NULL OR task_type = @taskType)
+   GROUP BY 1`;
+}
+
+const ROLLUP_UPSERT = `
+  INSERT INTO task_rollups (minute, task_type, owner, completed, failed, cancelled, wait_p50_ms, wait_p95_ms, wait_p99_ms, run_p50_ms, run_p95_ms, run_p99_ms)
+  VALUES (@minute, @taskType, @owner, @completed, @failed, @cancelled, @waitP50, @waitP95, @waitP99, @runP50, @runP95, @runP99)
+  ON CONFLICT (owner, minute, task_type) DO UPDATE SET ${ROLLUP_REPLACED}`;
 
 /**
  * The stored minutes [from, until) merged into the chart's buckets of [since, ...): sums, and the
  * largest percentile, as historyOf merges (a 24-hour chart is 96 rows, not 9,000 minutes of every type;
  * a 7-day chart reads hours, and minutes only after hours_through).
  */
-export const ROLLUPS_BETWEEN = `
-  SELECT @since + ((minute - @since) / @bucket) * @bucket AS minute, '' AS taskType, @owner AS owner,
-         sum(completed) AS completed, sum(failed) AS failed, sum(cancelled) AS cancelled,
-         max(wait_p50_ms) AS waitP50, max(wait_p95_ms) AS waitP95, max(wait_p99_ms) AS waitP99,
-         max(run_p50_ms) AS runP50, max(run_p95_ms) AS runP95, max(run_p99_ms) AS runP99
-    FROM task_rollups
-   WHERE owner = @owner AND minute >= @from AND minute < @until AND (@taskType IS NULL OR task_type = @taskType)
-   GROUP BY 1`;
+export const ROLLUPS_BETWEEN = bucketsOf('task_rollups', 'minute', '@from');
 
 const ROLLUP_EXPIRE = `DELETE FROM task_rollups WHERE minute < @before`;
 /** The hours that ended before the minutes' cutoff. */
@@ -133,20 +144,10 @@ export const ROLLUP_HOURS = `
     FROM task_rollups
    WHERE minute >= @from AND minute < @to
    GROUP BY 1, task_type, owner
-  ON CONFLICT (owner, hour, task_type) DO UPDATE SET
-    completed = excluded.completed, failed = excluded.failed, cancelled = excluded.cancelled,
-    wait_p50_ms = excluded.wait_p50_ms, wait_p95_ms = excluded.wait_p95_ms, wait_p99_ms = excluded.wait_p99_ms,
-    run_p50_ms = excluded.run_p50_ms, run_p95_ms = excluded.run_p95_ms, run_p99_ms = excluded.run_p99_ms`;
+  ON CONFLICT (owner, hour, task_type) DO UPDATE SET ${ROLLUP_REPLACED}`;
 
 /**
  * The stored hours merged into the chart's buckets, as ROLLUPS_BETWEEN merges minutes (an hour is its
  * minutes merged the same way, so a chart of hour buckets is the same from hours as from minutes).
  */
-export const HOURS_BETWEEN = `
-  SELECT @since + ((hour - @since) / @bucket) * @bucket AS minute, '' AS taskType, @owner AS owner,
-         sum(completed) AS completed, sum(failed) AS failed, sum(cancelled) AS cancelled,
-         max(wait_p50_ms) AS waitP50, max(wait_p95_ms) AS waitP95, max(wait_p99_ms) AS waitP99,
-         max(run_p50_ms) AS runP50, max(run_p95_ms) AS runP95, max(run_p99_ms) AS runP99
-    FROM task_rollups_hourly
-   WHERE owner = @owner AND hour >= @since AND hour < @until AND (@taskType IS NULL OR task_type = @taskType)
-   GROUP BY 1`;
+export const HOURS_BETWEEN = bucketsOf('task_rollups_hourly', 'hour', '@since');
