@@ -1,12 +1,11 @@
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import { expect, it } from 'vitest';
 import { parseDatabaseUrl } from '../../src/store/database-url.ts';
 import type { TaskListParams } from '../../src/store/engine.ts';
 import { taskListQuery } from '../../src/store/postgres/task-list-query.ts';
 import { TASK_COLUMN_NAMES } from '../../src/store/postgres/sql-parts.ts';
 import { buildListQuery } from '../../src/store/sqlite/task-list-query.ts';
-import { rawExec } from '../helpers/raw-exec.ts';
+import { rawExec, withRawPostgres } from '../helpers/raw-exec.ts';
 import { describeEachEngine, type EngineFixture } from './engine-fixture.ts';
 
 /**
@@ -127,24 +126,17 @@ interface CasePlan {
 }
 
 async function postgresPlans({ db }: EngineFixture): Promise<CasePlan[]> {
-  const target = parseDatabaseUrl(db.url);
-  if (target.kind !== 'postgres') throw new Error('not PostgreSQL');
-  const client = new pg.Client({ connectionString: target.connectionString });
-  await client.connect();
-  try {
-    await client.query(`SET search_path TO ${target.schema}`);
+  return withRawPostgres(db, async (client, schema) => {
     await client.query('SET enable_seqscan = off');
     const explain = async (q: { text: string; values: unknown[] }) =>
       (await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${q.text}`, q.values)).rows.map((row) => row['QUERY PLAN']);
     const plans: CasePlan[] = [];
     for (const c of CASES) {
-      const query = taskListQuery({ ...c.params, limit: 20, withTotal: true }, target.schema, TASK_COLUMN_NAMES.join(', '))!;
+      const query = taskListQuery({ ...c.params, limit: 20, withTotal: true }, schema, TASK_COLUMN_NAMES.join(', '))!;
       plans.push({ name: c.name, page: await explain(query.page), count: await explain(query.count!) });
     }
     return plans;
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 function sqlitePlans({ db }: EngineFixture): CasePlan[] {

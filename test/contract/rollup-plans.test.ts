@@ -1,10 +1,10 @@
 import Database from 'better-sqlite3';
-import pg from 'pg';
 import { expect, it } from 'vitest';
 import { parseDatabaseUrl } from '../../src/store/database-url.ts';
 import { rollupSql } from '../../src/store/postgres/rollups.ts';
 import { sqlContext } from '../../src/store/postgres/sql-parts.ts';
 import { HOURS_BETWEEN, ROLLUP_HOURS, ROLLUPS_BETWEEN } from '../../src/store/sqlite/rollups.ts';
+import { withRawPostgres } from '../helpers/raw-exec.ts';
 import { describeEachEngine, leaseOf, type EngineFixture } from './engine-fixture.ts';
 
 const MINUTE = 60_000;
@@ -64,24 +64,17 @@ async function finishOverHours({ engine, clock, insertMany, claim }: EngineFixtu
 }
 
 async function postgresPlans({ db }: EngineFixture, since: number, until: number, start: number): Promise<Record<string, string[]>> {
-  const target = parseDatabaseUrl(db.url);
-  if (target.kind !== 'postgres') throw new Error('not PostgreSQL');
-  const client = new pg.Client({ connectionString: target.connectionString });
-  await client.connect();
-  try {
-    await client.query(`SET search_path TO ${target.schema}`);
+  return withRawPostgres(db, async (client, schema) => {
     await client.query('VACUUM ANALYZE task_rollups, task_rollups_hourly');
     await client.query('SET enable_seqscan = off');
-    const sql = rollupSql(sqlContext(target.schema));
+    const sql = rollupSql(sqlContext(schema));
     const explain = async (text: string, values: unknown[]) =>
       (await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${text}`, values)).rows.map((row) => row['QUERY PLAN']);
     return {
       history: await explain(sql.history.text, ['*', new Date(since), new Date(until), null, HOUR, true]),
       rollupHours: await explain(sql.rollupHours.text, [new Date(start), new Date(start + HOUR)]),
     };
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 function sqlitePlans({ db }: EngineFixture, since: number, until: number, start: number): Record<string, string[]> {

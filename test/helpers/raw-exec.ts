@@ -12,11 +12,18 @@ export async function rawExec(db: TestDatabase, sql: string): Promise<void> {
     raw.close();
     return;
   }
+  await withRawPostgres(db, (client) => client.query(sql));
+}
+
+/** `work` with the raw driver on a PostgreSQL test database's schema (its own connection, closed after). */
+export async function withRawPostgres<T>(db: TestDatabase, work: (client: pg.Client, schema: string) => Promise<T>): Promise<T> {
+  const target = parseDatabaseUrl(db.url);
+  if (target.kind !== 'postgres') throw new Error('not PostgreSQL');
   const client = new pg.Client({ connectionString: target.connectionString });
   await client.connect();
   try {
     await client.query(`SET search_path TO ${target.schema}`);
-    await client.query(sql);
+    return await work(client, target.schema);
   } finally {
     await client.end();
   }
