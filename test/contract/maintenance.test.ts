@@ -1,5 +1,12 @@
 import { expect, it } from 'vitest';
+import { silentLogger } from '../../src/core/logger.ts';
+import { DEFAULT_QUOTA_CONFIG } from '../../src/core/quota.ts';
+import { Maintenance } from '../../src/worker/maintenance/maintenance.ts';
+import { WorkerEventEmitter } from '../../src/worker/worker-events.ts';
 import { describeEachEngine, leaseOf } from './engine-fixture.ts';
+
+const ANN = '0190a4c2-0000-7000-8000-0000000000a1';
+const MINUTE = 60_000;
 
 describeEachEngine('maintenance', (f) => {
   it('rescues an expired lease back to retrying, counting the rescue', async () => {
@@ -86,5 +93,43 @@ describeEachEngine('maintenance', (f) => {
     expect(await elect('a')).toBe(false);
     await engine.leaderResign({ name: 'maintenance', leaderId: 'b' });
     expect(await elect('a')).toBe(true);
+  });
+
+  it("has the leader's rounds delete expired sessions and account tokens, every five minutes, and keep live ones", async () => {
+    const { engine, clock } = f();
+    await engine.userInsert({ user: { id: ANN, username: 'ann', email: 'ann@example.com', passwordHash: 'h', role: 'user', createdAt: clock.now() } });
+    const at = (ms: number) => new Date(clock.now().getTime() + ms);
+    const session = (tokenHash: string, ttlMs: number) => ({ tokenHash, userId: ANN, createdAt: clock.now(), expiresAt: at(ttlMs), lastRefreshedAt: null, userAgent: null });
+    const invitation = (tokenHash: string, ttlMs: number) => ({ tokenHash, kind: 'invitation' as const, userId: null, role: 'user' as const, createdBy: ANN, createdAt: clock.now(), expiresAt: at(ttlMs), usedAt: null });
+    await engine.sessionInsert({ session: session('short', 2 * MINUTE) });
+    await engine.sessionInsert({ session: session('long', 60 * MINUTE) });
+    await engine.accountTokenInsert({ token: invitation('short-invite', 2 * MINUTE) });
+    await engine.accountTokenInsert({ token: invitation('long-invite', 60 * MINUTE) });
+    const maintenance = new Maintenance({
+      engine,
+      clock,
+      logger: silentLogger,
+      events: new WorkerEventEmitter(),
+      workerId: 'leader',
+      intervalMs: 15_000,
+      maxRescues: 3,
+      retentionMs: 0,
+      workerStaleMs: 10 * MINUTE,
+      quotas: DEFAULT_QUOTA_CONFIG,
+    });
+    // What a sweep run directly finds left to delete.
+    const leftExpired = () => maintenance.credentials.runOnce();
+    clock.advance(3 * MINUTE);
+    // The leader's first round sweeps (its slow jobs' first turn): nothing expired is left after it.
+    expect(await maintenance.runOnce()).toBe(true);
+    expect(await leftExpired()).toEqual({ sessions: 0, accountTokens: 0 });
+    expect(await engine.sessionGet({ tokenHash: 'long', now: clock.now() })).not.toBeNull();
+    expect(await engine.accountTokenGet({ tokenHash: 'long-invite', kind: 'invitation', now: clock.now() })).not.toBeNull();
+    // Within five minutes of that sweep, a round leaves a newly expired session for the next one.
+    await engine.sessionInsert({ session: session('brief', MINUTE) });
+    clock.advance(2 * MINUTE);
+    expect(await maintenance.runOnce()).toBe(true);
+    expect(await leftExpired()).toEqual({ sessions: 1, accountTokens: 0 });
+    await engine.leaderResign({ name: 'maintenance', leaderId: 'leader' });
   });
 });

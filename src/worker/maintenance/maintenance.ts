@@ -3,6 +3,7 @@ import type { Logger } from '../../core/logger.ts';
 import type { Engine } from '../../store/engine.ts';
 import type { WorkerEventEmitter } from '../worker-events.ts';
 import { WorkerService } from '../worker-service.ts';
+import { CredentialSweeper } from './credential-sweeper.ts';
 import { LeaderElection } from './leader-election.ts';
 import { PRUNE_BUDGET_MS, Pruner } from './pruner.ts';
 import { Rescuer } from './rescuer.ts';
@@ -30,13 +31,16 @@ export interface MaintenanceDeps {
 
 /** Pruning and reaping need not run every round. */
 const SLOW_JOBS_EVERY_MS = 60_000;
-/** Nor the look at the database's health: its problems take minutes to matter (and an idle worker's statements count). */
+/**
+ * Nor the look at the database's health and the sweep of expired sessions and account tokens: their
+ * problems take minutes to matter (and an idle worker's statements count).
+ */
 const STORAGE_CHECK_EVERY_MS = 5 * 60_000;
 
 /**
  * Every worker runs this loop; only the elected leader does the work. Each round: keep or take the
  * leadership, rescue expired leases, fire due schedules and roll up the minutes that settled; every minute or so also prune and reap
- * stale workers, and every five minutes look at the database's health. Between rounds the leader keeps a timer for the next schedule, so a firing is on
+ * stale workers, and every five minutes look at the database's health and delete expired sessions and account tokens. Between rounds the leader keeps a timer for the next schedule, so a firing is on
  * time rather than up to a round late; a schedule created or changed elsewhere is seen by the next
  * round. A round that fails (the database is away) is tried again after a backoff of at most a round.
  */
@@ -49,6 +53,7 @@ export class Maintenance extends WorkerService {
   readonly scheduler: Scheduler;
   readonly storage: StorageWatch;
   readonly rollup: Rollup;
+  readonly credentials: CredentialSweeper;
   readonly #deps: MaintenanceDeps;
   #schedulerTimer: ClockTimer | null = null;
   #firing: Promise<void> | null = null;
@@ -72,6 +77,7 @@ export class Maintenance extends WorkerService {
     this.scheduler = new Scheduler({ engine, clock, logger: log.child({ component: 'scheduler' }), quotas: deps.quotas });
     this.storage = new StorageWatch({ engine, clock, logger: log });
     this.rollup = new Rollup({ engine, clock, logger: log });
+    this.credentials = new CredentialSweeper({ engine, clock, logger: log });
   }
 
   /**
@@ -136,6 +142,7 @@ export class Maintenance extends WorkerService {
       if (now >= this.#storageCheckAt) {
         this.#storageCheckAt = now + STORAGE_CHECK_EVERY_MS;
         await this.storage.runOnce();
+        await this.credentials.runOnce();
       }
     }
     return true;
