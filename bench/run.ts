@@ -45,7 +45,9 @@ const USAGE = `Usage: npm run bench [-- options]
                        10,000,000 tasks on PostgreSQL and 1,000,000 on SQLite (hours); with --quick 200,000 and 100,000
   --scale-rows-postgres <n>  with --scale: the PostgreSQL history's size (0 skips PostgreSQL)
   --scale-rows-sqlite <n>    with --scale: the SQLite history's size (0 skips SQLite)
-  --scale-prune-cycles <n>   with --scale: prune cycles (default 5; a week's retention is replaced after 7)
+  --scale-prune-cycles <n>   with --scale: prune cycles held to the flat-size target (default 5)
+  --scale-settle-cycles <n>  with --scale: prune cycles before those, to reach the steady state (default 9:
+                             a week's days replaced, then the two VACUUMs before freed index pages are reused)
   --help               this text`;
 let parsed: ReturnType<typeof parseBenchArgs>;
 try {
@@ -72,6 +74,7 @@ function parseBenchArgs() {
       'scale-rows-postgres': { type: 'string' },
       'scale-rows-sqlite': { type: 'string' },
       'scale-prune-cycles': { type: 'string' },
+      'scale-settle-cycles': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   }).values;
@@ -88,7 +91,7 @@ if (docsFrom) {
 if (parsed.scale) {
   let scale: ScaleOptions;
   try {
-    scale = scaleOptions({ quick: parsed.quick, rowsPostgres: parsed['scale-rows-postgres'], rowsSqlite: parsed['scale-rows-sqlite'], pruneCycles: parsed['scale-prune-cycles'] });
+    scale = scaleOptions({ quick: parsed.quick, rowsPostgres: parsed['scale-rows-postgres'], rowsSqlite: parsed['scale-rows-sqlite'], pruneCycles: parsed['scale-prune-cycles'], settleCycles: parsed['scale-settle-cycles'] });
   } catch (error) {
     console.error(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
     process.exit(2);
@@ -98,8 +101,8 @@ if (parsed.scale) {
   const failed = record.engines.some((e) => e.errors.length > 0 || (e.drain?.audits.some((a) => !a.ok) ?? false));
   process.exit(failed ? 1 : 0);
 }
-if (parsed['scale-rows-postgres'] !== undefined || parsed['scale-rows-sqlite'] !== undefined || parsed['scale-prune-cycles'] !== undefined) {
-  console.error(`--scale-rows-* and --scale-prune-cycles only go with --scale\n\n${USAGE}`);
+if (parsed['scale-rows-postgres'] !== undefined || parsed['scale-rows-sqlite'] !== undefined || parsed['scale-prune-cycles'] !== undefined || parsed['scale-settle-cycles'] !== undefined) {
+  console.error(`--scale-rows-* and --scale-*-cycles only go with --scale\n\n${USAGE}`);
   process.exit(2);
 }
 const quick = parsed.quick;

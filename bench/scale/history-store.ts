@@ -18,6 +18,8 @@ export interface TableSize {
   indexBytes: number | null;
   /** SQLite's free pages (left by deletes until a VACUUM); PostgreSQL: null. */
   freelistPages: number | null;
+  /** PostgreSQL: each index of tasks by name, bytes (which one grows, if the total does); SQLite: null. */
+  indexes: Record<string, number> | null;
 }
 
 export interface HistoryStore {
@@ -92,8 +94,13 @@ class PostgresHistory implements HistoryStore {
       `SELECT pg_total_relation_size($1) AS total, pg_table_size($1) AS heap, pg_indexes_size($1) AS indexes`,
       [`${this.#s}.tasks`],
     );
+    const each = await this.#client.query<{ name: string; bytes: string }>(
+      `SELECT i.indexrelid::regclass::text AS name, pg_relation_size(i.indexrelid) AS bytes FROM pg_index i WHERE i.indrelid = $1::regclass ORDER BY 1`,
+      [`${this.#s}.tasks`],
+    );
     const row = rows[0]!;
-    return { totalBytes: Number(row.total), tableBytes: Number(row.heap), indexBytes: Number(row.indexes), freelistPages: null };
+    const indexes = Object.fromEntries(each.rows.map((index) => [index.name.slice(index.name.lastIndexOf('.') + 1), Number(index.bytes)]));
+    return { totalBytes: Number(row.total), tableBytes: Number(row.heap), indexBytes: Number(row.indexes), freelistPages: null, indexes };
   }
 
   async countsByStatus(): Promise<Record<string, number>> {
@@ -148,7 +155,7 @@ class SqliteHistory implements HistoryStore {
         return 0;
       }
     };
-    return { totalBytes: bytes(this.#file) + bytes(`${this.#file}-wal`), tableBytes: (pages - free) * pageSize, indexBytes: null, freelistPages: free };
+    return { totalBytes: bytes(this.#file) + bytes(`${this.#file}-wal`), tableBytes: (pages - free) * pageSize, indexBytes: null, freelistPages: free, indexes: null };
   }
 
   async countsByStatus(): Promise<Record<string, number>> {

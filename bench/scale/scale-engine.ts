@@ -90,8 +90,19 @@ export async function runScaleEngine(p: { store: 'postgres' | 'sqlite'; rows: nu
       const rate = (figures: DrainFigure[]) => median(figures.map((f) => f.tasksPerSecond));
       result.drain = { ...drain, rounds: p.options.drainRounds, history: rate(history), empty: rate(empty), ratio: rate(history) / rate(empty), audits: [...history, ...empty].map((f) => f.check) };
     });
-    await attempt(`${p.options.pruneCycles} prune cycles`, async () => {
-      result.prune = await runPruneCycles({ client, store, from, to, rowsPerDay: Math.round(p.rows / RETENTION_DAYS), batch: p.options.batch, owners: ownerIds, cycles: p.options.pruneCycles, label: definition.id });
+    await attempt(`${p.options.settleCycles} + ${p.options.pruneCycles} prune cycles`, async () => {
+      result.prune = await runPruneCycles({
+        client,
+        store,
+        from,
+        to,
+        rowsPerDay: Math.round(p.rows / RETENTION_DAYS),
+        batch: p.options.batch,
+        owners: ownerIds,
+        cycles: p.options.pruneCycles,
+        settle: p.options.settleCycles,
+        label: definition.id,
+      });
     });
   } catch (error) {
     result.errors.push(`setup: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
