@@ -2,7 +2,7 @@ import { breakerScopeOf } from './breaker-scope.ts';
 import { validationError } from './errors.ts';
 import { uuidv7 } from './id.ts';
 import { assertJson, assertJsonObject } from './json.ts';
-import { DEFAULT_RETRY_STRATEGY, MAX_ATTEMPTS_LIMIT, parseRetryStrategy, type RetryStrategy } from './retry-strategy.ts';
+import { DEFAULT_RETRY_STRATEGY, MAX_ATTEMPTS_LIMIT, parseRetryStrategy, type RetryStrategy, STORED_DEFAULT_STRATEGY, storedRetryStrategy } from './retry-strategy.ts';
 import { PRIORITY_RANK, TASK_PRIORITIES, type JsonObject, type JsonValue, type TaskPriority } from './task.ts';
 import { withTraceContext } from './trace-context.ts';
 
@@ -31,6 +31,7 @@ export interface NewTask {
   priority: TaskPriority;
   priorityRank: number;
   retryStrategy: RetryStrategy;
+  /** What the row stores: storedRetryStrategy's text (`{}` for the default). */
   retryStrategyJson: string;
   maxAttempts: number;
   metadata: JsonObject;
@@ -48,7 +49,6 @@ export const TASK_TYPE_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 export const MAX_PAYLOAD_BYTES = 1024 * 1024;
 export const MAX_METADATA_BYTES = 64 * 1024;
 const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
-const DEFAULT_RETRY_STRATEGY_JSON = JSON.stringify(DEFAULT_RETRY_STRATEGY);
 /** An unfrozen copy to spread from: spreading the frozen original is several times slower. */
 const DEFAULT_RETRY_STRATEGY_SOURCE: RetryStrategy = { ...DEFAULT_RETRY_STRATEGY };
 
@@ -179,10 +179,10 @@ function isPlainJson(value: unknown, depth: number): boolean {
  */
 function resolveAttempts(input: TaskInput, field: string): { retryStrategy: RetryStrategy; retryStrategyJson: string; maxAttempts: number } {
   const given = input.retryStrategy;
-  // The common case, no strategy and no count: the default, serialised once (a copy, so that no two
-  // tasks share one object).
+  // The common case, no strategy and no count: the default (a copy, so that no two tasks share one
+  // object), stored as the empty object.
   if ((given === undefined || given === null) && input.maxAttempts === undefined) {
-    return { retryStrategy: { ...DEFAULT_RETRY_STRATEGY_SOURCE }, retryStrategyJson: DEFAULT_RETRY_STRATEGY_JSON, maxAttempts: DEFAULT_RETRY_STRATEGY.max_attempts };
+    return { retryStrategy: { ...DEFAULT_RETRY_STRATEGY_SOURCE }, retryStrategyJson: STORED_DEFAULT_STRATEGY, maxAttempts: DEFAULT_RETRY_STRATEGY.max_attempts };
   }
   const strategy = given === undefined || given === null ? null : parseRetryStrategy(given, at(field, 'retry_strategy'));
   const explicit = input.maxAttempts;
@@ -196,7 +196,7 @@ function resolveAttempts(input: TaskInput, field: string): { retryStrategy: Retr
   const base = strategy ?? DEFAULT_RETRY_STRATEGY;
   const maxAttempts = explicit ?? base.max_attempts;
   const retryStrategy = { ...base, max_attempts: maxAttempts };
-  return { retryStrategy, retryStrategyJson: JSON.stringify(retryStrategy), maxAttempts };
+  return { retryStrategy, retryStrategyJson: storedRetryStrategy(retryStrategy), maxAttempts };
 }
 
 function parseDate(value: Date | string | null | undefined, field: string): Date | null {

@@ -35,6 +35,34 @@ export const DEFAULT_RETRY_STRATEGY: RetryStrategy = Object.freeze({
   jitter: DEFAULT_JITTER,
 });
 
+/**
+ * How a task row stores its strategy: the empty object `{}` when it is the default apart from
+ * `max_attempts` (which the row's own column holds), as for most tasks, and the strategy in full
+ * otherwise. The default takes 164 bytes as PostgreSQL jsonb, and every row version carries it: the
+ * insert, the claim and the completion copy the whole row, so it was a quarter of the WAL a task's
+ * drain wrote, and half of each finished task's row in the history.
+ */
+export const STORED_DEFAULT_STRATEGY = '{}';
+
+/** The text a task row stores for `strategy` (see STORED_DEFAULT_STRATEGY). */
+export function storedRetryStrategy(strategy: RetryStrategy): string {
+  const d = DEFAULT_RETRY_STRATEGY as Extract<RetryStrategy, { type: 'exponential' }>;
+  const isDefault =
+    strategy.type === 'exponential' &&
+    strategy.base_delay_ms === d.base_delay_ms &&
+    strategy.multiplier === d.multiplier &&
+    strategy.max_delay_ms === d.max_delay_ms &&
+    strategy.jitter === d.jitter;
+  return isDefault ? STORED_DEFAULT_STRATEGY : JSON.stringify(strategy);
+}
+
+/** The strategy of a task row: what it stored (the empty object for the default), with the row's max_attempts. */
+export function retryStrategyOfRow(stored: RetryStrategy | Record<string, never>, maxAttempts: number): RetryStrategy {
+  const storedDefault = typeof stored === 'object' && stored !== null && (stored as { type?: unknown }).type === undefined;
+  const strategy = storedDefault ? DEFAULT_RETRY_STRATEGY : (stored as RetryStrategy);
+  return { ...strategy, max_attempts: maxAttempts };
+}
+
 /** The nominal delay, in ms, before the attempt after attempt `failedAttempt`; null when none follows. */
 export function retryDelayMs(strategy: RetryStrategy, failedAttempt: number): number | null {
   if (failedAttempt >= strategy.max_attempts) return null;

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ConveyorError, ERROR_CODES } from '../../src/core/errors.ts';
 import { newTask } from '../../src/core/new-task.ts';
 import { DEFAULT_RETRY_STRATEGY } from '../../src/core/retry-strategy.ts';
-import { describeEachEngine } from './engine-fixture.ts';
+import { rawRows } from '../helpers/raw-exec.ts';
+import { describeEachEngine, leaseOf } from './engine-fixture.ts';
 
 describeEachEngine('insert', (f) => {
   it('stores every field and reads it back unchanged', async () => {
@@ -57,6 +58,35 @@ describeEachEngine('insert', (f) => {
     expect(task.scheduledAt).toBeNull();
     expect(task.maxAttempts).toBe(3);
     expect(task.retryStrategy).toEqual(DEFAULT_RETRY_STRATEGY);
+  });
+
+  it('stores the default retry strategy as {} (its count is the task\'s) and a chosen one in full; every read gives the whole strategy', async () => {
+    const { engine, db, clock, insert, claim } = f();
+    const plain = await insert();
+    const fiveTries = await insert({ maxAttempts: 5 });
+    const fixed = await insert({ retryStrategy: { type: 'fixed', interval_ms: 500 } });
+    const stored = async (id: string) => {
+      const [row] = await rawRows(db, `SELECT retry_strategy FROM tasks WHERE id = '${id}'`);
+      return typeof row!.retry_strategy === 'string' ? JSON.parse(row!.retry_strategy) : row!.retry_strategy;
+    };
+    expect(await stored(plain.id)).toEqual({});
+    expect(await stored(fiveTries.id)).toEqual({});
+    expect(await stored(fixed.id)).toEqual({ type: 'fixed', interval_ms: 500, max_attempts: 3, jitter: 0.1 });
+    expect((await engine.taskGet({ id: plain.id }))!.retryStrategy).toEqual(DEFAULT_RETRY_STRATEGY);
+    expect((await engine.taskGet({ id: fiveTries.id }))!.retryStrategy).toEqual({ ...DEFAULT_RETRY_STRATEGY, max_attempts: 5 });
+    expect((await engine.taskGet({ id: fixed.id }))!.retryStrategy).toEqual({ type: 'fixed', interval_ms: 500, max_attempts: 3, jitter: 0.1 });
+
+    // A failure is retried by the default's delays (1 s the first time, less at most its 10 % jitter).
+    const [running] = (await claim(3)).filter((task) => task.id === plain.id);
+    const failed = await engine.taskFail({ lease: leaseOf(running!), error: 'boom', now: clock.now(), random: () => 0 });
+    expect(failed).toMatchObject({ applied: true, status: 'retrying', runAt: new Date(clock.now().getTime() + 2000) });
+    // A hand retry of a task whose attempts are spent gives it one more, and {} stays {}.
+    const spent = await insert({ maxAttempts: 1 });
+    const [once] = (await claim(10)).filter((task) => task.id === spent.id);
+    await engine.taskFail({ lease: leaseOf(once!), error: 'boom', now: clock.now() });
+    const retried = await engine.taskRetry({ id: spent.id, now: clock.now() });
+    expect(retried).toMatchObject({ outcome: 'retried', task: { maxAttempts: 2, retryStrategy: { ...DEFAULT_RETRY_STRATEGY, max_attempts: 2 } } });
+    expect(await stored(spent.id)).toEqual({});
   });
 
   it('returns the existing task for a repeated idempotency key instead of a duplicate', async () => {

@@ -15,6 +15,20 @@ export async function rawExec(db: TestDatabase, sql: string): Promise<void> {
   await withRawPostgres(db, (client) => client.query(sql));
 }
 
+/** The rows of one query on a test database with the raw driver: what the engine stored, as stored. */
+export async function rawRows(db: TestDatabase, sql: string): Promise<Record<string, unknown>[]> {
+  const target = parseDatabaseUrl(db.url);
+  if (target.kind === 'sqlite') {
+    const raw = new Database(target.filename, { readonly: true });
+    try {
+      return raw.prepare(sql).all() as Record<string, unknown>[];
+    } finally {
+      raw.close();
+    }
+  }
+  return withRawPostgres(db, async (client) => (await client.query(sql)).rows);
+}
+
 /** `work` with the raw driver on a PostgreSQL test database's schema (its own connection, closed after). */
 export async function withRawPostgres<T>(db: TestDatabase, work: (client: pg.Client, schema: string) => Promise<T>): Promise<T> {
   const target = parseDatabaseUrl(db.url);

@@ -92,6 +92,7 @@ function adminSql({ s, statement, channel, taskColumns }: SqlContext) {
       WHERE id = $1::uuid AND status IN (${READY}, 'running')
       RETURNING ${taskColumns}`),
     // Attempt numbers fence workers, so they never go back: a task whose attempts are spent gets one more.
+    // A strategy stored as {} (the default, core/retry-strategy.ts) takes its count from the column.
     // $3 whether it wakes idle workers (wakesWorkers: it is due at once).
     taskRetry: statement('task_retry', `
       WITH retried AS (
@@ -99,7 +100,8 @@ function adminSql({ s, statement, channel, taskColumns }: SqlContext) {
         SET status = 'pending', run_at = $2::timestamptz, updated_at = $2::timestamptz, cancel_requested_at = NULL, completed_at = NULL,
             worker_id = NULL, lease_expires_at = NULL, rescue_count = 0, unstarted_losses = 0,
             max_attempts = CASE WHEN current_attempt >= max_attempts THEN current_attempt + 1 ELSE max_attempts END,
-            retry_strategy = jsonb_set(retry_strategy, '{max_attempts}', to_jsonb(CASE WHEN current_attempt >= max_attempts THEN current_attempt + 1 ELSE max_attempts END))
+            retry_strategy = CASE WHEN retry_strategy = '{}'::jsonb THEN retry_strategy
+              ELSE jsonb_set(retry_strategy, '{max_attempts}', to_jsonb(CASE WHEN current_attempt >= max_attempts THEN current_attempt + 1 ELSE max_attempts END)) END
         WHERE id = $1::uuid AND status IN ('failed', 'cancelled')
         RETURNING ${taskColumns})
       SELECT ${taskColumns} FROM retried WHERE ${notifyIf('$3::boolean', channel)}`),

@@ -1,6 +1,6 @@
 import { ConveyorError, ERROR_CODES } from '../../core/errors.ts';
 import { decideFail, decideRelease, wakesWorkers } from '../../core/lifecycle.ts';
-import type { RetryStrategy } from '../../core/retry-strategy.ts';
+import { type RetryStrategy, retryStrategyOfRow } from '../../core/retry-strategy.ts';
 import type { JsonValue, TaskLease } from '../../core/task.ts';
 import type { Engine, TaskFailResult } from '../engine.ts';
 import { GroupCommit } from '../shared/group-commit.ts';
@@ -90,7 +90,7 @@ export class FinishStore {
       const facts = read.rows[0];
       if (!facts) return { applied: false };
       const outcome = decideFail({
-        attempt: p.lease.attempt, maxAttempts: facts.max_attempts, strategy: facts.retry_strategy, cancelRequested: facts.cancel_requested,
+        attempt: p.lease.attempt, maxAttempts: facts.max_attempts, strategy: retryStrategyOfRow(facts.retry_strategy, facts.max_attempts), cancelRequested: facts.cancel_requested,
         permanent: p.permanent === true, now: p.now, random: p.random, minDelayMs: p.minDelayMs,
       });
       const written =

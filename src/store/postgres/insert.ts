@@ -1,7 +1,6 @@
 import pg from 'pg';
 import { ConveyorError, ERROR_CODES, validationError } from '../../core/errors.ts';
 import type { NewTask } from '../../core/new-task.ts';
-import { DEFAULT_RETRY_STRATEGY } from '../../core/retry-strategy.ts';
 import type { TaskRecord } from '../../core/task.ts';
 import type { EngineTransaction, TaskInsertResult } from '../engine.ts';
 import { insertedTask } from '../shared/inserted-task.ts';
@@ -11,8 +10,6 @@ import { taskFromRow, type TaskRow } from './task-row.ts';
 
 /** Rows per statement of a large insert batch (see #insertChunks). */
 const INSERT_CHUNK_ROWS = 2000;
-/** The default strategy as taskInsertMany's $3: rows that use it send null. */
-const DEFAULT_STRATEGY_JSON = JSON.stringify(DEFAULT_RETRY_STRATEGY);
 
 /** Producers: one task or a batch, in the engine's own statement or the application's transaction. */
 export class InsertStore {
@@ -112,12 +109,12 @@ function insertSql({ s, statement, taskColumns }: SqlContext) {
   const onIdempotencyConflict = 'ON CONFLICT (idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING';
   // A batch travels as one compact JSON array of arrays (see insertBatch): one parameter to encode and
   // parse, instead of thirteen text arrays whose every element pg must quote and PostgreSQL unquote.
-  // What most rows share is sent once: $2 the batch's creation time, $3 the default retry strategy; a
-  // row's null stands for them (and for empty metadata, and run_at = created_at). Positions: 0 id,
+  // What most rows share is sent once: $2 the batch's creation time; a row's null stands for it (and
+  // for empty metadata, and run_at = created_at). Positions: 0 id,
   // 1 type, 2 payload, 3 status, 4 priority rank, 5 strategy, 6 max attempts, 7 metadata,
   // 8 idempotency key, 9 created by, 10 created at, 11 scheduled at, 12 run at, 13 breaker scope (left out when null).
   const insertFromJson = `
-      SELECT (r->>0)::uuid, r->>1, r->2, r->>3, (r->>4)::smallint, coalesce(nullif(r->5, 'null'::jsonb), $3::jsonb), (r->>6)::int,
+      SELECT (r->>0)::uuid, r->>1, r->2, r->>3, (r->>4)::smallint, r->5, (r->>6)::int,
         coalesce(nullif(r->7, 'null'::jsonb), '{}'::jsonb), r->>8, (r->>9)::uuid, c.created_at, c.created_at, (r->>11)::timestamptz,
         coalesce((r->>12)::timestamptz, (r->>11)::timestamptz, c.created_at), r->>13
       FROM jsonb_array_elements($1::jsonb) AS r
@@ -148,7 +145,7 @@ function insertOneValues(t: NewTask): unknown[] {
 
 /**
  * A batch as the parameters of taskInsertMany: one compact JSON array of arrays (the positions are
- * listed with the SQL), the batch's creation time, and the default strategy. The JSON of payload,
+ * listed with the SQL) and the batch's creation time. The JSON of payload,
  * strategy and metadata was made once by newTask and is spliced in as it is; what most rows share
  * is left out of them (null), so 5,000 tasks are a fifth of the bytes to send and parse.
  */
@@ -159,16 +156,15 @@ function insertBatch(tasks: NewTask[]): unknown[] {
   for (let i = 0; i < tasks.length; i++) {
     const t = tasks[i]!;
     const ownCreated = t.createdAt.getTime() !== createdMs;
-    const strategy = t.retryStrategyJson === DEFAULT_STRATEGY_JSON ? 'null' : t.retryStrategyJson;
     const metadata = t.metadataJson === '{}' ? 'null' : t.metadataJson;
     const scheduled = t.scheduledAt === null ? 'null' : `"${t.scheduledAt.toISOString()}"`;
     // run_at is the schedule, or else the creation time: sent only when it is neither.
     const runAtMs = t.runAt.getTime();
     const runAt = runAtMs === (t.scheduledAt === null ? t.createdAt.getTime() : t.scheduledAt.getTime()) ? 'null' : `"${t.runAt.toISOString()}"`;
     parts[i] =
-      `["${t.id}",${JSON.stringify(t.taskType)},${t.payloadJson},"${t.status}",${t.priorityRank},${strategy},${t.maxAttempts},${metadata},` +
+      `["${t.id}",${JSON.stringify(t.taskType)},${t.payloadJson},"${t.status}",${t.priorityRank},${t.retryStrategyJson},${t.maxAttempts},${metadata},` +
       `${t.idempotencyKey === null ? 'null' : JSON.stringify(t.idempotencyKey)},${t.createdBy === null ? 'null' : JSON.stringify(t.createdBy)},` +
       `${ownCreated ? `"${t.createdAt.toISOString()}"` : 'null'},${scheduled},${runAt}${t.breakerScope === null ? '' : `,${JSON.stringify(t.breakerScope)}`}]`;
   }
-  return [`[${parts.join(',')}]`, createdAt, DEFAULT_STRATEGY_JSON];
+  return [`[${parts.join(',')}]`, createdAt];
 }

@@ -1,4 +1,4 @@
-import type { RetryStrategy } from '../../core/retry-strategy.ts';
+import { type RetryStrategy, retryStrategyOfRow } from '../../core/retry-strategy.ts';
 import { priorityFromRank, type ClaimedTask, type JsonObject, type JsonValue, type TaskRecord, type TaskStatus } from '../../core/task.ts';
 import { attemptFromJson, attemptHistory, type AttemptJson } from '../attempt-json.ts';
 import { orNull, RowDecodeError, type RowCodec } from './row-codec.ts';
@@ -77,7 +77,7 @@ export function taskMappers<T, J, B>(codec: RowCodec<T, J, B>) {
       payload: shown(row.payload, 'payload'),
       status: row.status,
       priority: priorityFromRank(row.priority_rank),
-      retryStrategy: codec.json<RetryStrategy>(row.retry_strategy, 'retry_strategy'),
+      retryStrategy: retryStrategyOfRow(codec.json<RetryStrategy>(row.retry_strategy, 'retry_strategy'), row.max_attempts),
       maxAttempts: row.max_attempts,
       currentAttempt: row.current_attempt,
       lastError: row.last_error,

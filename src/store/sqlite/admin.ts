@@ -92,13 +92,14 @@ const TASK_REQUEST_CANCEL = `
    WHERE id = @id AND status = 'running'
   RETURNING *`;
 
+/** As PostgreSQL's taskRetry: one more attempt when they are spent; a strategy stored as {} takes its count from the column. */
 const TASK_RETRY = `
   UPDATE tasks
      SET status = 'pending', run_at = @now, updated_at = @now, cancel_requested_at = NULL, completed_at = NULL,
          worker_id = NULL, lease_expires_at = NULL, rescue_count = 0, unstarted_losses = 0,
          max_attempts = CASE WHEN current_attempt >= max_attempts THEN current_attempt + 1 ELSE max_attempts END,
-         retry_strategy = json_set(retry_strategy, '$.max_attempts',
-           CASE WHEN current_attempt >= max_attempts THEN current_attempt + 1 ELSE max_attempts END)
+         retry_strategy = CASE WHEN retry_strategy = '{}' THEN retry_strategy ELSE json_set(retry_strategy, '$.max_attempts',
+           CASE WHEN current_attempt >= max_attempts THEN current_attempt + 1 ELSE max_attempts END) END
    WHERE id = @id AND status IN ('failed', 'cancelled')
   RETURNING *`;
 

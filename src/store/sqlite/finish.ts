@@ -1,5 +1,5 @@
 import { decideFail, decideRelease, wakesWorkers } from '../../core/lifecycle.ts';
-import type { RetryStrategy } from '../../core/retry-strategy.ts';
+import { type RetryStrategy, retryStrategyOfRow } from '../../core/retry-strategy.ts';
 import type { JsonValue, TaskLease } from '../../core/task.ts';
 import type { Engine, TaskFailResult } from '../engine.ts';
 import { GroupCommit } from '../shared/group-commit.ts';
@@ -65,7 +65,7 @@ export class FinishStore {
       const facts = this.#c.prepare(TASK_FENCED_READ).get(params) as { retry_strategy: string; max_attempts: number; cancel_requested: number } | undefined;
       if (facts === undefined) return { applied: false };
       const outcome = decideFail({
-        attempt: p.lease.attempt, maxAttempts: facts.max_attempts, strategy: JSON.parse(facts.retry_strategy) as RetryStrategy, cancelRequested: facts.cancel_requested === 1,
+        attempt: p.lease.attempt, maxAttempts: facts.max_attempts, strategy: retryStrategyOfRow(JSON.parse(facts.retry_strategy) as RetryStrategy, facts.max_attempts), cancelRequested: facts.cancel_requested === 1,
         permanent: p.permanent === true, now: p.now, random: p.random, minDelayMs: p.minDelayMs,
       });
       const written =
