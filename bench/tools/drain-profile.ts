@@ -15,6 +15,7 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { ConveyorClient } from '../../src/client/conveyor-client.ts';
 import { createEngine } from '../../test/helpers/create-engine.ts';
@@ -47,6 +48,11 @@ for (let round = 1; round <= Number(repeatArg); round++) {
   const admin = location.kind === 'postgres' ? new pg.Client({ connectionString: location.url }) : null;
   await admin?.connect();
   if (admin && process.env.DRAIN_SQL) await admin.query(process.env.DRAIN_SQL);
+  if (location.kind === 'sqlite' && process.env.DRAIN_SQL) {
+    const file = new Database(location.file);
+    file.exec(process.env.DRAIN_SQL);
+    file.close();
+  }
   const walLsn = async () => (admin ? (await admin.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn')).rows[0]!.lsn : null);
   const payloads: BenchTask[] = Array.from({ length: tasks }, (_, i) => ({ w: 'p', i, t: 0 }));
   const enqueueStarted = performance.now();

@@ -33,8 +33,13 @@ const UNNOTIFIED_POLL_MS = 1000;
 /** The longest wait between claims that fail (the database away): a restart is noticed within it. */
 const MAX_CLAIM_BACKOFF_MS = 2000;
 
-/** With a backlog, a second claim may start while the first is still on its way (PostgreSQL's SKIP LOCKED lets both proceed). */
-const MAX_CLAIMS_IN_FLIGHT = 2;
+/**
+ * Claims on their way at once. One, with claims of up to PREFETCH_CLAIM_MAX: two at once (each half
+ * the size) kept the queue no better fed, and overlapping claims cost the database more per task, each
+ * walking past the rows the other had just locked (measured with the completions below, see
+ * store/postgres/finish.ts COMPLETE_IN_FLIGHT).
+ */
+const MAX_CLAIMS_IN_FLIGHT = 1;
 /**
  * How much work a worker claims ahead of its free slots, in time: the tasks its slots will take
  * within this long, judging by how long its recent tasks held a slot (concurrency × horizon ÷ mean
@@ -44,9 +49,9 @@ const MAX_CLAIMS_IN_FLIGHT = 2;
  */
 const PREFETCH_HORIZON_MS = 100;
 /** The most tasks waiting locally for a slot. */
-const PREFETCH_MAX = 500;
+const PREFETCH_MAX = 1000;
 /** The largest claim beyond the free slots. */
-const PREFETCH_CLAIM_MAX = 250;
+const PREFETCH_CLAIM_MAX = 500;
 /** Weight of the latest task in the moving average of how long tasks hold a slot. */
 const DURATION_WEIGHT = 0.2;
 /**
@@ -343,8 +348,7 @@ export class Producer extends WorkerService {
 
   /**
    * How many tasks a claim now should ask for: the free slots, plus, while there is a backlog, what
-   * the prefetch lacks, at most PREFETCH_CLAIM_MAX at a time (two claims of that size in flight keep
-   * the queue fed better than one twice as large, which would take twice as long to come back).
+   * the prefetch lacks, at most PREFETCH_CLAIM_MAX at a time.
    */
   #demand(target = this.#backlog ? this.#prefetchTarget() : 0): number {
     // Nothing is claimed while a task runs alone, or waits to.
@@ -361,7 +365,7 @@ export class Producer extends WorkerService {
     if (demand <= 0) return false;
     // Topping up the prefetch (no slot free): only for a claim of some size.
     if (this.#freeSlots() <= 0 && demand * 2 < Math.min(target, PREFETCH_CLAIM_MAX)) return false;
-    // With a backlog, keep claiming (up to two at once); otherwise only when there is news.
+    // With a backlog, keep claiming (MAX_CLAIMS_IN_FLIGHT at once); otherwise only when there is news.
     if (this.#inFlight.size === 0) return this.#wanted || this.#backlog;
     return this.#backlog && this.#inFlight.size < MAX_CLAIMS_IN_FLIGHT;
   }
