@@ -79,6 +79,12 @@ for (let round = 1; round <= Number(repeatArg); round++) {
     await inspector.post('Profiler.setSamplingInterval', { interval: Number(process.env.DRAIN_CPU_PROFILE_INTERVAL_US ?? 1000) });
     await inspector.post('Profiler.start');
   }
+  const heapFile = process.env.DRAIN_HEAP_PROFILE;
+  const heap = heapFile ? new Session() : null;
+  if (heap) {
+    heap.connect();
+    await heap.post('HeapProfiler.startSampling', { samplingInterval: 1024, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never);
+  }
   const cpuBefore = process.cpuUsage();
   const pgBefore = sampleServerCpu('postgres');
   const walBefore = await walLsn();
@@ -91,6 +97,11 @@ for (let round = 1; round <= Number(repeatArg); round++) {
     const { profile } = await inspector.post('Profiler.stop');
     writeFileSync(profileFile, JSON.stringify(profile));
     inspector.disconnect();
+  }
+  if (heap && heapFile) {
+    const { profile } = await heap.post('HeapProfiler.stopSampling');
+    writeFileSync(heapFile, JSON.stringify(profile));
+    heap.disconnect();
   }
   const counted = [...statements].map(([name, { calls, rows }]) => `${name.replace(/^conveyor_conveyor_/, '')} ${calls}× ${(rows / calls).toFixed(1)} rows`);
   await worker.stop();

@@ -58,21 +58,26 @@ export class Executor {
   /** Runs the handler (or decides without it: unknown type, invalid payload); never throws. */
   async run(running: RunningTask): Promise<Outcome> {
     const traced = startTaskSpan(running.task, running.lease.attempt);
-    const outcome = await this.#run(running, traced.context).catch((error: unknown): Outcome => {
+    let outcome: Outcome;
+    try {
+      outcome = await this.#run(running, traced.context);
+    } catch (error) {
       // Only a bug in Conveyor gets here.
       running.logger.error({ err: error }, 'unexpected error while running a task');
-      return { kind: 'failed', error: `internal error in the worker: ${describeError(error)}`, permanent: false, breaker: false };
-    });
+      outcome = { kind: 'failed', error: `internal error in the worker: ${describeError(error)}`, permanent: false, breaker: false };
+    }
     endTaskSpan(traced.span, outcome.kind, outcome.kind === 'failed' ? outcome : undefined);
     return outcome;
   }
 
   /** Writes the outcome down (fenced by the lease) and feeds the circuit breaker; never throws. */
-  record(running: RunningTask, outcome: Outcome): Promise<void> {
-    return this.#record(running, outcome).catch((error: unknown) => {
+  async record(running: RunningTask, outcome: Outcome): Promise<void> {
+    try {
+      await this.#record(running, outcome);
+    } catch (error) {
       // The rescuer takes the task back when its lease expires.
       running.logger.error({ err: error }, 'unexpected error while recording a task outcome');
-    });
+    }
   }
 
   async #run(running: RunningTask, spanContext: Context): Promise<Outcome> {
@@ -103,7 +108,7 @@ export class Executor {
           returned = runHandlerInThread(running, definition as never, { clock, timeoutMs, graceMs, reportProgress });
         } else {
           const attemptContext = new AttemptContext(running, this.#reportProgress);
-          returned = inSpan(spanContext, () => definition.handler(task.payload as never, attemptContext));
+          returned = inSpan(spanContext, definition, definition.handler as (payload: unknown, context: AttemptContext) => unknown, task.payload, attemptContext);
         }
       } catch (error) {
         returned = Promise.reject(error);

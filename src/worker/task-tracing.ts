@@ -1,8 +1,9 @@
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span } from '@opentelemetry/api';
+import { context, isSpanContextValid, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Span, type SpanOptions } from '@opentelemetry/api';
 import { metadataGetter } from '../core/trace-context.ts';
 import type { ClaimedTask } from '../core/task.ts';
 
 const tracer = trace.getTracer('conveyor');
+const CONSUMER: SpanOptions = Object.freeze({ kind: SpanKind.CONSUMER });
 
 /**
  * One OpenTelemetry span per attempt, `process <task type>` (the messaging conventions' name), the
@@ -12,7 +13,10 @@ const tracer = trace.getTracer('conveyor');
  */
 export function startTaskSpan(task: ClaimedTask, attempt: number): { span: Span; context: Context } {
   const parent = typeof task.metadata.traceparent === 'string' ? propagation.extract(ROOT_CONTEXT, task.metadata, metadataGetter) : ROOT_CONTEXT;
-  const span = tracer.startSpan(`process ${task.taskType}`, { kind: SpanKind.CONSUMER }, parent);
+  const span = tracer.startSpan(`process ${task.taskType}`, CONSUMER, parent);
+  // No SDK in the process (the API's no-op tracer, no parent): nothing to record or pass on, so the
+  // handler runs in the root context as it is, without a context made for it (this runs per task).
+  if (parent === ROOT_CONTEXT && !span.isRecording() && !isSpanContextValid(span.spanContext())) return { span, context: ROOT_CONTEXT };
   if (span.isRecording()) {
     span.setAttributes({
       'messaging.system': 'conveyor',
@@ -38,7 +42,10 @@ export function endTaskSpan(span: Span, outcome: string, failure?: { error: stri
   span.end();
 }
 
-/** Calls `fn` with the attempt's span active, so that what the handler does nests under it. */
-export function inSpan<T>(spanContext: Context, fn: () => T): T {
-  return context.with(spanContext, fn);
+/**
+ * Calls `handler` on `self` (as `self.handler(a, b)` would) with the attempt's span active, so that
+ * what it does nests under the span. Its arguments are passed on, not closed over: this runs per task.
+ */
+export function inSpan<S, A, B, T>(spanContext: Context, self: S, handler: (this: S, a: A, b: B) => T, a: A, b: B): T {
+  return spanContext === ROOT_CONTEXT ? handler.call(self, a, b) : context.with(spanContext, handler, self, a, b);
 }

@@ -4,6 +4,7 @@ import { type RetryStrategy, retryStrategyOfRow } from '../../core/retry-strateg
 import type { JsonValue, TaskLease } from '../../core/task.ts';
 import type { Engine, TaskFailResult } from '../engine.ts';
 import { GroupCommit } from '../shared/group-commit.ts';
+import { plainArrayLiteral } from './array-literal.ts';
 import { type PostgresConnection, WORKER } from './postgres-connection.ts';
 import { appendAttempt, byId, FENCE, fence, notifyIf, RUNNING_BY_ID, type SqlContext } from './sql-parts.ts';
 /**
@@ -70,11 +71,11 @@ export class FinishStore {
       'taskComplete',
       this.#sql.taskCompleteMany,
       [
-        batch.map((c) => c.lease.id),
-        batch.map((c) => c.lease.attempt),
+        plainArrayLiteral(batch.map((c) => c.lease.id)),
+        plainArrayLiteral(batch.map((c) => c.lease.attempt)),
         oneWorker ? [workerId] : batch.map((c) => c.lease.workerId),
         noOutput ? [] : batch.map((c) => c.output),
-        batch.map((c) => c.now.getTime()),
+        plainArrayLiteral(batch.map((c) => c.now.getTime())),
       ],
       WORKER,
     );

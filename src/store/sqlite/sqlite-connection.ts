@@ -13,7 +13,8 @@ const STATEMENT_CACHE_LIMIT = 500;
 /**
  * One better-sqlite3 connection with the settings several processes need to share a file safely:
  * WAL (readers never block the writer), busy_timeout (a writer waits for the lock instead of failing),
- * synchronous=NORMAL (durable at each WAL checkpoint, fast commits), foreign keys on.
+ * synchronous=NORMAL (durable at each WAL checkpoint, fast commits), foreign keys on; and temporary
+ * files in memory.
  *
  * The driver is synchronous, so each operation runs to its end without interleaving with other
  * JavaScript; `write` adds BEGIN IMMEDIATE so the write lock is taken before anything is read.
@@ -55,6 +56,10 @@ export class SqliteConnection {
         if (mode !== 'wal' && !this.inMemory) logger.warn({ filename: this.filename, mode }, 'SQLite refused WAL mode; concurrent processes will be slower');
         db.pragma('synchronous = NORMAL');
         db.pragma('foreign_keys = ON');
+        // Temporary files (the statement journal that a multi-row UPDATE in a transaction keeps, so
+        // that it can be undone alone) stay in memory: every claim and completion batch writes one,
+        // and spilling it to a file cost ~5 % of the claim's time in write calls.
+        db.pragma('temp_store = MEMORY');
       }, `open ${this.filename}`);
     } catch (error) {
       db.close();
