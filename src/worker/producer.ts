@@ -34,10 +34,9 @@ const UNNOTIFIED_POLL_MS = 1000;
 const MAX_CLAIM_BACKOFF_MS = 2000;
 
 /**
- * Claims on their way at once. One, with claims of up to PREFETCH_CLAIM_MAX: two at once (each half
- * the size) kept the queue no better fed, and overlapping claims cost the database more per task, each
- * walking past the rows the other had just locked (measured with the completions below, see
- * store/postgres/finish.ts COMPLETE_IN_FLIGHT).
+ * Claims on their way at once. One, with claims of up to PREFETCH_CLAIM_MAX: two at once (of half that
+ * size) kept the queue no better fed, and statements that overlap cost PostgreSQL more per task
+ * (measured together with the completions: store/postgres/finish.ts, COMPLETE_IN_FLIGHT).
  */
 const MAX_CLAIMS_IN_FLIGHT = 1;
 /**
