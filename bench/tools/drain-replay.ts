@@ -204,18 +204,17 @@ try {
   const claimed: { id: string; attempt: number }[] = [];
   let claimedCount = 0;
   let completed = 0;
+  // Each loop waits for the other by a promise, never by spinning: this process shares the cores.
   let room: (() => void) | null = null;
-  const claimLoop = async () => {
-    while (claimedCount < tasks) {
-      if (claimed.length >= AHEAD) {
-        await new Promise<void>((resolve) => (room = resolve));
-        continue;
-      }
-      const got = await design.claim(db);
-      if (got.length === 0) throw new Error(`a claim found nothing with ${tasks - claimedCount} tasks left`);
-      claimed.push(...got);
-      claimedCount += got.length;
-    }
+  let arrived: (() => void) | null = null;
+  const claimOne = async () => {
+    const got = await design.claim(db);
+    if (got.length === 0) throw new Error(`a claim found nothing with ${tasks - claimedCount} tasks left`);
+    claimed.push(...got);
+    claimedCount += got.length;
+    const wake = arrived as (() => void) | null;
+    arrived = null;
+    wake?.();
   };
   const completeOne = async () => {
     const batch = claimed.splice(0, BATCH);
@@ -227,22 +226,23 @@ try {
     completed += done;
   };
   if (overlap) {
+    const claimLoop = async () => {
+      while (claimedCount < tasks) {
+        if (claimed.length >= AHEAD) await new Promise<void>((resolve) => (room = resolve));
+        else await claimOne();
+      }
+    };
     const completeLoop = async () => {
       while (completed < tasks) {
         if (claimed.length >= BATCH || (claimedCount === tasks && claimed.length > 0)) await completeOne();
-        else await new Promise((resolve) => setImmediate(resolve));
+        else await new Promise<void>((resolve) => (arrived = resolve));
       }
     };
     await Promise.all([claimLoop(), completeLoop()]);
   } else {
     while (completed < tasks) {
-      if (claimedCount < tasks && claimed.length < AHEAD) {
-        const got = await design.claim(db);
-        claimed.push(...got);
-        claimedCount += got.length;
-      } else {
-        await completeOne();
-      }
+      if (claimedCount < tasks && claimed.length < AHEAD) await claimOne();
+      else await completeOne();
     }
   }
 
