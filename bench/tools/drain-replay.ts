@@ -122,18 +122,12 @@ const recordAndQueueDesign = (fillfactor: number): Design => {
     FROM done WHERE t.id = done.id`;
   return {
     async setup(url, db, tasks) {
-      // The product's tasks table, without its indexes; then the design's own.
+      // The product's tasks table (its columns, defaults and checks, from its migrations), without its indexes; then the design's own.
       await conveyorDesign().setup(url, db, 0);
       await db.query(`
+        CREATE TABLE tasks (LIKE conveyor.tasks INCLUDING DEFAULTS INCLUDING CONSTRAINTS) WITH (fillfactor = ${fillfactor});
+        ALTER TABLE tasks ADD PRIMARY KEY (id);
         DROP TABLE conveyor.tasks CASCADE;
-        CREATE TABLE tasks (
-          id uuid PRIMARY KEY, task_type text NOT NULL, payload jsonb NOT NULL, status text NOT NULL, priority_rank smallint NOT NULL,
-          retry_strategy jsonb NOT NULL, max_attempts integer NOT NULL, current_attempt integer NOT NULL DEFAULT 0, last_error text, output jsonb,
-          metadata jsonb NOT NULL DEFAULT '{}', idempotency_key text, created_by uuid, created_at timestamptz NOT NULL, updated_at timestamptz NOT NULL,
-          scheduled_at timestamptz, run_at timestamptz NOT NULL, started_at timestamptz, completed_at timestamptz, worker_id text, lease_expires_at timestamptz,
-          cancel_requested_at timestamptz, rescue_count integer NOT NULL DEFAULT 0, progress jsonb, attempts jsonb NOT NULL DEFAULT '[]',
-          attempt_started boolean NOT NULL DEFAULT true, unstarted_losses integer NOT NULL DEFAULT 0, breaker_scope text
-        ) WITH (fillfactor = ${fillfactor});
         CREATE UNIQUE INDEX tasks_idempotency_key ON tasks (idempotency_key) WHERE idempotency_key IS NOT NULL;
         CREATE INDEX tasks_created_by_idx ON tasks (created_by, id) WHERE created_by IS NOT NULL;
         CREATE INDEX tasks_type_idx ON tasks (task_type, id);
