@@ -16,7 +16,7 @@ export function startTaskSpan(task: ClaimedTask, attempt: number): { span: Span;
   const span = tracer.startSpan(`process ${task.taskType}`, CONSUMER, parent);
   // No SDK in the process (the API's no-op tracer, no parent): nothing to record or pass on, so the
   // handler runs in the root context as it is, without a context made for it (this runs per task).
-  if (parent === ROOT_CONTEXT && !span.isRecording() && !isSpanContextValid(span.spanContext())) return { span, context: ROOT_CONTEXT };
+  if (parent === ROOT_CONTEXT && !isSpanContextValid(span.spanContext())) return { span, context: ROOT_CONTEXT };
   if (span.isRecording()) {
     span.setAttributes({
       'messaging.system': 'conveyor',
