@@ -55,12 +55,33 @@ export class Executor {
     this.#hurry = true;
   }
 
-  /** Runs the handler (or decides without it: unknown type, invalid payload); never throws. */
+  /**
+   * Runs the handler (or decides without it: unknown type, invalid payload); never throws. One async
+   * function for the whole run, as for the completion below: this runs for every task, and each
+   * async function called adds its own promise and suspended frame for the garbage collector.
+   */
   async run(running: RunningTask): Promise<Outcome> {
     const traced = startTaskSpan(running.task, running.lease.attempt);
     let outcome: Outcome;
     try {
-      outcome = await this.#run(running, traced.context);
+      const definition = this.#deps.registry.get(running.task.taskType);
+      const refused = this.#refusal(running, definition);
+      if (refused !== null) {
+        outcome = refused;
+      } else {
+        const { clock } = this.#deps;
+        const timeoutMs = this.#deps.registry.timeoutMs(running.task.taskType);
+        const timer = clock.setTimeout(abortOnTimeout, timeoutMs, running, timeoutMs);
+        running.debug(NO_FIELDS, 'task started');
+        let settled: Settled;
+        try {
+          settled = await this.#race(running, this.#startHandler(running, definition!, traced.context, timeoutMs));
+        } finally {
+          clock.clearTimeout(timer);
+          running.unwatchHandler(clock);
+        }
+        outcome = this.#classify(running, settled);
+      }
     } catch (error) {
       // Only a bug in Conveyor gets here.
       running.logger.error({ err: error }, 'unexpected error while running a task');
@@ -70,55 +91,71 @@ export class Executor {
     return outcome;
   }
 
-  /** Writes the outcome down (fenced by the lease) and feeds the circuit breaker; never throws. */
+  /**
+   * Writes the outcome down (fenced by the lease) and feeds the circuit breaker; never throws. A
+   * completion, the outcome of nearly every attempt, is written here in the same async function;
+   * every other outcome in #record.
+   */
   async record(running: RunningTask, outcome: Outcome): Promise<void> {
     try {
-      await this.#record(running, outcome);
+      if (outcome.kind !== 'completed') {
+        await this.#record(running, outcome);
+        return;
+      }
+      const output = sanitizeOutput(outcome.output);
+      if (output !== outcome.output) running.logger.warn({}, 'the output held characters no engine can store (NUL, lone surrogates); they were removed');
+      const { engine, clock, breakers } = this.#deps;
+      const { lease, task } = running;
+      let applied: boolean | null;
+      try {
+        try {
+          applied = await engine.taskComplete({ lease, output, now: clock.now() });
+        } catch (error) {
+          applied = await this.#retryWrite(running, 'complete', (now) => engine.taskComplete({ lease, output, now }), error);
+        }
+      } catch (refused) {
+        // The engine refused the output itself (too large, say): retrying cannot help.
+        await this.#record(running, { kind: 'failed', error: `the output could not be stored: ${describeError(refused)}`, permanent: true, breaker: false });
+        return;
+      }
+      if (applied === false) running.logger.warn({ duration_ms: clock.nowMs() - running.startedAtMs }, 'task finished but its lease was gone; the attempt that holds it now stands');
+      else if (applied) running.debug({ duration_ms: clock.nowMs() - running.startedAtMs }, 'task completed');
+      if (breakers.successMatters(task.taskType, task.breakerScope)) await breakers.record(task.taskType, 'success', task.breakerScope);
     } catch (error) {
       // The rescuer takes the task back when its lease expires.
       running.logger.error({ err: error }, 'unexpected error while recording a task outcome');
     }
   }
 
-  async #run(running: RunningTask, spanContext: Context): Promise<Outcome> {
-    const { registry } = this.#deps;
+  /** The outcome of a task that cannot run: its type has no handler, or its payload is invalid; null when it can. */
+  #refusal(running: RunningTask, definition: ReturnType<TaskRegistry['get']>): Outcome | null {
     const { task } = running;
-    const definition = registry.get(task.taskType);
     if (!definition) {
       return { kind: 'failed', error: `no handler is registered for task type "${task.taskType}"`, permanent: true, breaker: false };
     }
     try {
-      registry.validatePayload(task.taskType, task.payload);
+      this.#deps.registry.validatePayload(task.taskType, task.payload);
     } catch (error) {
       return { kind: 'failed', error: `invalid payload: ${describeError(error)}`, permanent: true, breaker: false };
     }
+    return null;
+  }
 
-    const { clock } = this.#deps;
-    const timeoutMs = registry.timeoutMs(task.taskType);
-    const timer = clock.setTimeout(abortOnTimeout, timeoutMs, running, timeoutMs);
-    running.debug(NO_FIELDS, 'task started');
-    let settled: Settled;
+  /** Starts the handler: what it returned (a promise, usually), or a rejected promise if it threw at once. */
+  #startHandler(running: RunningTask, definition: NonNullable<ReturnType<TaskRegistry['get']>>, spanContext: Context, timeoutMs: number): unknown {
     try {
-      let returned: unknown;
-      try {
-        if (definition.isolation === 'thread') {
-          // Terminated at half the grace, so that a blocked thread is ended before the wait for it is abandoned.
-          const graceMs = Math.max(1, Math.floor((running.abortGraceMs ?? this.#deps.abortGraceMs) / 2));
-          const reportProgress = (report: JsonValue) => this.#reportProgress(running, report);
-          returned = runHandlerInThread(running, definition as never, { clock, timeoutMs, graceMs, reportProgress });
-        } else {
-          const attemptContext = new AttemptContext(running, this.#reportProgress);
-          returned = inSpan(spanContext, definition, definition.handler as (payload: unknown, context: AttemptContext) => unknown, task.payload, attemptContext);
-        }
-      } catch (error) {
-        returned = Promise.reject(error);
+      if (definition.isolation === 'thread') {
+        const { clock } = this.#deps;
+        // Terminated at half the grace, so that a blocked thread is ended before the wait for it is abandoned.
+        const graceMs = Math.max(1, Math.floor((running.abortGraceMs ?? this.#deps.abortGraceMs) / 2));
+        const reportProgress = (report: JsonValue) => this.#reportProgress(running, report);
+        return runHandlerInThread(running, definition as never, { clock, timeoutMs, graceMs, reportProgress });
       }
-      settled = await this.#race(running, returned);
-    } finally {
-      clock.clearTimeout(timer);
-      running.unwatchHandler(clock);
+      const attemptContext = new AttemptContext(running, this.#reportProgress);
+      return inSpan(spanContext, definition, definition.handler as (payload: unknown, context: AttemptContext) => unknown, running.task.payload, attemptContext);
+    } catch (error) {
+      return Promise.reject(error);
     }
-    return this.#classify(running, settled);
   }
 
   /**
@@ -192,22 +229,9 @@ export class Executor {
     const { lease, task } = running;
     const durationMs = this.#deps.clock.nowMs() - running.startedAtMs;
     switch (outcome.kind) {
-      case 'completed': {
-        const output = sanitizeOutput(outcome.output);
-        if (output !== outcome.output) running.logger.warn({}, 'the output held characters no engine can store (NUL, lone surrogates); they were removed');
-        let applied: boolean | null;
-        try {
-          applied = await this.#write(running, 'complete', (now) => engine.taskComplete({ lease, output, now }));
-        } catch (error) {
-          // The engine refused the output itself (too large, say): retrying cannot help.
-          await this.#record(running, { kind: 'failed', error: `the output could not be stored: ${describeError(error)}`, permanent: true, breaker: false });
-          return;
-        }
-        if (applied === false) running.logger.warn({ duration_ms: durationMs }, 'task finished but its lease was gone; the attempt that holds it now stands');
-        else if (applied) running.debug({ duration_ms: durationMs }, 'task completed');
-        if (breakers.successMatters(task.taskType, task.breakerScope)) await breakers.record(task.taskType, 'success', task.breakerScope);
+      case 'completed':
+        // Written by record().
         return;
-      }
       case 'failed': {
         const error = sanitizeErrorText(outcome.error);
         let permanent = outcome.permanent;
@@ -275,25 +299,36 @@ export class Executor {
    * cannot fix (the database refuses the write) is thrown at once.
    */
   async #write<T>(running: RunningTask, action: string, call: (now: Date) => Promise<T>): Promise<T | null> {
+    try {
+      return await call(this.#deps.clock.now());
+    } catch (error) {
+      return this.#retryWrite(running, action, call, error);
+    }
+  }
+
+  /** #write after its first try failed with `firstError`. */
+  async #retryWrite<T>(running: RunningTask, action: string, call: (now: Date) => Promise<T>, firstError: unknown): Promise<T | null> {
+    let error = firstError;
     let delayMs = 250;
     for (let attempt = 1; ; attempt++) {
+      if (!isTransientWriteError(error) && !isConveyorError(error, ERROR_CODES.CLOSED)) throw error;
+      const giveUp =
+        this.#hurry ||
+        attempt >= MAX_WRITE_TRIES ||
+        running.leaseLost ||
+        isConveyorError(error, ERROR_CODES.CLOSED) ||
+        this.#deps.clock.nowMs() + delayMs >= running.leaseValidUntil;
+      if (giveUp) {
+        running.logger.error({ err: error, action, tries: attempt }, `could not record the outcome (${action}); the rescuer takes the task back when its lease expires`);
+        return null;
+      }
+      if (attempt === 1) running.logger.warn({ err: error, action }, `could not record the outcome (${action}); retrying`);
+      await this.#deps.clock.sleep(delayMs);
+      delayMs = Math.min(delayMs * 2, 2000);
       try {
         return await call(this.#deps.clock.now());
-      } catch (error) {
-        if (!isTransientWriteError(error) && !isConveyorError(error, ERROR_CODES.CLOSED)) throw error;
-        const giveUp =
-          this.#hurry ||
-          attempt >= MAX_WRITE_TRIES ||
-          running.leaseLost ||
-          isConveyorError(error, ERROR_CODES.CLOSED) ||
-          this.#deps.clock.nowMs() + delayMs >= running.leaseValidUntil;
-        if (giveUp) {
-          running.logger.error({ err: error, action, tries: attempt }, `could not record the outcome (${action}); the rescuer takes the task back when its lease expires`);
-          return null;
-        }
-        if (attempt === 1) running.logger.warn({ err: error, action }, `could not record the outcome (${action}); retrying`);
-        await this.#deps.clock.sleep(delayMs);
-        delayMs = Math.min(delayMs * 2, 2000);
+      } catch (next) {
+        error = next;
       }
     }
   }
