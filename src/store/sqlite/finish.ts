@@ -117,7 +117,8 @@ const TASK_COMPLETE = `
  * Completions as one statement: @batch is a JSON array of [id, attempt, worker id, now, output as
  * JSON text or null] (batchJson), each fenced on its own; answers the ids that applied. A batch never
  * holds one id twice (GroupCommit keys by id). Arrays rather than objects: SQLite finds an element by
- * position faster than a member by name, which cut the statement's instructions by a tenth (callgrind).
+ * position faster than a member by name (callgrind, 5,000 no-op tasks: a claim and a completion took
+ * 182,400 instructions a task inside sqlite3_step, against 191,300 with objects).
  */
 const TASK_COMPLETE_MANY = `
   UPDATE tasks
