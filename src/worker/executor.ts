@@ -224,14 +224,12 @@ export class Executor {
     }
   }
 
-  async #record(running: RunningTask, outcome: Outcome): Promise<void> {
+  /** Every outcome but a completion, which record() writes itself. */
+  async #record(running: RunningTask, outcome: Exclude<Outcome, { kind: 'completed' }>): Promise<void> {
     const { engine, breakers } = this.#deps;
     const { lease, task } = running;
     const durationMs = this.#deps.clock.nowMs() - running.startedAtMs;
     switch (outcome.kind) {
-      case 'completed':
-        // Written by record().
-        return;
       case 'failed': {
         const error = sanitizeErrorText(outcome.error);
         let permanent = outcome.permanent;
