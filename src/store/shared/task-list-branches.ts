@@ -1,5 +1,6 @@
 import { validationError } from '../../core/errors.ts';
 import { TASK_STATUSES, type TaskStatus } from '../../core/task.ts';
+import { FINISHED_STATUS, READY_STATUS, UNSUCCESSFUL_STATUS } from './status-terms.ts';
 
 /**
  * How a filtered task list is split so that every part reads one index in id order and stops after
@@ -19,9 +20,9 @@ import { TASK_STATUSES, type TaskStatus } from '../../core/task.ts';
  * sorted (their number is the backlog, not the history).
  */
 
-const READY_PREDICATE = `status IN ('pending', 'scheduled', 'retrying')`;
-const FINISHED_PREDICATE = `status IN ('completed', 'failed', 'cancelled')`;
-const UNSUCCESSFUL_PREDICATE = `status IN ('failed', 'cancelled')`;
+const READY_PREDICATE = READY_STATUS;
+const FINISHED_PREDICATE = FINISHED_STATUS;
+const UNSUCCESSFUL_PREDICATE = UNSUCCESSFUL_STATUS;
 
 /**
  * The SQL guard of one status's branch: the status itself, then every partial-index predicate that

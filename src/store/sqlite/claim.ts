@@ -6,7 +6,7 @@ import { decodeClaimBatch } from '../shared/claim-decoding.ts';
 import { LIMIT_RECHECK_MS } from '../type-limit-cache.ts';
 import { FairClaim } from './fair-claim.ts';
 import type { InsertSignal } from './insert-signal.ts';
-import { ATTEMPT_STARTED_AT_CLAIM_SQL, CLAIM_COLUMNS, fence, FENCE, READY } from './sql-parts.ts';
+import { ATTEMPT_STARTED_AT_CLAIM_SQL, CLAIM_COLUMNS, fence, FENCE, READY_SOURCES, readyInClaimOrder, type ReadySources } from './sql-parts.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
 import { type ClaimRow, compareClaimOrder, decodeClaimedRow, toDate } from './task-row.ts';
 
@@ -27,9 +27,8 @@ export class ClaimStore {
   /** Fair shares between owners, when more than one waits (fair-claim.ts). */
   readonly #fair: FairClaim;
 
-  readonly #claimSql = new Map<number, string>();
-
-  readonly #claimLimitedSql = new Map<number, string>();
+  /** Claim statements by form: limited or not, the ready sources, the number of types. */
+  readonly #claimSql = new Map<string, string>();
 
   readonly #nextDueSql = new Map<number, string>();
 
@@ -41,25 +40,29 @@ export class ClaimStore {
     const params: Record<string, string | number> = { workerId: p.workerId, now, leaseExpiresAt: now + p.leaseMs, limit: p.limit, startNow };
     p.taskTypes.forEach((type, i) => (params[`t${i}`] = type));
     const limited = await this.#c.limits.limitedAmong(p.taskTypes, p.now);
-    const text = limited.length === 0 ? this.#sqlFor(this.#claimSql, p.taskTypes.length, taskClaimSql) : this.#sqlFor(this.#claimLimitedSql, p.taskTypes.length, taskClaimLimitedSql);
     // Fair shares (fair-claim.ts) only when another owner waits: one owner's drain keeps the claims below.
     const fairShare = p.fairShare !== undefined && p.fairShare < 1 ? p.fairShare : null;
-    const rows = await this.#c.write('taskClaim', () =>
-      fairShare !== null && this.#fair.contended(p.taskTypes.length, params)
-        ? this.#fair.claim(p.taskTypes.length, params, fairShare)
-        : this.#c.rows<ClaimRow>(text, params),
-    );
+    const typeCount = p.taskTypes.length;
+    const rows = await this.#c.write('taskClaim', () => {
+      const groups = this.#fair.readyGroups();
+      if (groups === null) return [];
+      if (fairShare !== null && this.#fair.contended(typeCount, params, groups.last)) return this.#fair.claim(typeCount, params, fairShare);
+      // '' (nobody's tasks) sorts first: the ends of the fair index say which ready sources hold tasks.
+      const sources: ReadySources = groups.last === '' ? 'nobodys' : groups.first === '' ? 'both' : 'owned';
+      const [form, build] = limited.length > 0 ? ['limited', taskClaimLimitedSql] as const : ['plain', taskClaimSql] as const;
+      return this.#c.rows<ClaimRow>(this.#cached(this.#claimSql, `${form}:${sources}:${typeCount}`, () => build(typeCount, sources)), params);
+    });
     const tasks = await decodeClaimBatch(rows.sort(compareClaimOrder), decodeClaimedRow, { workerId: p.workerId, now: p.now, taskFail: this.#taskFail });
     if (limited.length > 0) for (const task of tasks) if (limited.includes(task.taskType)) task.limited = true;
     return tasks;
   }
 
-  /** The statement text for `typeCount` task types, built once per count. */
-  #sqlFor(cache: Map<number, string>, typeCount: number, build: (typeCount: number) => string): string {
-    let text = cache.get(typeCount);
+  /** A statement's text, built once per key. */
+  #cached<K>(cache: Map<K, string>, key: K, build: () => string): string {
+    let text = cache.get(key);
     if (text === undefined) {
-      text = build(typeCount);
-      cache.set(typeCount, text);
+      text = build();
+      cache.set(key, text);
     }
     return text;
   }
@@ -69,7 +72,7 @@ export class ClaimStore {
     if (p.taskTypes.length === 0) return null;
     const params: Record<string, string | number> = { now: p.now.getTime() };
     p.taskTypes.forEach((type, i) => (params[`t${i}`] = type));
-    const text = this.#sqlFor(this.#nextDueSql, p.taskTypes.length, taskNextDueSql);
+    const text = this.#cached(this.#nextDueSql, p.taskTypes.length, () => taskNextDueSql(p.taskTypes.length));
     const next = toDate((await this.#c.run('taskNextDueAt', () => this.#c.prepare(text).get(params) as { next: number | null })).next);
     // Tasks held back by a limit are due already: look again soon, a slot may free in another process.
     const limited = await this.#c.limits.limitedAmong(p.taskTypes, p.now);
@@ -163,18 +166,15 @@ const OPEN_SCOPES_EXCLUDED = `(breaker_scope IS NULL OR (task_type || ' @ ' || b
  */
 const ATTEMPT_STARTED_AT_CLAIM = ATTEMPT_STARTED_AT_CLAIM_SQL;
 
-function taskClaimSql(typeCount: number): string {
+function taskClaimSql(typeCount: number, sources: ReadySources): string {
   const types = Array.from({ length: typeCount }, (_, i) => `@t${i}`).join(', ');
-  return `
-    WITH ranked AS (
-      SELECT id, row_number() OVER (ORDER BY priority_rank, run_at, id) AS n FROM (
-        SELECT id, priority_rank, run_at FROM tasks
-         WHERE ${READY} AND run_at <= @now AND task_type IN (${types})
+  const claimable = `run_at <= @now AND task_type IN (${types})
            AND task_type NOT IN (SELECT task_type FROM circuit_breakers WHERE scope = '' AND state = 'open' AND reopens_at > @now
                                  UNION ALL SELECT task_type FROM task_type_pauses)
-           AND ${OPEN_SCOPES_EXCLUDED}
-         ORDER BY priority_rank, run_at, id
-         LIMIT @limit))
+           AND ${OPEN_SCOPES_EXCLUDED}`;
+  return `
+    WITH ranked AS (
+      SELECT id, row_number() OVER (ORDER BY priority_rank, run_at, id) AS n FROM (${readyInClaimOrder('id, priority_rank, run_at', claimable, sources)}))
     ${TAKE_RANKED}`;
 }
 
@@ -186,22 +186,20 @@ const TAKE_RANKED = `UPDATE tasks
       FROM ranked WHERE tasks.id = ranked.id
     RETURNING ${CLAIM_COLUMNS.split(', ').map((column) => `tasks.${column}`).join(', ')}`;
 
-function taskClaimLimitedSql(typeCount: number): string {
+function taskClaimLimitedSql(typeCount: number, sources: ReadySources): string {
   const types = Array.from({ length: typeCount }, (_, i) => `@t${i}`).join(', ');
   const free = `(SELECT l.task_type, l.max_running - (SELECT COUNT(*) FROM tasks r WHERE r.status = 'running' AND r.task_type = l.task_type) AS free
                   FROM task_type_limits l WHERE l.task_type IN (${types}))`;
+  const claimable = `run_at <= @now AND task_type IN (${types})
+              AND task_type NOT IN (SELECT task_type FROM circuit_breakers WHERE scope = '' AND state = 'open' AND reopens_at > @now
+                                    UNION ALL SELECT task_type FROM task_type_pauses
+                                    UNION ALL SELECT task_type FROM ${free} WHERE free <= 0)
+              AND ${OPEN_SCOPES_EXCLUDED}`;
   return `
     WITH ranked AS (
        SELECT limited.id, row_number() OVER (ORDER BY limited.priority_rank, limited.run_at, limited.id) AS n FROM (
          SELECT id, task_type, priority_rank, run_at, row_number() OVER (PARTITION BY task_type ORDER BY priority_rank, run_at, id) AS k FROM (
-           SELECT id, task_type, priority_rank, run_at FROM tasks
-            WHERE ${READY} AND run_at <= @now AND task_type IN (${types})
-              AND task_type NOT IN (SELECT task_type FROM circuit_breakers WHERE scope = '' AND state = 'open' AND reopens_at > @now
-                                    UNION ALL SELECT task_type FROM task_type_pauses
-                                    UNION ALL SELECT task_type FROM ${free} WHERE free <= 0)
-              AND ${OPEN_SCOPES_EXCLUDED}
-            ORDER BY priority_rank, run_at, id
-            LIMIT @limit)) AS limited
+           ${readyInClaimOrder('id, task_type, priority_rank, run_at', claimable, sources)})) AS limited
        LEFT JOIN ${free} AS lim ON lim.task_type = limited.task_type
        WHERE lim.free IS NULL OR limited.k <= lim.free)
     ${TAKE_RANKED}`;
@@ -209,7 +207,8 @@ function taskClaimLimitedSql(typeCount: number): string {
 
 function typeLimitWaitingSql(typeCount: number): string {
   const types = Array.from({ length: typeCount }, (_, i) => `@t${i}`).join(', ');
-  return `SELECT EXISTS (SELECT 1 FROM tasks WHERE ${READY} AND run_at <= @now AND task_type IN (${types})) AS waiting`;
+  const waiting = (ready: string) => `EXISTS (SELECT 1 FROM ${ready} AND run_at <= @now AND task_type IN (${types}))`;
+  return `SELECT (${READY_SOURCES.map(waiting).join(' OR ')}) AS waiting`;
 }
 
 const TASK_HEARTBEAT = `
@@ -232,7 +231,7 @@ const TASK_UNCLAIM = `
 
 function taskNextDueSql(typeCount: number): string {
   const types = Array.from({ length: typeCount }, (_, i) => `@t${i}`).join(', ');
-  const probe = (rank: number) =>
-    `SELECT (SELECT run_at FROM tasks WHERE ${READY} AND priority_rank = ${rank} AND run_at > @now AND task_type IN (${types}) ORDER BY priority_rank, run_at, id LIMIT 1) AS next`;
-  return `SELECT MIN(next) AS next FROM (${[0, 1, 2, 3].map(probe).join(' UNION ALL ')})`;
+  const probe = (ready: string, rank: number) =>
+    `SELECT (SELECT run_at FROM ${ready} AND priority_rank = ${rank} AND run_at > @now AND task_type IN (${types}) ORDER BY priority_rank, run_at, id LIMIT 1) AS next`;
+  return `SELECT MIN(next) AS next FROM (${READY_SOURCES.flatMap((ready) => [0, 1, 2, 3].map((rank) => probe(ready, rank))).join(' UNION ALL ')})`;
 }

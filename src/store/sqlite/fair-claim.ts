@@ -1,20 +1,14 @@
 import { type FairCandidate, pickFairShare } from '../../core/fair-share.ts';
-import { ATTEMPT_STARTED_AT_CLAIM_SQL, CLAIM_COLUMNS, READY } from './sql-parts.ts';
+import { ATTEMPT_STARTED_AT_CLAIM_SQL, CLAIM_COLUMNS, FAIR_GROUP, READY } from './sql-parts.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
 import type { ClaimRow } from './task-row.ts';
 
 /**
- * The group fair shares are kept between: the owner, nobody's tasks as one group (''). Another key
- * (a tenant, a tag) is another expression here and in the index tasks_fair_ready_idx (migration
- * 0011), which must use exactly this expression.
- */
-export const FAIR_GROUP = `coalesce(created_by, '')`;
-
-/**
  * Fair sharing of slots between owners (core/fair-share.ts decides). Called inside the claim's write
- * transaction (the single writer makes it atomic): first whether another owner's tasks wait
- * (contended: two probes of tasks_fair_ready_idx); only then the fair path (claim): each waiting owner's next tasks, the running
- * tasks per owner, the pick, and the update.
+ * transaction (the single writer makes it atomic): first which groups have ready tasks (readyGroups:
+ * the two ends of tasks_fair_ready_idx, which every claim reads) and whether another owner's tasks
+ * wait (contended: one more probe); only then the fair path (claim): each waiting owner's next tasks,
+ * the running tasks per owner, the pick, and the update.
  */
 export class FairClaim {
   readonly #c: SqliteConnection;
@@ -33,12 +27,16 @@ export class FairClaim {
     return sql;
   }
 
-  /** Whether due tasks of these types wait in a group other than the last group with ready tasks (then several groups wait; params: now, t0...). */
-  contended(typeCount: number, params: Record<string, string | number>): boolean {
-    const sql = this.#statements(typeCount);
-    const last = this.#c.prepare(sql.lastOwner).get() as { g: string } | undefined;
-    if (last === undefined) return false;
-    return (this.#c.prepare(sql.below).get({ ...pick(params, typeCount), last: last.g }) as { contended: number }).contended === 1;
+  /** The first and the last group with ready tasks (the two ends of tasks_fair_ready_idx), or null when no task is ready. */
+  readyGroups(): { first: string; last: string } | null {
+    const last = this.#c.prepare(LAST_GROUP).get() as { g: string } | undefined;
+    if (last === undefined) return null;
+    return { first: (this.#c.prepare(FIRST_GROUP).get() as { g: string }).g, last: last.g };
+  }
+
+  /** Whether due tasks of these types wait in a group below `last`, the last group with ready tasks (then several groups wait; params: now, t0...). */
+  contended(typeCount: number, params: Record<string, string | number>, last: string): boolean {
+    return (this.#c.prepare(this.#statements(typeCount).below).get({ ...pick(params, typeCount), last }) as { contended: number }).contended === 1;
   }
 
   /** The fair claim (params as taskClaim's: now, t0..., limit, startNow, workerId, leaseExpiresAt). */
@@ -48,9 +46,9 @@ export class FairClaim {
     const limit = Number(params.limit);
     const candidates: FairCandidate[] = [];
     const nextTasks = this.#c.prepare(sql.nextTasks);
-    const nextOwner = this.#c.prepare(sql.nextOwner);
+    const nextOwner = this.#c.prepare(NEXT_GROUP);
     // The owners with ready tasks, one probe of tasks_fair_ready_idx each (a skip scan).
-    let owner = (this.#c.prepare(sql.firstOwner).get() as { g: string } | undefined)?.g;
+    let owner = (this.#c.prepare(FIRST_GROUP).get() as { g: string } | undefined)?.g;
     while (owner !== undefined) {
       for (const row of nextTasks.all({ ...due, g: owner, limit }) as { id: string; task_type: string; priority_rank: number; run_at: number }[]) {
         candidates.push({ id: row.id, group: owner, taskType: row.task_type, priorityRank: row.priority_rank, runAtMs: row.run_at });
@@ -78,15 +76,17 @@ function pick(params: Record<string, string | number>, typeCount: number): Recor
   return { ...typeParams(params, typeCount), now: params.now! };
 }
 
+// The ends of tasks_fair_ready_idx, and the group after @after: each one probe.
+const LAST_GROUP = `SELECT ${FAIR_GROUP} AS g FROM tasks WHERE ${READY} ORDER BY 1 DESC, priority_rank DESC, run_at DESC, id DESC LIMIT 1`;
+const FIRST_GROUP = `SELECT ${FAIR_GROUP} AS g FROM tasks WHERE ${READY} ORDER BY 1 LIMIT 1`;
+const NEXT_GROUP = `SELECT ${FAIR_GROUP} AS g FROM tasks WHERE ${READY} AND ${FAIR_GROUP} > @after ORDER BY 1 LIMIT 1`;
+
 function fairClaimSql(typeCount: number) {
   const types = Array.from({ length: typeCount }, (_, i) => `@t${i}`).join(', ');
   return {
-    // The last group with ready tasks, then whether a due task waits below it: two probes of
-    // tasks_fair_ready_idx; with one group the second stops at its first entry.
-    lastOwner: `SELECT ${FAIR_GROUP} AS g FROM tasks WHERE ${READY} ORDER BY 1 DESC, priority_rank DESC, run_at DESC, id DESC LIMIT 1`,
+    // Whether a due task waits below the last group with ready tasks (LAST_GROUP): with one group
+    // this probe of tasks_fair_ready_idx stops at its first entry.
     below: `SELECT EXISTS (SELECT 1 FROM tasks WHERE ${READY} AND ${FAIR_GROUP} < @last AND run_at <= @now AND task_type IN (${types})) AS contended`,
-    firstOwner: `SELECT ${FAIR_GROUP} AS g FROM tasks WHERE ${READY} ORDER BY 1 LIMIT 1`,
-    nextOwner: `SELECT ${FAIR_GROUP} AS g FROM tasks WHERE ${READY} AND ${FAIR_GROUP} > @after ORDER BY 1 LIMIT 1`,
     // One owner's next claimable tasks. Left out as in the limited claim: open breakers (type or
     // scope), paused types, limited types at their limit.
     nextTasks: `
@@ -112,7 +112,7 @@ function fairClaimSql(typeCount: number) {
          SET status = 'running', current_attempt = current_attempt + 1, worker_id = @workerId, started_at = @now,
              lease_expires_at = @leaseExpiresAt, updated_at = @now, progress = NULL,
              ${ATTEMPT_STARTED_AT_CLAIM_SQL}
-        FROM ranked WHERE tasks.id = ranked.id AND tasks.${READY}
+        FROM ranked WHERE tasks.id = ranked.id AND ${READY}
       RETURNING ${CLAIM_COLUMNS.split(', ').map((column) => `tasks.${column}`).join(', ')}`,
   };
 }

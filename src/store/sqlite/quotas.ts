@@ -1,6 +1,6 @@
 import { uuidv7Floor, uuidv7Time } from '../../core/id.ts';
 import type { OwnerUsage } from '../../core/quota.ts';
-import { FAIR_GROUP } from './fair-claim.ts';
+import { FAIR_GROUP, READY } from './sql-parts.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
 
 /** What quotas count per owner: recent and waiting tasks, stored payload bytes, email recipients. */
@@ -48,7 +48,7 @@ export class QuotaStore {
 // it); stored bytes one counter row kept by triggers.
 const OWNER_USAGE = `
   SELECT count(*) AS created_in_window, min(id) AS oldest_id,
-    (SELECT count(*) FROM tasks WHERE ${FAIR_GROUP} = @ownerId AND status IN ('pending', 'scheduled', 'retrying')) AS waiting,
+    (SELECT count(*) FROM tasks WHERE ${FAIR_GROUP} = @ownerId AND ${READY}) AS waiting,
     coalesce((SELECT payload_bytes FROM owner_usage WHERE owner_id = @ownerId), 0) AS payload_bytes
   FROM tasks WHERE created_by = @ownerId AND id >= @since`;
 

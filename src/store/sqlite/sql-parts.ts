@@ -1,5 +1,6 @@
 import type BetterSqlite3 from 'better-sqlite3';
 import type { TaskLease } from '../../core/task.ts';
+import { FINISHED_STATUS, READY_STATUS } from '../shared/status-terms.ts';
 
 /**
  * What the SQL of every SQLite store shares. Statements are module constants beside the operation
@@ -10,8 +11,42 @@ import type { TaskLease } from '../../core/task.ts';
  */
 export const FENCE = `id = @id AND status = 'running' AND current_attempt = @attempt AND worker_id = @workerId`;
 
-export const READY = `status IN ('pending', 'scheduled', 'retrying')`;
-export const FINISHED = `status IN ('completed', 'failed', 'cancelled')`;
+/** A waiting task, a finished one: as the partial indexes spell them (status-terms.ts). */
+export const READY = READY_STATUS;
+export const FINISHED = FINISHED_STATUS;
+
+/**
+ * The group fair shares are kept between: the owner, nobody's tasks as one group (''). Another key
+ * (a tenant, a tag) is another expression here and in the index tasks_fair_ready_idx (migration
+ * 0011), which must use exactly this expression.
+ */
+export const FAIR_GROUP = `coalesce(created_by, '')`;
+
+/**
+ * Each ready task is in one index that keeps claim order (migration 0014): nobody's tasks are the
+ * group '' of tasks_fair_ready_idx, owners' tasks (user ids, never '') are tasks_owned_ready_idx.
+ * Each source names its index: otherwise SQLite may take another that its terms allow (a "does any
+ * owned task wait?" probe took tasks_created_by_idx, every owned task ever created).
+ */
+const NOBODYS_READY = `tasks INDEXED BY tasks_fair_ready_idx WHERE ${FAIR_GROUP} = '' AND created_by IS NULL AND ${READY}`;
+const OWNED_READY = `tasks INDEXED BY tasks_owned_ready_idx WHERE ${READY} AND created_by IS NOT NULL`;
+/** `FROM ... WHERE ...` of each source, for a statement that reads both (add terms with AND). */
+export const READY_SOURCES = [NOBODYS_READY, OWNED_READY] as const;
+
+/** Which ready tasks a claim reads: nobody's, owners', or both (the ends of tasks_fair_ready_idx tell). */
+export type ReadySources = 'nobodys' | 'owned' | 'both';
+
+/**
+ * The first @limit ready tasks matching `where`, in claim order (priority_rank, run_at, id; `columns`
+ * must include them). One source is read in its index's order and stops at @limit; both are each
+ * read so, then merged, which sorts at most twice @limit rows.
+ */
+export function readyInClaimOrder(columns: string, where: string, sources: ReadySources): string {
+  const source = (ready: string) => `SELECT ${columns} FROM ${ready} AND ${where} ORDER BY priority_rank, run_at, id LIMIT @limit`;
+  if (sources === 'nobodys') return source(NOBODYS_READY);
+  if (sources === 'owned') return source(OWNED_READY);
+  return `SELECT * FROM (SELECT * FROM (${source(NOBODYS_READY)}) UNION ALL SELECT * FROM (${source(OWNED_READY)})) ORDER BY priority_rank, run_at, id LIMIT @limit`;
+}
 
 /** What a claim reads back: the columns of a ClaimedTask (see ClaimRow). */
 export const CLAIM_COLUMNS = 'id, task_type, payload, priority_rank, run_at, current_attempt, max_attempts, metadata, idempotency_key, created_by, created_at, breaker_scope, rescue_count, attempt_started, unstarted_losses';
