@@ -20,10 +20,6 @@ import { FINISHED_STATUS, READY_STATUS, UNSUCCESSFUL_STATUS } from './status-ter
  * sorted (their number is the backlog, not the history).
  */
 
-const READY_PREDICATE = READY_STATUS;
-const FINISHED_PREDICATE = FINISHED_STATUS;
-const UNSUCCESSFUL_PREDICATE = UNSUCCESSFUL_STATUS;
-
 /**
  * The SQL guard of one status's branch: the status itself, then every partial-index predicate that
  * holds it. The status comes first: SQLite (3.53) constrains an index's status column with the first
@@ -33,13 +29,13 @@ const UNSUCCESSFUL_PREDICATE = UNSUCCESSFUL_STATUS;
  * id) newest first and stops after the page (under 1 ms), or counts up to the cap from the index alone.
  */
 export const STATUS_GUARD: Readonly<Record<TaskStatus, string>> = {
-  pending: `status = 'pending' AND ${READY_PREDICATE}`,
-  scheduled: `status = 'scheduled' AND ${READY_PREDICATE}`,
-  retrying: `status = 'retrying' AND ${READY_PREDICATE}`,
+  pending: `status = 'pending' AND ${READY_STATUS}`,
+  scheduled: `status = 'scheduled' AND ${READY_STATUS}`,
+  retrying: `status = 'retrying' AND ${READY_STATUS}`,
   running: `status = 'running'`,
-  completed: `status = 'completed' AND ${FINISHED_PREDICATE}`,
-  failed: `status = 'failed' AND ${FINISHED_PREDICATE} AND ${UNSUCCESSFUL_PREDICATE}`,
-  cancelled: `status = 'cancelled' AND ${FINISHED_PREDICATE} AND ${UNSUCCESSFUL_PREDICATE}`,
+  completed: `status = 'completed' AND ${FINISHED_STATUS}`,
+  failed: `status = 'failed' AND ${FINISHED_STATUS} AND ${UNSUCCESSFUL_STATUS}`,
+  cancelled: `status = 'cancelled' AND ${FINISHED_STATUS} AND ${UNSUCCESSFUL_STATUS}`,
 };
 
 /**
