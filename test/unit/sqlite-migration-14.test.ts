@@ -59,8 +59,11 @@ describe('SQLite migration 14 (tasks table copied, index predicates as ORs)', ()
   };
 
   it('keeps every task as it was, and claims, counters and lists work after it', async () => {
-    const insert = (createdBy: string | null, priority: 'high' | 'normal' = 'normal') =>
-      engine.taskInsert({ task: newTask({ taskType: 'report', payload: { n: 1 }, createdBy, priority }, clock.now()) }).then((r) => r.task);
+    // A millisecond apart, so that claim order (priority, due time, id) is known.
+    const insert = async (createdBy: string | null, priority: 'high' | 'normal' = 'normal') => {
+      clock.advance(1);
+      return (await engine.taskInsert({ task: newTask({ taskType: 'report', payload: { n: 1 }, createdBy, priority }, clock.now()) })).task;
+    };
     const nobodys = await insert(null);
     const owned = await insert(OWNER, 'high');
     const finished = await insert(OWNER);
