@@ -17,8 +17,8 @@ export const FINISHED = FINISHED_STATUS;
 
 /**
  * The group fair shares are kept between: the owner, nobody's tasks as one group (''). Another key
- * (a tenant, a tag) is another expression here and in the index tasks_fair_ready_idx (migration
- * 0011), which must use exactly this expression.
+ * (a tenant, a tag) is another expression here and in the index tasks_fair_ready_idx (migrations
+ * 0011 and 0014), which must use exactly this expression.
  */
 export const FAIR_GROUP = `coalesce(created_by, '')`;
 

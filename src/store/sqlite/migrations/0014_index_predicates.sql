@@ -12,7 +12,8 @@
 -- holds every ready task by fair-share group, nobody's tasks as the group '', so tasks_ready_idx,
 -- which held them all again, becomes tasks_owned_ready_idx, the owners' tasks only. A claim reads
 -- nobody's tasks from the group '' and owners' tasks from the new index (store/sqlite/sql-parts.ts
--- readyInClaimOrder); a task with an owner is in both, as before.
+-- readyInClaimOrder); a task with an owner is in both, as before. The fair index's expression must
+-- stay the same as FAIR_GROUP, which now lives in store/sqlite/sql-parts.ts.
 --
 -- PostgreSQL evaluates IN lists without building anything, and a claim there writes no ready-index
 -- entry, so its version 14 changes nothing.
