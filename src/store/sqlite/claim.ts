@@ -47,10 +47,8 @@ export class ClaimStore {
       const groups = this.#fair.readyGroups();
       if (groups === null) return [];
       if (fairShare !== null && this.#fair.contended(typeCount, params, groups.last)) return this.#fair.claim(typeCount, params, fairShare);
-      // '' (nobody's tasks) sorts first: the ends of the fair index say which ready sources hold tasks.
-      const sources: ReadySources = groups.last === '' ? 'nobodys' : groups.first === '' ? 'both' : 'owned';
       const [form, build] = limited.length > 0 ? ['limited', taskClaimLimitedSql] as const : ['plain', taskClaimSql] as const;
-      return this.#c.rows<ClaimRow>(this.#cached(this.#claimSql, `${form}:${sources}:${typeCount}`, () => build(typeCount, sources)), params);
+      return this.#c.rows<ClaimRow>(this.#cached(this.#claimSql, `${form}:${groups.sources}:${typeCount}`, () => build(typeCount, groups.sources)), params);
     });
     const tasks = await decodeClaimBatch(rows.sort(compareClaimOrder), decodeClaimedRow, { workerId: p.workerId, now: p.now, taskFail: this.#taskFail });
     if (limited.length > 0) for (const task of tasks) if (limited.includes(task.taskType)) task.limited = true;

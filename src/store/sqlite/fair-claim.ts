@@ -1,12 +1,12 @@
 import { type FairCandidate, pickFairShare } from '../../core/fair-share.ts';
-import { ATTEMPT_STARTED_AT_CLAIM_SQL, CLAIM_COLUMNS, FAIR_GROUP, READY } from './sql-parts.ts';
+import { ATTEMPT_STARTED_AT_CLAIM_SQL, CLAIM_COLUMNS, FAIR_GROUP, READY, type ReadySources } from './sql-parts.ts';
 import type { SqliteConnection } from './sqlite-connection.ts';
 import type { ClaimRow } from './task-row.ts';
 
 /**
  * Fair sharing of slots between owners (core/fair-share.ts decides). Called inside the claim's write
  * transaction (the single writer makes it atomic): first which groups have ready tasks (readyGroups:
- * the two ends of tasks_fair_ready_idx, which every claim reads) and whether another owner's tasks
+ * the ends of tasks_fair_ready_idx, which every claim reads) and whether another owner's tasks
  * wait (contended: one more probe); only then the fair path (claim): each waiting owner's next tasks,
  * the running tasks per owner, the pick, and the update.
  */
@@ -27,11 +27,17 @@ export class FairClaim {
     return sql;
   }
 
-  /** The first and the last group with ready tasks (the two ends of tasks_fair_ready_idx), or null when no task is ready. */
-  readyGroups(): { first: string; last: string } | null {
-    const last = this.#c.prepare(LAST_GROUP).get() as { g: string } | undefined;
+  /**
+   * The last group with ready tasks, and which claim-order sources hold them (sql-parts.ts
+   * READY_SOURCES), or null when no task is ready. Nobody's group '' sorts first, so when it is also
+   * the last no owner waits; only otherwise is the first group read.
+   */
+  readyGroups(): { last: string; sources: ReadySources } | null {
+    const last = (this.#c.prepare(LAST_GROUP).get() as { g: string } | undefined)?.g;
     if (last === undefined) return null;
-    return { first: (this.#c.prepare(FIRST_GROUP).get() as { g: string }).g, last: last.g };
+    if (last === '') return { last, sources: 'nobodys' };
+    const first = (this.#c.prepare(FIRST_GROUP).get() as { g: string }).g;
+    return { last, sources: first === '' ? 'both' : 'owned' };
   }
 
   /** Whether due tasks of these types wait in a group below `last`, the last group with ready tasks (then several groups wait; params: now, t0...). */
