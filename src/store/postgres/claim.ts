@@ -147,6 +147,14 @@ export class ClaimStore {
   }
 }
 
+/**
+ * The row a claim's pick locked, found again by its physical address (ctid) instead of a second walk
+ * down the primary key: one page read instead of three or four per claimed task. The address holds:
+ * FOR UPDATE returns the row version it locked (the newest), and while this statement's transaction
+ * holds that lock nobody else can update, move or prune it. The id is checked as well, for clarity.
+ */
+const LOCKED_ROW = (picked: string) => `t.ctid = ${picked}.row_at AND t.id = ${picked}.id`;
+
 /** A claimed row counts as started when it fills a free slot (n <= $6) and core/lifecycle.ts decideStart would not record its start first. */
 const ATTEMPT_STARTED_AT_CLAIM = attemptStartedAtClaim('$6::int');
 
@@ -170,7 +178,7 @@ export function claimSql({ s, schema, statement, channel }: SqlContext) {
     // first). $6 the number starting now.
     taskClaim: statement('task_claim', `
       WITH picked AS (
-        SELECT id, priority_rank, run_at FROM ${s}.tasks
+        SELECT ctid AS row_at, id, priority_rank, run_at FROM ${s}.tasks
         WHERE status IN (${READY}) AND run_at <= $1::timestamptz AND task_type = ANY($2::text[])
           AND task_type <> ALL(ARRAY(
             SELECT task_type FROM ${s}.circuit_breakers WHERE scope = '' AND state = 'open' AND reopens_at > $1::timestamptz
@@ -180,12 +188,12 @@ export function claimSql({ s, schema, statement, channel }: SqlContext) {
         ORDER BY priority_rank, run_at, id
         LIMIT $3::int
         FOR UPDATE SKIP LOCKED),
-      ranked AS (SELECT id, row_number() OVER (ORDER BY priority_rank, run_at, id) AS n FROM picked)
+      ranked AS (SELECT row_at, id, row_number() OVER (ORDER BY priority_rank, run_at, id) AS n FROM picked)
       UPDATE ${s}.tasks t
       SET status = 'running', current_attempt = t.current_attempt + 1, worker_id = $4::text, started_at = $1::timestamptz,
           lease_expires_at = $5::timestamptz, updated_at = $1::timestamptz, progress = NULL,
           ${ATTEMPT_STARTED_AT_CLAIM}
-      FROM ranked WHERE t.id = ranked.id
+      FROM ranked WHERE ${LOCKED_ROW('ranked')}
       RETURNING ${CLAIM_COLUMN_NAMES.map((column) => `t.${column}`).join(', ')}`),
     // The claim when some of the types have a concurrency limit, run in a transaction that first tried
     // each limited type's advisory lock (typeLimitLock): a type whose lock another claimer holds is
@@ -197,7 +205,7 @@ export function claimSql({ s, schema, statement, channel }: SqlContext) {
         SELECT l.task_type, l.max_running - (SELECT count(*) FROM ${s}.tasks r WHERE r.status = 'running' AND r.task_type = l.task_type) AS free
         FROM ${s}.task_type_limits l WHERE l.task_type = ANY($2::text[])),
       candidates AS (
-        SELECT id, task_type, priority_rank, run_at FROM ${s}.tasks
+        SELECT ctid AS row_at, id, task_type, priority_rank, run_at FROM ${s}.tasks
         WHERE status IN (${READY}) AND run_at <= $1::timestamptz AND task_type = ANY($2::text[]) AND task_type <> ALL($7::text[])
           AND task_type <> ALL(ARRAY(
             SELECT task_type FROM ${s}.circuit_breakers WHERE scope = '' AND state = 'open' AND reopens_at > $1::timestamptz
@@ -209,15 +217,15 @@ export function claimSql({ s, schema, statement, channel }: SqlContext) {
         LIMIT $3::int
         FOR UPDATE SKIP LOCKED),
       ranked AS (
-        SELECT c.id, row_number() OVER (ORDER BY c.priority_rank, c.run_at, c.id) AS n FROM (
-          SELECT id, task_type, priority_rank, run_at, row_number() OVER (PARTITION BY task_type ORDER BY priority_rank, run_at, id) AS k FROM candidates) c
+        SELECT c.row_at, c.id, row_number() OVER (ORDER BY c.priority_rank, c.run_at, c.id) AS n FROM (
+          SELECT row_at, id, task_type, priority_rank, run_at, row_number() OVER (PARTITION BY task_type ORDER BY priority_rank, run_at, id) AS k FROM candidates) c
         LEFT JOIN lim ON lim.task_type = c.task_type
         WHERE lim.free IS NULL OR c.k <= lim.free)
       UPDATE ${s}.tasks t
       SET status = 'running', current_attempt = t.current_attempt + 1, worker_id = $4::text, started_at = $1::timestamptz,
           lease_expires_at = $5::timestamptz, updated_at = $1::timestamptz, progress = NULL,
           ${ATTEMPT_STARTED_AT_CLAIM}
-      FROM ranked WHERE t.id = ranked.id
+      FROM ranked WHERE ${LOCKED_ROW('ranked')}
       RETURNING ${CLAIM_COLUMN_NAMES.map((column) => `t.${column}`).join(', ')}`),
     // Tries each limited type's lock, held to the end of the claim's transaction; answers the types
     // another claimer holds. $1 the types.
