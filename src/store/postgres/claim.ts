@@ -6,8 +6,8 @@ import { decodeClaimBatch } from '../shared/claim-decoding.ts';
 import { LIMIT_RECHECK_MS } from '../type-limit-cache.ts';
 import { FairClaim } from './fair-claim.ts';
 import { type PostgresConnection, WORKER } from './postgres-connection.ts';
-import { attemptStartedAtClaim, byId, CLAIM_COLUMN_NAMES, limitLockSpace, notifyIf, READY, RUNNING_BY_ID, type SqlContext } from './sql-parts.ts';
-import { type ClaimRow, compareClaimOrder, decodeClaimedRow } from './task-row.ts';
+import { attemptStartedAtClaim, byId, CLAIM_RETURNING, limitLockSpace, notifyIf, READY, RUNNING_BY_ID, type SqlContext } from './sql-parts.ts';
+import { claimRowsFromWire, type ClaimWireRow, compareClaimOrder, decodeClaimedRow } from './task-row.ts';
 
 /** Workers taking tasks: claims (with concurrency limits), when to look again, lease renewal, hand-backs of claimed tasks never started. */
 export class ClaimStore {
@@ -33,11 +33,13 @@ export class ClaimStore {
     const limited = await this.#c.limits.limitedAmong(p.taskTypes, p.now);
     // Fair shares (fair-claim.ts) only when another owner waits: one owner's drain keeps the claims below.
     const fair = p.fairShare !== undefined && p.fairShare < 1 && (await this.#fair.contended(p.now, p.taskTypes));
-    const rows = fair
-      ? await this.#fair.claim({ values, limit, maxShare: p.fairShare!, limited })
-      : limited.length > 0
-        ? await this.#claimLimited(values, limited)
-        : (await this.#c.run<ClaimRow>('taskClaim', this.#sql.taskClaim, values, WORKER)).rows;
+    const rows = claimRowsFromWire(
+      fair
+        ? await this.#fair.claim({ values, limit, maxShare: p.fairShare!, limited })
+        : limited.length > 0
+          ? await this.#claimLimited(values, limited)
+          : (await this.#c.run<ClaimWireRow>('taskClaim', this.#sql.taskClaim, values, WORKER)).rows,
+    );
     // UPDATE ... RETURNING does not keep the CTE's order.
     const tasks = await decodeClaimBatch(rows.sort(compareClaimOrder), decodeClaimedRow, { workerId: p.workerId, now: p.now, taskFail: this.#taskFail });
     if (limited.length > 0) for (const task of tasks) if (limited.includes(task.taskType)) task.limited = true;
@@ -50,10 +52,10 @@ export class ClaimStore {
    * that moment (it takes their free slots; this claim takes the other types). Nobody waits, so a
    * limit on one type never slows the claims of the others.
    */
-  #claimLimited(values: unknown[], limited: readonly string[]): Promise<ClaimRow[]> {
+  #claimLimited(values: unknown[], limited: readonly string[]): Promise<ClaimWireRow[]> {
     return this.#c.workerTransaction('taskClaim', async (client) => {
       const locked = await this.#c.run<{ busy: string[] | null }>('taskClaim', this.#sql.typeLimitLock, [limited], client);
-      return (await this.#c.run<ClaimRow>('taskClaim', this.#sql.taskClaimLimited, [...values, locked.rows[0]?.busy ?? []], client)).rows;
+      return (await this.#c.run<ClaimWireRow>('taskClaim', this.#sql.taskClaimLimited, [...values, locked.rows[0]?.busy ?? []], client)).rows;
     });
   }
 
@@ -194,7 +196,7 @@ export function claimSql({ s, schema, statement, channel }: SqlContext) {
           lease_expires_at = $5::timestamptz, updated_at = $1::timestamptz, progress = NULL,
           ${ATTEMPT_STARTED_AT_CLAIM}
       FROM ranked WHERE ${LOCKED_ROW('ranked')}
-      RETURNING ${CLAIM_COLUMN_NAMES.map((column) => `t.${column}`).join(', ')}`),
+      RETURNING ${CLAIM_RETURNING}`),
     // The claim when some of the types have a concurrency limit, run in a transaction that first tried
     // each limited type's advisory lock (typeLimitLock): a type whose lock another claimer holds is
     // left out ($7), so no two claimers count the same type at once and none waits for another.
@@ -226,7 +228,7 @@ export function claimSql({ s, schema, statement, channel }: SqlContext) {
           lease_expires_at = $5::timestamptz, updated_at = $1::timestamptz, progress = NULL,
           ${ATTEMPT_STARTED_AT_CLAIM}
       FROM ranked WHERE ${LOCKED_ROW('ranked')}
-      RETURNING ${CLAIM_COLUMN_NAMES.map((column) => `t.${column}`).join(', ')}`),
+      RETURNING ${CLAIM_RETURNING}`),
     // Tries each limited type's lock, held to the end of the claim's transaction; answers the types
     // another claimer holds. $1 the types.
     typeLimitLock: statement('type_limit_lock', `

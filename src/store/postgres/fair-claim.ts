@@ -1,7 +1,7 @@
 import { type FairCandidate, pickFairShare } from '../../core/fair-share.ts';
 import { type PostgresConnection, WORKER } from './postgres-connection.ts';
-import { attemptStartedAtClaim, CLAIM_COLUMN_NAMES, limitLockSpace, READY, type SqlContext } from './sql-parts.ts';
-import type { ClaimRow } from './task-row.ts';
+import { attemptStartedAtClaim, CLAIM_RETURNING, limitLockSpace, READY, type SqlContext } from './sql-parts.ts';
+import type { ClaimWireRow } from './task-row.ts';
 
 /**
  * The group fair shares are kept between: the owner, nobody's tasks as one group. Another key (a
@@ -38,7 +38,7 @@ export class FairClaim {
    * pick (pickFairShare), and take the picked tasks. Rows locked but not picked are free at commit.
    */
   /** `values` as taskClaim's: now, types, limit, worker, lease expiry, how many start now. */
-  claim(p: { values: unknown[]; limit: number; maxShare: number; limited: readonly string[] }): Promise<ClaimRow[]> {
+  claim(p: { values: unknown[]; limit: number; maxShare: number; limited: readonly string[] }): Promise<ClaimWireRow[]> {
     return this.#c.workerTransaction('taskClaim', async (client) => {
       const [now, taskTypes, , workerId, leaseExpiresAt, startNow] = p.values;
       let busy: string[] = [];
@@ -54,7 +54,7 @@ export class FairClaim {
       }
       const ids = pickFairShare({ candidates: candidates.map(toCandidate), running, limit: p.limit, maxShare: p.maxShare, typeFree });
       if (ids.length === 0) return [];
-      return (await this.#c.run<ClaimRow>('taskClaim', this.#sql.take, [now, ids, workerId, leaseExpiresAt, startNow], client)).rows;
+      return (await this.#c.run<ClaimWireRow>('taskClaim', this.#sql.take, [now, ids, workerId, leaseExpiresAt, startNow], client)).rows;
     });
   }
 }
@@ -128,7 +128,7 @@ export function fairClaimSql({ s, schema, statement }: SqlContext) {
           ${attemptStartedAtClaim('$5::int')}
       FROM unnest($2::uuid[]) WITH ORDINALITY AS ranked(id, n)
       WHERE t.id = ranked.id AND t.status IN (${READY})
-      RETURNING ${CLAIM_COLUMN_NAMES.map((column) => `t.${column}`).join(', ')}`),
+      RETURNING ${CLAIM_RETURNING}`),
     // As ClaimStore's: tries each limited type's lock, held to the end of the transaction.
     typeLimitLock: statement('task_claim_fair_limit_lock', `
       SELECT array_agg(t) FILTER (WHERE NOT pg_try_advisory_xact_lock(${limitLockSpace(schema)}, hashtext(t))) AS busy
