@@ -261,8 +261,8 @@ async function versions(): Promise<Record<string, string>> {
 /**
  * The systems in the order run `run` (from 1) takes them: each run starts one system later, so no
  * system always goes first, onto a database server and machine that have just been idle, nor always
- * last. (The first workload of a bench ran on a cold server: 12,088 tasks/s against 16,519 and 19,076
- * for the same system's later runs, in one run of 2026-12-07.)
+ * last. (A bench's first drain has run slowest: 12,088 tasks/s against 16,519 and 19,076 for the
+ * same system in the two later runs, in one bench of 2026-12-07.)
  */
 function inRunOrder<T>(systems: readonly T[], run: number): T[] {
   const first = (run - 1) % systems.length;

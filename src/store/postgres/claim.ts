@@ -153,7 +153,8 @@ export class ClaimStore {
  * The row a claim's pick locked, found again by its physical address (ctid) instead of a second walk
  * down the primary key: one page read instead of three or four per claimed task. The address holds:
  * FOR UPDATE returns the row version it locked (the newest), and while this statement's transaction
- * holds that lock nobody else can update, move or prune it. The id is checked as well, for clarity.
+ * holds that lock nobody else can update, move or prune it. The id is checked as well, so that even a
+ * stale address could only leave its task unclaimed this time, never change another row.
  */
 const LOCKED_ROW = (picked: string) => `t.ctid = ${picked}.row_at AND t.id = ${picked}.id`;
 

@@ -156,7 +156,7 @@ export function finishSql({ s, statement, channel }: SqlContext) {
     // It answers the completions the fence refused (nearly always none) rather than the hundreds it
     // wrote: no row per task to print, send and parse. The count comparison runs once (an init plan)
     // and skips the lookup when every row was written; the lookup is a hashed subplan, not a join:
-    // the worker pool's planner settings would make a join rescan \`done\` for every row of \`c\`.
+    // the worker pool's planner settings would make a join rescan `done` for every row of `c`.
     taskCompleteMany: statement('task_complete_many', `
       WITH c AS MATERIALIZED (
         SELECT id, attempt, coalesce(worker_id, ($3::text[])[1]) AS worker_id, output, 'epoch'::timestamptz + finished_ms * interval '1 millisecond' AS finished_at
