@@ -52,6 +52,15 @@ export async function runSystemSuite(ctx: SuiteContext): Promise<void> {
   await enqueueOneByOne(ctx, ctx.options.callers, ctx.options.oneByOne * 2, ctx.options.oneByOne);
 }
 
+/** A bulk enqueue and drain at the first concurrency, audited by nobody and recorded nowhere. */
+export async function warmUpDrain(ctx: Pick<SuiteContext, 'definition' | 'system' | 'location' | 'worker' | 'options'>): Promise<void> {
+  const { definition, system, location, worker, options } = ctx;
+  await system.enqueueBulk(tasksFor('warm-up', options.tasks));
+  await worker.start({ systemId: definition.id, location, concurrency: options.drainConcurrencies[0]!, tag: 'warm-up', expected: options.tasks });
+  await waitForDrain(ctx);
+  await worker.stop();
+}
+
 function tasksFor(tag: string, count: number): BenchTask[] {
   return Array.from({ length: count }, (_, i) => ({ w: tag, i, t: 0 }));
 }
@@ -121,7 +130,7 @@ async function drain(ctx: SuiteContext, concurrency: number): Promise<void> {
 const WAL_NOTE = "the WAL is the whole server's: anything else writing to it during the drain is counted too (the next row keeps this database's records only)";
 
 /** Waits until every task has started and the store holds none unfinished, or the drain budget ends. */
-async function waitForDrain(ctx: SuiteContext): Promise<{ drained: boolean; endedAt: number }> {
+async function waitForDrain(ctx: Pick<SuiteContext, 'system' | 'worker' | 'options'>): Promise<{ drained: boolean; endedAt: number }> {
   const budgetEnd = performance.now() + ctx.options.drainBudgetMs;
   const allSeen = await ctx.worker.allSeen(ctx.options.drainBudgetMs);
   const drained = allSeen !== null && (await pollUntil(async () => (await ctx.system.remaining()) === 0, Math.max(0, budgetEnd - performance.now())));
