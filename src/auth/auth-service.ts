@@ -2,7 +2,7 @@ import type { Clock } from '../core/clock.ts';
 import { ConveyorError, ERROR_CODES, isConveyorError, validationError } from '../core/errors.ts';
 import { uuidv7 } from '../core/id.ts';
 import type { Logger } from '../core/logger.ts';
-import type { AccountTokenKind, Engine, SessionRecord, UserRecord, UserRole } from '../store/engine.ts';
+import type { AccountTokenKind, AccountTokenRecord, Engine, SessionRecord, UserRecord, UserRole } from '../store/engine.ts';
 import { checkEmail, checkUsername } from './account-rules.ts';
 import type { AuthConfig } from './auth-config.ts';
 import { AuthError, forbidden, invalidCredentials } from './auth-error.ts';
@@ -38,9 +38,14 @@ export interface LoginResult extends Authenticated {
 
 /** A one-time token just issued (an invitation or a password reset); the token is shown once. */
 export interface IssuedToken {
+  /** The token's SHA-256 (what is stored): names it in lists and to revoke it, and cannot be used in its place. */
+  id: string;
   token: string;
   expiresAt: Date;
 }
+
+/** How many open invitations a list shows at most, newest first (each expires within days). */
+export const INVITATIONS_LISTED = 1000;
 
 /** The answer to a taken username or email: the same for both, so registration tells nobody which exists. */
 export const UNAVAILABLE_MESSAGE = 'username or email is unavailable; choose another';
@@ -119,11 +124,34 @@ export class AuthService {
    * token is returned once; only its hash is stored.
    */
   async invite(p: { by: UserRecord | null; role: UserRole; ttlMs?: number | undefined }): Promise<IssuedToken> {
-    if (p.by !== null) {
-      if (!hasRole(p.by.role, 'moderator')) throw forbidden('Invitations are issued by moderators and admins');
-      if (p.role !== 'user' && p.by.role !== 'admin') throw forbidden(`role: only an admin may invite a ${p.role}`, 'role');
-    }
+    assertInviter(p.by);
+    if (!mayInvite(p.by, p.role)) throw forbidden(`role: only an admin may invite a ${p.role}`, 'role');
     return this.#issue({ kind: 'invitation', userId: null, role: p.role, by: p.by?.id ?? null, ttlMs: p.ttlMs ?? this.#config.invitationTtlMs });
+  }
+
+  /**
+   * The invitations still open (unused, unexpired), newest first: those `by` could have issued, so a
+   * moderator sees invitations to the user role only.
+   */
+  async invitations(p: { by: UserRecord | null }): Promise<AccountTokenRecord[]> {
+    assertInviter(p.by);
+    const open = await this.#engine.accountTokenList({ kind: 'invitation', now: this.#clock.now(), limit: INVITATIONS_LISTED });
+    return open.filter((invitation) => invitation.role !== null && mayInvite(p.by, invitation.role));
+  }
+
+  /**
+   * Revokes an open invitation `by` could have issued: it can never be used. False when there is no
+   * such invitation: unknown, used, expired, or one to a role above user asked by a moderator (who
+   * does not see those either).
+   */
+  async revokeInvitation(p: { by: UserRecord | null; id: string }): Promise<boolean> {
+    assertInviter(p.by);
+    const now = this.#clock.now();
+    const invitation = await this.#engine.accountTokenGet({ tokenHash: p.id, kind: 'invitation', now });
+    if (invitation?.role == null || !mayInvite(p.by, invitation.role)) return false;
+    const revoked = await this.#engine.accountTokenRevoke({ tokenHash: p.id, kind: 'invitation', now });
+    if (revoked) this.#logger.info({ by: p.by?.id ?? 'cli', role: invitation.role }, 'invitation revoked');
+    return revoked;
   }
 
   /** A one-time password reset for `userId`, issued by an admin (the API's users page, or the CLI: `by` null). */
@@ -178,8 +206,9 @@ export class AuthService {
     const token = newSessionToken();
     const now = this.#clock.now();
     const expiresAt = new Date(now.getTime() + p.ttlMs);
-    await this.#engine.accountTokenInsert({ token: { tokenHash: hashSessionToken(token), kind: p.kind, userId: p.userId, role: p.role, createdBy: p.by, createdAt: now, expiresAt, usedAt: null } });
-    return { token, expiresAt };
+    const tokenHash = hashSessionToken(token);
+    await this.#engine.accountTokenInsert({ token: { tokenHash, kind: p.kind, userId: p.userId, role: p.role, createdBy: p.by, createdAt: now, expiresAt, usedAt: null } });
+    return { id: tokenHash, token, expiresAt };
   }
 
   /**
@@ -287,4 +316,14 @@ function unavailable(cause?: unknown): ConveyorError {
 
 function badToken(field: string): ConveyorError {
   return validationError(field, 'is unknown, expired or already used');
+}
+
+/** Invitations are issued, listed and revoked by moderators and admins; `by` null is the operator at the CLI. */
+function assertInviter(by: UserRecord | null): void {
+  if (by !== null && !hasRole(by.role, 'moderator')) throw forbidden('Invitations are issued by moderators and admins');
+}
+
+/** Only an admin (or the operator at the CLI) invites someone to a role above user. */
+function mayInvite(by: UserRecord | null, role: UserRole): boolean {
+  return by === null || role === 'user' || by.role === 'admin';
 }

@@ -352,6 +352,10 @@ export interface AccountStore {
   accountTokenUse(p: { tokenHash: string; kind: AccountTokenKind; now: Date }): Promise<AccountTokenRecord | null>;
   /** Makes a used token usable again (the action it was used for failed); returns whether it was. */
   accountTokenRelease(p: { tokenHash: string }): Promise<boolean>;
+  /** The unused, unexpired tokens of this kind, newest first, at most `limit`. */
+  accountTokenList(p: { kind: AccountTokenKind; now: Date; limit: number }): Promise<AccountTokenRecord[]>;
+  /** Deletes an unused, unexpired token of this kind, so that it can never be used; returns whether there was one. */
+  accountTokenRevoke(p: { tokenHash: string; kind: AccountTokenKind; now: Date }): Promise<boolean>;
   /** Deletes tokens that expired before `now`; returns how many. */
   accountTokenPruneExpired(p: { now: Date }): Promise<number>;
 }

@@ -77,6 +77,49 @@ describe.each(testDatabases)('registration policy and invitations [$kind]', ({ c
     expect((await register(fresh(), short)).status).toBe(400);
   });
 
+  test('open invitations are listed without their tokens and can be revoked; a revoked one registers nobody', async () => {
+    const moderator = await api.engine.userInsert({
+      user: { id: '0190a4c2-0000-7000-8000-00000000d0d1', username: 'mod2', email: 'mod2@example.com', passwordHash: (await api.engine.userFind({ login: 'admin' }))!.passwordHash, role: 'moderator', createdAt: api.clock.now() },
+    });
+    const modToken = await api.login(moderator.username, ADMIN_PASSWORD);
+    const invite = async (token: string, body: object) => (await api.call('POST', '/users/invitations', { token, body })).body.data as { id: string; invitation_token: string; expires_at: string };
+    const forUser = await invite(modToken, {});
+    const forAdmin = await invite(admin, { role: 'admin' });
+    const used = await invite(admin, {});
+    const name = fresh();
+    expect((await register(name, used.invitation_token)).status).toBe(201);
+
+    const listed = await api.call('GET', '/users/invitations', { token: admin });
+    expect(listed.status).toBe(200);
+    const ids = (listed.body.data as { id: string }[]).map((invitation) => invitation.id);
+    expect(ids).toEqual(expect.arrayContaining([forUser.id, forAdmin.id]));
+    expect(ids).not.toContain(used.id);
+    expect(listed.body.data.find((invitation: { id: string }) => invitation.id === forUser.id)).toEqual({
+      id: forUser.id, role: 'user', created_by: moderator.id, created_at: api.clock.now().toISOString(), expires_at: forUser.expires_at,
+    });
+    expect(JSON.stringify(listed.body)).not.toContain(forUser.invitation_token);
+
+    // A moderator sees, and revokes, invitations to the user role only; a user none at all.
+    const modIds = ((await api.call('GET', '/users/invitations', { token: modToken })).body.data as { id: string }[]).map((invitation) => invitation.id);
+    expect(modIds).toContain(forUser.id);
+    expect(modIds).not.toContain(forAdmin.id);
+    expect((await api.call('POST', `/users/invitations/${forAdmin.id}/revoke`, { token: modToken })).status).toBe(404);
+    const user = await api.login(name, PASSWORD);
+    expect((await api.call('GET', '/users/invitations', { token: user })).status).toBe(403);
+    expect((await api.call('POST', `/users/invitations/${forUser.id}/revoke`, { token: user })).status).toBe(403);
+
+    const revoked = await api.call('POST', `/users/invitations/${forUser.id}/revoke`, { token: modToken });
+    expect(revoked.status).toBe(200);
+    expect(revoked.body.data).toEqual({ id: forUser.id, revoked: true });
+    expect((await api.call('POST', `/users/invitations/${forUser.id}/revoke`, { token: modToken })).status).toBe(404);
+    expect((await register(fresh(), forUser.invitation_token)).status).toBe(400);
+    const malformed = await api.call('POST', '/users/invitations/not-an-id/revoke', { token: admin });
+    expect(malformed.status).toBe(400);
+    expect(malformed.body.error.field).toBe('id');
+    expect((await api.call('POST', `/users/invitations/${forAdmin.id}/revoke`, { token: admin })).status).toBe(200);
+    expect(((await api.call('GET', '/users/invitations', { token: admin })).body.data as { id: string }[]).map((invitation) => invitation.id)).not.toContain(forAdmin.id);
+  });
+
   test('under closed, nobody registers, invitation or not', async () => {
     const closed = await startApi(create(), { auth: { registration: 'closed' } });
     try {

@@ -105,6 +105,37 @@ describeEachEngine('users and sessions', (f) => {
     expect(await engine.accountTokenPruneExpired({ now: clock.now() })).toBe(2);
   });
 
+  it('lists the open tokens of a kind, newest first, and revokes an open one for good', async () => {
+    const { engine, clock } = f();
+    await addAnn();
+    const token = (tokenHash: string, kind: 'invitation' | 'password_reset', ttlMs: number) => ({
+      tokenHash, kind, userId: kind === 'password_reset' ? ANN : null, role: kind === 'invitation' ? ('user' as const) : null, createdBy: ANN,
+      createdAt: clock.now(), expiresAt: new Date(clock.now().getTime() + ttlMs), usedAt: null,
+    });
+    const older = token('a-older', 'invitation', 60_000);
+    await engine.accountTokenInsert({ token: older });
+    clock.advance(1_000);
+    const newer = token('b-newer', 'invitation', 60_000);
+    await engine.accountTokenInsert({ token: newer });
+    await engine.accountTokenInsert({ token: token('c-short', 'invitation', 1_000) });
+    await engine.accountTokenInsert({ token: token('d-used', 'invitation', 60_000) });
+    await engine.accountTokenInsert({ token: token('e-reset', 'password_reset', 60_000) });
+    await engine.accountTokenUse({ tokenHash: 'd-used', kind: 'invitation', now: clock.now() });
+    clock.advance(1_000);
+    // Not the used one, the expired one, nor the other kind.
+    expect(await engine.accountTokenList({ kind: 'invitation', now: clock.now(), limit: 10 })).toEqual([newer, older]);
+    expect(await engine.accountTokenList({ kind: 'invitation', now: clock.now(), limit: 1 })).toEqual([newer]);
+
+    // Revoked only as its own kind, only while open, and once.
+    expect(await engine.accountTokenRevoke({ tokenHash: 'e-reset', kind: 'invitation', now: clock.now() })).toBe(false);
+    expect(await engine.accountTokenRevoke({ tokenHash: 'd-used', kind: 'invitation', now: clock.now() })).toBe(false);
+    expect(await engine.accountTokenRevoke({ tokenHash: 'c-short', kind: 'invitation', now: clock.now() })).toBe(false);
+    expect(await engine.accountTokenRevoke({ tokenHash: 'a-older', kind: 'invitation', now: clock.now() })).toBe(true);
+    expect(await engine.accountTokenRevoke({ tokenHash: 'a-older', kind: 'invitation', now: clock.now() })).toBe(false);
+    expect(await engine.accountTokenUse({ tokenHash: 'a-older', kind: 'invitation', now: clock.now() })).toBeNull();
+    expect(await engine.accountTokenList({ kind: 'invitation', now: clock.now(), limit: 10 })).toEqual([newer]);
+  });
+
   it('names, of many token hashes, those whose session is unexpired and whose user is active, with the user\'s role', async () => {
     const { engine, clock } = f();
     await addAnn();

@@ -104,4 +104,36 @@ describe('conveyor users', () => {
       await server.app.close();
     }
   });
+
+  it('invitations lists the open ones without their tokens; revoke-invitation takes a short id and the token then registers nobody', async () => {
+    const server = await startHttpServer({ engine, clock: systemClock, logger: pino({ level: 'silent' }), overrides: { auth: { registration: 'invite' } } });
+    try {
+      const kept = (await runCliJson(['users', 'invite'], { env: box.env })).data as { id: string; invitation_token: string };
+      const revoked = (await runCliJson(['users', 'invite', '--role', 'admin'], { env: box.env })).data as { id: string; invitation_token: string };
+      const listed = await runCli(['users', 'invitations'], { env: box.env });
+      expect(listed.code, listed.stderr).toBe(0);
+      expect(listed.stdout).toMatch(new RegExp(`^${revoked.id.slice(0, 12)}\\s+admin\\s+\\(command line\\)`, 'm'));
+      expect(listed.stdout).toContain(kept.id.slice(0, 12));
+      expect(listed.stdout).not.toContain(kept.invitation_token);
+      const json = await runCliJson(['users', 'invitations', '--json'], { env: box.env });
+      expect(json.data.items.map((item: { id: string }) => item.id)).toEqual(expect.arrayContaining([kept.id, revoked.id]));
+
+      const tooShort = await runCli(['users', 'revoke-invitation', 'abc'], { env: box.env });
+      expect(tooShort.code).toBe(2);
+      expect(tooShort.stderr).toContain('at least 8');
+      const done = await runCli(['users', 'revoke-invitation', revoked.id.slice(0, 12)], { env: box.env });
+      expect(done.code, done.stderr).toBe(0);
+      expect(done.stdout).toContain(`Revoked the invitation ${revoked.id.slice(0, 12)}`);
+      const again = await runCli(['users', 'revoke-invitation', revoked.id], { env: box.env });
+      expect(again.code).toBe(3);
+      expect(again.stderr).toContain('no open invitation');
+
+      const body = (name: string, token: string) => ({ body: { username: name, email: `${name}@example.com`, password: PASSWORD, invitation_token: token } });
+      expect((await server.call('POST', '/auth/register', body('would-be-admin', revoked.invitation_token))).status).toBe(400);
+      expect((await server.call('POST', '/auth/register', body('kept-invitee', kept.invitation_token))).status).toBe(201);
+      expect((await runCliJson(['users', 'invitations', '--json'], { env: box.env })).data.items.map((item: { id: string }) => item.id)).not.toContain(kept.id);
+    } finally {
+      await server.app.close();
+    }
+  });
 });

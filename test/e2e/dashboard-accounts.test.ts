@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { testDatabases } from '../helpers/databases.ts';
@@ -103,6 +104,31 @@ describe.each(testDatabases)('dashboard invitations, password reset and change [
     } finally {
       await admin.context.close();
       await guest.context.close();
+    }
+  });
+
+  test('the Users page lists the open invitations and revokes one: its link then registers nobody', async () => {
+    const { page, problems, context } = await rig.page();
+    try {
+      await signIn(page, rig.url, 'admin', ADMIN_PASSWORD);
+      await page.getByRole('link', { name: 'Users' }).click();
+      await page.getByLabel('Invitation role').selectOption('user');
+      await page.getByRole('button', { name: 'Create invitation' }).click();
+      await page.getByText('Invitation for a user', { exact: true }).waitFor();
+      const token = (await issuedLink(page)).split('invitation=')[1]!;
+      const row = page.locator(`tr[data-invitation-id="${createHash('sha256').update(token).digest('hex')}"]`);
+      await row.waitFor();
+      expect(await row.locator('td').first().textContent()).toBe('you');
+
+      await row.getByRole('button', { name: 'Revoke' }).click();
+      await row.getByRole('button', { name: 'Yes, revoke this user invitation' }).click();
+      await page.getByText('The invitation for a user is revoked: its link registers nobody now').waitFor();
+      await row.waitFor({ state: 'detached' });
+      const register = await rig.call('POST', '/auth/register', undefined, { username: 'too-late', email: 'too-late@example.com', password: PASSWORD, invitation_token: token });
+      expect(register.status).toBe(400);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
     }
   });
 

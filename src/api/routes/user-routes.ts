@@ -1,3 +1,4 @@
+import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
 import type { UserRecord } from '../../store/engine.ts';
 import { ApiError, notFound } from '../api-error.ts';
@@ -5,8 +6,11 @@ import type { ApiContext, App } from '../api-context.ts';
 import { principalOf } from '../plugins/authenticate.ts';
 import { Ok, errors } from '../schemas/common.ts';
 import {
+  Invitation,
   InvitationBody,
+  InvitationIdParams,
   InvitationResult,
+  InvitationRevoked,
   PasswordResetIssueBody,
   PasswordResetIssued,
   UserIdParams,
@@ -16,6 +20,7 @@ import {
   UserPatchResult,
 } from '../schemas/user-schemas.ts';
 import { eventHubOf } from '../task-event-hub.ts';
+import { invitationView } from '../views/invitation-view.ts';
 import { userProfile } from '../views/user-view.ts';
 
 const HOUR_MS = 3_600_000;
@@ -27,7 +32,7 @@ async function bodyOptional(request: FastifyRequest): Promise<void> {
 
 /**
  * Account administration: list the users, change a role, deactivate or reactivate, issue a password
- * reset (admins); issue invitations (moderators and admins).
+ * reset (admins); issue, list and revoke invitations (moderators and admins).
  */
 export function userRoutes(app: App, ctx: ApiContext): void {
   app.get('/users', {
@@ -106,7 +111,39 @@ export function userRoutes(app: App, ctx: ApiContext): void {
     const hours = request.body.expires_in_hours;
     const issued = await ctx.auth.invite({ by: caller, role, ttlMs: hours === undefined ? undefined : hours * HOUR_MS });
     request.log.info({ by: caller.id, role, expiresAt: issued.expiresAt }, 'invitation issued');
-    return reply.status(201).send({ success: true, data: { invitation_token: issued.token, role, expires_at: issued.expiresAt.toISOString() } });
+    return reply.status(201).send({ success: true, data: { id: issued.id, invitation_token: issued.token, role, expires_at: issued.expiresAt.toISOString() } });
+  });
+
+  app.get('/users/invitations', {
+    config: { access: 'moderator' },
+    schema: {
+      operationId: 'listInvitations',
+      tags: ['users'],
+      summary: 'List the open invitations (moderators and admins)',
+      description:
+        'Invitations not yet used and not expired, newest first (at most 1,000). Tokens are never shown again. ' +
+        'A moderator sees invitations to the user role only, the ones a moderator may issue.',
+      response: { 200: Ok(Type.Array(Invitation)), ...errors(401, 403) },
+    },
+  }, async (request) => {
+    const open = await ctx.auth.invitations({ by: principalOf(request).user });
+    return { success: true as const, data: open.map(invitationView) };
+  });
+
+  app.post('/users/invitations/:id/revoke', {
+    config: { access: 'moderator' },
+    schema: {
+      operationId: 'revokeInvitation',
+      tags: ['users'],
+      summary: 'Revoke an open invitation (moderators and admins)',
+      description: 'Its token can never be used to register. 404 when no open invitation has this id (used, expired, revoked, or to a role above user when the caller is a moderator).',
+      params: InvitationIdParams,
+      response: { 200: Ok(InvitationRevoked), ...errors(400, 401, 403, 404) },
+    },
+  }, async (request) => {
+    const caller = principalOf(request).user;
+    if (!(await ctx.auth.revokeInvitation({ by: caller, id: request.params.id }))) throw notFound('Invitation');
+    return { success: true as const, data: { id: request.params.id, revoked: true as const } };
   });
 
   app.post('/users/:id/password-reset', {

@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Role, UserProfile } from './auth-schemas.ts';
-import { DateTime, Uuid } from './common.ts';
+import { DateTime, Nullable, Uuid } from './common.ts';
 import { USER_PROFILE_EXAMPLE } from './examples.ts';
 
 export const UserIdParams = Type.Object({ id: Uuid });
@@ -45,14 +45,37 @@ export const InvitationBody = Type.Object(
   { additionalProperties: false, examples: [{ role: 'user' }] },
 );
 
+const InvitationId = Type.String({
+  pattern: '^[0-9a-f]{64}$',
+  description: 'The invitation\'s id: the SHA-256 of its token (what is stored). It names the invitation in lists and to revoke it, and cannot be used to register',
+  examples: ['3f0d5a1c9e7b2f4a6c8e0d2b4f6a8c0e2d4b6f8a0c2e4d6b8f0a2c4e6d8b0f2a'],
+});
+
+export const InvitationIdParams = Type.Object({ id: InvitationId });
+
 export const InvitationResult = Type.Object(
   {
+    id: InvitationId,
     invitation_token: Type.String({ description: 'Shown once; give it as `invitation_token` to POST /auth/register. Only its hash is stored' }),
     role: Role,
     expires_at: DateTime,
   },
-  { examples: [{ invitation_token: 'b1Zq0c4Ue8Xl2p6Rj9s3Tf7Wk5Hn1Ga8Yd0Mv4Ex2Q', role: 'user', expires_at: '2026-01-08T12:00:00.000Z' }] },
+  { examples: [{ id: '3f0d5a1c9e7b2f4a6c8e0d2b4f6a8c0e2d4b6f8a0c2e4d6b8f0a2c4e6d8b0f2a', invitation_token: 'b1Zq0c4Ue8Xl2p6Rj9s3Tf7Wk5Hn1Ga8Yd0Mv4Ex2Q', role: 'user', expires_at: '2026-01-08T12:00:00.000Z' }] },
 );
+
+/** An open invitation (unused, unexpired); its token is never shown again. */
+export const Invitation = Type.Object(
+  {
+    id: InvitationId,
+    role: Role,
+    created_by: Nullable(Type.String({ description: 'The user who issued it; null when issued at the CLI (or that user was deleted)' })),
+    created_at: DateTime,
+    expires_at: DateTime,
+  },
+  { examples: [{ id: '3f0d5a1c9e7b2f4a6c8e0d2b4f6a8c0e2d4b6f8a0c2e4d6b8f0a2c4e6d8b0f2a', role: 'user', created_by: USER_PROFILE_EXAMPLE.id, created_at: '2026-01-01T12:00:00.000Z', expires_at: '2026-01-08T12:00:00.000Z' }] },
+);
+
+export const InvitationRevoked = Type.Object({ id: InvitationId, revoked: Type.Literal(true) });
 
 export const PasswordResetIssueBody = Type.Object(
   { expires_in_hours: Type.Optional(Type.Integer({ minimum: 1, maximum: 24 * 30, description: 'Defaults to auth.password_reset_ttl_ms (1 hour)' })) },

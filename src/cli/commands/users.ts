@@ -5,6 +5,7 @@ import { systemClock } from '../../core/clock.ts';
 import { ConveyorError, ERROR_CODES } from '../../core/errors.ts';
 import { openMigratedEngine } from '../../store/create-engine.ts';
 import { USER_ROLES, type Engine, type UserRecord, type UserRole } from '../../store/engine.ts';
+import { invitationView } from '../../api/views/invitation-view.ts';
 import { userProfile } from '../../api/views/user-view.ts';
 import { withEngine } from '../cli-engine.ts';
 import { cliAction, CliError, EXIT } from '../cli-error.ts';
@@ -25,11 +26,11 @@ interface CreateOptions {
 }
 
 /**
- * `conveyor users [list]|create|set-role|invite|reset-password`: account administration from the shell
+ * `conveyor users [list]|create|set-role|invite|invitations|revoke-invitation|reset-password`: account administration from the shell
  * (the API never grants roles through registration).
  */
 export function registerUsersCommand(program: Command): void {
-  const users = program.command('users').description('Manage accounts: list them, create one (an admin too), change a role, invite, reset a password');
+  const users = program.command('users').description('Manage accounts: list them, create one (an admin too), change a role, invite (and list or revoke invitations), reset a password');
 
   users
     .command('list', { isDefault: true })
@@ -142,6 +143,8 @@ Examples:
 }
 
 const USERS_PAGE = 500;
+/** How much of an invitation's 64-digit id the table shows; revoke-invitation takes any unique prefix of 8 or more. */
+const INVITATION_ID_SHOWN = 12;
 const HOUR_MS = 3_600_000;
 
 function registerTokenCommands(users: Command): void {
@@ -150,7 +153,7 @@ function registerTokenCommands(users: Command): void {
     .description('Issue a one-time invitation to register (for auth.registration=invite); the token is printed once')
     .option('--role <role>', `the role the new account gets: one of ${USER_ROLES.join(', ')} (default user)`)
     .option('--expires-in-hours <n>', 'how long it can be used (default auth.invitation_ttl_ms, 7 days)')
-    .option('--json', 'print JSON: {invitation_token, role, expires_at, dashboard_url}')
+    .option('--json', 'print JSON: {id, invitation_token, role, expires_at, dashboard_url}')
     .action(
       cliAction(async (options: { role?: string; expiresInHours?: string; json?: boolean }) => {
         const role = roleOf(options.role ?? 'user');
@@ -159,13 +162,75 @@ function registerTokenCommands(users: Command): void {
           const issued = await auth.invite({ by: null, role, ttlMs });
           const url = `${dashboardUrl(config)}/#/register?invitation=${issued.token}`;
           if (options.json) {
-            printJson({ invitation_token: issued.token, role, expires_at: issued.expiresAt.toISOString(), dashboard_url: url });
+            printJson({ id: issued.id, invitation_token: issued.token, role, expires_at: issued.expiresAt.toISOString(), dashboard_url: url });
             return;
           }
           println(`Invitation for a ${role}, usable once until ${issued.expiresAt.toISOString()} (shown once):`);
           println(`  token      ${issued.token}`);
           println(`  dashboard  ${url}`);
           println(`  API        POST /auth/register with "invitation_token": "${issued.token}"`);
+          println(`Revoke it with: conveyor users revoke-invitation ${issued.id.slice(0, INVITATION_ID_SHOWN)}`);
+        });
+      }),
+    );
+
+  users
+    .command('invitations')
+    .description('The open invitations (unused, unexpired), newest first; their tokens are never shown again')
+    .option('--json', 'print JSON: {items, total, next_cursor}, each item as GET /users/invitations shows it')
+    .action(
+      cliAction(async (options: { json?: boolean }) => {
+        await withAccounts(async (auth, engine) => {
+          const open = await auth.invitations({ by: null });
+          if (options.json) {
+            printJsonList(open.map(invitationView));
+            return;
+          }
+          if (open.length === 0) {
+            println('No open invitations. Issue one: conveyor users invite [--role <role>]');
+            return;
+          }
+          const issuers = new Map<string, string>();
+          for (const id of new Set(open.flatMap((invitation) => (invitation.createdBy ? [invitation.createdBy] : [])))) {
+            issuers.set(id, (await engine.userGet({ id }))?.username ?? id);
+          }
+          const now = systemClock.now();
+          println(
+            formatTable(
+              [{ header: 'ID' }, { header: 'ROLE' }, { header: 'ISSUED BY', max: 50 }, { header: 'ISSUED' }, { header: 'EXPIRES' }],
+              open.map((invitation) => [
+                invitation.tokenHash.slice(0, INVITATION_ID_SHOWN),
+                invitation.role ?? 'user',
+                invitation.createdBy ? (issuers.get(invitation.createdBy) ?? invitation.createdBy) : '(command line)',
+                formatAgo(invitation.createdAt, now),
+                formatAgo(invitation.expiresAt, now),
+              ]),
+            ),
+          );
+          println();
+          println(`${open.length} open invitation${open.length === 1 ? '' : 's'}. Revoke one: conveyor users revoke-invitation <id>`);
+        });
+      }),
+    );
+
+  users
+    .command('revoke-invitation')
+    .description('Revoke an open invitation, so that its token registers nobody')
+    .argument('<id>', `its id, or the first ${INVITATION_ID_SHOWN} or more characters of it, as conveyor users invitations shows`)
+    .option('--json', 'print JSON: {id, revoked}')
+    .action(
+      cliAction(async (id: string, options: { json?: boolean }) => {
+        const prefix = id.trim().toLowerCase();
+        if (!/^[0-9a-f]{8,64}$/.test(prefix)) throw new CliError(`<id>: expected at least 8 of the id's hex digits (conveyor users invitations shows them), got "${id}"`, EXIT.USAGE);
+        await withAccounts(async (auth) => {
+          const matches = (await auth.invitations({ by: null })).filter((invitation) => invitation.tokenHash.startsWith(prefix));
+          if (matches.length > 1) throw new CliError(`<id>: ${matches.length} open invitations start with ${prefix}; give more of it`, EXIT.USAGE);
+          const match = matches[0];
+          if (!match || !(await auth.revokeInvitation({ by: null, id: match.tokenHash }))) {
+            throw new ConveyorError(ERROR_CODES.NOT_FOUND, `no open invitation has the id ${prefix} (used, expired or revoked? conveyor users invitations lists the open ones)`);
+          }
+          if (options.json) printJson({ id: match.tokenHash, revoked: true });
+          else println(`Revoked the invitation ${match.tokenHash.slice(0, INVITATION_ID_SHOWN)} (for a ${match.role ?? 'user'}): its token registers nobody now.`);
         });
       }),
     );

@@ -588,13 +588,37 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * List the open invitations (moderators and admins)
+         * @description Invitations not yet used and not expired, newest first (at most 1,000). Tokens are never shown again. A moderator sees invitations to the user role only, the ones a moderator may issue.
+         */
+        get: operations["listInvitations"];
         put?: never;
         /**
          * Invite someone to register (moderators and admins)
          * @description Returns a one-time `invitation_token`, shown once, for POST /auth/register when the registration policy is `invite` (it works under `open` too, to register with its role). `role` defaults to user; only an admin may invite a moderator or an admin (403).
          */
         post: operations["createInvitation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/users/invitations/{id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Revoke an open invitation (moderators and admins)
+         * @description Its token can never be used to register. 404 when no open invitation has this id (used, expired, revoked, or to a role above user when the caller is a moderator).
+         */
+        post: operations["revokeInvitation"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4360,6 +4384,70 @@ export interface operations {
             default: components["responses"]["UnexpectedError"];
         };
     };
+    listInvitations: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": [
+                     *         {
+                     *           "id": "3f0d5a1c9e7b2f4a6c8e0d2b4f6a8c0e2d4b6f8a0c2e4d6b8f0a2c4e6d8b0f2a",
+                     *           "role": "user",
+                     *           "created_by": "7c9e6679-7425-40de-944b-e07fc1f90ae7",
+                     *           "created_at": "2026-01-01T12:00:00.000Z",
+                     *           "expires_at": "2026-01-08T12:00:00.000Z"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            /**
+                             * @description The invitation's id: the SHA-256 of its token (what is stored). It names the invitation in lists and to revoke it, and cannot be used to register
+                             * @example 3f0d5a1c9e7b2f4a6c8e0d2b4f6a8c0e2d4b6f8a0c2e4d6b8f0a2c4e6d8b0f2a
+                             */
+                            id: string;
+                            /** @enum {string} */
+                            role: "user" | "moderator" | "admin";
+                            /** @description The user who issued it; null when issued at the CLI (or that user was deleted) */
+                            created_by: string | null;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339, UTC
+                             * @example 2026-01-01T12:00:00.000Z
+                             */
+                            created_at: string;
+                            /**
+                             * Format: date-time
+                             * @description RFC 3339, UTC
+                             * @example 2026-01-01T12:00:00.000Z
+                             */
+                            expires_at: string;
+                        }[];
+                    };
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
     createInvitation: {
         parameters: {
             query?: never;
@@ -4393,6 +4481,7 @@ export interface operations {
                      * @example {
                      *       "success": true,
                      *       "data": {
+                     *         "id": "3f0d5a1c9e7b2f4a6c8e0d2b4f6a8c0e2d4b6f8a0c2e4d6b8f0a2c4e6d8b0f2a",
                      *         "invitation_token": "b1Zq0c4Ue8Xl2p6Rj9s3Tf7Wk5Hn1Ga8Yd0Mv4Ex2Q",
                      *         "role": "user",
                      *         "expires_at": "2026-01-08T12:00:00.000Z"
@@ -4404,12 +4493,18 @@ export interface operations {
                         success: true;
                         /**
                          * @example {
+                         *       "id": "3f0d5a1c9e7b2f4a6c8e0d2b4f6a8c0e2d4b6f8a0c2e4d6b8f0a2c4e6d8b0f2a",
                          *       "invitation_token": "b1Zq0c4Ue8Xl2p6Rj9s3Tf7Wk5Hn1Ga8Yd0Mv4Ex2Q",
                          *       "role": "user",
                          *       "expires_at": "2026-01-08T12:00:00.000Z"
                          *     }
                          */
                         data: {
+                            /**
+                             * @description The invitation's id: the SHA-256 of its token (what is stored). It names the invitation in lists and to revoke it, and cannot be used to register
+                             * @example 3f0d5a1c9e7b2f4a6c8e0d2b4f6a8c0e2d4b6f8a0c2e4d6b8f0a2c4e6d8b0f2a
+                             */
+                            id: string;
                             /** @description Shown once; give it as `invitation_token` to POST /auth/register. Only its hash is stored */
                             invitation_token: string;
                             /** @enum {string} */
@@ -4429,6 +4524,59 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            429: components["responses"]["TooManyRequests"];
+            default: components["responses"]["UnexpectedError"];
+        };
+    };
+    revokeInvitation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description The invitation's id: the SHA-256 of its token (what is stored). It names the invitation in lists and to revoke it, and cannot be used to register
+                 * @example 3f0d5a1c9e7b2f4a6c8e0d2b4f6a8c0e2d4b6f8a0c2e4d6b8f0a2c4e6d8b0f2a
+                 */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "success": true,
+                     *       "data": {
+                     *         "id": "3f0d5a1c9e7b2f4a6c8e0d2b4f6a8c0e2d4b6f8a0c2e4d6b8f0a2c4e6d8b0f2a",
+                     *         "revoked": true
+                     *       }
+                     *     }
+                     */
+                    "application/json": {
+                        /** @enum {boolean} */
+                        success: true;
+                        data: {
+                            /**
+                             * @description The invitation's id: the SHA-256 of its token (what is stored). It names the invitation in lists and to revoke it, and cannot be used to register
+                             * @example 3f0d5a1c9e7b2f4a6c8e0d2b4f6a8c0e2d4b6f8a0c2e4d6b8f0a2c4e6d8b0f2a
+                             */
+                            id: string;
+                            /** @enum {boolean} */
+                            revoked: true;
+                        };
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             429: components["responses"]["TooManyRequests"];
             default: components["responses"]["UnexpectedError"];
         };

@@ -86,11 +86,31 @@ function IssuedToken({ issued, onDone }) {
   </div>`;
 }
 
-/** Moderators and admins: an invitation to register, with the role it grants (above user: admins only). */
-function InvitePanel({ me, onIssued }) {
+/** Who issued an open invitation, as its row says it. */
+function issuerOf(invitation, me) {
+  if (invitation.created_by === null) return 'the command line';
+  return invitation.created_by === me.id ? 'you' : 'another moderator or admin';
+}
+
+/**
+ * Moderators and admins: an invitation to register, with the role it grants (above user: admins
+ * only), and the invitations still open, each revocable (a moderator sees those to the user role).
+ */
+function InvitePanel({ me, onIssued, notify }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
+  const open = useLoad(() => api('GET', '/users/invitations'), []);
   const roles = me.role === 'admin' ? ROLES : ['user'];
+  const revoke = async (invitation) => {
+    try {
+      await api('POST', `/users/invitations/${invitation.id}/revoke`);
+      notify(`The invitation for a ${invitation.role} is revoked: its link registers nobody now`, 'success');
+    } catch (failure) {
+      notify(failure.message, 'error');
+    }
+    await open.reload();
+  };
+  const invitations = open.data?.data ?? [];
   const submit = async (event) => {
     event.preventDefault();
     const role = new FormData(event.currentTarget).get('role');
@@ -99,6 +119,7 @@ function InvitePanel({ me, onIssued }) {
     try {
       const { data } = await api('POST', '/users/invitations', { body: { role } });
       onIssued({ kind: 'invitation', title: `Invitation for a ${data.role}`, token: data.invitation_token, expires_at: data.expires_at, path: '/register', param: 'invitation' });
+      await open.reload();
     } catch (failure) {
       setError(failure);
     } finally {
@@ -114,6 +135,25 @@ function InvitePanel({ me, onIssued }) {
       <select id="invite-role" name="role">${roles.map((r) => html`<option value=${r}>${r}</option>`)}</select>
       <button type="submit" class="btn btn-primary" disabled=${busy}>Create invitation</button>
     </form>
+    <h3 id="open-invitations-heading" class="mt">Open invitations</h3>
+    <${ErrorNotice} error=${open.error} title="Could not load the open invitations" />
+    ${open.data && invitations.length === 0 ? html`<p class="muted">None: every invitation was used, has expired or was revoked.</p>` : null}
+    ${invitations.length > 0
+      ? html`<div class="table-wrap">
+          <table class="table invitations-table" aria-labelledby="open-invitations-heading">
+            <thead><tr><th scope="col">Role</th><th scope="col">Issued by</th><th scope="col">Issued</th><th scope="col">Expires</th><th scope="col"><span class="sr-only">Revoke</span></th></tr></thead>
+            <tbody>
+              ${invitations.map((invitation) => html`<tr key=${invitation.id} data-invitation-id=${invitation.id}>
+                <th scope="row" data-label="Role">${invitation.role}</th>
+                <td data-label="Issued by">${issuerOf(invitation, me)}</td>
+                <td data-label="Issued"><${RelativeTime} iso=${invitation.created_at} /></td>
+                <td data-label="Expires"><${RelativeTime} iso=${invitation.expires_at} /></td>
+                <td class="row-end"><${ConfirmButton} small label="Revoke" confirmLabel=${`Yes, revoke this ${invitation.role} invitation`} onConfirm=${() => revoke(invitation)} /></td>
+              </tr>`)}
+            </tbody>
+          </table>
+        </div>`
+      : null}
   </section>`;
 }
 
@@ -180,7 +220,7 @@ export function UsersPage({ params }) {
     <${PageTitle}>Users<//>
     <p class="lede">Everyone with an account. Roles: user (${ROLE_NOTE.user}), moderator (${ROLE_NOTE.moderator}), admin (${ROLE_NOTE.admin}). A deactivated account is signed out at once and cannot sign in.</p>
     ${issued ? html`<${IssuedToken} issued=${issued} onDone=${() => setIssued(null)} />` : null}
-    ${hasRole(me, 'moderator') ? html`<${InvitePanel} me=${me} onIssued=${setIssued} />` : null}
+    ${hasRole(me, 'moderator') ? html`<${InvitePanel} me=${me} onIssued=${setIssued} notify=${notify} />` : null}
     ${!isAdmin && hasRole(me, 'moderator') ? html`<p class="muted mt">Only admins see and change the accounts.</p>` : null}
     ${forbidden
       ? html`<div class="notice notice-warn" role="alert"><strong>Admins only</strong><span>Only admins can see and change accounts. ${data.error.message}.</span></div>`

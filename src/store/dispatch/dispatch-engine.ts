@@ -25,7 +25,7 @@ const METHODS = [
   'ownerUsage', 'emailRecipientsCount',
   'typeRegister', 'typeList', 'workerHeartbeat', 'workerList', 'workerRemove',
   'userInsert', 'userGet', 'userFind', 'userList', 'userUpdate', 'userCount',
-  'accountTokenInsert', 'accountTokenGet', 'accountTokenUse', 'accountTokenRelease', 'accountTokenPruneExpired',
+  'accountTokenInsert', 'accountTokenGet', 'accountTokenUse', 'accountTokenRelease', 'accountTokenList', 'accountTokenRevoke', 'accountTokenPruneExpired',
   'sessionInsert', 'sessionGet', 'sessionUpdate', 'sessionDelete', 'sessionDeleteForUser', 'sessionLiveRoles', 'sessionPruneExpired',
   'changeNotify',
 ] as const satisfies readonly Method[];

@@ -112,6 +112,16 @@ export class AccountStore {
     return result.rowCount === 1;
   }
 
+  async accountTokenList(p: { kind: AccountTokenKind; now: Date; limit: number }): Promise<AccountTokenRecord[]> {
+    const { rows } = await this.#c.run<AccountTokenRow>('accountTokenList', this.#sql.accountTokenList, [p.kind, p.now, p.limit]);
+    return rows.map(accountTokenFromRow);
+  }
+
+  async accountTokenRevoke(p: { tokenHash: string; kind: AccountTokenKind; now: Date }): Promise<boolean> {
+    const result = await this.#c.run('accountTokenRevoke', this.#sql.accountTokenRevoke, [p.tokenHash, p.kind, p.now]);
+    return result.rowCount === 1;
+  }
+
   async accountTokenPruneExpired(p: { now: Date }): Promise<number> {
     const result = await this.#c.run('accountTokenPruneExpired', this.#sql.accountTokenPruneExpired, [p.now]);
     return result.rowCount ?? 0;
@@ -169,6 +179,13 @@ function accountsSql({ s, statement }: SqlContext) {
       RETURNING ${ACCOUNT_TOKEN_COLUMNS}`),
     accountTokenRelease: statement('account_token_release', `
       UPDATE ${s}.account_tokens SET used_at = NULL WHERE token_hash = $1::text AND used_at IS NOT NULL`),
+    // Outstanding tokens are few (each expires within days and is pruned): no index beyond the key.
+    accountTokenList: statement('account_token_list', `
+      SELECT ${ACCOUNT_TOKEN_COLUMNS} FROM ${s}.account_tokens
+      WHERE kind = $1::text AND used_at IS NULL AND expires_at > $2::timestamptz
+      ORDER BY created_at DESC, token_hash LIMIT $3::int`),
+    accountTokenRevoke: statement('account_token_revoke', `
+      DELETE FROM ${s}.account_tokens WHERE token_hash = $1::text AND kind = $2::text AND used_at IS NULL AND expires_at > $3::timestamptz`),
     accountTokenPruneExpired: statement('account_token_prune_expired', `DELETE FROM ${s}.account_tokens WHERE expires_at <= $1::timestamptz`),
   };
 }

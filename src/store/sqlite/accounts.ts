@@ -152,6 +152,16 @@ export class AccountStore {
     return this.#c.write('accountTokenRelease', () => this.#c.prepare(ACCOUNT_TOKEN_RELEASE).run(p.tokenHash).changes > 0);
   }
 
+  accountTokenList(p: { kind: AccountTokenKind; now: Date; limit: number }): Promise<AccountTokenRecord[]> {
+    return this.#c.run('accountTokenList', () =>
+      (this.#c.prepare(ACCOUNT_TOKEN_LIST).all({ kind: p.kind, now: p.now.getTime(), limit: p.limit }) as AccountTokenRow[]).map(rowToAccountToken),
+    );
+  }
+
+  accountTokenRevoke(p: { tokenHash: string; kind: AccountTokenKind; now: Date }): Promise<boolean> {
+    return this.#c.write('accountTokenRevoke', () => this.#c.prepare(ACCOUNT_TOKEN_REVOKE).run({ tokenHash: p.tokenHash, kind: p.kind, now: p.now.getTime() }).changes > 0);
+  }
+
   accountTokenPruneExpired(p: { now: Date }): Promise<number> {
     return this.#c.write('accountTokenPruneExpired', () => this.#c.prepare(ACCOUNT_TOKEN_PRUNE).run(p.now.getTime()).changes);
   }
@@ -205,6 +215,14 @@ const ACCOUNT_TOKEN_USE = `
   RETURNING *`;
 
 const ACCOUNT_TOKEN_RELEASE = `UPDATE account_tokens SET used_at = NULL WHERE token_hash = ? AND used_at IS NOT NULL`;
+
+// Outstanding tokens are few (each expires within days and is pruned): no index beyond the key.
+const ACCOUNT_TOKEN_LIST = `
+  SELECT * FROM account_tokens WHERE kind = @kind AND used_at IS NULL AND expires_at > @now
+  ORDER BY created_at DESC, token_hash LIMIT @limit`;
+
+const ACCOUNT_TOKEN_REVOKE = `
+  DELETE FROM account_tokens WHERE token_hash = @tokenHash AND kind = @kind AND used_at IS NULL AND expires_at > @now`;
 
 const ACCOUNT_TOKEN_PRUNE = `DELETE FROM account_tokens WHERE expires_at <= ?`;
 
