@@ -216,7 +216,7 @@ function registerTokenCommands(users: Command): void {
   users
     .command('revoke-invitation')
     .description('Revoke an open invitation, so that its token registers nobody')
-    .argument('<id>', `its id, or the first ${INVITATION_ID_SHOWN} or more characters of it, as conveyor users invitations shows`)
+    .argument('<id>', `its id, or 8 or more of its first digits (conveyor users invitations shows ${INVITATION_ID_SHOWN})`)
     .option('--json', 'print JSON: {id, revoked}')
     .action(
       cliAction(async (id: string, options: { json?: boolean }) => {
