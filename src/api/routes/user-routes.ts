@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import type { FastifyRequest } from 'fastify';
+import { INVITATIONS_LISTED } from '../../auth/auth-service.ts';
 import type { UserRecord } from '../../store/engine.ts';
 import { ApiError, notFound } from '../api-error.ts';
 import type { ApiContext, App } from '../api-context.ts';
@@ -121,7 +122,7 @@ export function userRoutes(app: App, ctx: ApiContext): void {
       tags: ['users'],
       summary: 'List the open invitations (moderators and admins)',
       description:
-        'Invitations not yet used and not expired, newest first (at most 1,000). Tokens are never shown again. ' +
+        `Invitations not yet used and not expired, newest first (at most ${INVITATIONS_LISTED.toLocaleString('en-US')}). Tokens are never shown again. ` +
         'A moderator sees invitations to the user role only, the ones a moderator may issue.',
       response: { 200: Ok(Type.Array(Invitation)), ...errors(401, 403) },
     },
